@@ -1,0 +1,177 @@
+"""Which slot starts of a week can take an appointment of a given length, and why not.
+
+The sweep works per doctor: subtract the doctor's appointments from their roster
+blocks, mark the slot starts where the whole length fits in what is left (a difference
+array per day), then add up. It never asks a database anything.
+"""
+
+from __future__ import annotations
+
+import enum
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from montu_desktop.domain.model import ClinicDay, Roster, from_epoch
+
+
+class Unavailable(enum.StrEnum):
+    """Why nobody can be booked at a slot, in words the front desk uses."""
+
+    PAST = "already past or inside the minimum notice"
+    BEYOND_HORIZON = "beyond the booking horizon"
+    TOO_CLOSE_TO_CLOSING = "too close to closing for this length"
+    NOBODY_ROSTERED = "no doctor rostered for the whole length"
+    ALL_BUSY = "every rostered doctor is busy"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One slot start: how many doctors are rostered and free there for the whole length."""
+
+    start: int
+    free_doctors: int
+    rostered_doctors: int
+    unavailable: Unavailable | None
+
+    @property
+    def starts_at(self) -> datetime:
+        return from_epoch(self.start)
+
+    @property
+    def available(self) -> bool:
+        return self.free_doctors > 0
+
+
+@dataclass(frozen=True, slots=True)
+class DayAvailability:
+    """One day's slots; a closed day has none."""
+
+    day: date
+    open: bool
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingWindow:
+    """The instants between which bookings may start (now plus notice, up to the horizon)."""
+
+    earliest: int
+    latest: int
+
+
+def day_slot_starts(day: ClinicDay, slot_seconds: int) -> list[int]:
+    """Every slot start of an open day, from opening up to (not including) closing."""
+    if not day.is_open:
+        return []
+    assert day.opens is not None and day.closes is not None
+    opens, closes = int(day.opens.timestamp()), int(day.closes.timestamp())
+    return list(range(opens, closes, slot_seconds))
+
+
+def free_runs(
+    blocks: Sequence[tuple[int, int]], busy: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The parts of the roster blocks not covered by busy times (both sorted by start)."""
+    busy_ends = [end for _, end in busy]
+    runs = []
+    for block_start, block_end in blocks:
+        i = bisect_right(busy_ends, block_start)
+        cursor = block_start
+        while i < len(busy) and busy[i][0] < block_end:
+            if busy[i][0] > cursor:
+                runs.append((cursor, busy[i][0]))
+            cursor = max(cursor, busy[i][1])
+            i += 1
+        if cursor < block_end:
+            runs.append((cursor, block_end))
+    return runs
+
+
+def _mark_starts(
+    diff: list[int], runs: Sequence[tuple[int, int]], origin: int, step: int, length: int
+) -> None:
+    """Add one to every slot start (origin + k·step) where [start, start+length) fits a run."""
+    last = len(diff) - 2
+    for run_start, run_end in runs:
+        first_k = max(0, -((origin - run_start) // step))  # ceil((run_start - origin) / step)
+        last_k = min(last, (run_end - length - origin) // step)
+        if first_k <= last_k:
+            diff[first_k] += 1
+            diff[last_k + 1] -= 1
+
+
+def _counts(diff: list[int]) -> list[int]:
+    counts, running = [], 0
+    for delta in diff[:-1]:
+        running += delta
+        counts.append(running)
+    return counts
+
+
+def _blocks_within(
+    blocks: Sequence[tuple[int, int]], start: int, end: int
+) -> list[tuple[int, int]]:
+    return [(s, e) for s, e in blocks if s < end and e > start]
+
+
+def day_availability(
+    day: ClinicDay,
+    roster: Roster,
+    busy: Mapping[int, Sequence[tuple[int, int]]],
+    length_minutes: int,
+    slot_minutes: int,
+    window: BookingWindow,
+) -> DayAvailability:
+    """Free and rostered doctor counts at each slot start of one day."""
+    step, length = slot_minutes * 60, length_minutes * 60
+    starts = day_slot_starts(day, step)
+    if not starts:
+        return DayAvailability(day.day, False, ())
+    origin, closes = starts[0], int(day.closes.timestamp())  # type: ignore[union-attr]
+    free_diff = [0] * (len(starts) + 1)
+    rostered_diff = [0] * (len(starts) + 1)
+    for doctor_id, all_blocks in roster.blocks.items():
+        blocks = _blocks_within(all_blocks, origin, closes)
+        if not blocks:
+            continue
+        _mark_starts(rostered_diff, blocks, origin, step, length)
+        _mark_starts(free_diff, free_runs(blocks, busy.get(doctor_id, ())), origin, step, length)
+    slots = []
+    for start, free, rostered in zip(
+        starts, _counts(free_diff), _counts(rostered_diff), strict=True
+    ):
+        reason = _why_unavailable(start, start + length, closes, free, rostered, window)
+        slots.append(Slot(start, 0 if reason else free, rostered, reason))
+    return DayAvailability(day.day, True, tuple(slots))
+
+
+def _why_unavailable(
+    start: int, end: int, closes: int, free: int, rostered: int, window: BookingWindow
+) -> Unavailable | None:
+    if start < window.earliest:
+        return Unavailable.PAST
+    if start >= window.latest:
+        return Unavailable.BEYOND_HORIZON
+    if end > closes:
+        return Unavailable.TOO_CLOSE_TO_CLOSING
+    if rostered == 0:
+        return Unavailable.NOBODY_ROSTERED
+    if free == 0:
+        return Unavailable.ALL_BUSY
+    return None
+
+
+def week_availability(
+    days: Sequence[ClinicDay],
+    roster: Roster,
+    busy: Mapping[int, Sequence[tuple[int, int]]],
+    length_minutes: int,
+    slot_minutes: int,
+    window: BookingWindow,
+) -> list[DayAvailability]:
+    """Availability of each of the given days (normally the seven days of one week)."""
+    return [
+        day_availability(day, roster, busy, length_minutes, slot_minutes, window) for day in days
+    ]

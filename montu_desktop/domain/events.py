@@ -1,0 +1,53 @@
+"""What happened to an appointment, written to the outbox in the same transaction as the change."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of the facts the notification side reacts to; carries ids, never patient details."""
+
+    name: ClassVar[str] = "event"
+
+    def payload(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentBooked(Event):
+    name: ClassVar[str] = "appointment.booked"
+    appointment_id: int
+    doctor_id: int
+    patient_id: int
+    start: str
+    end: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentCancelled(Event):
+    name: ClassVar[str] = "appointment.cancelled"
+    appointment_id: int
+    patient_id: int
+    start: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRescheduled(Event):
+    name: ClassVar[str] = "appointment.rescheduled"
+    appointment_id: int
+    doctor_id: int
+    patient_id: int
+    old_start: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceDataChanged(Event):
+    """Doctors, rosters, types or opening hours changed: every desk drops its cache."""
+
+    name: ClassVar[str] = "reference.changed"
+    what: str

@@ -1,0 +1,68 @@
+"""Checks and normalises what staff type about a patient (names, phone, email, date of birth)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from montu_desktop.domain.errors import InvalidRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDetails:
+    """A patient's details as the clinic keeps them (phone in E.164)."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date | None = None
+    phone: str | None = None
+    email: str | None = None
+    sms_reminders: bool = True
+    email_reminders: bool = True
+    reminders_opt_out: bool = False
+
+
+def normalise_phone(text: str, region: str = "AU") -> str:
+    """A mobile or landline number typed locally ('0412 345 678') as E.164 ('+61412345678')."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidRequest("phone", f"{text!r} is not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidRequest("phone", f"{text!r} is not a valid phone number for {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(text: str) -> str:
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidRequest("email", str(exc)) from exc
+
+
+def _name(text: str, field: str) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise InvalidRequest(field, "must not be empty")
+    if len(cleaned) > 100:
+        raise InvalidRequest(field, "must be at most 100 characters")
+    return cleaned
+
+
+def check_patient(details: PatientDetails, today: date, region: str = "AU") -> PatientDetails:
+    """The details cleaned up, or a refusal naming the first wrong field."""
+    if details.date_of_birth is not None and details.date_of_birth > today:
+        raise InvalidRequest("date_of_birth", "is in the future")
+    return PatientDetails(
+        given_name=_name(details.given_name, "given_name"),
+        family_name=_name(details.family_name, "family_name"),
+        date_of_birth=details.date_of_birth,
+        phone=normalise_phone(details.phone, region) if details.phone else None,
+        email=normalise_email(details.email) if details.email else None,
+        sms_reminders=details.sms_reminders,
+        email_reminders=details.email_reminders,
+        reminders_opt_out=details.reminders_opt_out,
+    )

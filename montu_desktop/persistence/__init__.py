@@ -1,0 +1,1 @@
+"""The database adapter: engine and sessions, ORM tables, repositories, migrations."""

@@ -1,0 +1,152 @@
+"""Opens the clinic database (embedded SQLite file or PostgreSQL server) and hands out sessions.
+
+SQLite gets WAL, foreign keys and a busy timeout, and every writing transaction starts
+with BEGIN IMMEDIATE so that writers queue for the lock up front instead of failing
+half-way. A bare `postgresql://` URL is read as psycopg 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from montu_desktop.domain.errors import DatabaseUnavailable
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+_WRITE_OPTION = "montu_write"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """The SQLAlchemy URL to use: PostgreSQL always through psycopg 3."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sqlite_url(path: Path) -> URL:
+    return URL.create("sqlite+pysqlite", database=str(path))
+
+
+class Database:
+    """One clinic database: its engine, a read session factory and a write session factory."""
+
+    def __init__(self, url: str | URL, *, pool_size: int = 5) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self.engine = create_engine(
+                self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(
+                self.url,
+                pool_pre_ping=True,
+                pool_size=pool_size,
+                connect_args={"connect_timeout": 5, "application_name": "montu-desktop"},
+            )
+        self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(bind=self._writer, expire_on_commit=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite or not self.url.database or self.url.database == ":memory:":
+            return None
+        return Path(self.url.database)
+
+    def describe(self) -> str:
+        """Where the data lives, for people: a file path or server/database (never a password)."""
+        if self.is_sqlite:
+            return f"embedded file {self.url.database}"
+        port = f":{self.url.port}" if self.url.port else ""
+        return f"server {self.url.host}{port}/{self.url.database}"
+
+    @contextlib.contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session whose transaction rolls back unless the caller commits it."""
+        factory = self._write_sessions if write else self._read_sessions
+        with translate_connection_errors(), factory() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def ping(self) -> None:
+        """Raise DatabaseUnavailable unless a trivial query succeeds."""
+        with translate_connection_errors(), self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # The driver's own transaction handling is switched off; "begin" below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        writing = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True for errors that mean the server could not be reached or the link dropped."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return not any(w in text for w in ("locked", "deadlock", "serializ", "no such table"))
+    return False
+
+
+@contextlib.contextmanager
+def translate_connection_errors() -> Iterator[None]:
+    """Turn a lost or refused connection into DatabaseUnavailable (other errors pass)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if is_connection_error(exc):
+            raise DatabaseUnavailable(
+                f"the database cannot be reached: {_first_line(exc)}"
+            ) from exc
+        raise
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+
+
+def overlap_refused(exc: IntegrityError) -> str | None:
+    """'doctor' or 'patient' when the no-overlap guard refused the write, else None."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    name = getattr(diag, "constraint_name", None) or str(orig)
+    for who in ("doctor", "patient"):
+        if f"appointment_{who}_overlap" in name:
+            return who
+    return None
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """Deadlocks, serialisation failures and SQLite lock time-outs: run the transaction again."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40P01", "40001"):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)

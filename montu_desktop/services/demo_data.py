@@ -1,0 +1,297 @@
+"""Builds a realistic demo clinic in Melbourne: hours, holidays, doctors with varied rosters,
+appointment types, patients, and a plausible fill of appointments from the current week."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+import holidays
+from sqlalchemy import insert, select
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.model import AppointmentStatus, epoch, from_epoch
+from montu_desktop.persistence import tables as t
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.schedules import regenerate_schedules
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+ZONE = "Australia/Melbourne"
+TYPES = (
+    ("Standard", 15, "#3b7dd8", 45),
+    ("Long", 30, "#8e5cc9", 30),
+    ("Extended", 45, "#d9822b", 10),
+    ("Procedure", 60, "#2e9d6a", 15),
+)
+"""(name, minutes, colour, share of bookings in percent)."""
+
+GIVEN = [
+    "Amelia",
+    "Oliver",
+    "Charlotte",
+    "Jack",
+    "Isla",
+    "Noah",
+    "Mia",
+    "William",
+    "Ava",
+    "Leo",
+    "Grace",
+    "Henry",
+    "Chloe",
+    "Lucas",
+    "Zoe",
+    "Thomas",
+    "Ruby",
+    "Samuel",
+    "Lily",
+    "James",
+    "Priya",
+    "Arjun",
+    "Mei",
+    "Wei",
+    "Fatima",
+    "Omar",
+    "Sofia",
+    "Luca",
+    "Aroha",
+    "Tane",
+]
+FAMILY = [
+    "Nguyen",
+    "Smith",
+    "Williams",
+    "Brown",
+    "Wilson",
+    "Taylor",
+    "Johnson",
+    "White",
+    "Martin",
+    "Anderson",
+    "Thompson",
+    "Tran",
+    "Walker",
+    "Harris",
+    "Lee",
+    "Ryan",
+    "Robinson",
+    "Kelly",
+    "King",
+    "Patel",
+    "Singh",
+    "Chen",
+    "Wang",
+    "Kaur",
+    "Ahmed",
+    "Rossi",
+    "Papadopoulos",
+    "O'Brien",
+    "Murphy",
+    "Ngata",
+]
+
+_FULL = ((time(8), time(12, 30)), (time(13, 30), time(18)))
+_MORNING = ((time(8), time(10, 30)), (time(11), time(13)))
+_AFTERNOON = ((time(12), time(15)), (time(15, 30), time(18)))
+_SATURDAY = ((time(9), time(13)),)
+PATTERNS = (
+    ("full time", (0, 1, 2, 3, 4), _FULL),
+    ("mornings", (0, 1, 2, 3, 4), _MORNING),
+    ("afternoons", (0, 1, 2, 3, 4), _AFTERNOON),
+    ("three days", (0, 2, 4), _FULL),
+    ("four days", (1, 2, 3, 4), _FULL),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    doctors: int
+    patients: int
+    appointments: int
+    first_day: date
+    last_day: date
+
+
+def create_demo_clinic(
+    ctx: ServiceContext,
+    *,
+    doctors: int = 8,
+    weeks: int = 4,
+    seed: int = 1,
+    history_weeks: int = 0,
+    fill: float = 0.6,
+    patients: int | None = None,
+) -> DemoSummary:
+    """Create the demo clinic in an empty database (refused if a clinic already exists)."""
+    if not 1 <= doctors <= 500:
+        raise InvalidRequest("doctors", "must be between 1 and 500")
+    if not 1 <= weeks <= 104:
+        raise InvalidRequest("weeks", "must be between 1 and 104")
+    rng = random.Random(seed)
+    today = to_local(ctx.clock(), ZONE).date()
+    monday = today - timedelta(days=today.weekday())
+    first = monday - timedelta(weeks=history_weeks)
+    last = monday + timedelta(weeks=weeks) - timedelta(days=1)
+    with UnitOfWork(ctx, write=True) as uow:
+        session = uow.session
+        if session.scalars(select(t.Clinic.id)).first() is not None:
+            raise InvalidRequest("database", "already holds a clinic; demo data needs an empty one")
+        session.add(
+            t.Clinic(
+                name="Montu Demo Clinic",
+                timezone=ZONE,
+                region="AU",
+                subdivision="VIC",
+                address="12 Collins Street, Melbourne VIC 3000",
+                phone="+61390000000",
+                slot_minutes=15,
+                horizon_weeks=max(12, weeks + 1),
+                min_notice_minutes=0,
+            )
+        )
+        for weekday in range(5):
+            session.add(t.OpeningHours(weekday=weekday, opens=time(8), closes=time(18)))
+        session.add(t.OpeningHours(weekday=5, opens=time(9), closes=time(13)))
+        years = range(first.year, last.year + 2)
+        for day, name in sorted(holidays.country_holidays("AU", subdiv="VIC", years=years).items()):
+            session.add(t.Closure(day=day, reason=name))
+        for name, minutes, colour, _share in TYPES:
+            session.add(t.AppointmentType(name=name, length_minutes=minutes, colour=colour))
+        now = ctx.clock()
+        names = rng.sample([(g, f) for g in GIVEN for f in FAMILY], doctors)
+        for index, (given, family) in enumerate(names):
+            doctor = t.Doctor(
+                name=f"Dr {given} {family}", active=True, created_at=now, updated_at=now
+            )
+            session.add(doctor)
+            session.flush()
+            _, weekdays, blocks = PATTERNS[0] if index == 0 else rng.choice(PATTERNS)
+            for weekday in weekdays:
+                for starts, ends in blocks:
+                    session.add(
+                        t.RosterTemplate(
+                            doctor_id=doctor.id,
+                            weekday=weekday,
+                            starts=starts,
+                            ends=ends,
+                            valid_from=first,
+                        )
+                    )
+            if rng.random() < 0.4:
+                for starts, ends in _SATURDAY:
+                    session.add(
+                        t.RosterTemplate(
+                            doctor_id=doctor.id,
+                            weekday=5,
+                            starts=starts,
+                            ends=ends,
+                            valid_from=first,
+                        )
+                    )
+        uow.touches("reference")
+        uow.commit()
+    regenerate_schedules(ctx, first, max(last, today + timedelta(weeks=max(12, weeks + 1))))
+    patient_ids = _add_patients(ctx, rng, patients or max(200, doctors * 40))
+    booked = _fill_appointments(ctx, rng, patient_ids, first, last, fill)
+    return DemoSummary(doctors, len(patient_ids), booked, first, last)
+
+
+def _add_patients(ctx: ServiceContext, rng: random.Random, count: int) -> list[int]:
+    now = ctx.clock()
+    rows = []
+    for _ in range(count):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        mobile = f"+614{rng.randrange(10_000_000, 99_999_999)}"
+        born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 80))
+        email = f"{given}.{family}{rng.randrange(10, 99)}@example.com".lower().replace("'", "")
+        rows.append(
+            {
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": born,
+                "phone": mobile,
+                "email": email,
+                "sms_reminders": True,
+                "email_reminders": rng.random() < 0.7,
+                "reminders_opt_out": rng.random() < 0.05,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    with UnitOfWork(ctx, write=True) as uow:
+        uow.session.execute(insert(t.Patient), rows)
+        ids = list(uow.session.scalars(select(t.Patient.id).order_by(t.Patient.id)))
+        uow.touches("patients")
+        uow.commit()
+    return ids
+
+
+def _fill_appointments(
+    ctx: ServiceContext,
+    rng: random.Random,
+    patient_ids: list[int],
+    first: date,
+    last: date,
+    fill: float,
+) -> int:
+    """Place appointments in a share `fill` of rostered time, walking each block slot by slot."""
+    now = ctx.clock()
+    now_s = epoch(now)
+    with UnitOfWork(ctx, write=True) as uow:
+        session = uow.session
+        types = list(
+            session.execute(select(t.AppointmentType.id, t.AppointmentType.length_minutes))
+        )
+        weights = [share for *_, share in TYPES]
+        blocks = session.execute(
+            select(t.DoctorSchedule.doctor_id, t.DoctorSchedule.start_at, t.DoctorSchedule.end_at)
+            .where(t.DoctorSchedule.day.between(first, last))
+            .order_by(t.DoctorSchedule.start_at)
+        ).all()
+        patient_busy: dict[int, list[tuple[int, int]]] = {}
+        rows = []
+        for doctor_id, start_at, end_at in blocks:
+            cursor, block_end = epoch(start_at), epoch(end_at)
+            while cursor < block_end:
+                type_id, minutes = rng.choices(types, weights)[0]
+                end = cursor + minutes * 60
+                if end > block_end or rng.random() > fill:
+                    cursor += 15 * 60
+                    continue
+                patient = rng.choice(patient_ids)
+                taken = patient_busy.setdefault(patient, [])
+                if any(s < end and cursor < e for s, e in taken):
+                    cursor += 15 * 60
+                    continue
+                taken.append((cursor, end))
+                status = _past_status(rng) if end <= now_s else AppointmentStatus.BOOKED.value
+                rows.append(
+                    {
+                        "doctor_id": doctor_id,
+                        "patient_id": patient,
+                        "type_id": type_id,
+                        "start_at": from_epoch(cursor),
+                        "end_at": from_epoch(end),
+                        "status": status,
+                        "created_by": "demo",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                cursor = end
+        for chunk in range(0, len(rows), 5000):
+            session.execute(insert(t.Appointment), rows[chunk : chunk + 5000])
+        uow.touches("appointments")
+        uow.commit()
+    return len(rows)
+
+
+def _past_status(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.03:
+        return AppointmentStatus.NO_SHOW.value
+    if roll < 0.08:
+        return AppointmentStatus.CANCELLED.value
+    return AppointmentStatus.COMPLETED.value

@@ -1,0 +1,129 @@
+"""Shared test set-up: private user folders, an in-memory keyring, offscreen Qt, and databases.
+
+PostgreSQL tests use the server on 127.0.0.1:5432 (override with MONTU_TEST_PG_URL). When it
+cannot be reached they skip locally with the reason, and fail when CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.memory_keyring.MemoryKeyring"
+
+from sqlalchemy import create_engine, text
+
+from montu_desktop.persistence import migrate
+from montu_desktop.persistence.engine import Database, sqlite_url
+from montu_desktop.services.context import ServiceContext
+from tests.support.clock import FixedClock
+
+PG_ADMIN_URL = os.environ.get(
+    "MONTU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def _private_user_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path_factory.mktemp("home")
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(base / var.lower()))
+    monkeypatch.delenv("MONTU_DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Monday 23 November 2026, 07:00 in Melbourne (before the demo clinic opens)."""
+    return FixedClock(datetime(2026, 11, 22, 20, 0, tzinfo=UTC))
+
+
+def _sqlite(path: Path) -> Database:
+    db = Database(sqlite_url(path))
+    migrate.upgrade(db)
+    return db
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = _sqlite(tmp_path / "clinic.sqlite3")
+    yield db
+    db.dispose()
+
+
+def _pg_unreachable(reason: str) -> None:
+    message = f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server for this test session, dropped afterwards."""
+    name = f"montu_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        _pg_unreachable(str(exc).splitlines()[0])
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_db(pg_server_url: str) -> Iterator[Database]:
+    """The session's PostgreSQL database, emptied before each test."""
+    db = Database(pg_server_url)
+    with db.engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_db(request: pytest.FixtureRequest) -> Database:
+    """Each test using it runs once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "pg_db")
+
+
+@pytest.fixture
+def ctx(any_db: Database, clock: FixedClock) -> ServiceContext:
+    import random
+
+    return ServiceContext(any_db, clock=clock, rng=random.Random(7), actor="test")
+
+
+@pytest.fixture
+def sqlite_ctx(sqlite_db: Database, clock: FixedClock) -> ServiceContext:
+    import random
+
+    return ServiceContext(sqlite_db, clock=clock, rng=random.Random(7), actor="test")
