@@ -1,0 +1,1 @@
+"""The reception window and its dialogs (the only package, with app.py, that imports Qt)."""
