@@ -120,6 +120,13 @@ def _book_once(
                 booked.end.isoformat(),
             )
         )
+        uow.audit(
+            "appointment.booked",
+            f"appointment {booked.id}",
+            doctor_id=doctor_id,
+            start=booked.start.isoformat(),
+            type=kind.name,
+        )
         uow.touches("appointments")
         uow.commit()
         return booked
@@ -201,6 +208,7 @@ def cancel_appointment(ctx: ServiceContext, appointment_id: int) -> BookedAppoin
         row.status = AppointmentStatus.CANCELLED.value
         row.updated_at = ctx.clock()
         uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
+        uow.audit("appointment.cancelled", f"appointment {row.id}", start=row.start_at.isoformat())
         uow.touches("appointments")
         uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
@@ -256,6 +264,13 @@ def _reschedule_once(
                 row.start_at.isoformat(),
                 row.end_at.isoformat(),
             )
+        )
+        uow.audit(
+            "appointment.rescheduled",
+            f"appointment {row.id}",
+            doctor_id=chosen,
+            old_start=old_start.isoformat(),
+            start=row.start_at.isoformat(),
         )
         uow.touches("appointments")
         result = _booked(row, kind.name)

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.events import Event
+from montu_desktop.persistence.admin_tables import AuditEntry
 from montu_desktop.persistence.tables import OutboxEvent
 from montu_desktop.services.context import ServiceContext
 
@@ -36,6 +37,18 @@ class UnitOfWork:
     def emit(self, event: Event) -> None:
         self.session.add(
             OutboxEvent(name=event.name, payload=event.payload(), created_at=self._ctx.clock())
+        )
+
+    def audit(self, action: str, subject: str = "", **details: object) -> None:
+        """Record who (the context's actor) did `action` to `subject` now; ids only, no patient details."""
+        self.session.add(
+            AuditEntry(
+                at=self._ctx.clock(),
+                actor=self._ctx.actor,
+                action=action,
+                subject=subject,
+                details=details,
+            )
         )
 
     def touches(self, what: str) -> None:
