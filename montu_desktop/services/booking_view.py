@@ -1,0 +1,52 @@
+"""What the booking dialog needs to offer: who is free at a slot, and the nearest free slots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from montu_desktop.domain import booking as rules
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import NoSchedule
+from montu_desktop.domain.model import Doctor, Roster, busy_by_doctor, epoch
+from montu_desktop.persistence import repositories as repo
+from montu_desktop.services.availability import week_availability
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import clinic_policy, doctors, find_type
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+
+def free_doctors_at(ctx: ServiceContext, type_name: str, start: datetime) -> list[Doctor]:
+    """Doctors rostered and free for the whole length of `type_name` from `start`, by name."""
+    policy = clinic_policy(ctx)
+    kind = find_type(ctx, type_name)
+    day = to_local(start, policy.timezone).date()
+    wanted = rules.TimeRange(epoch(start), epoch(start) + kind.length_minutes * 60)
+    with UnitOfWork(ctx) as uow:
+        roster = Roster.from_blocks(repo.roster_blocks(uow.session, day, day))
+        busy = busy_by_doctor(
+            repo.busy_times(uow.session, start, start + timedelta(minutes=kind.length_minutes))
+        )
+    free = set(rules.free_doctors(roster, busy, wanted))
+    return [d for d in doctors(ctx) if d.id in free]
+
+
+def nearest_free_slots(
+    ctx: ServiceContext, type_name: str, near: datetime, count: int = 4
+) -> list[datetime]:
+    """Up to `count` free starts closest in time to `near` (same week or the next), soonest first."""
+    policy = clinic_policy(ctx)
+    day = to_local(near, policy.timezone).date()
+    starts: list[int] = []
+    for week in (day - timedelta(weeks=1), day, day + timedelta(weeks=1)):
+        starts.extend(_free_starts(ctx, type_name, week))
+    target = epoch(near)
+    closest = sorted((s for s in set(starts) if s != target), key=lambda s: (abs(s - target), s))
+    return [datetime.fromtimestamp(s, near.tzinfo) for s in sorted(closest[:count])]
+
+
+def _free_starts(ctx: ServiceContext, type_name: str, day: date) -> list[int]:
+    try:
+        week = week_availability(ctx, type_name, day)
+    except NoSchedule:
+        return []
+    return [slot.start for d in week.days for slot in d.slots if slot.available]

@@ -1,0 +1,182 @@
+"""Where things go on screen, without Qt: week grid cells and day book blocks and lanes.
+
+Rows are clinic-local wall-clock times one slot apart; columns are days (week grid) or
+doctors (day book). Kept free of Qt so the geometry is tested with plain pytest.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from montu_desktop.domain.availability import DayAvailability, Unavailable
+from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.model import from_epoch
+
+
+class CellKind(enum.Enum):
+    """What a week grid cell means to the desk."""
+
+    AVAILABLE = "available"
+    UNAVAILABLE = "unavailable"
+    PAST = "past"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCell:
+    kind: CellKind
+    start: datetime | None = None
+    free: int = 0
+    rostered: int = 0
+    reason: str = ""
+
+    @property
+    def bookable(self) -> bool:
+        return self.kind is CellKind.AVAILABLE
+
+
+CLOSED_CELL = WeekCell(CellKind.CLOSED, reason="the clinic is closed")
+
+
+@dataclass(frozen=True, slots=True)
+class WeekGrid:
+    """Rows are local slot times, columns the seven days; cells[row][column]."""
+
+    days: tuple[date, ...]
+    times: tuple[time, ...]
+    cells: tuple[tuple[WeekCell, ...], ...]
+
+    def cell(self, row: int, column: int) -> WeekCell:
+        return self.cells[row][column]
+
+    def position_of(self, start: datetime) -> tuple[int, int] | None:
+        for row, line in enumerate(self.cells):
+            for column, cell in enumerate(line):
+                if cell.start == start:
+                    return row, column
+        return None
+
+
+def _kind(reason: Unavailable | None) -> CellKind:
+    if reason is None:
+        return CellKind.AVAILABLE
+    return CellKind.PAST if reason is Unavailable.PAST else CellKind.UNAVAILABLE
+
+
+def _slot_times(first: time, last: time, slot_minutes: int) -> list[time]:
+    times, cursor = [], datetime.combine(date.min, first)
+    end = datetime.combine(date.min, last)
+    while cursor <= end:
+        times.append(cursor.time())
+        cursor += timedelta(minutes=slot_minutes)
+    return times
+
+
+def week_grid(days: Sequence[DayAvailability], timezone: str, slot_minutes: int) -> WeekGrid:
+    """The grid of a week's availability: one row per slot time any open day has."""
+    by_day: list[dict[time, WeekCell]] = []
+    for day in days:
+        cells = {}
+        for slot in day.slots:
+            start = from_epoch(slot.start)
+            reason = slot.unavailable.value if slot.unavailable else ""
+            local = to_local(start, timezone).time()
+            cells[local] = WeekCell(
+                _kind(slot.unavailable), start, slot.free_doctors, slot.rostered_doctors, reason
+            )
+        by_day.append(cells)
+    seen = [t for cells in by_day for t in cells]
+    times = _slot_times(min(seen), max(seen), slot_minutes) if seen else []
+    rows = tuple(
+        tuple(
+            cells.get(t, _closed_at(day.day, t, timezone))
+            for day, cells in zip(days, by_day, strict=True)
+        )
+        for t in times
+    )
+    return WeekGrid(tuple(d.day for d in days), tuple(times), rows)
+
+
+def _closed_at(day: date, wall: time, timezone: str) -> WeekCell:
+    return WeekCell(CellKind.CLOSED, local_instant(day, wall, timezone), reason="clinic closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """An appointment placed in the day book: its column, first row, rows spanned and lane."""
+
+    key: int
+    column: int
+    first_row: int
+    rows: int
+    lane: int = 0
+    lanes: int = 1
+
+    def covers(self, row: int) -> bool:
+        return self.first_row <= row < self.first_row + self.rows
+
+
+def day_rows(opens: datetime, closes: datetime, timezone: str, slot_minutes: int) -> list[time]:
+    """The local slot times of a day from opening up to (not including) closing."""
+    first = to_local(opens, timezone).time()
+    last = (to_local(closes, timezone) - timedelta(minutes=slot_minutes)).time()
+    return _slot_times(first, last, slot_minutes)
+
+
+def place_blocks(
+    items: Sequence[tuple[int, int, datetime, datetime]],
+    columns: Sequence[int],
+    origin: datetime,
+    slot_minutes: int,
+    row_count: int,
+) -> list[Block]:
+    """Blocks for (key, column id, start, end) items; overlapping ones in a column share lanes.
+
+    `origin` is the instant of row 0. Parts before row 0 or after the last row are cut off.
+    """
+    step = slot_minutes * 60
+    index = {column: i for i, column in enumerate(columns)}
+    placed: list[Block] = []
+    by_column: dict[int, list[tuple[int, int, int]]] = {}
+    for key, column_id, start, end in items:
+        if column_id not in index:
+            continue
+        first = int((start - origin).total_seconds()) // step
+        last = -(-int((end - origin).total_seconds()) // step)  # ceiling
+        first, last = max(first, 0), min(last, row_count)
+        if first < last:
+            by_column.setdefault(index[column_id], []).append((first, last, key))
+    for column, spans in by_column.items():
+        placed.extend(_lanes(column, sorted(spans)))
+    return placed
+
+
+def _lanes(column: int, spans: list[tuple[int, int, int]]) -> list[Block]:
+    """Greedy lanes; every block in a cluster of overlaps gets the cluster's lane count."""
+    result: list[Block] = []
+    cluster: list[tuple[int, int, int, int]] = []
+    lane_ends: list[int] = []
+    cluster_end = -1
+
+    def flush() -> None:
+        result.extend(
+            Block(k, column, f, end - f, lane, len(lane_ends)) for f, end, k, lane in cluster
+        )
+
+    for first, last, key in spans:
+        if first >= cluster_end and cluster:
+            flush()
+            cluster, lane_ends = [], []
+        lane = next((i for i, end in enumerate(lane_ends) if end <= first), len(lane_ends))
+        if lane == len(lane_ends):
+            lane_ends.append(last)
+        else:
+            lane_ends[lane] = last
+        cluster.append((first, last, key, lane))
+        cluster_end = max(cluster_end, last)
+    if cluster:
+        flush()
+    return result
