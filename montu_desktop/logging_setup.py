@@ -1,0 +1,96 @@
+"""Sends the app's log to a rotated file in the per-user log folder, with contact details masked.
+
+The rule is that log lines name records by id only. The masking here is a safety net for
+messages that break the rule (an exception quoting an email address or a phone number),
+not a licence to log patient details.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import platform
+import re
+import sys
+from pathlib import Path
+
+from montu_desktop import APP_NAME, __version__
+from montu_desktop.config import paths
+
+LOG_FILE_NAME = "montu-desktop.log"
+MAX_BYTES = 1_000_000
+BACKUP_COUNT = 5
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone number: "+" or a leading 0, then at least 8 more digits, spaces/dashes/brackets allowed.
+_PHONE = re.compile(r"(?<![\w.:/-])(?:\+|\(?0)\d(?:[ ()-]{0,2}\d){7,}")
+
+
+def mask_contact_details(text: str) -> str:
+    """The text with email addresses and phone numbers replaced by placeholders."""
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats as usual (message, traceback, stack), then masks contact details in the result."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_contact_details(super().format(record))
+
+
+class _MontuFileHandler(logging.handlers.RotatingFileHandler):
+    """Marks the handler this module installed, so set-up can run twice without doubling lines."""
+
+
+def configure_logging(
+    level: int = logging.INFO,
+    *,
+    directory: Path | None = None,
+    max_bytes: int = MAX_BYTES,
+    backup_count: int = BACKUP_COUNT,
+) -> Path:
+    """Log to `<log folder>/montu-desktop.log` (rotated); returns the file's path."""
+    folder = directory or paths.log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    log_file = folder / LOG_FILE_NAME
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if isinstance(handler, _MontuFileHandler):
+            if Path(handler.baseFilename) == log_file.resolve():
+                return log_file
+            root.removeHandler(handler)
+            handler.close()
+    handler = _MontuFileHandler(
+        log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
+    )
+    handler.setFormatter(MaskingFormatter(_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    logging.getLogger(__name__).info(
+        "%s %s starting (Python %s, %s, %s)",
+        APP_NAME,
+        __version__,
+        platform.python_version(),
+        platform.platform(terse=True),
+        "installed build" if getattr(sys, "frozen", False) else "from source",
+    )
+    return log_file
+
+
+def current_log_file() -> Path | None:
+    """The file the log is being written to, if configure_logging has run."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _MontuFileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
+def stop_logging() -> None:
+    """Close and remove the log file handler (tests, and a clean exit)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _MontuFileHandler):
+            root.removeHandler(handler)
+            handler.close()

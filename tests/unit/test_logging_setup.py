@@ -1,0 +1,100 @@
+"""The log file: where it goes, that it rotates, and that contact details never reach it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from montu_desktop import logging_setup
+from montu_desktop.config import paths
+from montu_desktop.logging_setup import configure_logging, mask_contact_details
+
+log = logging.getLogger("montu_desktop.test")
+
+
+@pytest.fixture(autouse=True)
+def _clean_root_logger() -> Iterator[None]:
+    level = logging.getLogger().level
+    yield
+    logging_setup.stop_logging()
+    logging.getLogger().setLevel(level)
+
+
+def _flush() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+
+def test_log_goes_to_the_platform_log_folder_with_the_version() -> None:
+    log_file = configure_logging()
+    log.info("appointment %d booked", 42)
+    _flush()
+    assert log_file.parent == paths.log_dir()
+    assert logging_setup.current_log_file() == log_file
+    text = log_file.read_text(encoding="utf-8")
+    assert "Montu Desktop 0.1.0 starting" in text
+    assert "appointment 42 booked" in text
+
+
+def test_setting_up_twice_writes_each_line_once() -> None:
+    configure_logging()
+    log_file = configure_logging()
+    log.warning("outbox message 7 failed")
+    _flush()
+    assert log_file.read_text(encoding="utf-8").count("outbox message 7 failed") == 1
+
+
+def test_the_log_rotates_and_keeps_a_bounded_number_of_files(tmp_path: Path) -> None:
+    log_file = configure_logging(directory=tmp_path, max_bytes=2_000, backup_count=3)
+    for n in range(400):
+        log.info("refresh %d of the week grid", n)
+    _flush()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == [
+        "montu-desktop.log",
+        "montu-desktop.log.1",
+        "montu-desktop.log.2",
+        "montu-desktop.log.3",
+    ]
+    assert all(p.stat().st_size <= 2_000 for p in tmp_path.iterdir())
+    assert "refresh 399 of the week grid" in log_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        "jane.citizen@example.com.au",
+        "0412 345 678",
+        "+61 3 9000 0000",
+        "(03) 9000-0000",
+        "+61412345678",
+    ],
+)
+def test_contact_details_are_masked(leak: str) -> None:
+    masked = mask_contact_details(f"reminder to {leak} failed")
+    assert leak not in masked
+    assert masked.startswith("reminder to <")
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ["appointment 1234", "2026-11-23T09:00:00+11:00", "12:10:12,345", "doctor 3 at 09:15"],
+)
+def test_ids_dates_and_times_are_kept(kept: str) -> None:
+    assert mask_contact_details(kept) == kept
+
+
+def test_a_traceback_quoting_an_email_is_masked_in_the_file() -> None:
+    log_file = configure_logging()
+    try:
+        raise ValueError("SMTP refused recipient jane@example.com")
+    except ValueError:
+        log.exception("reminder for appointment 5 not sent")
+    _flush()
+    text = log_file.read_text(encoding="utf-8")
+    assert "reminder for appointment 5 not sent" in text
+    assert "ValueError: SMTP refused recipient <email>" in text
+    assert "jane@example.com" not in text
