@@ -87,19 +87,31 @@ class RosterBlock:
     end: datetime
 
 
+def merge_blocks(pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted blocks with overlapping or touching ones joined (one doctor works them as one)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(pairs):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 @dataclass(slots=True)
 class Roster:
     """Who works when: each doctor's blocks as sorted (start, end) epoch-second pairs."""
 
     blocks: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.blocks = {d: merge_blocks(pairs) for d, pairs in self.blocks.items()}
+
     @classmethod
     def from_blocks(cls, blocks: Iterable[RosterBlock]) -> Roster:
         by_doctor: dict[int, list[tuple[int, int]]] = {}
         for block in blocks:
             by_doctor.setdefault(block.doctor_id, []).append((epoch(block.start), epoch(block.end)))
-        for pairs in by_doctor.values():
-            pairs.sort()
         return cls(by_doctor)
 
     def doctors(self) -> list[int]:

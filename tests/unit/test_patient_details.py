@@ -1,0 +1,48 @@
+"""What staff type about a patient is checked and normalised (phone to E.164)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.patients import PatientDetails, check_patient, normalise_phone
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    "typed", ["0412 345 678", "0412345678", "+61 412 345 678", "(04) 1234 5678"]
+)
+def test_local_mobile_numbers_are_stored_in_e164(typed: str) -> None:
+    assert normalise_phone(typed) == "+61412345678"
+
+
+def test_a_melbourne_landline_is_stored_in_e164() -> None:
+    assert normalise_phone("03 9123 4567") == "+61391234567"
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        (PatientDetails("", "Citizen"), "given_name"),
+        (PatientDetails("Jane", "  "), "family_name"),
+        (PatientDetails("Jane", "Citizen", phone="12"), "phone"),
+        (PatientDetails("Jane", "Citizen", email="jane@"), "email"),
+        (PatientDetails("Jane", "Citizen", date_of_birth=date(2030, 1, 1)), "date_of_birth"),
+    ],
+)
+def test_bad_details_are_refused_naming_the_field(details: PatientDetails, field: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        check_patient(details, TODAY)
+    assert refused.value.field == field
+
+
+def test_good_details_are_tidied() -> None:
+    clean = check_patient(
+        PatientDetails("  Jane ", "Citizen", phone="0412 345 678", email="Jane@Example.ORG"), TODAY
+    )
+    assert clean.given_name == "Jane"
+    assert clean.phone == "+61412345678"
+    assert clean.email == "Jane@example.org"
