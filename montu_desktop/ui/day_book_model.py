@@ -1,0 +1,156 @@
+"""The day book's table model: rows are slot times, columns the doctors working that day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.services.day_book import DayBook, DayBookEntry
+from montu_desktop.ui.layout import Block, day_rows, place_blocks
+
+SLOT_ROLE = Qt.ItemDataRole.UserRole + 1
+"""The DayCell behind an index."""
+
+Index = QModelIndex | QPersistentModelIndex
+
+STATUS_WORDS = {
+    AppointmentStatus.BOOKED: "booked",
+    AppointmentStatus.ARRIVED: "arrived",
+    AppointmentStatus.COMPLETED: "completed",
+    AppointmentStatus.NO_SHOW: "no-show",
+    AppointmentStatus.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DayCell:
+    """One slot of one doctor: rostered or not, and the appointment block covering it."""
+
+    start: datetime
+    rostered: bool
+    entry: DayBookEntry | None = None
+    block: Block | None = None
+
+    @property
+    def first_row_of_block(self) -> bool:
+        return self.block is not None and self.start_row == self.block.first_row
+
+    start_row: int = 0
+
+
+def describe_entry(entry: DayBookEntry, timezone: str) -> str:
+    start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
+    return (
+        f"{start:%H:%M}–{end:%H:%M} {entry.type_name}: {entry.patient_name} "
+        f"({STATUS_WORDS[entry.status]})"
+    )
+
+
+class DayBookModel(QAbstractTableModel):
+    """Read-only view of a DayBook; replaced whole on each refresh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.book: DayBook | None = None
+        self.times: list[time] = []
+        self._origin: datetime | None = None
+        self._cells: list[list[DayCell]] = []
+        self.blocks: dict[int, Block] = {}
+
+    def set_book(self, book: DayBook | None) -> None:
+        self.beginResetModel()
+        self.book = book
+        self._layout()
+        self.endResetModel()
+
+    def _layout(self) -> None:
+        self.times, self._cells, self.blocks, self._origin = [], [], {}, None
+        book = self.book
+        if book is None or not book.clinic_day.is_open:
+            return
+        opens, closes = book.clinic_day.opens, book.clinic_day.closes
+        assert opens is not None and closes is not None
+        self.times = day_rows(opens, closes, book.timezone, book.slot_minutes)
+        self._origin = opens
+        columns = [d.id for d in book.doctors]
+        items = [(e.id, e.doctor_id, e.start, e.end) for e in book.appointments]
+        placed = place_blocks(items, columns, opens, book.slot_minutes, len(self.times))
+        self.blocks = {b.key: b for b in placed}
+        entries = {e.id: e for e in book.appointments}
+        by_cell = {
+            (row, b.column): b for b in placed for row in range(b.first_row, b.first_row + b.rows)
+        }
+        starts = [local_instant(book.day, t, book.timezone) for t in self.times]
+        self._cells = []
+        for row, start in enumerate(starts):
+            line = []
+            end = start + timedelta(minutes=book.slot_minutes)
+            for column, doctor in enumerate(book.doctors):
+                blocks = book.hours.get(doctor.id, ())
+                rostered = any(s <= start and end <= e for s, e in blocks)
+                block = by_cell.get((row, column))
+                entry = entries[block.key] if block else None
+                line.append(DayCell(start, rostered, entry, block, row))
+            self._cells.append(line)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.times)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self.book is None or not self.times:
+            return 0
+        return len(self.book.doctors)
+
+    def cell(self, index: Index) -> DayCell | None:
+        if not index.isValid() or not self._cells:
+            return None
+        return self._cells[index.row()][index.column()]
+
+    def index_of_entry(self, entry_id: int) -> QModelIndex:
+        block = self.blocks.get(entry_id)
+        if block is None:
+            return QModelIndex()
+        return self.index(block.first_row, block.column)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        cell = self.cell(index)
+        if cell is None or self.book is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            if cell.entry is None or cell.block is None:
+                return ""
+            offset = index.row() - cell.block.first_row
+            if offset == 0:
+                return cell.entry.patient_name
+            if offset == 1:
+                return f"{cell.entry.type_name} · {STATUS_WORDS[cell.entry.status]}"
+            return ""
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            if cell.entry is not None:
+                return describe_entry(cell.entry, self.book.timezone)
+            return "Free" if cell.rostered else "Not rostered"
+        if role == SLOT_ROLE:
+            return cell
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or self.book is None:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            doctors = self.book.doctors
+            return doctors[section].name if 0 <= section < len(doctors) else None
+        if not 0 <= section < len(self.times):
+            return None
+        return self.times[section].strftime("%H:%M")

@@ -1,0 +1,237 @@
+"""The day book panel: one day, a column per doctor, and the selected appointment's actions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.services.day_book import DayBook, DayBookEntry
+from montu_desktop.ui.day_book_delegate import DayBookDelegate
+from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel
+
+_NEXT = {
+    AppointmentStatus.BOOKED: {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW},
+    AppointmentStatus.ARRIVED: {AppointmentStatus.COMPLETED},
+}
+
+
+class AppointmentPanel(QGroupBox):
+    """Details of the selected appointment and what the desk can do with it."""
+
+    status_wanted = Signal(int, object)
+    cancel_wanted = Signal(int)
+    reschedule_wanted = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Appointment", parent)
+        self.entry: DayBookEntry | None = None
+        self.fields = {
+            name: QLabel() for name in ("patient", "phone", "when", "doctor", "type", "status")
+        }
+        form = QFormLayout()
+        for name, label in self.fields.items():
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            form.addRow(f"{name.capitalize()}:", label)
+        self.arrived_button = QPushButton("&Arrived")
+        self.completed_button = QPushButton("Co&mpleted")
+        self.no_show_button = QPushButton("&No-show")
+        self.reschedule_button = QPushButton("&Reschedule…")
+        self.cancel_button = QPushButton("&Cancel appointment")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        for button in (
+            self.arrived_button,
+            self.completed_button,
+            self.no_show_button,
+            self.reschedule_button,
+            self.cancel_button,
+        ):
+            layout.addWidget(button)
+        layout.addStretch(1)
+        self.arrived_button.clicked.connect(lambda: self._status(AppointmentStatus.ARRIVED))
+        self.completed_button.clicked.connect(lambda: self._status(AppointmentStatus.COMPLETED))
+        self.no_show_button.clicked.connect(lambda: self._status(AppointmentStatus.NO_SHOW))
+        self.cancel_button.clicked.connect(
+            lambda: self.entry and self.cancel_wanted.emit(self.entry.id)
+        )
+        self.reschedule_button.clicked.connect(
+            lambda: self.entry and self.reschedule_wanted.emit(self.entry)
+        )
+        self.setMinimumWidth(240)
+        self.setMaximumWidth(320)
+        self.show_entry(None, "", "UTC")
+
+    def _status(self, status: AppointmentStatus) -> None:
+        if self.entry is not None:
+            self.status_wanted.emit(self.entry.id, status)
+
+    def show_entry(self, entry: DayBookEntry | None, doctor: str, timezone: str) -> None:
+        self.entry = entry
+        if entry is None:
+            for label in self.fields.values():
+                label.setText("")
+            self.fields["patient"].setText("Select an appointment in the day book.")
+        else:
+            start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
+            self.fields["patient"].setText(entry.patient_name)
+            self.fields["phone"].setText(entry.patient_phone or "—")
+            self.fields["when"].setText(f"{start:%a %d %b} {start:%H:%M}–{end:%H:%M}")
+            self.fields["doctor"].setText(doctor)
+            self.fields["type"].setText(f"{entry.type_name} ({entry.minutes} min)")
+            self.fields["status"].setText(STATUS_WORDS[entry.status])
+        allowed = _NEXT.get(entry.status, set()) if entry else set()
+        self.arrived_button.setEnabled(AppointmentStatus.ARRIVED in allowed)
+        self.completed_button.setEnabled(AppointmentStatus.COMPLETED in allowed)
+        self.no_show_button.setEnabled(AppointmentStatus.NO_SHOW in allowed)
+        booked = entry is not None and entry.status is AppointmentStatus.BOOKED
+        self.reschedule_button.setEnabled(booked)
+        self.cancel_button.setEnabled(booked)
+
+
+class DayBookPanel(QWidget):
+    """Shows one DayBook; asks its controller for other days, printing and changes."""
+
+    day_wanted = Signal(object)
+    print_wanted = Signal(object)
+    """The doctor id to print, or None for all doctors."""
+    pdf_wanted = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.day: date | None = None
+        self.today: date | None = None
+        self.previous_button = QPushButton("◀ Previous day")
+        self.today_button = QPushButton("Today")
+        self.next_button = QPushButton("Next day ▶")
+        self.date_edit = QDateEdit()
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit.setAccessibleName("Day")
+        self.title = QLabel()
+        self.title.setObjectName("dayTitle")
+        self.sheet_box = QComboBox()
+        self.sheet_box.setAccessibleName("Day sheet for")
+        self.print_button = QPushButton("&Print…")
+        self.pdf_button = QPushButton("Save as P&DF…")
+        self.table = QTableView()
+        self.model = DayBookModel()
+        self.table.setModel(self.model)
+        self.table.setItemDelegate(DayBookDelegate(self.table))
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setAccessibleName("Day book")
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setMinimumSectionSize(150)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.details = AppointmentPanel()
+        self.empty_note = QLabel()
+        self.empty_note.setObjectName("dayNote")
+        self._build_layout()
+        self.previous_button.clicked.connect(lambda: self._step(-1))
+        self.next_button.clicked.connect(lambda: self._step(1))
+        self.today_button.clicked.connect(lambda: self.today and self.day_wanted.emit(self.today))
+        self.date_edit.dateChanged.connect(self._picked)
+        self.print_button.clicked.connect(
+            lambda: self.print_wanted.emit(self.sheet_box.currentData())
+        )
+        self.pdf_button.clicked.connect(lambda: self.pdf_wanted.emit(self.sheet_box.currentData()))
+        self.table.selectionModel().currentChanged.connect(
+            lambda current, _p: self._selected(current)
+        )
+
+    def _build_layout(self) -> None:
+        bar = QHBoxLayout()
+        for widget in (self.previous_button, self.today_button, self.next_button, self.date_edit):
+            bar.addWidget(widget)
+        bar.addSpacing(12)
+        bar.addWidget(self.title, 1)
+        sheet_label = QLabel("Day &sheet:")
+        sheet_label.setBuddy(self.sheet_box)
+        bar.addWidget(sheet_label)
+        bar.addWidget(self.sheet_box)
+        bar.addWidget(self.print_button)
+        bar.addWidget(self.pdf_button)
+        body = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self.empty_note)
+        left.addWidget(self.table, 1)
+        body.addLayout(left, 1)
+        body.addWidget(self.details)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(bar)
+        layout.addLayout(body, 1)
+
+    def show_book(self, book: DayBook, today: date) -> None:
+        """Show a day, keeping the selected appointment selected when it is still there."""
+        kept = self.details.entry.id if self.details.entry else None
+        self.day, self.today = book.day, today
+        self.model.set_book(book)
+        self.title.setText(f"{book.day:%A} {book.day.day} {book.day:%B %Y}")
+        self.date_edit.blockSignals(True)
+        self.date_edit.setDate(QDate(book.day))
+        self.date_edit.blockSignals(False)
+        current = self.sheet_box.currentData()
+        self.sheet_box.clear()
+        self.sheet_box.addItem("All doctors", None)
+        for doctor in book.doctors:
+            self.sheet_box.addItem(doctor.name, doctor.id)
+        self.sheet_box.setCurrentIndex(max(self.sheet_box.findData(current), 0))
+        if not book.clinic_day.is_open:
+            self.empty_note.setText("The clinic is closed on this day.")
+        elif not book.doctors:
+            self.empty_note.setText("No doctor is rostered on this day.")
+        else:
+            self.empty_note.setText("")
+        self.empty_note.setVisible(bool(self.empty_note.text()))
+        self.details.show_entry(None, "", book.timezone)
+        if kept is not None:
+            self.select_entry(kept)
+
+    def select_entry(self, entry_id: int) -> bool:
+        index = self.model.index_of_entry(entry_id)
+        if not index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        self.table.scrollTo(index)
+        return True
+
+    def _selected(self, index) -> None:  # type: ignore[no-untyped-def]
+        cell = self.model.cell(index)
+        book = self.model.book
+        if book is None:
+            return
+        entry = cell.entry if cell else None
+        doctor = next((d.name for d in book.doctors if entry and d.id == entry.doctor_id), "")
+        self.details.show_entry(entry, doctor, book.timezone)
+
+    def _step(self, days: int) -> None:
+        if self.day is not None:
+            self.day_wanted.emit(self.day + timedelta(days=days))
+
+    def _picked(self, picked: QDate) -> None:
+        day = picked.toPython()
+        if day != self.day:
+            self.day_wanted.emit(day)

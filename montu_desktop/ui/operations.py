@@ -1,0 +1,109 @@
+"""Small background operations: run service calls off the GUI thread, report back on it.
+
+In the manner of Anki's ops: `run_op(parent, work, on_done)` starts `work()` on Qt's
+thread pool; `on_done(result)` or `on_failed(error)` then runs on the GUI thread. The
+`BusyTracker` counts operations in flight so the window can show a busy indicator.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class BusyTracker(QObject):
+    """Counts background operations; `busy_changed(True)` when the first starts."""
+
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.running = 0
+
+    def started(self) -> None:
+        self.running += 1
+        if self.running == 1:
+            self.busy_changed.emit(True)
+
+    def finished(self) -> None:
+        self.running -= 1
+        if self.running == 0:
+            self.busy_changed.emit(False)
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; its signals carry the outcome back there (queued)."""
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+    def __init__(
+        self,
+        parent: QObject,
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[BaseException], None],
+        busy: BusyTracker | None,
+    ) -> None:
+        super().__init__(parent)
+        self._on_done, self._on_failed, self._busy = on_done, on_failed, busy
+        # Bound methods of this QObject: Qt delivers them on this object's (the GUI) thread.
+        self.succeeded.connect(self._deliver_result)
+        self.failed.connect(self._deliver_error)
+
+    def _finish(self) -> None:
+        _in_flight.discard(self)
+        self.deleteLater()
+        if self._busy is not None:
+            self._busy.finished()
+
+    def _deliver_result(self, result: Any) -> None:
+        self._finish()
+        self._on_done(result)
+
+    def _deliver_error(self, error: BaseException) -> None:
+        self._finish()
+        self._on_failed(error)
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self._work = work
+        self._relay = relay
+
+    def run(self) -> None:
+        try:
+            result = self._work()
+        except Exception as exc:  # reported to the person by on_failed, in plain words
+            log.debug("background operation failed: %s", type(exc).__name__)
+            self._relay.failed.emit(exc)
+        else:
+            self._relay.succeeded.emit(result)
+
+
+_in_flight: set[_Relay] = set()
+
+
+def run_op(
+    parent: QObject,
+    work: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_failed: Callable[[BaseException], None],
+    busy: BusyTracker | None = None,
+) -> None:
+    """Run `work()` on the thread pool; then `on_done` or `on_failed` on the GUI thread."""
+    relay = _Relay(parent, on_done, on_failed, busy)
+    _in_flight.add(relay)
+    if busy is not None:
+        busy.started()
+    QThreadPool.globalInstance().start(_Job(work, relay))
+
+
+def wait_for_operations(timeout_ms: int = 10_000) -> bool:
+    """Block until the pool is idle (used at shutdown and by tests)."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)

@@ -1,0 +1,108 @@
+"""The week grid's table model: rows are slot times, columns the days, cells what is free."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from montu_desktop.domain.availability import Unavailable
+from montu_desktop.ui.layout import CellKind, WeekCell, WeekGrid
+
+CELL_ROLE = Qt.ItemDataRole.UserRole + 1
+"""The WeekCell behind an index."""
+
+_SHORT = {
+    Unavailable.ALL_BUSY.value: "Booked out",
+    Unavailable.NOBODY_ROSTERED.value: "No doctor",
+    Unavailable.TOO_CLOSE_TO_CLOSING.value: "Too late",
+    Unavailable.BEYOND_HORIZON.value: "Not open yet",
+}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def cell_text(cell: WeekCell) -> str:
+    """The words in a cell: free count, short reason, or nothing for closed and past."""
+    if cell.kind is CellKind.AVAILABLE:
+        return f"{cell.free} free"
+    if cell.kind is CellKind.UNAVAILABLE:
+        return _SHORT.get(cell.reason, "Unavailable")
+    return ""
+
+
+def cell_explanation(cell: WeekCell) -> str:
+    """The full sentence shown on hover and in the status line."""
+    if cell.kind is CellKind.AVAILABLE:
+        doctors = "doctor" if cell.free == 1 else "doctors"
+        return f"Available: {cell.free} of {cell.rostered} rostered {doctors} free"
+    if cell.kind is CellKind.CLOSED:
+        return "Clinic closed"
+    if cell.kind is CellKind.PAST:
+        return "Past: this time has gone"
+    return f"Not available: {cell.reason}"
+
+
+class WeekModel(QAbstractTableModel):
+    """Read-only view of a WeekGrid; replaced whole on each refresh."""
+
+    def __init__(self, today: date | None = None) -> None:
+        super().__init__()
+        self.grid: WeekGrid | None = None
+        self.today = today
+
+    def set_grid(self, grid: WeekGrid | None, today: date | None = None) -> None:
+        self.beginResetModel()
+        self.grid = grid
+        if today is not None:
+            self.today = today
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self.grid is None else len(self.grid.times)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self.grid is None else len(self.grid.days)
+
+    def cell(self, index: Index) -> WeekCell | None:
+        if not index.isValid() or self.grid is None:
+            return None
+        return self.grid.cell(index.row(), index.column())
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        cell = self.cell(index)
+        if cell is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell_text(cell)
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return cell_explanation(cell)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == CELL_ROLE:
+            return cell
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if self.grid is None or role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            if not 0 <= section < len(self.grid.days):
+                return None
+            day = self.grid.days[section]
+            label = f"{day:%a} {day.day} {day:%b}"
+            return f"{label} · Today" if day == self.today else label
+        if not 0 <= section < len(self.grid.times):
+            return None
+        return self.grid.times[section].strftime("%H:%M")
