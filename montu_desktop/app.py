@@ -11,14 +11,18 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontInfo
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.errors import MontuError
+from montu_desktop.logging_setup import configure_logging
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.runtime import open_database
+from montu_desktop.ui.about import app_icon
+from montu_desktop.ui.crash import install_crash_reporter
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_UNREACHABLE, EXIT_BROKEN = 0, 4, 1
+EXIT_OK, EXIT_UNREACHABLE = 0, 4
 
 
 def main(args: argparse.Namespace) -> int:
@@ -26,7 +30,13 @@ def main(args: argparse.Namespace) -> int:
     self_test = bool(getattr(args, "self_test", False))
     if self_test:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    log_file = configure_logging()
     app = _application()
+    if self_test:
+        from montu_desktop import selftest
+
+        return selftest.run(lambda ctx: _window_check(app, ctx))
+    crash_reporter = install_crash_reporter(log_file)
     database = _open_database(getattr(args, "database", None), quiet=self_test)
     if database is None:
         return EXIT_UNREACHABLE
@@ -36,11 +46,11 @@ def main(args: argparse.Namespace) -> int:
 
         window = MainWindow(ctx)
         window.show()
-        if self_test:
-            return _self_test(app, window)
+        QTimer.singleShot(0, lambda: log.info("main window shown"))
         window.start()
         return app.exec()
     finally:
+        crash_reporter.uninstall()
         database.dispose()
 
 
@@ -51,6 +61,8 @@ def _application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Montu Desktop")
     app.setOrganizationName("Montu")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
     from montu_desktop.ui.style import apply_style
 
     apply_style(app)
@@ -74,12 +86,35 @@ def _open_database(url: str | None, *, quiet: bool) -> Database | None:
     return None
 
 
-def _self_test(app: QApplication, window: object) -> int:
-    """Start offscreen, let the first refresh run, and say whether the basics work."""
+def _window_check(app: QApplication, ctx: ServiceContext) -> str | None:
+    """For --self-test: open the main window offscreen, let its first refresh run, close it."""
     if not QFontInfo(QFont()).family():
-        print("self-test: no font found (install a font package)", file=sys.stderr)
-        return EXIT_BROKEN
-    QTimer.singleShot(0, app.quit)
-    app.exec()
-    print("self-test: ok")
-    return EXIT_OK
+        return "no font found (install a font package)"
+    from montu_desktop.ui.main_window import MainWindow
+
+    errors: list[str] = []
+    previous_hook = sys.excepthook
+    sys.excepthook = lambda kind, error, _trace: errors.append(f"{kind.__name__}: {error}")
+    try:
+        window = MainWindow(ctx)
+        window.show()
+        window.start()
+        seen: list[tuple[bool, str]] = []
+
+        def look_and_quit() -> None:  # before quit(): Qt 6 closes every window on quit
+            seen.append((window.isVisible(), window.windowTitle()))
+            app.quit()
+
+        QTimer.singleShot(200, look_and_quit)
+        app.exec()
+        shown, title = seen[0] if seen else (False, "")
+    finally:
+        sys.excepthook = previous_hook
+    expected = f"{APP_NAME} {__version__}"
+    if errors:
+        return f"the main window raised {errors[0]}"
+    if not shown:
+        return "the main window did not show"
+    if title != expected:
+        return f"the window title is {title!r}, expected {expected!r}"
+    return None
