@@ -1,32 +1,105 @@
-"""The reception window: the Clinic menu, the views, and the one place refreshes go through."""
+"""The reception window: the Clinic menu, the week grid and day book, the status bar, and
+the one place every refresh goes through (`notify_changed`)."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QWidget
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QTabWidget,
+    QWidget,
+)
 
 from montu_desktop import APP_NAME, __version__
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
+from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
+from montu_desktop.services import availability, booking, catalogue, demo_data, reference
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
 from montu_desktop.ui.about import AboutDialog, app_icon
+from montu_desktop.ui.booking_dialog import BookingDialog
+from montu_desktop.ui.day_book_view import DayBookPanel
+from montu_desktop.ui.day_sheet import print_day_sheet, save_day_sheet_pdf
+from montu_desktop.ui.errors import plain_words, show_error
+from montu_desktop.ui.first_start import FirstStartDialog
+from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
+from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
+from montu_desktop.ui.reschedule_dialog import RescheduleDialog
+from montu_desktop.ui.week_view import WeekPanel
+
+PING_INTERVAL_MS = 30_000
+COALESCE_MS = 30
 
 
 class MainWindow(QMainWindow):
     """What the front desk sees all day."""
 
+    _changed = Signal(str)
+    """Carries change notices from any thread to the GUI thread."""
+    refreshed = Signal()
+    """Emitted after the week grid has been repainted with fresh data."""
+
     def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.policy: ClinicPolicy | None = None
+        self.types: list[AppointmentType] = []
+        self.booking_dialog: BookingDialog | None = None
+        self.first_start: FirstStartDialog | None = None
+        self._pending: set[str] = set()
+        self._serial = {"week": 0, "day": 0}
+        self._select_after: int | None = None
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.setWindowIcon(app_icon())
-        self.setCentralWidget(QLabel("Loading the appointment book…"))
+        self.busy = BusyTracker(self)
+        self.week = WeekPanel()
+        self.day = DayBookPanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.week, "&Week availability")
+        self.tabs.addTab(self.day, "&Day book")
+        self.setCentralWidget(self.tabs)
         self.clinic_menu = self.menuBar().addMenu("&Clinic")
         self._build_clinic_menu(self.clinic_menu)
-        self.database_label = QLabel(f"Database: {ctx.database.describe()}")
-        self.statusBar().addPermanentWidget(self.database_label)
+        self._build_status_bar()
+        self._build_shortcuts()
+        self._connect()
+        self._coalesce = QTimer(self)
+        self._coalesce.setSingleShot(True)
+        self._coalesce.setInterval(COALESCE_MS)
+        self._coalesce.timeout.connect(self._refresh_pending)
+        self._ping_timer = QTimer(self)
+        self._ping_timer.setInterval(PING_INTERVAL_MS)
+        self._ping_timer.timeout.connect(self.check_database)
+        self._changed.connect(self._queue_refresh, Qt.ConnectionType.QueuedConnection)
         ctx.on_change.append(self.notify_changed)
+        self.resize(1280, 720)
+
+    # Building ------------------------------------------------------------------------------
 
     def _build_clinic_menu(self, menu: QMenu) -> None:
         """Every entry of the Clinic menu, in order (other screens add theirs here)."""
+        refresh_action = QAction("&Refresh", self)
+        refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        refresh_action.triggered.connect(lambda: self.notify_changed("reference"))
+        menu.addAction(refresh_action)
+        print_action = QAction("&Print day sheet…", self)
+        print_action.setShortcut(QKeySequence.StandardKey.Print)
+        print_action.triggered.connect(lambda: self.print_day_sheet(None))
+        menu.addAction(print_action)
+        menu.addSeparator()
         about_action = QAction(f"&About {APP_NAME}", self)
         about_action.setMenuRole(QAction.MenuRole.AboutRole)
         about_action.triggered.connect(lambda: AboutDialog(self).exec())
@@ -36,8 +109,303 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
 
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.busy_indicator = QProgressBar()
+        self.busy_indicator.setRange(0, 0)
+        self.busy_indicator.setMaximumWidth(110)
+        self.busy_indicator.setAccessibleName("Working")
+        self.busy_indicator.setVisible(False)
+        self.reachable_label = QLabel("Connecting…")
+        self.refreshed_label = QLabel("Not refreshed yet")
+        self.database_label = QLabel(f"Database: {self.ctx.database.describe()}")
+        for widget in (
+            self.busy_indicator,
+            self.refreshed_label,
+            self.reachable_label,
+            self.database_label,
+        ):
+            bar.addPermanentWidget(widget)
+        self.busy.busy_changed.connect(self.busy_indicator.setVisible)
+
+    def _build_shortcuts(self) -> None:
+        QShortcut(QKeySequence("Ctrl+1"), self, activated=lambda: self.show_tab(self.week))
+        QShortcut(QKeySequence("Ctrl+2"), self, activated=lambda: self.show_tab(self.day))
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.find_patient)
+
+    def _connect(self) -> None:
+        self.week.week_wanted.connect(self.load_week)
+        self.week.book_wanted.connect(self.open_booking)
+        self.week.cell_selected.connect(self._cell_selected)
+        self.day.day_wanted.connect(self.load_day)
+        self.day.print_wanted.connect(self.print_day_sheet)
+        self.day.pdf_wanted.connect(self.save_day_sheet)
+        self.day.details.status_wanted.connect(self.set_status)
+        self.day.details.cancel_wanted.connect(self.cancel_appointment)
+        self.day.details.reschedule_wanted.connect(self.reschedule)
+
+    def show_tab(self, panel: QWidget) -> None:
+        self.tabs.setCurrentWidget(panel)
+        (self.week.table if panel is self.week else self.day.table).setFocus()
+
+    # Start and refresh ---------------------------------------------------------------------
+
     def start(self) -> None:
         """Called once the window is shown: first refresh (and first-start offer)."""
+        self._ping_timer.start()
+        self.check_database()
+        self.notify_changed("reference")
+        self.week.table.setFocus()
 
     def notify_changed(self, what: str) -> None:
-        """The one place every refresh goes through: local commits and other desks' changes."""
+        """The one place every refresh goes through: local commits and other desks' changes.
+
+        Safe to call from any thread: `what` is "appointments", "patients" or "reference".
+        """
+        self._changed.emit(what)
+
+    def _queue_refresh(self, what: str) -> None:
+        self._pending.add(what)
+        self._coalesce.start()
+
+    def _refresh_pending(self) -> None:
+        pending, self._pending = self._pending, set()
+        if "reference" in pending:
+            self._op(self._load_reference, self._reference_loaded, self._reference_failed)
+        elif "appointments" in pending:
+            self.reload()
+
+    def _load_reference(self) -> tuple[ClinicPolicy, list[AppointmentType]]:
+        return reference.clinic_policy(self.ctx), catalogue.list_types(self.ctx)
+
+    def _reference_loaded(self, loaded: tuple[ClinicPolicy, list[AppointmentType]]) -> None:
+        self.policy, self.types = loaded
+        self.week.set_types(self.types)
+        self.reload()
+
+    def _reference_failed(self, error: BaseException) -> None:
+        if isinstance(error, NoSchedule) and error.field == "clinic":
+            self.offer_first_start()
+        else:
+            self._background_failed(error)
+
+    def today(self) -> date:
+        zone = self.policy.timezone if self.policy else "UTC"
+        return to_local(self.ctx.clock(), zone).date()
+
+    def reload(self) -> None:
+        """Fetch the shown week and day again (after any change)."""
+        self.load_week(self.week.monday or self.today(), self.week.type_name)
+        self.load_day(self.day.day or self.today())
+
+    def load_week(self, day: date, type_name: str) -> None:
+        if self.policy is None or not type_name:
+            return
+        self._serial["week"] += 1
+        serial, policy = self._serial["week"], self.policy
+
+        def work() -> WeekGrid:
+            week = availability.week_availability(self.ctx, type_name, day)
+            return week_grid(week.days, policy.timezone, policy.slot_minutes)
+
+        self._op(work, lambda grid: self._week_loaded(serial, grid), self._week_failed)
+
+    def _week_loaded(self, serial: int, grid: WeekGrid) -> None:
+        if serial != self._serial["week"]:
+            return
+        self.week.show_week(grid, self.today())
+        zone = self.policy.timezone if self.policy else "UTC"
+        self.refreshed_label.setText(f"Refreshed {to_local(self.ctx.clock(), zone):%H:%M:%S}")
+        self._reachable(True)
+        self.refreshed.emit()
+
+    def _week_failed(self, error: BaseException) -> None:
+        if isinstance(error, NoSchedule):
+            self.statusBar().showMessage(plain_words(error), 8000)
+        else:
+            self._background_failed(error)
+
+    def load_day(self, day: date) -> None:
+        if self.policy is None:
+            return
+        self._serial["day"] += 1
+        serial = self._serial["day"]
+        self._op(
+            lambda: day_book(self.ctx, day),
+            lambda book: self._day_loaded(serial, book),
+            self._background_failed,
+        )
+
+    def _day_loaded(self, serial: int, book: DayBook) -> None:
+        if serial != self._serial["day"]:
+            return
+        self.day.show_book(book, self.today())
+        if self._select_after is not None and self.day.select_entry(self._select_after):
+            self._select_after = None
+
+    def _cell_selected(self, cell: WeekCell) -> None:
+        if cell.start is None or self.policy is None:
+            return
+        day = to_local(cell.start, self.policy.timezone).date()
+        if day != self.day.day:
+            self.load_day(day)
+
+    def check_database(self) -> None:
+        self._op(self.ctx.database.ping, lambda _r: self._reachable(True), self._ping_failed)
+
+    def _ping_failed(self, _error: BaseException) -> None:
+        self._reachable(False)
+
+    def _reachable(self, yes: bool) -> None:
+        if yes:
+            self.reachable_label.setText("● Connected")
+            self.reachable_label.setStyleSheet("color: #146c2e;")
+        else:
+            self.reachable_label.setText("⚠ Database unreachable")
+            self.reachable_label.setStyleSheet("color: #a50e0e; font-weight: bold;")
+
+    def _background_failed(self, error: BaseException) -> None:
+        """A refresh failed: say so in the status bar (a dialog per refresh would nag)."""
+        if isinstance(error, DatabaseUnavailable):
+            self._reachable(False)
+        self.statusBar().showMessage(plain_words(error), 10_000)
+
+    # First start ---------------------------------------------------------------------------
+
+    def offer_first_start(self) -> FirstStartDialog:
+        dialog = FirstStartDialog(self)
+        dialog.add_choice(
+            "Open the demo clinic",
+            "A made-up Melbourne clinic with doctors, patients and bookings, to try things out.",
+            self.open_demo_clinic,
+        )
+        self.first_start = dialog
+        dialog.open()
+        return dialog
+
+    def open_demo_clinic(self) -> None:
+        self.statusBar().showMessage("Creating the demo clinic…")
+
+        def done(_summary: Any) -> None:
+            self.statusBar().showMessage("The demo clinic is ready.", 5000)
+
+        self._op(lambda: demo_data.create_demo_clinic(self.ctx), done, self._action_failed)
+
+    # Booking and appointment actions ----------------------------------------------------------
+
+    def find_patient(self) -> None:
+        """Ctrl+F: book the selected free time, starting with the patient search."""
+        if self.booking_dialog is not None and self.booking_dialog.isVisible():
+            self.booking_dialog.search.setFocus()
+            return
+        cell = self.week.selected_cell()
+        if cell is not None and cell.bookable and cell.start is not None:
+            self.open_booking(cell.start, self.week.type_name)
+        else:
+            self.show_tab(self.week)
+            self.statusBar().showMessage(
+                "Select a free time in the week first, then press Enter or Ctrl+F.", 6000
+            )
+
+    def open_booking(self, start: datetime, type_name: str) -> BookingDialog | None:
+        if self.policy is None:
+            return None
+        dialog = BookingDialog(
+            self.ctx, self.types, type_name, start, self.policy.timezone, self.busy, self
+        )
+        dialog.accepted.connect(lambda: self._booked(dialog))
+        dialog.finished.connect(lambda _r: self.week.table.setFocus())
+        self.booking_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _booked(self, dialog: BookingDialog) -> None:
+        booked = dialog.booked
+        if booked is None or self.policy is None:
+            return
+        local = to_local(booked.start, self.policy.timezone)
+        self._select_after = booked.id
+        self.load_day(local.date())
+        self.statusBar().showMessage(
+            f"Booked {booked.type_name} on {local:%a %d %b} at {local:%H:%M}.", 8000
+        )
+
+    def set_status(self, appointment_id: int, status: AppointmentStatus) -> None:
+        self._select_after = appointment_id
+        self._op(
+            lambda: booking.set_status(self.ctx, appointment_id, status),
+            lambda _r: None,
+            self._action_failed,
+        )
+
+    def cancel_appointment(self, appointment_id: int) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Cancel appointment",
+            "Cancel this appointment? Its time becomes free for others.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._op(
+            lambda: booking.cancel_appointment(self.ctx, appointment_id),
+            lambda _r: self.statusBar().showMessage("Appointment cancelled.", 5000),
+            self._action_failed,
+        )
+
+    def reschedule(self, entry: DayBookEntry) -> None:
+        if self.policy is None:
+            return
+        dialog = RescheduleDialog(self.ctx, entry, self.policy.timezone, self.busy, self)
+        dialog.accepted.connect(lambda: self._moved(dialog))
+        dialog.open()
+
+    def _moved(self, dialog: RescheduleDialog) -> None:
+        if dialog.moved is not None and self.policy is not None:
+            self._select_after = dialog.moved.id
+            self.load_day(to_local(dialog.moved.start, self.policy.timezone).date())
+
+    def _action_failed(self, error: BaseException) -> None:
+        if isinstance(error, DatabaseUnavailable):
+            self._reachable(False)
+        show_error(self, "Montu Desktop", error)
+
+    # Printing --------------------------------------------------------------------------------
+
+    def print_day_sheet(self, doctor_id: int | None) -> None:
+        book = self.day.model.book
+        if book is None:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if QPrintDialog(printer, self).exec() == QPrintDialog.DialogCode.Accepted:
+            print_day_sheet(book, printer, doctor_id)
+
+    def save_day_sheet(self, doctor_id: int | None) -> None:
+        book = self.day.model.book
+        if book is None:
+            return
+        suggested = str(Path.home() / f"day-sheet-{book.day.isoformat()}.pdf")
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Save day sheet as PDF", suggested, "PDF files (*.pdf)"
+        )
+        if path:
+            save_day_sheet_pdf(book, Path(path), doctor_id)
+            self.statusBar().showMessage(f"Day sheet saved to {path}", 8000)
+
+    # Plumbing --------------------------------------------------------------------------------
+
+    def _op(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
+        run_op(self, work, done, failed, self.busy)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._ping_timer.stop()
+        if self.notify_changed in self.ctx.on_change:
+            self.ctx.on_change.remove(self.notify_changed)
+        wait_for_operations(5_000)
+        super().closeEvent(event)

@@ -61,9 +61,9 @@ class _Relay(QObject):
         if self._busy is not None:
             self._busy.finished()
 
-    def _deliver_result(self, result: Any) -> None:
+    def _deliver_result(self, boxed: list[Any]) -> None:
         self._finish()
-        self._on_done(result)
+        self._on_done(boxed[0])
 
     def _deliver_error(self, error: BaseException) -> None:
         self._finish()
@@ -83,7 +83,8 @@ class _Job(QRunnable):
             log.debug("background operation failed: %s", type(exc).__name__)
             self._relay.failed.emit(exc)
         else:
-            self._relay.succeeded.emit(result)
+            # Boxed: PySide6 miscounts references when None crosses threads bare.
+            self._relay.succeeded.emit([result])
 
 
 _in_flight: set[_Relay] = set()
