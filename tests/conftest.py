@@ -127,3 +127,17 @@ def sqlite_ctx(sqlite_db: Database, clock: FixedClock) -> ServiceContext:
     import random
 
     return ServiceContext(sqlite_db, clock=clock, rng=random.Random(7), actor="test")
+
+
+@pytest.fixture
+def sqlite_db_factory(tmp_path: Path) -> Iterator[object]:
+    """Makes fresh migrated SQLite databases (one per hypothesis example)."""
+    made: list[Database] = []
+
+    def make() -> Database:
+        made.append(_sqlite(tmp_path / f"clinic{len(made)}.sqlite3"))
+        return made[-1]
+
+    yield make
+    for db in made:
+        db.dispose()
