@@ -53,9 +53,7 @@ def test_a_clinic_is_run_from_the_command_line(any_db) -> None:
     week = ok_json("availability", "--type", "Long", "--week", next_monday.isoformat(), env=env)
     assert week["appointment_type"] == "Long" and week["timezone"] == "Australia/Melbourne"
     assert week["slot_minutes"] == 15
-    assert [d["date"] for d in week["days"]][0] == next_monday.isoformat() and len(
-        week["days"]
-    ) == 7
+    assert week["days"][0]["date"] == next_monday.isoformat() and len(week["days"]) == 7
     assert week["days"][6]["open"] is False and week["days"][6]["slots"] == []
     first = week["days"][0]["slots"][0]
     assert datetime.fromisoformat(first["start"]).utcoffset() is not None
