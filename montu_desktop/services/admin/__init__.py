@@ -1,0 +1,1 @@
+"""Manager settings: the clinic, types, doctors, rosters, staff, audit and utilisation use cases."""

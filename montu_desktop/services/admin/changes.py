@@ -1,0 +1,244 @@
+"""Runs a settings change: preview the bookings it strands, or apply it with the schedules rebuilt.
+
+The change itself is made in a writing transaction; a preview plans the schedules from the
+changed rows and then rolls everything back, so the preview and the real change use one code
+path and cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.errors import MontuError
+from montu_desktop.domain.events import AppointmentRescheduled
+from montu_desktop.domain.impact import Booking, Stranded, find_stranded
+from montu_desktop.domain.model import AppointmentStatus, Roster, epoch, from_epoch
+from montu_desktop.persistence import tables as t
+from montu_desktop.services.admin.planning import (
+    PlanInputs,
+    future_range,
+    load_inputs,
+    plan,
+    write_schedules,
+)
+from montu_desktop.services.booking import reschedule_appointment
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class StrandedBooking:
+    """A future booking the change leaves without its doctor, and who could take it instead."""
+
+    appointment_id: int
+    start: datetime
+    end: datetime
+    doctor_id: int
+    doctor_name: str
+    type_name: str
+    patient_name: str
+    offer_doctor_id: int | None
+    offer_doctor_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOutcome:
+    """What a change did (or would do): applied or only previewed, and the bookings it strands."""
+
+    applied: bool
+    stranded: list[StrandedBooking] = field(default_factory=list)
+    moved: list[StrandedBooking] = field(default_factory=list)
+    """Stranded bookings given to their offered doctor (when the manager asked for that)."""
+
+
+Mutation = Callable[[Session], None]
+AfterConfirm = Callable[[Session, set[int]], list[int]]
+"""Called with the ids of bookings still stranded; returns ids of any more it had to leave."""
+
+
+def run_change(
+    ctx: ServiceContext,
+    mutate: Mutation,
+    *,
+    action: str,
+    subject: str,
+    confirm: bool,
+    details: dict[str, object] | None = None,
+    on_confirm: AfterConfirm | None = None,
+    new_lengths: dict[int, int] | None = None,
+    reassign: bool = False,
+) -> ChangeOutcome:
+    """Apply `mutate`, list what it strands; commit (schedules rebuilt, audited) only if confirmed.
+
+    With `reassign`, each stranded booking that has an offer moves to that doctor in the same
+    transaction; the others stay booked as they are and are returned to be dealt with.
+    """
+    with UnitOfWork(ctx, write=True) as uow:
+        session = uow.session
+        mutate(session)
+        session.flush()
+        after = load_inputs(session)
+        today = to_local(ctx.clock(), after.policy.timezone).date()
+        first, last = future_range(session, after, today)
+        stranded = stranded_bookings(ctx, session, after, first, last, new_lengths or {})
+        if not confirm:
+            return ChangeOutcome(False, stranded)
+        write_schedules(session, after, first, last)
+        moved = [s for s in stranded if reassign and s.offer_doctor_id is not None]
+        for item in moved:
+            _give_to_offer(ctx, uow, item)
+        still = [s for s in stranded if s not in moved]
+        if on_confirm is not None:
+            left = on_confirm(session, {s.appointment_id for s in still})
+            if left:
+                still += _describe(
+                    session,
+                    [Stranded(Booking(i, 0, 0, 0), None) for i in left],
+                    _rows(session, left),
+                )
+        uow.audit(action, subject, **(details or {}))
+        uow.touches("reference")
+        if moved:
+            uow.touches("appointments")
+        uow.commit()
+        return ChangeOutcome(True, still, moved)
+
+
+def _give_to_offer(ctx: ServiceContext, uow: UnitOfWork, item: StrandedBooking) -> None:
+    row = uow.session.get(t.Appointment, item.appointment_id)
+    assert row is not None and item.offer_doctor_id is not None
+    row.doctor_id = item.offer_doctor_id
+    row.updated_at = ctx.clock()
+    uow.session.flush()
+    uow.emit(
+        AppointmentRescheduled(
+            row.id,
+            row.doctor_id,
+            row.patient_id,
+            row.start_at.isoformat(),
+            row.start_at.isoformat(),
+            row.end_at.isoformat(),
+        )
+    )
+    uow.audit(
+        "appointment.reassigned",
+        f"appointment {row.id}",
+        doctor_id=row.doctor_id,
+        was_doctor_id=item.doctor_id,
+    )
+
+
+def _rows(session: Session, ids: list[int]) -> dict[int, Row[Any]]:
+    a = t.Appointment
+    rows = session.execute(
+        select(a.id, a.doctor_id, a.type_id, a.start_at, a.end_at).where(a.id.in_(ids))
+    ).all()
+    return {r[0]: r for r in rows}
+
+
+def stranded_bookings(
+    ctx: ServiceContext,
+    session: Session,
+    inputs: PlanInputs,
+    first: date,
+    last: date,
+    new_lengths: dict[int, int],
+) -> list[StrandedBooking]:
+    """Live future bookings in [first, last] the planned roster no longer holds.
+
+    `new_lengths` (type id → minutes) makes bookings of those types that long first.
+    """
+    _, blocks, extras = plan(inputs, first, last)
+    roster = Roster.from_blocks([*blocks, *extras])
+    zone = inputs.policy.timezone
+    now = ctx.clock()
+    until = local_instant(last + timedelta(days=1), datetime.min.time(), zone)
+    a = t.Appointment
+    rows = session.execute(
+        select(a.id, a.doctor_id, a.type_id, a.start_at, a.end_at)
+        .where(
+            a.start_at >= now,
+            a.start_at < until,
+            a.status == AppointmentStatus.BOOKED.value,
+        )
+        .order_by(a.start_at, a.id)
+    ).all()
+    bookings = [
+        Booking(
+            id_,
+            doctor,
+            epoch(start),
+            epoch(start) + new_lengths[type_id] * 60 if type_id in new_lengths else epoch(end),
+        )
+        for id_, doctor, type_id, start, end in rows
+    ]
+    found = find_stranded(bookings, roster, ctx.rng, set(inputs.bookable))
+    if not found:
+        return []
+    return _describe(session, found, {r[0]: r for r in rows})
+
+
+def _describe(session: Session, found, rows) -> list[StrandedBooking]:  # type: ignore[no-untyped-def]
+    doctor_names = dict(session.execute(select(t.Doctor.id, t.Doctor.name)).all())
+    type_names = dict(session.execute(select(t.AppointmentType.id, t.AppointmentType.name)).all())
+    ids = [item.booking.id for item in found]
+    patients = dict(
+        session.execute(
+            select(t.Appointment.id, t.Patient.given_name + " " + t.Patient.family_name)
+            .join(t.Patient, t.Patient.id == t.Appointment.patient_id)
+            .where(t.Appointment.id.in_(ids))
+        ).all()
+    )
+    result = []
+    for item in found:
+        booking = item.booking
+        row = rows[booking.id]
+        if not booking.doctor_id:  # described from its row alone
+            booking = Booking(row[0], row[1], epoch(row[3]), epoch(row[4]))
+        result.append(
+            StrandedBooking(
+                appointment_id=booking.id,
+                start=row[3],
+                end=from_epoch(booking.end),
+                doctor_id=booking.doctor_id,
+                doctor_name=doctor_names.get(booking.doctor_id, "?"),
+                type_name=type_names.get(row[2], "?"),
+                patient_name=patients.get(booking.id, ""),
+                offer_doctor_id=item.offer,
+                offer_doctor_name=doctor_names.get(item.offer) if item.offer else None,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class MoveResult:
+    appointment_id: int
+    moved_to: int | None
+    problem: str = ""
+
+
+def move_bookings(ctx: ServiceContext, moves: Iterable[tuple[int, int]]) -> list[MoveResult]:
+    """Give each (appointment, doctor) pair's booking to that doctor at the same time."""
+    results = []
+    for appointment_id, doctor_id in moves:
+        with UnitOfWork(ctx) as uow:
+            row = uow.session.get(t.Appointment, appointment_id)
+            start = row.start_at if row is not None else None
+        if start is None:
+            results.append(MoveResult(appointment_id, None, "no such appointment"))
+            continue
+        try:
+            reschedule_appointment(ctx, appointment_id, start, doctor_id)
+        except MontuError as exc:
+            results.append(MoveResult(appointment_id, None, str(exc)))
+        else:
+            results.append(MoveResult(appointment_id, doctor_id))
+    return results

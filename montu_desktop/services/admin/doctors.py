@@ -1,0 +1,100 @@
+"""Doctors: add, rename, deactivate, remove (soft: history keeps its doctor)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.model import Doctor
+from montu_desktop.persistence import repositories as repo
+from montu_desktop.persistence import tables as t
+from montu_desktop.services.admin.changes import ChangeOutcome, run_change
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+
+def list_doctors(ctx: ServiceContext, *, include_removed: bool = False) -> list[Doctor]:
+    with UnitOfWork(ctx) as uow:
+        return repo.doctors(uow.session, include_removed=include_removed)
+
+
+def _check_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidRequest("name", "is required")
+    if len(name) > 200:
+        raise InvalidRequest("name", "must be at most 200 characters")
+    return name
+
+
+def _doctor(session: Session, doctor_id: int) -> t.Doctor:
+    row = session.get(t.Doctor, doctor_id)
+    if row is None or row.removed_at is not None:
+        raise NotFound("doctor", f"no doctor with id {doctor_id}")
+    return row
+
+
+def add_doctor(ctx: ServiceContext, name: str) -> int:
+    name = _check_name(name)
+    with UnitOfWork(ctx, write=True) as uow:
+        now = ctx.clock()
+        row = t.Doctor(name=name, active=True, created_at=now, updated_at=now)
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("settings.doctor.added", name, doctor_id=row.id)
+        uow.touches("reference")
+        uow.commit()
+        return row.id
+
+
+def rename_doctor(ctx: ServiceContext, doctor_id: int, name: str) -> None:
+    name = _check_name(name)
+    with UnitOfWork(ctx, write=True) as uow:
+        row = _doctor(uow.session, doctor_id)
+        old, row.name, row.updated_at = row.name, name, ctx.clock()
+        uow.audit("settings.doctor.renamed", name, doctor_id=doctor_id, was=old)
+        uow.touches("reference")
+        uow.commit()
+
+
+def set_doctor_active(
+    ctx: ServiceContext,
+    doctor_id: int,
+    active: bool,
+    *,
+    confirm: bool = True,
+    reassign: bool = False,
+) -> ChangeOutcome:
+    """Take a doctor off (or back on) the books; their future bookings are listed first."""
+
+    def mutate(session: Session) -> None:
+        row = _doctor(session, doctor_id)
+        row.active, row.updated_at = active, ctx.clock()
+
+    return run_change(
+        ctx,
+        mutate,
+        action="settings.doctor.activated" if active else "settings.doctor.deactivated",
+        subject=f"doctor {doctor_id}",
+        confirm=confirm,
+        reassign=reassign,
+    )
+
+
+def remove_doctor(
+    ctx: ServiceContext, doctor_id: int, *, confirm: bool = True, reassign: bool = False
+) -> ChangeOutcome:
+    """Remove a doctor (soft delete); their future bookings are listed so they can be moved."""
+
+    def mutate(session: Session) -> None:
+        row = _doctor(session, doctor_id)
+        row.removed_at = row.updated_at = ctx.clock()
+
+    return run_change(
+        ctx,
+        mutate,
+        action="settings.doctor.removed",
+        subject=f"doctor {doctor_id}",
+        confirm=confirm,
+        reassign=reassign,
+    )
