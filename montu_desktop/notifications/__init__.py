@@ -1,0 +1,1 @@
+"""Confirmations and reminders: outbox dispatch, planning, retries, dead letters, email and SMS."""

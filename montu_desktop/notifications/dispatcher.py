@@ -1,0 +1,409 @@
+"""Delivers the outbox: plans each appointment event's messages, then claims and sends due ones.
+
+Exactly one send across PCs: a message is claimed in its own short transaction (PostgreSQL:
+SELECT … FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE, one writer at a time) and marked
+"sending" with a lease before anything leaves the PC. A claim whose lease ran out (its PC
+stopped mid-send) is in doubt: an SMS is first looked up at the provider and only sent
+again if it never arrived; an email is sent again with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.notifications import planning
+from montu_desktop.notifications.channels import ChannelFactory, ChannelSet, build_channels
+from montu_desktop.notifications.model import (
+    WAITING,
+    Channel,
+    DeliveryError,
+    Kind,
+    OutgoingMessage,
+    Status,
+)
+from montu_desktop.notifications.records import NotificationRow
+from montu_desktop.notifications.settings import NotificationSettings
+from montu_desktop.notifications.store import load_settings
+from montu_desktop.notifications.templates import MessageFacts, render
+from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.engine import Database
+
+log = logging.getLogger(__name__)
+
+EVENT_NAMES = ("appointment.booked", "appointment.cancelled", "appointment.rescheduled")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    id: int
+    in_doubt: bool
+    attempts: int
+
+
+class Dispatcher:
+    """One PC's dispatcher; several may share a database (each claims its own work)."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        worker_id: str | None = None,
+        channels: ChannelFactory = build_channels,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.worker_id = worker_id or default_worker_id()
+        self._channels = channels
+        self._lock = threading.Lock()
+
+    # -- the whole pass -------------------------------------------------------------------
+
+    def run_once(self, limit: int = 1000) -> Counter[str]:
+        """Plan new outbox events, then send everything due now; returns counts by outcome."""
+        with self._lock:
+            outcomes: Counter[str] = Counter()
+            outcomes["planned"] = self.plan_outbox()
+            with self.database.session() as session:
+                settings, custom = load_settings(session)
+            channels = self._channels(settings)
+            try:
+                for _ in range(limit):
+                    claim = self._claim_next(settings)
+                    if claim is None:
+                        break
+                    outcomes[self._deliver(claim, settings, custom, channels)] += 1
+            finally:
+                channels.close()
+            if outcomes.total() > outcomes["planned"] or outcomes["planned"]:
+                log.info("dispatch pass: %s", dict(outcomes))
+            return outcomes
+
+    # -- planning -------------------------------------------------------------------------
+
+    def plan_outbox(self, batch: int = 200) -> int:
+        """Turn unprocessed appointment events into notification rows; returns events handled."""
+        handled = 0
+        while True:
+            with self.database.session(write=True) as session:
+                query = (
+                    select(t.OutboxEvent)
+                    .where(
+                        t.OutboxEvent.processed_at.is_(None), t.OutboxEvent.name.in_(EVENT_NAMES)
+                    )
+                    .order_by(t.OutboxEvent.id)
+                    .limit(batch)
+                )
+                if not self.database.is_sqlite:
+                    query = query.with_for_update(skip_locked=True)
+                events = list(session.scalars(query))
+                if not events:
+                    return handled
+                settings, _ = load_settings(session)
+                clinic = session.scalars(select(t.Clinic).limit(1)).first()
+                zone = clinic.timezone if clinic else "UTC"
+                now = self.clock()
+                for event in events:
+                    self._plan_event(session, event, settings, zone, now)
+                    event.processed_at = now
+                session.commit()
+                handled += len(events)
+
+    def _plan_event(
+        self,
+        session: Session,
+        event: t.OutboxEvent,
+        settings: NotificationSettings,
+        zone: str,
+        now: datetime,
+    ) -> None:
+        data = event.payload
+        appointment_id = int(data["appointment_id"])  # type: ignore[arg-type]
+        patient = session.get(t.Patient, int(data["patient_id"]))  # type: ignore[arg-type]
+        if patient is None:
+            return
+        reach = planning.Reach.of(
+            patient.email,
+            patient.phone,
+            patient.email_reminders,
+            patient.sms_reminders,
+            patient.reminders_opt_out,
+        )
+        start = datetime.fromisoformat(str(data["start"]))
+        happened = event.created_at
+        quiet, offsets = settings.quiet_hours, settings.reminder_offsets
+        old_start = None
+        if event.name == "appointment.booked":
+            planned = planning.for_booking(
+                appointment_id, reach, start, happened, offsets, quiet, zone
+            )
+        elif event.name == "appointment.cancelled":
+            self._withdraw(session, appointment_id, "the appointment was cancelled", now)
+            planned = planning.for_cancellation(appointment_id, reach, start, happened, quiet, zone)
+        else:
+            old_start = datetime.fromisoformat(str(data["old_start"]))
+            withdrawn = self._withdraw(session, appointment_id, "the appointment was moved", now)
+            unconfirmed = [
+                Channel(r.channel) for r in withdrawn if r.kind == Kind.CONFIRMATION.value
+            ]
+            planned = planning.for_move(
+                appointment_id, event.id, reach, start, happened, offsets, quiet, zone, unconfirmed
+            )
+        self._record(session, planned, appointment_id, patient.id, event.id, old_start, now)
+
+    def _withdraw(
+        self, session: Session, appointment_id: int, why: str, now: datetime
+    ) -> list[NotificationRow]:
+        rows = list(
+            session.scalars(
+                select(NotificationRow).where(
+                    NotificationRow.appointment_id == appointment_id,
+                    NotificationRow.status.in_([s.value for s in WAITING]),
+                )
+            )
+        )
+        for row in rows:
+            row.status, row.last_error, row.updated_at = Status.WITHDRAWN.value, why, now
+        return rows
+
+    def _record(
+        self,
+        session: Session,
+        planned: list[planning.Planned],
+        appointment_id: int,
+        patient_id: int,
+        event_id: int,
+        old_start: datetime | None,
+        now: datetime,
+    ) -> None:
+        if not planned:
+            return
+        keys = [p.key for p in planned]
+        existing = set(
+            session.scalars(
+                select(NotificationRow.idempotency_key).where(
+                    NotificationRow.idempotency_key.in_(keys)
+                )
+            )
+        )
+        for p in planned:
+            if p.key in existing:
+                continue
+            session.add(
+                NotificationRow(
+                    idempotency_key=p.key,
+                    appointment_id=appointment_id,
+                    patient_id=patient_id,
+                    event_id=event_id,
+                    channel=p.channel.value,
+                    kind=p.kind.value,
+                    status=p.status.value,
+                    due_at=p.due_at,
+                    appointment_start=p.appointment_start,
+                    old_start=old_start if p.kind is Kind.CHANGE else None,
+                    attempts=0,
+                    last_error=p.note or None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+    # -- sending --------------------------------------------------------------------------
+
+    def _lease(self, settings: NotificationSettings) -> timedelta:
+        """Long enough for one send to finish or time out, with room to record the outcome."""
+        return timedelta(seconds=2 * max(settings.smtp_timeout, settings.sms_timeout) + 2)
+
+    def _claim_next(self, settings: NotificationSettings) -> Claim | None:
+        now = self.clock()
+        n = NotificationRow
+        with self.database.session(write=True) as session:
+            query = (
+                select(n)
+                .where(
+                    or_(
+                        and_(n.status.in_([s.value for s in WAITING]), n.due_at <= now),
+                        and_(n.status == Status.SENDING.value, n.claimed_until < now),
+                    )
+                )
+                .order_by(n.due_at, n.id)
+                .limit(1)
+            )
+            if not self.database.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            row = session.scalars(query).first()
+            if row is None:
+                return None
+            in_doubt = row.status == Status.SENDING.value
+            row.status = Status.SENDING.value
+            row.claimed_by = self.worker_id
+            row.claimed_until = now + self._lease(settings)
+            row.attempts += 1
+            row.updated_at = now
+            claim = Claim(row.id, in_doubt, row.attempts)
+            session.commit()
+            return claim
+
+    def _deliver(
+        self,
+        claim: Claim,
+        settings: NotificationSettings,
+        custom: dict[str, str],
+        channels: ChannelSet,
+    ) -> str:
+        now = self.clock()
+        with self.database.session() as session:
+            row = session.get(NotificationRow, claim.id)
+            assert row is not None
+            appointment = session.get(t.Appointment, row.appointment_id)
+            patient = session.get(t.Patient, row.patient_id)
+            clinic = session.scalars(select(t.Clinic).limit(1)).first()
+            verdict = _still_wanted(row, appointment, now)
+            superseded = row.kind == Kind.REMINDER.value and self._later_reminder_due(
+                session, row, now
+            )
+            kind, channel = Kind(row.kind), Channel(row.channel)
+            key, start, old_start = row.idempotency_key, row.appointment_start, row.old_start
+            claimed_at = row.updated_at
+            address = _address(patient, channel)
+            first_name = patient.given_name if patient else ""
+            zone = clinic.timezone if clinic else "UTC"
+            where = (clinic.name, clinic.address, clinic.phone) if clinic else ("", "", "")
+        if verdict is not None:
+            return self._finish(claim, *verdict)
+        if superseded:
+            return self._finish(claim, Status.SKIPPED, "a later reminder goes instead")
+        if channel is Channel.SMS and not claim.in_doubt:
+            later = planning.after_quiet_hours(now, settings.quiet_hours, zone)
+            if later != now:
+                if later >= start:
+                    return self._finish(claim, Status.SKIPPED, "quiet hours last until it begins")
+                return self._finish(claim, Status.PENDING, None, due_at=later, undo_attempt=True)
+        if address is None:
+            return self._finish(claim, Status.SKIPPED, f"the patient has no {channel.value} now")
+        facts = MessageFacts(
+            first_name=first_name,
+            start_local=to_local(start, zone),
+            clinic_name=where[0],
+            clinic_address=where[1],
+            clinic_phone=where[2],
+            old_start_local=to_local(old_start, zone) if old_start else None,
+        )
+        subject, body = render(kind, channel, facts, custom)
+        message = OutgoingMessage(key, channel, address, body, subject)
+        try:
+            if claim.in_doubt and channel is Channel.SMS and channels.sms is not None:
+                found = channels.sms.find_sent(message, claimed_at - timedelta(days=1))
+                if found is not None:
+                    return self._finish(claim, Status.SENT, None, ref=found, undo_attempt=True)
+            ref = channels.send(message)
+        except DeliveryError as exc:
+            if exc.permanent or claim.attempts >= settings.max_attempts:
+                return self._finish(claim, Status.DEAD, exc.reason)
+            retry_at = self.clock() + settings.retry_delay(claim.attempts)
+            return self._finish(claim, Status.FAILED, exc.reason, due_at=retry_at)
+        return self._finish(claim, Status.SENT, None, ref=ref)
+
+    def _later_reminder_due(self, session: Session, row: NotificationRow, now: datetime) -> bool:
+        n = NotificationRow
+        found = session.scalars(
+            select(n.id)
+            .where(
+                n.appointment_id == row.appointment_id,
+                n.channel == row.channel,
+                n.kind == Kind.REMINDER.value,
+                n.status.in_([s.value for s in WAITING]),
+                n.appointment_start == row.appointment_start,
+                n.due_at > row.due_at,
+                n.due_at <= now,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def _finish(
+        self,
+        claim: Claim,
+        status: Status,
+        error: str | None,
+        *,
+        due_at: datetime | None = None,
+        ref: str | None = None,
+        undo_attempt: bool = False,
+    ) -> str:
+        """Record the outcome, but only if this PC still holds the claim."""
+        now = self.clock()
+        n = NotificationRow
+        values: dict[str, object] = {
+            "status": status.value,
+            "claimed_by": None,
+            "claimed_until": None,
+            "updated_at": now,
+        }
+        if error is not None or status in (Status.SENT, Status.PENDING):
+            values["last_error"] = error
+        if due_at is not None:
+            values["due_at"] = due_at
+        if status is Status.SENT:
+            values["sent_at"], values["provider_ref"] = now, (ref or "")[:100]
+        if undo_attempt:
+            values["attempts"] = n.attempts - 1
+        with self.database.session(write=True) as session:
+            done = session.execute(
+                update(n)
+                .where(
+                    n.id == claim.id,
+                    n.claimed_by == self.worker_id,
+                    n.status == Status.SENDING.value,
+                )
+                .values(**values)
+            )
+            session.commit()
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            log.warning("notification %s was taken over by another PC", claim.id)
+        log.info("notification %s: %s", claim.id, status.value)
+        return status.value
+
+
+def _still_wanted(
+    row: NotificationRow, appointment: t.Appointment | None, now: datetime
+) -> tuple[Status, str] | None:
+    """Why this message should not go any more, or None when it should."""
+    if appointment is None:
+        return Status.WITHDRAWN, "the appointment no longer exists"
+    if row.kind != Kind.CANCELLATION.value:
+        if appointment.status == AppointmentStatus.CANCELLED.value:
+            return Status.WITHDRAWN, "the appointment was cancelled"
+        if appointment.start_at != row.appointment_start:
+            return Status.WITHDRAWN, "the appointment was moved"
+    if now >= row.appointment_start:
+        return Status.SKIPPED, "the appointment had begun"
+    return None
+
+
+def _address(patient: t.Patient | None, channel: Channel) -> str | None:
+    if patient is None:
+        return None
+    if channel is Channel.EMAIL:
+        return patient.email if patient.email and patient.email_reminders else None
+    return patient.phone if patient.phone and patient.sms_reminders else None

@@ -1,0 +1,54 @@
+"""The words of the notification side: channels, kinds of message, statuses, a message to send."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Kind(enum.StrEnum):
+    CONFIRMATION = "confirmation"
+    REMINDER = "reminder"
+    CANCELLATION = "cancellation"
+    CHANGE = "change"
+
+
+class Status(enum.StrEnum):
+    """Where a message is: waiting, being sent, done, or set aside."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # the last try failed; another is scheduled
+    DEAD = "dead"  # out of tries (or refused for good): a manager decides
+    DISMISSED = "dismissed"  # a dead letter a manager chose not to retry
+    WITHDRAWN = "withdrawn"  # the appointment was cancelled or moved
+    SKIPPED = "skipped"  # too late to be useful (the appointment had begun)
+
+
+WAITING = (Status.PENDING, Status.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One rendered message for one address; `key` is its idempotency key."""
+
+    key: str
+    channel: Channel
+    to: str
+    body: str
+    subject: str = ""
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; `permanent` when trying again cannot help."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent

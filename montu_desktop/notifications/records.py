@@ -1,0 +1,42 @@
+"""The `notification` table: one row per message, keyed for idempotency, claimed to be sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from montu_desktop.persistence.tables import Base, UTCDateTime
+
+
+class NotificationRow(Base):
+    """A confirmation, reminder, cancellation or change notice for one appointment and channel.
+
+    No address or message text is kept: both are rendered from fresh rows when it is sent.
+    """
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    appointment_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    old_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_ref: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_notification_due", "status", "due_at"),
+        Index("ix_notification_appointment", "appointment_id"),
+    )

@@ -1,0 +1,54 @@
+"""Runs the dispatcher every few seconds on an APScheduler background thread (no Qt)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from montu_desktop.notifications.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+JOB_ID = "notifications-dispatch"
+
+
+class DispatchSchedule:
+    """Starts and stops the periodic dispatch job; `nudge` runs it now (e.g. after a booking)."""
+
+    def __init__(self, dispatcher: Dispatcher, interval_seconds: float = 10.0) -> None:
+        self.dispatcher = dispatcher
+        self.interval = interval_seconds
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+
+    def _run(self) -> None:
+        try:
+            self.dispatcher.run_once()
+        except Exception:
+            # The schedule lives in the database: the next pass picks up where this one stopped.
+            log.exception("notification dispatch pass failed; will try again")
+
+    def start(self) -> None:
+        self._scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=self.interval,
+            id=JOB_ID,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+        self._scheduler.start()
+
+    def nudge(self) -> None:
+        """Run a pass as soon as the current one (if any) ends."""
+        if self._scheduler.running:
+            self._scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler.running
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)

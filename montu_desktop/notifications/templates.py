@@ -1,0 +1,143 @@
+"""Message templates managers can edit: when and where only, in clinic-local time.
+
+A template may use only the placeholders below; the appointment type, the doctor and
+anything clinical are simply not offered, so no edit can put them into a message.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.notifications.model import Channel, Kind
+
+PLACEHOLDERS = {
+    "first_name": "the patient's given name",
+    "date": "the appointment day, e.g. Tuesday 24 November",
+    "time": "the clinic-local start time, e.g. 9:15 am",
+    "clinic_name": "the clinic's name",
+    "clinic_address": "the clinic's address",
+    "clinic_phone": "the clinic's phone number",
+    "old_date": "for a change notice: the day it was on",
+    "old_time": "for a change notice: the time it was at",
+}
+
+PARTS = ("sms", "email", "subject")
+TEMPLATE_KEYS = {f"template.{kind.value}.{part}" for kind in Kind for part in PARTS}
+
+DEFAULTS: dict[str, str] = {
+    "template.confirmation.sms": (
+        "Hi {first_name}, your appointment at {clinic_name} is booked for {date} at {time}. "
+        "{clinic_address}. To change it call {clinic_phone}."
+    ),
+    "template.confirmation.subject": "Your appointment at {clinic_name} on {date}",
+    "template.confirmation.email": (
+        "Dear {first_name},\n\nYour appointment at {clinic_name} is booked for {date} "
+        "at {time}.\n\nWhere: {clinic_address}\n\nTo change or cancel it, please call us on "
+        "{clinic_phone}.\n\n{clinic_name}"
+    ),
+    "template.reminder.sms": (
+        "Reminder: {first_name}, your appointment at {clinic_name} is on {date} at {time}. "
+        "{clinic_address}. Can't come? Call {clinic_phone}."
+    ),
+    "template.reminder.subject": "Reminder: your appointment on {date} at {time}",
+    "template.reminder.email": (
+        "Dear {first_name},\n\nThis is a reminder of your appointment at {clinic_name} "
+        "on {date} at {time}.\n\nWhere: {clinic_address}\n\nIf you cannot come, please call "
+        "{clinic_phone}.\n\n{clinic_name}"
+    ),
+    "template.cancellation.sms": (
+        "{first_name}, your appointment at {clinic_name} on {date} at {time} is cancelled. "
+        "To book again call {clinic_phone}."
+    ),
+    "template.cancellation.subject": "Your appointment on {date} is cancelled",
+    "template.cancellation.email": (
+        "Dear {first_name},\n\nYour appointment at {clinic_name} on {date} at {time} "
+        "has been cancelled.\n\nTo book again, please call {clinic_phone}.\n\n{clinic_name}"
+    ),
+    "template.change.sms": (
+        "{first_name}, your appointment at {clinic_name} has moved to {date} at {time} "
+        "(was {old_date} {old_time}). {clinic_address}. Questions? Call {clinic_phone}."
+    ),
+    "template.change.subject": "Your appointment has moved to {date} at {time}",
+    "template.change.email": (
+        "Dear {first_name},\n\nYour appointment at {clinic_name} has moved to {date} at "
+        "{time} (it was on {old_date} at {old_time}).\n\nWhere: {clinic_address}\n\n"
+        "Questions? Please call {clinic_phone}.\n\n{clinic_name}"
+    ),
+}
+MAX_LENGTH = {"sms": 480, "subject": 150, "email": 4000}
+
+
+def template_key(kind: Kind, part: str) -> str:
+    return f"template.{kind.value}.{part}"
+
+
+def check_template(key: str, text: str) -> None:
+    """Refuse a template naming an unknown placeholder, with broken braces, empty or too long."""
+    part = key.rsplit(".", 1)[-1]
+    if not text.strip():
+        raise InvalidRequest(key, "must not be empty")
+    if len(text) > MAX_LENGTH[part]:
+        raise InvalidRequest(key, f"must be at most {MAX_LENGTH[part]} characters")
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        raise InvalidRequest(key, f"has a stray brace: {exc}") from None
+    for name in fields:
+        if name not in PLACEHOLDERS:
+            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise InvalidRequest(key, f"{{{name}}} is not a placeholder; use {known}")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFacts:
+    """What a message may say: who (first name), when (clinic-local) and where."""
+
+    first_name: str
+    start_local: datetime
+    clinic_name: str
+    clinic_address: str
+    clinic_phone: str
+    old_start_local: datetime | None = None
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B}"
+
+
+def _clock(moment: datetime) -> str:
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment:%M} {'am' if moment.hour < 12 else 'pm'}"
+
+
+def values(facts: MessageFacts) -> dict[str, str]:
+    old = facts.old_start_local
+    return {
+        "first_name": facts.first_name,
+        "date": _day(facts.start_local),
+        "time": _clock(facts.start_local),
+        "clinic_name": facts.clinic_name,
+        "clinic_address": facts.clinic_address,
+        "clinic_phone": facts.clinic_phone,
+        "old_date": _day(old) if old else "",
+        "old_time": _clock(old) if old else "",
+    }
+
+
+def render(
+    kind: Kind, channel: Channel, facts: MessageFacts, custom: Mapping[str, str]
+) -> tuple[str, str]:
+    """(subject, body) for this kind and channel; managers' templates win over the defaults."""
+
+    def text(part: str) -> str:
+        key = template_key(kind, part)
+        return custom.get(key) or DEFAULTS[key]
+
+    filled = values(facts)
+    body = text(channel.value).format_map(filled)
+    subject = text("subject").format_map(filled) if channel is Channel.EMAIL else ""
+    return subject, body

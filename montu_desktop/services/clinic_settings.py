@@ -1,0 +1,117 @@
+"""Clinic-wide settings every PC shares (SMTP, SMS, reminders, quiet hours, templates).
+
+Each key is declared once with its default and meaning (notifications/settings.py and the
+templates); a bad key or value is refused naming the key and the reason, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from montu_desktop.config import secrets
+from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.notifications.settings import SECRET_NAMES, SPECS, check_setting
+from montu_desktop.notifications.templates import DEFAULTS as TEMPLATE_DEFAULTS
+from montu_desktop.notifications.templates import TEMPLATE_KEYS
+from montu_desktop.persistence.tables import Setting
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SettingValue:
+    """A setting as people see it: its value, whether it is still the default, and its meaning."""
+
+    key: str
+    value: str
+    is_default: bool
+    meaning: str
+
+
+def _default(key: str) -> tuple[str, str]:
+    if key in SPECS:
+        return SPECS[key].default, SPECS[key].meaning
+    if key in TEMPLATE_KEYS:
+        return TEMPLATE_DEFAULTS[key], "message template (" + key.split(".", 1)[1] + ")"
+    raise InvalidRequest("key", f"{key!r} is not a setting (see `montu-desktop config list`)")
+
+
+def known_keys() -> list[str]:
+    return [*SPECS, *sorted(TEMPLATE_KEYS)]
+
+
+def get_setting(ctx: ServiceContext, key: str) -> SettingValue:
+    default, meaning = _default(key)
+    with UnitOfWork(ctx) as uow:
+        stored = uow.session.get(Setting, key)
+        if stored is None:
+            return SettingValue(key, default, True, meaning)
+        return SettingValue(key, stored.value, False, meaning)
+
+
+def list_settings(ctx: ServiceContext) -> list[SettingValue]:
+    keys = known_keys()
+    with UnitOfWork(ctx) as uow:
+        stored = dict(
+            uow.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys)))
+            .tuples()
+            .all()
+        )
+    found = []
+    for key in keys:
+        default, meaning = _default(key)
+        found.append(SettingValue(key, stored.get(key, default), key not in stored, meaning))
+    return found
+
+
+def set_setting(ctx: ServiceContext, key: str, value: str) -> SettingValue:
+    """Store a checked value for every PC; refused with the key and reason if wrong."""
+    return set_settings(ctx, {key: value})[0]
+
+
+def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingValue]:
+    """Store several values at once: all are checked first, and none is stored if one is wrong."""
+    if any(k in SECRET_NAMES for k in values):
+        secret = next(k for k in values if k in SECRET_NAMES)
+        raise InvalidRequest(
+            secret, "is a secret: store it with `montu-desktop secrets set` (kept in the keyring)"
+        )
+    clean = {key: check_setting(key, value) for key, value in values.items()}
+    with UnitOfWork(ctx, write=True) as uow:
+        for key, value in clean.items():
+            row = uow.session.get(Setting, key)
+            if row is None:
+                uow.session.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+        uow.touches("settings")
+        uow.commit()
+    return [SettingValue(k, v, False, _default(k)[1]) for k, v in clean.items()]
+
+
+def reset_setting(ctx: ServiceContext, key: str) -> SettingValue:
+    """Go back to the default value."""
+    default, meaning = _default(key)
+    with UnitOfWork(ctx, write=True) as uow:
+        row = uow.session.get(Setting, key)
+        if row is not None:
+            uow.session.delete(row)
+        uow.touches("settings")
+        uow.commit()
+    return SettingValue(key, default, True, meaning)
+
+
+def store_secret(name: str, value: str) -> None:
+    """Put a secret in the OS keyring (never in the database or a file)."""
+    if name not in SECRET_NAMES and not name.startswith("database:"):
+        known = ", ".join(SECRET_NAMES)
+        raise InvalidRequest("name", f"{name!r} is not a secret Montu uses ({known})")
+    if not value:
+        raise InvalidRequest(name, "is empty: nothing was read from standard input")
+    secrets.set_secret(name, value)
+
+
+def secret_is_set(name: str) -> bool:
+    return bool(secrets.get_secret(name))

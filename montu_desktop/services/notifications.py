@@ -1,0 +1,244 @@
+"""Notification use cases for managers, the front desk and scripts: log, retry, preview, test."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from montu_desktop.domain.clinic_time import local_day_bounds, to_local
+from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.notifications.channels import ChannelFactory, build_channels
+from montu_desktop.notifications.dispatcher import Dispatcher
+from montu_desktop.notifications.model import (
+    Channel,
+    DeliveryError,
+    Kind,
+    OutgoingMessage,
+    Status,
+)
+from montu_desktop.notifications.planning import Reach
+from montu_desktop.notifications.records import NotificationRow
+from montu_desktop.notifications.store import load_settings
+from montu_desktop.notifications.templates import MessageFacts, render
+from montu_desktop.persistence import tables as t
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import clinic_policy
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+RETRYABLE = (Status.DEAD, Status.DISMISSED, Status.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    """One message as the log shows it (no address, no text)."""
+
+    id: int
+    appointment_id: int
+    channel: str
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+    due_at: datetime
+    sent_at: datetime | None
+    appointment_start: datetime
+
+
+def _view(row: NotificationRow) -> NotificationView:
+    return NotificationView(
+        row.id,
+        row.appointment_id,
+        row.channel,
+        row.kind,
+        row.status,
+        row.attempts,
+        row.last_error,
+        row.due_at,
+        row.sent_at,
+        row.appointment_start,
+    )
+
+
+def _status(text: str) -> Status:
+    try:
+        return Status(text.strip().lower())
+    except ValueError:
+        known = ", ".join(s.value for s in Status)
+        raise InvalidRequest("status", f"{text!r} is not a status ({known})") from None
+
+
+def list_notifications(
+    ctx: ServiceContext, status: str | None = None, limit: int = 500
+) -> list[NotificationView]:
+    """The newest messages first (by due time), optionally of one status."""
+    query = select(NotificationRow).order_by(
+        NotificationRow.due_at.desc(), NotificationRow.id.desc()
+    )
+    if status:
+        query = query.where(NotificationRow.status == _status(status).value)
+    with UnitOfWork(ctx) as uow:
+        return [_view(r) for r in uow.session.scalars(query.limit(limit))]
+
+
+def status_counts(ctx: ServiceContext) -> Counter[str]:
+    with UnitOfWork(ctx) as uow:
+        return Counter(uow.session.scalars(select(NotificationRow.status)))
+
+
+def _row(uow: UnitOfWork, notification_id: int) -> NotificationRow:
+    row = uow.session.get(NotificationRow, notification_id)
+    if row is None:
+        raise NotFound("id", f"no notification with id {notification_id}")
+    return row
+
+
+def retry_notification(ctx: ServiceContext, notification_id: int) -> NotificationView:
+    """Put a dead (or dismissed, or failed) message back in the queue, due now, with fresh tries."""
+    with UnitOfWork(ctx, write=True) as uow:
+        row = _row(uow, notification_id)
+        if Status(row.status) not in RETRYABLE:
+            raise InvalidRequest(
+                "id", f"notification {notification_id} is {row.status}; only dead ones are retried"
+            )
+        now = ctx.clock()
+        row.status, row.attempts, row.due_at, row.updated_at = Status.PENDING.value, 0, now, now
+        uow.session.flush()
+        view = _view(row)
+        uow.touches("notifications")
+        uow.commit()
+        return view
+
+
+def dismiss_notification(ctx: ServiceContext, notification_id: int) -> NotificationView:
+    """Set a dead message aside for good (it stays in the log as dismissed)."""
+    with UnitOfWork(ctx, write=True) as uow:
+        row = _row(uow, notification_id)
+        if row.status != Status.DEAD.value:
+            raise InvalidRequest(
+                "id",
+                f"notification {notification_id} is {row.status}; only dead ones are dismissed",
+            )
+        row.status, row.updated_at = Status.DISMISSED.value, ctx.clock()
+        uow.session.flush()
+        view = _view(row)
+        uow.touches("notifications")
+        uow.commit()
+        return view
+
+
+def make_dispatcher(ctx: ServiceContext, channels: ChannelFactory = build_channels) -> Dispatcher:
+    return Dispatcher(ctx.database, clock=ctx.clock, channels=channels)
+
+
+def poll_seconds(ctx: ServiceContext) -> float:
+    with UnitOfWork(ctx) as uow:
+        return load_settings(uow.session)[0].poll_seconds
+
+
+def dispatch_now(ctx: ServiceContext, channels: ChannelFactory = build_channels) -> Counter[str]:
+    """Plan new events and send everything due now (what `worker --once` does)."""
+    return make_dispatcher(ctx, channels).run_once()
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPreview:
+    """One of tomorrow's appointments as the front desk checks it: will the patient hear of it?"""
+
+    appointment_id: int
+    start_local: datetime
+    patient_name: str
+    channels: tuple[str, ...]
+    pending: int
+    reachable: bool
+    why_not: str
+
+
+def _why_unreachable(patient: t.Patient) -> str:
+    if patient.reminders_opt_out:
+        return "opted out of reminders"
+    if not patient.phone and not patient.email:
+        return "no phone or email"
+    return "SMS and email reminders turned off or no matching contact"
+
+
+def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
+    """Tomorrow's live appointments with the channels their patients can be reminded on."""
+    zone = clinic_policy(ctx).timezone
+    tomorrow = to_local(ctx.clock(), zone).date() + timedelta(days=1)
+    start, end = local_day_bounds(tomorrow, zone)
+    a, p = t.Appointment, t.Patient
+    with UnitOfWork(ctx) as uow:
+        rows = uow.session.execute(
+            select(a.id, a.start_at, p)
+            .join(p, p.id == a.patient_id)
+            .where(
+                a.start_at >= start,
+                a.start_at < end,
+                a.status == AppointmentStatus.BOOKED.value,
+            )
+            .order_by(a.start_at, a.id)
+        ).all()
+        ids = [r[0] for r in rows]
+        pending = Counter(
+            uow.session.scalars(
+                select(NotificationRow.appointment_id).where(
+                    NotificationRow.appointment_id.in_(ids),
+                    NotificationRow.kind == Kind.REMINDER.value,
+                    NotificationRow.status.in_([Status.PENDING.value, Status.FAILED.value]),
+                )
+            )
+        )
+        found = []
+        for appointment_id, starts, patient in rows:
+            reach = Reach.of(
+                patient.email,
+                patient.phone,
+                patient.email_reminders,
+                patient.sms_reminders,
+                patient.reminders_opt_out,
+            )
+            channels = tuple(c.value for c in reach.channels(Kind.REMINDER))
+            found.append(
+                ReminderPreview(
+                    appointment_id,
+                    to_local(starts, zone),
+                    f"{patient.family_name}, {patient.given_name}",
+                    channels,
+                    pending[appointment_id],
+                    bool(channels),
+                    "" if channels else _why_unreachable(patient),
+                )
+            )
+        return found
+
+
+def send_test_message(
+    ctx: ServiceContext, channel: str, to: str, channels: ChannelFactory = build_channels
+) -> str:
+    """Send a sample reminder now with the saved settings; returns the provider's reference."""
+    try:
+        chosen = Channel(channel)
+    except ValueError:
+        raise InvalidRequest("channel", "must be email or sms") from None
+    if not to.strip():
+        raise InvalidRequest("to", "must say where to send the test message")
+    with UnitOfWork(ctx) as uow:
+        settings, custom = load_settings(uow.session)
+        clinic = uow.session.scalars(select(t.Clinic).limit(1)).first()
+        zone = clinic.timezone if clinic else "UTC"
+        where = (clinic.name, clinic.address, clinic.phone) if clinic else ("Montu", "", "")
+    tomorrow = to_local(ctx.clock() + timedelta(days=1), zone)
+    facts = MessageFacts("Test", tomorrow.replace(minute=0, second=0, microsecond=0), *where)
+    subject, body = render(Kind.REMINDER, chosen, facts, custom)
+    key = f"test:{int(ctx.clock().timestamp())}:{chosen.value}"
+    built = channels(settings)
+    try:
+        return built.send(OutgoingMessage(key, chosen, to.strip(), "[TEST] " + body, subject))
+    except DeliveryError as exc:
+        raise InvalidRequest(chosen.value, exc.reason) from None
+    finally:
+        built.close()
