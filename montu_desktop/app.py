@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontInfo
@@ -15,10 +18,15 @@ from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.logging_setup import configure_logging
 from montu_desktop.persistence.engine import Database
+from montu_desktop.services.connection import ConnectionMonitor
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.live import ChangeFeed
 from montu_desktop.services.runtime import open_database
 from montu_desktop.ui.about import app_icon
 from montu_desktop.ui.crash import install_crash_reporter
+
+if TYPE_CHECKING:
+    from montu_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +56,26 @@ def main(args: argparse.Namespace) -> int:
         window.show()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
         window.start()
-        return app.exec()
+        with _live_refresh(ctx, window):
+            return app.exec()
     finally:
         crash_reporter.uninstall()
         database.dispose()
+
+
+@contextlib.contextmanager
+def _live_refresh(ctx: ServiceContext, window: MainWindow) -> Iterator[None]:
+    """Other desks' changes repaint this one; the status bar follows the connection."""
+    feed = ChangeFeed(ctx)
+    monitor = ConnectionMonitor(ctx.database)
+    monitor.on_status.append(lambda status: window.connection_changed(status.reachable))
+    feed.start()
+    monitor.start()
+    try:
+        yield
+    finally:
+        monitor.stop()
+        feed.stop()
 
 
 def _application() -> QApplication:

@@ -51,6 +51,8 @@ class MainWindow(QMainWindow):
     """Carries change notices from any thread to the GUI thread."""
     refreshed = Signal()
     """Emitted after the week grid has been repainted with fresh data."""
+    _reachability = Signal(bool)
+    """Carries the connection monitor's verdict from its thread to the GUI thread."""
 
     def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self._ping_timer.setInterval(PING_INTERVAL_MS)
         self._ping_timer.timeout.connect(self.check_database)
         self._changed.connect(self._queue_refresh, Qt.ConnectionType.QueuedConnection)
+        self._reachability.connect(self._reachable, Qt.ConnectionType.QueuedConnection)
         ctx.on_change.append(self.notify_changed)
         self.resize(1280, 720)
 
@@ -99,6 +102,9 @@ class MainWindow(QMainWindow):
         print_action.setShortcut(QKeySequence.StandardKey.Print)
         print_action.triggered.connect(lambda: self.print_day_sheet(None))
         menu.addAction(print_action)
+        database_action = QAction("&Database…", self)
+        database_action.triggered.connect(self.open_database_settings)
+        menu.addAction(database_action)
         menu.addSeparator()
         about_action = QAction(f"&About {APP_NAME}", self)
         about_action.setMenuRole(QAction.MenuRole.AboutRole)
@@ -252,6 +258,17 @@ class MainWindow(QMainWindow):
 
     def check_database(self) -> None:
         self._op(self.ctx.database.ping, lambda _r: self._reachable(True), self._ping_failed)
+
+    def connection_changed(self, reachable: bool) -> None:
+        """The database went away or came back (safe to call from any thread)."""
+        self._reachability.emit(reachable)
+
+    def open_database_settings(self) -> None:
+        """Clinic → Database…: this PC's database, used from the next start."""
+        from montu_desktop.ui.database_dialog import RESTART_NOTE, DatabaseDialog
+
+        if DatabaseDialog(self).exec():
+            self.statusBar().showMessage(RESTART_NOTE, 30_000)
 
     def _ping_failed(self, _error: BaseException) -> None:
         self._reachable(False)

@@ -161,3 +161,21 @@ def test_going_back_to_the_embedded_file_forgets_the_server(qtbot, dialog) -> No
     reopened.save()
     assert config.saved_database_url() is None
     assert config.resolve_database_url().get_backend_name() == "sqlite"
+
+
+def test_the_clinic_menu_offers_database_and_the_status_bar_follows_the_monitor(
+    qtbot, sqlite_ctx
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from montu_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(sqlite_ctx)
+    qtbot.addWidget(window)
+    entries = [a.text() for a in window.clinic_menu.actions()]
+    assert "&Database…" in entries
+    # The monitor calls from its own thread; the label changes on the GUI thread.
+    threading.Thread(target=window.connection_changed, args=(False,)).start()
+    qtbot.waitUntil(lambda: "unreachable" in window.reachable_label.text(), timeout=2000)
+    threading.Thread(target=window.connection_changed, args=(True,)).start()
+    qtbot.waitUntil(lambda: "Connected" in window.reachable_label.text(), timeout=2000)
