@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="schedules_command", required=True
     )
     schedules.add_parser("generate", parents=[common], help="regenerate up to the booking horizon")
+
+    from montu_desktop.cli import notifications
+
+    notifications.add_parsers(commands, common)
     return parser
 
 

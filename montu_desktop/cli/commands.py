@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, emit, parse_week
+from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.domain.patients import PatientDetails
@@ -22,6 +23,8 @@ Command = Callable[[ServiceContext, argparse.Namespace], int]
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; map refusals and lost databases to exit codes."""
+    if args.command == "secrets":  # the keyring only: no database needed
+        return notification_commands.secrets_set(args)
     handler = _handler(args)
     try:
         with open_services(getattr(args, "database", None), migrate=True) as ctx:
@@ -43,7 +46,13 @@ def _handler(args: argparse.Namespace) -> Command | None:
     if args.command == "db":
         return None
     key = args.command
-    for sub in ("patients_command", "doctors_command", "types_command", "schedules_command"):
+    for sub in (
+        "patients_command",
+        "doctors_command",
+        "types_command",
+        "schedules_command",
+        *notification_commands.SUBCOMMANDS,
+    ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
     return COMMANDS[key]
@@ -245,3 +254,4 @@ COMMANDS: dict[str, Command] = {
     "types list": _types_list,
     "schedules generate": _schedules_generate,
 }
+COMMANDS.update(notification_commands.COMMANDS)
