@@ -13,7 +13,7 @@ from typing import Any
 
 import phonenumbers
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -221,6 +221,11 @@ class BookingDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.activateWindow()
+        self.search.setFocus()
+
     # Patient search -----------------------------------------------------------------------
 
     def _focus_search(self) -> None:
@@ -300,7 +305,7 @@ class BookingDialog(QDialog):
         for doctor in doctors:
             self.doctor_box.addItem(doctor.name, doctor.id)
         self.doctor_box.setCurrentIndex(max(self.doctor_box.findData(chosen), 0))
-        if not doctors:
+        if not doctors and not self.message.text():
             self.message.setText("Nobody is free for this type at this time any more.")
 
     def _alternative_chosen(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
@@ -308,7 +313,7 @@ class BookingDialog(QDialog):
             return
         self.start = item.data(Qt.ItemDataRole.UserRole)
         self._show_when()
-        self.message.setText("New time chosen: press Book to book it.")
+        self.when_label.setText(self.when_label.text() + "  (new time: press Book)")
         self._load_doctors()
 
     # Booking ----------------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""Fixtures for the reception window: a demo clinic on SQLite and the window over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.demo_data import create_demo_clinic
+from montu_desktop.ui.main_window import MainWindow
+from montu_desktop.ui.operations import wait_for_operations
+
+
+@pytest.fixture
+def demo_ctx(sqlite_ctx: ServiceContext) -> ServiceContext:
+    """A small demo clinic; 'now' is Monday 23 November 2026, 07:00 in Melbourne."""
+    create_demo_clinic(sqlite_ctx, doctors=4, weeks=2, seed=5)
+    return sqlite_ctx
+
+
+@pytest.fixture
+def window(qtbot: QtBot, demo_ctx: ServiceContext) -> Iterator[MainWindow]:
+    win = MainWindow(demo_ctx)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.refreshed, timeout=10_000):
+        win.start()
+    qtbot.waitUntil(lambda: win.day.model.book is not None, timeout=10_000)
+    yield win
+    wait_for_operations()
