@@ -1,0 +1,92 @@
+"""The day book shows each appointment at its time and length; the day sheet prints to PDF."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.day_book import day_book
+from montu_desktop.ui.day_sheet import save_day_sheet_pdf
+from montu_desktop.ui.first_start import FirstStartDialog
+from montu_desktop.ui.main_window import MainWindow
+
+TUESDAY = date(2026, 11, 24)
+
+
+def _show_day(qtbot: QtBot, window: MainWindow, day: date) -> None:
+    window.load_day(day)
+    qtbot.waitUntil(lambda: window.day.day == day, timeout=10_000)
+
+
+def test_each_appointment_sits_at_its_time_and_spans_its_length(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    _show_day(qtbot, window, TUESDAY)
+    book = day_book(demo_ctx, TUESDAY)
+    model = window.day.model
+    assert book.appointments, "the demo clinic should have bookings on Tuesday"
+    doctors = [d.id for d in book.doctors]
+    assert [model.headerData(i, Qt.Orientation.Horizontal) for i in range(len(doctors))] == [
+        d.name for d in book.doctors
+    ]
+    for entry in book.appointments:
+        index = model.index_of_entry(entry.id)
+        assert index.isValid()
+        assert model.times[index.row()] == to_local(entry.start, book.timezone).time()
+        assert index.column() == doctors.index(entry.doctor_id)
+        block = model.blocks[entry.id]
+        assert block.rows == entry.minutes // book.slot_minutes
+        covered = [model.cell(model.index(row, index.column())) for row in range(model.rowCount())]
+        rows = [i for i, c in enumerate(covered) if c and c.entry and c.entry.id == entry.id]
+        assert rows == list(range(block.first_row, block.first_row + block.rows))
+        assert model.data(index) == entry.patient_name
+
+
+def test_selecting_an_appointment_offers_the_allowed_actions(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    _show_day(qtbot, window, TUESDAY)
+    entry = day_book(demo_ctx, TUESDAY).appointments[0]
+    assert window.day.select_entry(entry.id)
+    panel = window.day.details
+    assert panel.fields["patient"].text() == entry.patient_name
+    assert panel.arrived_button.isEnabled() and not panel.completed_button.isEnabled()
+    qtbot.mouseClick(panel.arrived_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: panel.entry is not None and panel.entry.status is AppointmentStatus.ARRIVED,
+        timeout=10_000,
+    )
+    assert panel.completed_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def test_day_sheet_pdf_has_a_page_per_doctor(demo_ctx: ServiceContext, tmp_path: Path) -> None:
+    book = day_book(demo_ctx, TUESDAY)
+    all_doctors = save_day_sheet_pdf(book, tmp_path / "all.pdf").read_bytes()
+    one = save_day_sheet_pdf(book, tmp_path / "one.pdf", book.doctors[0].id).read_bytes()
+    assert all_doctors.startswith(b"%PDF") and one.startswith(b"%PDF")
+    assert all_doctors.count(b"/Type /Page\n") + all_doctors.count(b"/Type /Page ") >= len(
+        book.doctors
+    )
+    assert one.count(b"/Type /Page\n") + one.count(b"/Type /Page ") == 1
+
+
+def test_first_start_on_an_empty_database_opens_the_demo_clinic(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    window = MainWindow(sqlite_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.first_start is not None, timeout=10_000)
+    dialog = window.first_start
+    assert isinstance(dialog, FirstStartDialog) and dialog.isVisible()
+    with qtbot.waitSignal(window.refreshed, timeout=60_000):
+        qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Return)
+    assert dialog.chosen == "Open the demo clinic"
+    assert window.week.model.grid is not None and window.week.type_name
