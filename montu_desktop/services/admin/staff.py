@@ -121,8 +121,8 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> StaffMember:
             raise SignInRefused("username or password is wrong, or the account is disabled")
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = _hasher.hash(password)
-        uow.audit("staff.signed_in", row.username)
         ctx.actor = row.username
+        uow.audit("staff.signed_in", row.username)
         uow.commit()
         return _member(row)
 
