@@ -65,7 +65,9 @@ def test_selecting_an_appointment_offers_the_allowed_actions(
     assert panel.completed_button.isEnabled() and not panel.cancel_button.isEnabled()
 
 
-def test_day_sheet_pdf_has_a_page_per_doctor(demo_ctx: ServiceContext, tmp_path: Path) -> None:
+def test_day_sheet_pdf_has_a_page_per_doctor(
+    qapp: object, demo_ctx: ServiceContext, tmp_path: Path
+) -> None:
     book = day_book(demo_ctx, TUESDAY)
     all_doctors = save_day_sheet_pdf(book, tmp_path / "all.pdf").read_bytes()
     one = save_day_sheet_pdf(book, tmp_path / "one.pdf", book.doctors[0].id).read_bytes()
