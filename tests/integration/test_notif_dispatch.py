@@ -26,7 +26,7 @@ def _by(clinic: NotifClinic, **match: str) -> list[notif.NotificationView]:
     ]
 
 
-def test_booking_sends_confirmation_by_email_and_sms(notif_clinic: NotifClinic) -> None:
+def test_booking_sends_confirmation_by_email_and_sms(notif_clinic: NotifClinic) -> None:  # noqa: F811
     patient = notif_clinic.patient()
     booked = notif_clinic.book(patient, datetime(2026, 11, 24, 10, 0))
 
@@ -60,7 +60,8 @@ def test_booking_sends_confirmation_by_email_and_sms(notif_clinic: NotifClinic) 
 
 
 def test_reminders_go_at_their_offsets_and_cancelling_withdraws_the_rest(
-    notif_clinic: NotifClinic, clock: FixedClock
+    notif_clinic: NotifClinic,  # noqa: F811
+    clock: FixedClock,
 ) -> None:
     booked = notif_clinic.book(notif_clinic.patient(), datetime(2026, 11, 24, 10, 0))
     notif.dispatch_now(notif_clinic.ctx)
@@ -82,7 +83,7 @@ def test_reminders_go_at_their_offsets_and_cancelling_withdraws_the_rest(
 
 
 def test_moving_an_appointment_sends_a_change_notice_and_moves_its_reminders(
-    notif_clinic: NotifClinic,
+    notif_clinic: NotifClinic,  # noqa: F811
 ) -> None:
     booked = notif_clinic.book(notif_clinic.patient(email=None), datetime(2026, 11, 24, 10, 0))
     notif.dispatch_now(notif_clinic.ctx)
@@ -101,7 +102,8 @@ def test_moving_an_appointment_sends_a_change_notice_and_moves_its_reminders(
 
 
 def test_late_reminders_go_once_and_are_skipped_after_the_start(
-    notif_clinic: NotifClinic, clock: FixedClock
+    notif_clinic: NotifClinic,  # noqa: F811
+    clock: FixedClock,
 ) -> None:
     first = notif_clinic.book(notif_clinic.patient(email=None), datetime(2026, 11, 24, 10, 0))
     second = notif_clinic.book(
@@ -132,7 +134,8 @@ def test_late_reminders_go_once_and_are_skipped_after_the_start(
 
 
 def test_sms_endpoint_down_gives_a_dead_letter_and_retry_delivers_once(
-    notif_clinic: NotifClinic, clock: FixedClock
+    notif_clinic: NotifClinic,  # noqa: F811
+    clock: FixedClock,
 ) -> None:
     notif_clinic.sms.behaviour.mode = "error"
     booked = notif_clinic.book(notif_clinic.patient(email=None), datetime(2026, 11, 24, 10, 0))
@@ -162,7 +165,8 @@ def test_sms_endpoint_down_gives_a_dead_letter_and_retry_delivers_once(
 
 
 def test_a_timeout_is_retried_and_a_bad_number_is_dead_at_once(
-    notif_clinic: NotifClinic, clock: FixedClock
+    notif_clinic: NotifClinic,  # noqa: F811
+    clock: FixedClock,
 ) -> None:
     notif_clinic.sms.behaviour.script = ["hang", "bad-number"]
     notif_clinic.book(notif_clinic.patient(email=None), datetime(2026, 11, 24, 10, 0))
@@ -179,7 +183,7 @@ def test_a_timeout_is_retried_and_a_bad_number_is_dead_at_once(
 
 
 def test_patients_without_a_reachable_channel_get_nothing_and_show_in_the_preview(
-    notif_clinic: NotifClinic,
+    notif_clinic: NotifClinic,  # noqa: F811
 ) -> None:
     reachable = notif_clinic.book(notif_clinic.patient(), datetime(2026, 11, 24, 9, 0))
     silent = notif_clinic.book(
@@ -202,7 +206,7 @@ def test_patients_without_a_reachable_channel_get_nothing_and_show_in_the_previe
     assert preview[opted_out.id].why_not == "opted out of reminders"
 
 
-def test_send_test_message_uses_the_saved_settings(notif_clinic: NotifClinic) -> None:
+def test_send_test_message_uses_the_saved_settings(notif_clinic: NotifClinic) -> None:  # noqa: F811
     notif.send_test_message(notif_clinic.ctx, "email", "manager@clinic.example")
     [email] = notif_clinic.smtp.messages
     assert email["To"] == "manager@clinic.example"
