@@ -1,0 +1,1 @@
+"""Montu Desktop's benchmarks: availability and booking against the floor and a peer (`bench/run`)."""

@@ -1,0 +1,237 @@
+"""Booking: one desk's latency, and many desks racing for the same day in separate processes."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bench.dataset import Clinic, clinic_clock
+from bench.measure import percentile
+from montu_desktop.domain.errors import PatientDoubleBooked, SlotTaken
+from montu_desktop.persistence.engine import Database, overlap_refused
+from montu_desktop.services.booking import BookingRequest, book_appointment
+from montu_desktop.services.demo_data import ZONE
+from montu_desktop.services.reference import clinic_policy, find_type
+
+BOOK_TYPE = "Standard"  # 15 minutes: the most common booking
+
+
+@dataclass
+class DeskResult:
+    """What one desk (process) saw while booking."""
+
+    latencies: list[float] = field(default_factory=list)
+    booked: int = 0
+    taken: int = 0
+    races: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def attempts(self) -> int:
+        return len(self.latencies)
+
+
+def day_of(clinic: Clinic, weeks_ahead: int, weekday: int) -> date:
+    return clinic.monday + timedelta(weeks=weeks_ahead, days=weekday)
+
+
+def _slot_starts(day: date) -> list[datetime]:
+    zone = ZoneInfo(ZONE)
+    first = datetime.combine(day, datetime.min.time(), zone).replace(hour=8)
+    return [first + timedelta(minutes=15 * i) for i in range(40)]  # 08:00 to 17:45
+
+
+def _count_races(database: Database, result: DeskResult) -> None:
+    """Count the conflicts the database itself settled (guard refusals, deadlocks, locks)."""
+
+    @event.listens_for(database.engine, "handle_error")
+    def _on_error(context) -> None:  # type: ignore[no-untyped-def]
+        exc = context.sqlalchemy_exception
+        if (isinstance(exc, IntegrityError) and overlap_refused(exc)) or (
+            isinstance(exc, DBAPIError)
+            and getattr(exc.orig, "sqlstate", None)
+            in (
+                "40P01",
+                "40001",
+            )
+        ):
+            result.races += 1
+
+
+def _desk(
+    clinic: Clinic, day: date, patients: list[int], seconds: float, seed: int, until: float
+) -> DeskResult:
+    """Book random starts on `day` for `seconds` (or until the wall-clock `until`)."""
+    result = DeskResult()
+    database = clinic.database()
+    _count_races(database, result)
+    ctx = clinic.context(database)
+    ctx.rng = random.Random(seed)
+    chooser = random.Random(seed * 7919)
+    clinic_policy(ctx)
+    find_type(ctx, BOOK_TYPE)
+    starts = _slot_starts(day)
+    deadline = min(time.perf_counter() + seconds, until)
+    try:
+        for patient in patients:
+            if time.perf_counter() >= deadline:
+                break
+            request = BookingRequest(BOOK_TYPE, chooser.choice(starts), patient)
+            began = time.perf_counter()
+            try:
+                book_appointment(ctx, request)
+                result.booked += 1
+            except (SlotTaken, PatientDoubleBooked):
+                result.taken += 1
+            except Exception as exc:  # the harness reports it rather than dying mid-run
+                result.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            result.latencies.append(time.perf_counter() - began)
+    finally:
+        database.dispose()
+    return result
+
+
+def _desk_process(args: tuple) -> DeskResult:  # type: ignore[type-arg]
+    clinic, day, patients, seconds, seed, barrier = args
+    barrier.wait()
+    return _desk(clinic, day, patients, seconds, seed, time.perf_counter() + seconds)
+
+
+def patient_ids(clinic: Clinic) -> list[int]:
+    database = clinic.database()
+    try:
+        with database.engine.connect() as conn:
+            return [r[0] for r in conn.execute(text("SELECT id FROM patient ORDER BY id"))]
+    finally:
+        database.dispose()
+
+
+def clear_bookings(clinic: Clinic) -> None:
+    """Remove what earlier runs booked after the read week, so every run starts the same."""
+    database = clinic.database()
+    try:
+        after = clinic_clock(clinic.monday)() + timedelta(days=7)
+        with database.session(write=True) as session:
+            session.execute(
+                text("DELETE FROM appointment WHERE start_at >= :after"),
+                {"after": _bind(database, after)},
+            )
+            session.execute(text("DELETE FROM outbox_event"))
+            session.commit()
+    finally:
+        database.dispose()
+
+
+def _bind(database: Database, moment: datetime) -> object:
+    if database.is_sqlite:
+        return (
+            moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        )
+    return moment
+
+
+def single_desk(clinic: Clinic, day: date, count: int) -> DeskResult:
+    """One desk booking `count` times in a row on an empty day (latency per booking)."""
+    patients = patient_ids(clinic)[:count]
+    return _desk(clinic, day, patients, seconds=600, seed=1, until=time.perf_counter() + 600)
+
+
+def racing_desks(clinic: Clinic, day: date, processes: int, seconds: float) -> list[DeskResult]:
+    """`processes` desks booking the same day at once, each with its own patients."""
+    patients = patient_ids(clinic)
+    share = len(patients) // processes
+    context = mp.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(processes)
+        jobs = [
+            (clinic, day, patients[i * share : (i + 1) * share], seconds, 100 + i, barrier)
+            for i in range(processes)
+        ]
+        with context.Pool(processes) as pool:
+            return pool.map(_desk_process, jobs)
+
+
+def overlaps_on(clinic: Clinic, day: date) -> int:
+    """Pairs of live appointments of one doctor that overlap on `day` (must be 0)."""
+    database = clinic.database()
+    zone = ZoneInfo(ZONE)
+    start = datetime.combine(day, datetime.min.time(), zone)
+    end = start + timedelta(days=1)
+    try:
+        with database.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM appointment a JOIN appointment b "
+                        "ON a.doctor_id = b.doctor_id AND a.id < b.id "
+                        "AND a.start_at < b.end_at AND b.start_at < a.end_at "
+                        "WHERE a.status <> 'cancelled' AND b.status <> 'cancelled' "
+                        "AND a.start_at >= :s AND a.start_at < :e"
+                    ),
+                    {"s": _bind(database, start), "e": _bind(database, end)},
+                ).scalar_one()
+            )
+    finally:
+        database.dispose()
+
+
+def drop_overlap_guard(clinic: Clinic) -> None:
+    """Remove the no-overlap guard (only ever on the benchmark's own 'no guard' database)."""
+    assert "noguard" in clinic.url
+    database = clinic.database()
+    try:
+        with database.engine.begin() as conn:
+            for who in ("doctor", "patient"):
+                conn.execute(
+                    text(
+                        f"ALTER TABLE appointment DROP CONSTRAINT IF EXISTS appointment_{who}_overlap"
+                    )
+                )
+    finally:
+        database.dispose()
+
+
+@dataclass
+class RaceFigures:
+    processes: int
+    seconds: float
+    booked: int
+    attempts: int
+    p50: float
+    p99: float
+    worst: float
+    races: int
+    overlaps: int
+    fewest_attempts: int
+    mean_attempts: float
+    errors: list[str]
+
+    @property
+    def per_second(self) -> float:
+        return self.booked / self.seconds
+
+
+def summarise(results: list[DeskResult], seconds: float, overlaps: int) -> RaceFigures:
+    latencies = [x for r in results for x in r.latencies]
+    attempts = [r.attempts for r in results]
+    return RaceFigures(
+        processes=len(results),
+        seconds=seconds,
+        booked=sum(r.booked for r in results),
+        attempts=sum(attempts),
+        p50=percentile(latencies, 0.5),
+        p99=percentile(latencies, 0.99),
+        worst=max(latencies, default=float("nan")),
+        races=sum(r.races for r in results),
+        overlaps=overlaps,
+        fewest_attempts=min(attempts),
+        mean_attempts=sum(attempts) / len(attempts),
+        errors=sorted({e for r in results for e in r.errors})[:5],
+    )
