@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
         from montu_desktop.ui.main_window import MainWindow
 
         window = MainWindow(ctx)
-        window.show()
+        window.showMaximized()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
         window.start()
         with _live_refresh(ctx, window):

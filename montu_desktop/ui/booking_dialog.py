@@ -52,14 +52,17 @@ def patient_line(record: PatientRecord) -> str:
     if details.date_of_birth:
         parts.append(f"born {details.date_of_birth:%d/%m/%Y}")
     if details.phone:
-        try:
-            number = phonenumbers.parse(details.phone, None)
-            parts.append(
-                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-            )
-        except phonenumbers.NumberParseException:
-            parts.append(details.phone)
+        parts.append(format_phone(details.phone))
     return "  ·  ".join(parts)
+
+
+def format_phone(stored: str) -> str:
+    """A stored E.164 number the way people read it here ('0412 345 678')."""
+    try:
+        number = phonenumbers.parse(stored, None)
+    except phonenumbers.NumberParseException:
+        return stored
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def parse_birth_date(text: str) -> date | None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.services.day_book import DayBook, DayBookEntry
+from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.day_book_delegate import DayBookDelegate
 from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel
 
@@ -92,7 +93,9 @@ class AppointmentPanel(QGroupBox):
         else:
             start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
             self.fields["patient"].setText(entry.patient_name)
-            self.fields["phone"].setText(entry.patient_phone or "—")
+            self.fields["phone"].setText(
+                format_phone(entry.patient_phone) if entry.patient_phone else "—"
+            )
             self.fields["when"].setText(f"{start:%a %d %b} {start:%H:%M}–{end:%H:%M}")
             self.fields["doctor"].setText(doctor)
             self.fields["type"].setText(f"{entry.type_name} ({entry.minutes} min)")

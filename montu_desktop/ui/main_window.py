@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -88,7 +88,8 @@ class MainWindow(QMainWindow):
         self._changed.connect(self._queue_refresh, Qt.ConnectionType.QueuedConnection)
         self._reachability.connect(self._reachable, Qt.ConnectionType.QueuedConnection)
         ctx.on_change.append(self.notify_changed)
-        self.resize(1280, 720)
+        screen = QGuiApplication.primaryScreen().availableGeometry()
+        self.resize(min(1600, screen.width()), min(1000, screen.height()))
 
     # Building ------------------------------------------------------------------------------
 
@@ -331,10 +332,14 @@ class MainWindow(QMainWindow):
             self.ctx, self.types, type_name, start, self.policy.timezone, self.busy, self
         )
         dialog.accepted.connect(lambda: self._booked(dialog))
-        dialog.finished.connect(lambda _r: self.week.table.setFocus())
+        dialog.finished.connect(lambda _r: self._back_to_grid())
         self.booking_dialog = dialog
         dialog.open()
         return dialog
+
+    def _back_to_grid(self) -> None:
+        self.activateWindow()
+        self.week.table.setFocus()
 
     def _booked(self, dialog: BookingDialog) -> None:
         booked = dialog.booked

@@ -29,6 +29,8 @@ def cell_text(cell: WeekCell) -> str:
         return f"{cell.free} free"
     if cell.kind is CellKind.UNAVAILABLE:
         return _SHORT.get(cell.reason, "Unavailable")
+    if cell.kind is CellKind.PAST:
+        return "past"
     return ""
 
 

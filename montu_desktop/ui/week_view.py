@@ -168,6 +168,9 @@ class WeekPanel(QWidget):
             if kind.active:
                 self.type_box.addItem(f"{kind.name} ({kind.length_minutes} min)", kind.name)
         found = self.type_box.findData(current)
+        if found < 0 and types:  # first time: the shortest type, the one booked most
+            shortest = min((k for k in types if k.active), key=lambda k: k.length_minutes)
+            found = self.type_box.findData(shortest.name)
         self.type_box.setCurrentIndex(max(found, 0))
         self.type_box.blockSignals(False)
 
