@@ -207,7 +207,9 @@ def close_day(
     )
 
 
-def open_day(ctx: ServiceContext, day: date) -> ChangeOutcome:
+def open_day(
+    ctx: ServiceContext, day: date, *, confirm: bool = True, reassign: bool = False
+) -> ChangeOutcome:
     """Open on a closed day; a public holiday is remembered as kept open."""
 
     def mutate(session: Session) -> None:
@@ -221,7 +223,12 @@ def open_day(ctx: ServiceContext, day: date) -> ChangeOutcome:
         session.delete(closure)
 
     return run_change(
-        ctx, mutate, action="settings.closure.removed", subject=day.isoformat(), confirm=True
+        ctx,
+        mutate,
+        action="settings.closure.removed",
+        subject=day.isoformat(),
+        confirm=confirm,
+        reassign=reassign,
     )
 
 

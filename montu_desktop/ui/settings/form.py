@@ -1,0 +1,100 @@
+"""Small helpers every settings page shares: a red message under each field, and saving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from montu_desktop.domain.errors import InvalidRequest, MontuError
+from montu_desktop.services.admin.changes import ChangeOutcome, StrandedBooking
+from montu_desktop.ui.errors import plain_words
+
+ConfirmImpact = Callable[[list[StrandedBooking]], tuple[bool, bool]]
+"""Shown the bookings a change strands; answers (go ahead, give them to the offered doctors)."""
+
+
+class FieldMessages:
+    """A red message label under each named field, plus one for the page as a whole."""
+
+    def __init__(self, page_message: QLabel) -> None:
+        self._labels: dict[str, QLabel] = {}
+        self.page = page_message
+        _style(page_message)
+
+    def add_row(self, form: QFormLayout, label: str, field: str, widget: QWidget) -> QWidget:
+        """Add `widget` to `form` with its own message label beneath it."""
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(widget)
+        message = QLabel()
+        _style(message)
+        message.setObjectName(f"error_{field}")
+        column.addWidget(message)
+        self._labels[field] = message
+        form.addRow(label, box)
+        return box
+
+    def label(self, field: str) -> QLabel:
+        return self._labels[field]
+
+    def clear(self) -> None:
+        for label in (*self._labels.values(), self.page):
+            label.clear()
+            label.hide()
+
+    def show(self, error: BaseException) -> None:
+        """Put the refusal next to its field (or at the top when no field matches)."""
+        self.clear()
+        if isinstance(error, InvalidRequest):
+            key = error.field if error.field in self._labels else error.field.split(".")[0]
+            target = self._labels.get(key)
+            if target is not None:
+                target.setText(error.reason)
+                target.show()
+                return
+        self.page.setText(plain_words(error))
+        self.page.show()
+
+    def done(self, text: str) -> None:
+        self.clear()
+        self.page.setStyleSheet("color: #1e7b34;")
+        self.page.setText(text)
+        self.page.show()
+
+
+def _style(label: QLabel) -> None:
+    label.setStyleSheet("color: #b3261e;")
+    label.setWordWrap(True)
+    label.hide()
+
+
+def apply_change(
+    messages: FieldMessages,
+    change: Callable[[bool, bool], ChangeOutcome],
+    confirm_impact: ConfirmImpact,
+) -> ChangeOutcome | None:
+    """Preview a change; if it strands bookings, ask; then apply it. None when refused or cancelled."""
+    try:
+        preview = change(False, False)
+        reassign = False
+        if preview.stranded:
+            go_ahead, reassign = confirm_impact(preview.stranded)
+            if not go_ahead:
+                messages.clear()
+                return None
+        outcome = change(True, reassign)
+    except MontuError as error:
+        messages.show(error)
+        return None
+    left = len(outcome.stranded)
+    moved = len(outcome.moved)
+    note = "Saved."
+    if moved:
+        note += f" {moved} booking(s) given to another doctor."
+    if left:
+        note += f" {left} booking(s) still need moving in the day book."
+    messages.done(note)
+    return outcome

@@ -1,0 +1,162 @@
+"""The Rosters page: a doctor's weekly blocks (several a day, so breaks are natural) and dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, QTime
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.model import RosterTemplate
+from montu_desktop.domain.settings_rules import WEEKDAY_NAMES
+from montu_desktop.services.admin import doctors, rosters
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
+
+_NO_END = QDate(2000, 1, 1)  # the date edit's minimum, shown as "open-ended"
+
+
+class RostersPage(QWidget):
+    """Edit one doctor's template blocks; saving previews the bookings they would strand."""
+
+    def __init__(self, ctx: ServiceContext, confirm_impact: ConfirmImpact) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._confirm = confirm_impact
+        layout = QVBoxLayout(self)
+        self.message = QLabel()
+        self.messages = FieldMessages(self.message)
+        layout.addWidget(self.message)
+        form = QFormLayout()
+        self.doctor = QComboBox()
+        self.doctor.currentIndexChanged.connect(self.load_blocks)
+        form.addRow("Doctor", self.doctor)
+        layout.addLayout(form)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Day", "From", "To", "Valid from", "Valid until"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.table, 1)
+        self.blocks_message = QLabel()
+        self.messages._labels["blocks"] = self.blocks_message
+        self.messages._labels["valid_until"] = self.blocks_message
+        self.blocks_message.setStyleSheet("color: #b3261e;")
+        self.blocks_message.setWordWrap(True)
+        layout.addWidget(self.blocks_message)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add block")
+        self.remove_button = QPushButton("Remove block")
+        self.save_button = QPushButton("Save roster")
+        self.add_button.clicked.connect(lambda: self.add_block())
+        self.remove_button.clicked.connect(self.remove_block)
+        self.save_button.clicked.connect(self.save)
+        for button in (self.add_button, self.remove_button, self.save_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.messages.clear()
+        self.load()
+
+    def load(self) -> None:
+        self.doctor.blockSignals(True)
+        self.doctor.clear()
+        for doctor in doctors.list_doctors(self._ctx):
+            self.doctor.addItem(doctor.name, doctor.id)
+        self.doctor.blockSignals(False)
+        self.load_blocks()
+
+    def _today(self) -> date:
+        return to_local(self._ctx.clock(), "Australia/Melbourne").date()
+
+    def load_blocks(self) -> None:
+        self.table.setRowCount(0)
+        doctor_id = self.doctor.currentData()
+        enabled = doctor_id is not None
+        for button in (self.add_button, self.remove_button, self.save_button):
+            button.setEnabled(enabled)
+        if doctor_id is None:
+            return
+        for block in rosters.templates(self._ctx, doctor_id):
+            self.add_block(block)
+
+    def add_block(self, block: RosterTemplate | None = None) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        weekday = QComboBox()
+        weekday.addItems(WEEKDAY_NAMES)
+        starts, ends = QTimeEdit(QTime(9, 0)), QTimeEdit(QTime(12, 0))
+        valid_from, valid_until = QDateEdit(), QDateEdit()
+        for edit in (starts, ends):
+            edit.setDisplayFormat("HH:mm")
+        for edit in (valid_from, valid_until):
+            edit.setDisplayFormat("d MMM yyyy")
+            edit.setCalendarPopup(True)
+            edit.setMinimumDate(_NO_END)
+        valid_until.setSpecialValueText("open-ended")
+        today = self._today()
+        valid_from.setDate(QDate(today.year, today.month, today.day))
+        valid_until.setDate(_NO_END)
+        if block is not None:
+            weekday.setCurrentIndex(block.weekday)
+            starts.setTime(QTime(block.starts.hour, block.starts.minute))
+            ends.setTime(QTime(block.ends.hour, block.ends.minute))
+            valid_from.setDate(
+                QDate(block.valid_from.year, block.valid_from.month, block.valid_from.day)
+            )
+            if block.valid_until is not None:
+                until = block.valid_until
+                valid_until.setDate(QDate(until.year, until.month, until.day))
+        for column, widget in enumerate((weekday, starts, ends, valid_from, valid_until)):
+            self.table.setCellWidget(row, column, widget)
+        self.table.resizeColumnsToContents()
+
+    def remove_block(self) -> None:
+        row = self.table.currentRow()
+        if row >= 0:
+            self.table.removeRow(row)
+
+    def blocks(self) -> list[RosterTemplate]:
+        doctor_id = self.doctor.currentData()
+        result = []
+        for row in range(self.table.rowCount()):
+            weekday: QComboBox = self.table.cellWidget(row, 0)  # type: ignore[assignment]
+            starts: QTimeEdit = self.table.cellWidget(row, 1)  # type: ignore[assignment]
+            ends: QTimeEdit = self.table.cellWidget(row, 2)  # type: ignore[assignment]
+            valid_from: QDateEdit = self.table.cellWidget(row, 3)  # type: ignore[assignment]
+            valid_until: QDateEdit = self.table.cellWidget(row, 4)  # type: ignore[assignment]
+            until = None if valid_until.date() == _NO_END else valid_until.date().toPython()
+            result.append(
+                RosterTemplate(
+                    doctor_id,
+                    weekday.currentIndex(),
+                    starts.time().toPython(),
+                    ends.time().toPython(),
+                    valid_from.date().toPython(),
+                    until,
+                )
+            )
+        return result
+
+    def save(self) -> bool:
+        doctor_id = self.doctor.currentData()
+        if doctor_id is None:
+            return False
+        blocks = self.blocks()
+        done = apply_change(
+            self.messages,
+            lambda confirm, reassign: rosters.save_templates(
+                self._ctx, doctor_id, blocks, confirm=confirm, reassign=reassign
+            ),
+            self._confirm,
+        )
+        return done is not None

@@ -1,0 +1,56 @@
+"""The Settings window a manager opens from the Clinic menu (receptionists are refused)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
+
+from montu_desktop.domain.staff import Role
+from montu_desktop.services.admin.clinic import clinic_details
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.settings.clinic_page import ClinicPage
+from montu_desktop.ui.settings.doctors_page import DoctorsPage
+from montu_desktop.ui.settings.form import ConfirmImpact
+from montu_desktop.ui.settings.impact_dialog import ask_with_dialog
+from montu_desktop.ui.settings.rosters_page import RostersPage
+from montu_desktop.ui.settings.types_page import TypesPage
+
+
+class NotAllowed(Exception):
+    """Only managers open the settings."""
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        role: Role | None,
+        parent: QWidget | None = None,
+        confirm_impact: ConfirmImpact | None = None,
+    ) -> None:
+        if role is None or not role.can_manage:
+            raise NotAllowed("only a manager can change the clinic's settings")
+        super().__init__(parent)
+        self.setWindowTitle("Clinic settings")
+        details = clinic_details(ctx)
+        ask = confirm_impact or ask_with_dialog(self, details.timezone if details else "UTC")
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        self.clinic_page = ClinicPage(ctx, ask)
+        self.types_page = TypesPage(ctx, ask)
+        self.doctors_page = DoctorsPage(ctx, ask)
+        self.rosters_page = RostersPage(ctx, ask)
+        self.tabs.addTab(self.clinic_page, "Clinic && hours")
+        self.tabs.addTab(self.types_page, "Appointment types")
+        self.tabs.addTab(self.doctors_page, "Doctors")
+        self.tabs.addTab(self.rosters_page, "Rosters")
+        self.tabs.currentChanged.connect(self._refresh)
+        layout.addWidget(self.tabs)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(980, 640)
+
+    def _refresh(self, _index: int) -> None:
+        page = self.tabs.currentWidget()
+        if page is self.rosters_page:
+            self.rosters_page.load()

@@ -1,0 +1,142 @@
+"""The Appointment types page: name, length (whole slots), colour, offered or not."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from montu_desktop.domain.errors import MontuError
+from montu_desktop.domain.model import AppointmentType
+from montu_desktop.services.admin import types
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
+
+
+class TypesPage(QWidget):
+    """Add and edit types; a type in use is deactivated rather than deleted."""
+
+    def __init__(self, ctx: ServiceContext, confirm_impact: ConfirmImpact) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._confirm = confirm_impact
+        self._types: list[AppointmentType] = []
+        layout = QHBoxLayout(self)
+        self.list = QListWidget()
+        self.list.currentRowChanged.connect(self._show)
+        layout.addWidget(self.list, 1)
+        right = QVBoxLayout()
+        layout.addLayout(right, 2)
+        self.message = QLabel()
+        self.messages = FieldMessages(self.message)
+        right.addWidget(self.message)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.length = QSpinBox()
+        self.length.setRange(0, 480)
+        self.length.setSingleStep(5)
+        self.length.setValue(15)
+        self.length.setSuffix(" min")
+        self.colour = QLineEdit("#3b7dd8")
+        self.active = QCheckBox("Offered for booking")
+        self.active.setChecked(True)
+        self.messages.add_row(form, "Name", "name", self.name)
+        self.messages.add_row(form, "Length", "length", self.length)
+        self.messages.add_row(form, "Colour", "colour", self.colour)
+        form.addRow("", self.active)
+        right.addLayout(form)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add as new type")
+        self.save_button = QPushButton("Save changes")
+        self.delete_button = QPushButton("Delete")
+        self.add_button.clicked.connect(self.add)
+        self.save_button.clicked.connect(self.save)
+        self.delete_button.clicked.connect(self.delete)
+        for button in (self.add_button, self.save_button, self.delete_button):
+            buttons.addWidget(button)
+        right.addLayout(buttons)
+        right.addStretch(1)
+        self.messages.clear()
+        self.load()
+
+    def load(self) -> None:
+        self._types = types.list_types(self._ctx)
+        self.list.clear()
+        for kind in self._types:
+            swatch = QPixmap(12, 12)
+            swatch.fill(QColor(kind.colour))
+            label = f"{kind.name} ({kind.length_minutes} min)" + (
+                "" if kind.active else " — not offered"
+            )
+            item = QListWidgetItem(label)
+            item.setIcon(swatch)
+            self.list.addItem(item)
+        has = bool(self._types)
+        self.save_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self._types):
+            kind = self._types[row]
+            self.name.setText(kind.name)
+            self.length.setValue(kind.length_minutes)
+            self.colour.setText(kind.colour)
+            self.active.setChecked(kind.active)
+
+    def _selected(self) -> AppointmentType | None:
+        row = self.list.currentRow()
+        return self._types[row] if 0 <= row < len(self._types) else None
+
+    def add(self) -> bool:
+        try:
+            types.add_type(self._ctx, self.name.text(), self.length.value(), self.colour.text())
+        except MontuError as error:
+            self.messages.show(error)
+            return False
+        self.messages.done("Type added.")
+        self.load()
+        return True
+
+    def save(self) -> bool:
+        kind = self._selected()
+        if kind is None:
+            return self.add()
+        name, length, colour, active = (
+            self.name.text(),
+            self.length.value(),
+            self.colour.text(),
+            self.active.isChecked(),
+        )
+        done = apply_change(
+            self.messages,
+            lambda confirm, reassign: types.edit_type(
+                self._ctx, kind.id, name, length, colour, active, confirm=confirm, reassign=reassign
+            ),
+            self._confirm,
+        )
+        self.load()
+        return done is not None
+
+    def delete(self) -> bool:
+        kind = self._selected()
+        if kind is None:
+            return False
+        try:
+            types.delete_type(self._ctx, kind.id)
+        except MontuError as error:
+            self.messages.show(error)
+            return False
+        self.messages.done(f"{kind.name} deleted.")
+        self.load()
+        return True

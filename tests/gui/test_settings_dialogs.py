@@ -1,0 +1,159 @@
+"""The settings pages save through the services and show refusals next to the field."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from PySide6.QtCore import QTime
+from pytestqt.qtbot import QtBot
+
+from montu_desktop.domain.model import RosterTemplate
+from montu_desktop.domain.staff import Role
+from montu_desktop.services.admin import clinic, doctors, rosters, types
+from montu_desktop.services.admin.changes import StrandedBooking
+from montu_desktop.services.booking import BookingRequest, book_appointment
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import week_reference
+from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
+from tests.integration.test_admin_settings import TUESDAY, at, patient, set_up_clinic
+
+
+class Answer:
+    """Stands in for the impact dialog: records what it was shown and answers as told."""
+
+    def __init__(self, go_ahead: bool = True, reassign: bool = False) -> None:
+        self.shown: list[list[StrandedBooking]] = []
+        self.answer = (go_ahead, reassign)
+
+    def __call__(self, stranded: list[StrandedBooking]) -> tuple[bool, bool]:
+        self.shown.append(stranded)
+        return self.answer
+
+
+def dialog(qtbot: QtBot, ctx: ServiceContext, answer: Answer | None = None) -> SettingsDialog:
+    window = SettingsDialog(ctx, Role.MANAGER, confirm_impact=answer or Answer())
+    qtbot.addWidget(window)
+    return window
+
+
+def test_a_receptionist_cannot_open_settings(qtbot: QtBot, sqlite_ctx: ServiceContext) -> None:
+    with pytest.raises(NotAllowed):
+        SettingsDialog(sqlite_ctx, Role.RECEPTIONIST)
+    with pytest.raises(NotAllowed):
+        SettingsDialog(sqlite_ctx, None)
+
+
+def test_clinic_page_sets_up_a_clinic_from_nothing(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    window = dialog(qtbot, sqlite_ctx)
+    page = window.clinic_page
+    page.name.setText("Southbank Clinic")
+    page.open_on[5].setChecked(True)
+    page.opens[5].setTime(QTime(9, 0))
+    page.closes[5].setTime(QTime(13, 0))
+
+    assert page.save()
+
+    assert clinic.clinic_details(sqlite_ctx).name == "Southbank Clinic"  # type: ignore[union-attr]
+    hours = clinic.opening_hours(sqlite_ctx)
+    assert [h.weekday for h in hours] == [0, 1, 2, 3, 4, 5]
+    assert hours[5].closes == time(13)
+    assert page.closures.count() > 0  # public holidays preloaded
+    assert "Saved" in page.message.text()
+
+
+def test_clinic_page_shows_refusals_next_to_the_field(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    window = dialog(qtbot, sqlite_ctx)
+    window.show()
+    page = window.clinic_page
+    assert not page.save()
+    assert page.messages.label("name").isVisibleTo(page)
+    assert page.messages.label("name").text() == "is required"
+    assert clinic.clinic_details(sqlite_ctx) is None
+
+    page.name.setText("Southbank Clinic")
+    page.opens[0].setTime(QTime(18, 0))
+    page.closes[0].setTime(QTime(8, 0))
+    assert not page.save()
+    monday = page.messages.label("hours.monday")
+    assert monday.isVisibleTo(page) and "after opening" in monday.text()
+    assert not page.messages.label("name").isVisibleTo(page)
+
+
+def test_types_page_adds_and_refuses_a_length_off_the_slot(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    set_up_clinic(sqlite_ctx)
+    window = dialog(qtbot, sqlite_ctx)
+    window.show()
+    page = window.types_page
+    page.list.setCurrentRow(-1)
+    page.name.setText("Brief")
+    page.length.setValue(20)
+    assert not page.add()
+    assert "multiple of the 15-minute slot" in page.messages.label("length").text()
+    assert page.messages.label("length").isVisibleTo(page)
+
+    page.length.setValue(45)
+    assert page.add()
+    assert ("Brief", 45) in [(k.name, k.length_minutes) for k in types.list_types(sqlite_ctx)]
+    assert any("Brief (45 min)" in page.list.item(i).text() for i in range(page.list.count()))
+
+
+def test_doctors_page_adds_a_doctor_and_lists_bookings_before_removal(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    ada, _ = set_up_clinic(sqlite_ctx)
+    booked = book_appointment(
+        sqlite_ctx, BookingRequest("Standard", at(TUESDAY, 10), patient(sqlite_ctx), ada)
+    )
+    answer = Answer(go_ahead=False)
+    window = dialog(qtbot, sqlite_ctx, answer)
+    window.show()
+    page = window.doctors_page
+    page.name.setText("   ")
+    assert page.add() is None
+    assert page.messages.label("name").text() == "is required"
+    page.name.setText("Dr Cleo Park")
+    assert page.add() is not None
+
+    page.list.setCurrentRow([d.id for d in page._doctors].index(ada))
+    assert not page.remove()  # the manager saw the booking and said no
+    assert [s.appointment_id for s in answer.shown[0]] == [booked.id]
+    assert ada in [d.id for d in doctors.list_doctors(sqlite_ctx)]
+
+
+def test_rosters_page_refuses_overlaps_and_previews_stranded_bookings(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    ada, _ = set_up_clinic(sqlite_ctx)
+    booked = book_appointment(
+        sqlite_ctx, BookingRequest("Standard", at(TUESDAY, 10), patient(sqlite_ctx), ada)
+    )
+    answer = Answer(go_ahead=True, reassign=True)
+    window = dialog(qtbot, sqlite_ctx, answer)
+    window.show()
+    window.tabs.setCurrentWidget(window.rosters_page)
+    page = window.rosters_page
+    page.doctor.setCurrentIndex(page.doctor.findData(ada))
+    assert page.table.rowCount() == 10
+    page.add_block(RosterTemplate(ada, 0, time(11), time(14), TUESDAY))
+    assert not page.save()
+    assert "overlaps" in page.blocks_message.text() and page.blocks_message.isVisibleTo(page)
+
+    while page.table.rowCount():
+        page.table.removeRow(0)
+    page.add_block(RosterTemplate(ada, 1, time(13), time(17), TUESDAY))
+    assert page.save()
+
+    assert [s.appointment_id for s in answer.shown[0]] == [booked.id]
+    assert len(rosters.templates(sqlite_ctx, ada)) == 1
+    reference = week_reference(sqlite_ctx, TUESDAY)
+    assert not reference.roster.covers(
+        ada, int(at(TUESDAY, 10).timestamp()), int(at(TUESDAY, 11).timestamp())
+    )
+    assert "given to another doctor" in page.message.text()
