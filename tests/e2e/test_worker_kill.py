@@ -109,3 +109,74 @@ def test_killed_worker_restarts_without_losing_or_repeating_a_message(
     confirmations = [n for n in notif.list_notifications(ctx) if n.kind == "confirmation"]
     assert {n.status for n in confirmations} == {"sent"} and len(confirmations) == 8
     db.dispose()
+
+
+def cli(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "montu_desktop", *args]
+        + ([] if args[0] == "secrets" else ["--database", url]),
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_done_when_booking_confirms_and_a_dead_sms_is_retried_once(
+    tmp_path: Path,
+    shared_keyring: None,
+    smtp_server: SmtpServer,  # noqa: F811
+    sms_server: SmsServer,  # noqa: F811
+) -> None:
+    import json
+
+    url = sqlite_url(tmp_path / "clinic.sqlite3").render_as_string()
+    db = Database(url)
+    migrate.upgrade(db)
+    ctx = ServiceContext(db, rng=random.Random(3), actor="test")
+    create_demo_clinic(ctx, doctors=2, weeks=3, patients=3, fill=0.0)
+    wire_settings(
+        ctx,
+        smtp_server,
+        sms_server,
+        **{"sms.base_url": "http://127.0.0.1:9", "notifications.max_attempts": "2"},
+    )
+    clinic = NotifClinic(ctx, smtp_server, sms_server)
+    week = week_availability(
+        ctx, "Standard", to_local(ctx.clock(), "Australia/Melbourne").date() + timedelta(days=7)
+    )
+    first, second = [s.starts_at for d in week.days for s in d.slots if s.free_doctors][:2]
+    patient = clinic.patient()
+    other = clinic.patient("Leo", "0412 000 222", None)
+
+    refused = cli(url, "config", "set", "smtp.security", "tls")
+    assert refused.returncode == 3 and refused.stderr.count("\n") == 1
+    assert "smtp.security" in refused.stderr
+    assert cli(url, "config", "set", "sms.base_url", sms_server.base_url).returncode == 0
+    stored = cli(url, "secrets", "set", "sms.token", stdin=sms_server.token + "\n")
+    assert stored.returncode == 0 and sms_server.token not in stored.stdout + stored.stderr
+
+    booked = cli(
+        url, "book", "--type", "Standard", "--start", first.isoformat(), "--patient", str(patient)
+    )
+    assert booked.returncode == 0, booked.stderr
+    assert cli(url, "worker", "--once").returncode == 0
+    assert len(smtp_server.messages) == 1 and len(sms_server.delivered) == 1
+
+    sms_server.behaviour.mode = "error"
+    clinic.book(other, to_local(second, "Australia/Melbourne").replace(tzinfo=None), "Standard")
+    for _ in range(2):  # max_attempts 2, backoff 0.05 s
+        assert cli(url, "worker", "--once").returncode == 0
+        time.sleep(0.3)
+    listed = cli(url, "notifications", "list", "--status", "dead", "--json")
+    [dead] = json.loads(listed.stdout)
+    assert (dead["channel"], dead["kind"], dead["attempts"]) == ("sms", "confirmation", 2)
+    assert "500" in dead["last_error"]
+
+    sms_server.behaviour.mode = "ok"
+    assert cli(url, "notifications", "retry", str(dead["id"])).returncode == 0
+    assert cli(url, "worker", "--once").returncode == 0
+    assert len(sms_server.delivered) == 2 and sms_server.delivered[1].to == "+61412000222"
+    db.dispose()
