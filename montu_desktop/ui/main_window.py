@@ -27,6 +27,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
 from montu_desktop.services import availability, booking, catalogue, demo_data, reference
+from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
 from montu_desktop.ui.about import AboutDialog, app_icon
@@ -38,6 +39,7 @@ from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
 from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
+from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
 from montu_desktop.ui.week_view import WeekPanel
 
 PING_INTERVAL_MS = 30_000
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.types: list[AppointmentType] = []
         self.booking_dialog: BookingDialog | None = None
         self.first_start: FirstStartDialog | None = None
+        self.member: StaffMember | None = None
         self._pending: set[str] = set()
         self._serial = {"week": 0, "day": 0}
         self._select_after: int | None = None
@@ -106,6 +109,10 @@ class MainWindow(QMainWindow):
         database_action = QAction("&Database…", self)
         database_action.triggered.connect(self.open_database_settings)
         menu.addAction(database_action)
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.settings_action.setVisible(False)  # managers only: see signed_in()
+        menu.addAction(self.settings_action)
         menu.addSeparator()
         about_action = QAction(f"&About {APP_NAME}", self)
         about_action.setMenuRole(QAction.MenuRole.AboutRole)
@@ -293,11 +300,32 @@ class MainWindow(QMainWindow):
     def offer_first_start(self) -> FirstStartDialog:
         dialog = FirstStartDialog(self)
         dialog.add_choice(
+            "Set up my clinic",
+            "Enter the clinic's details and hours, then its appointment types, doctors and rosters.",
+            self.open_settings,
+        )
+        dialog.add_choice(
             "Open the demo clinic",
             "A made-up Melbourne clinic with doctors, patients and bookings, to try things out.",
             self.open_demo_clinic,
         )
         self.first_start = dialog
+        dialog.open()
+        return dialog
+
+    def signed_in(self, member: StaffMember) -> None:
+        """Who is at the desk: managers see Settings in the Clinic menu."""
+        self.member = member
+        self.settings_action.setVisible(member.role.can_manage)
+
+    def open_settings(self) -> SettingsDialog | None:
+        """The settings window, for managers; changes repaint the grid as they are saved."""
+        role = self.member.role if self.member else None
+        try:
+            dialog = SettingsDialog(self.ctx, role, self)
+        except NotAllowed as refused:
+            self.statusBar().showMessage(str(refused), 10_000)
+            return None
         dialog.open()
         return dialog
 

@@ -157,3 +157,24 @@ def test_rosters_page_refuses_overlaps_and_previews_stranded_bookings(
         ada, int(at(TUESDAY, 10).timestamp()), int(at(TUESDAY, 11).timestamp())
     )
     assert "given to another doctor" in page.message.text()
+
+
+def test_only_a_manager_sees_and_reaches_settings_from_the_clinic_menu(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    from montu_desktop.services.admin import staff
+    from montu_desktop.ui.main_window import MainWindow
+
+    staff.create_first_manager(sqlite_ctx, "maria", "Maria", "correct horse")
+    staff.add_staff(sqlite_ctx, "ros", "Ros", "front desk 1", "receptionist")
+    window = MainWindow(sqlite_ctx)
+    qtbot.addWidget(window)
+    window.signed_in(staff.sign_in(sqlite_ctx, "ros", "front desk 1"))
+    assert not window.settings_action.isVisible()
+    assert window.open_settings() is None
+
+    window.signed_in(staff.sign_in(sqlite_ctx, "maria", "correct horse"))
+    assert window.settings_action.isVisible()
+    opened = window.open_settings()
+    assert isinstance(opened, SettingsDialog)
+    opened.close()
