@@ -51,12 +51,17 @@ def main(args: argparse.Namespace) -> int:
     try:
         ctx = ServiceContext(database)
         from montu_desktop.ui.main_window import MainWindow
+        from montu_desktop.ui.sign_in import sign_in
 
+        member = sign_in(ctx)
+        if member is None:
+            return EXIT_OK
         window = MainWindow(ctx)
+        window.signed_in(member)
         window.showMaximized()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
         window.start()
-        with _live_refresh(ctx, window):
+        with _live_refresh(ctx, window), _nightly_roll_forward(ctx):
             return app.exec()
     finally:
         crash_reporter.uninstall()
@@ -76,6 +81,28 @@ def _live_refresh(ctx: ServiceContext, window: MainWindow) -> Iterator[None]:
     finally:
         monitor.stop()
         feed.stop()
+
+
+@contextlib.contextmanager
+def _nightly_roll_forward(ctx: ServiceContext) -> Iterator[None]:
+    """Generate schedules to the horizon now (a missed night) and every night at 02:00."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from montu_desktop.services.admin.rollover import roll_forward, schedule_nightly
+    from montu_desktop.services.reference import clinic_policy
+
+    scheduler = BackgroundScheduler()
+    try:
+        roll_forward(ctx)
+        schedule_nightly(scheduler, ctx, clinic_policy(ctx).timezone)
+        scheduler.start()
+    except MontuError as exc:  # no clinic yet, or the server is down: the next start catches up
+        log.info("schedule roll-forward not started: %s", exc)
+    try:
+        yield
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
 
 
 def _application() -> QApplication:
