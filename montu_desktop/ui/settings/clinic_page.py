@@ -178,9 +178,9 @@ class ClinicPage(QWidget):
             return
         today = self._today()
         for entry in clinic.closures(self._ctx, today, today + timedelta(days=365)):
-            state = "closed" if entry.closed else "kept open"
-            kind = "public holiday" if entry.public_holiday else "closure"
-            item = QListWidgetItem(f"{entry.day:%a %d %b %Y}  {entry.reason} ({kind}, {state})")
+            state = "closed" if entry.closed else "KEPT OPEN"
+            item = QListWidgetItem(f"{entry.day:%a %d %b %Y}  {entry.reason} — {state}")
+            item.setToolTip("Public holiday" if entry.public_holiday else "One-off closure")
             item.setData(256, entry.day.isoformat())
             self.closures.addItem(item)
 
