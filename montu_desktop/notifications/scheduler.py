@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,13 +21,18 @@ class DispatchSchedule:
         self.dispatcher = dispatcher
         self.interval = interval_seconds
         self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._again = threading.Event()
 
     def _run(self) -> None:
-        try:
-            self.dispatcher.run_once()
-        except Exception:
-            # The schedule lives in the database: the next pass picks up where this one stopped.
-            log.exception("notification dispatch pass failed; will try again")
+        while True:
+            self._again.clear()
+            try:
+                self.dispatcher.run_once()
+            except Exception:
+                # The schedule lives in the database: the next pass picks up where this stopped.
+                log.exception("notification dispatch pass failed; will try again")
+            if not self._again.is_set():  # woken while busy: go round once more
+                return
 
     def start(self) -> None:
         self._scheduler.add_job(
@@ -42,6 +48,7 @@ class DispatchSchedule:
 
     def nudge(self) -> None:
         """Run a pass as soon as the current one (if any) ends."""
+        self._again.set()
         if self._scheduler.running:
             self._scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
-from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.notifications.channels import ChannelFactory, build_channels
 from montu_desktop.notifications.dispatcher import Dispatcher
@@ -22,6 +24,7 @@ from montu_desktop.notifications.model import (
 )
 from montu_desktop.notifications.planning import Reach
 from montu_desktop.notifications.records import NotificationRow
+from montu_desktop.notifications.scheduler import DispatchSchedule
 from montu_desktop.notifications.store import load_settings
 from montu_desktop.notifications.templates import MessageFacts, render
 from montu_desktop.persistence import tables as t
@@ -137,6 +140,30 @@ def make_dispatcher(ctx: ServiceContext, channels: ChannelFactory = build_channe
 def poll_seconds(ctx: ServiceContext) -> float:
     with UnitOfWork(ctx) as uow:
         return load_settings(uow.session)[0].poll_seconds
+
+
+@contextlib.contextmanager
+def running_dispatcher(
+    ctx: ServiceContext, channels: ChannelFactory = build_channels
+) -> Iterator[DispatchSchedule]:
+    """The dispatcher on its background schedule while the app runs; a booking here wakes it."""
+    try:
+        interval = poll_seconds(ctx)
+    except DatabaseUnavailable:
+        interval = 10.0
+    schedule = DispatchSchedule(make_dispatcher(ctx, channels), interval)
+
+    def wake(what: str) -> None:
+        if what in ("appointments", "notifications"):
+            schedule.nudge()
+
+    ctx.on_change.append(wake)
+    schedule.start()
+    try:
+        yield schedule
+    finally:
+        ctx.on_change.remove(wake)
+        schedule.stop()
 
 
 def dispatch_now(ctx: ServiceContext, channels: ChannelFactory = build_channels) -> Counter[str]:

@@ -214,3 +214,20 @@ def test_send_test_message_uses_the_saved_settings(notif_clinic: NotifClinic) ->
     notif_clinic.sms.behaviour.mode = "error"
     with pytest.raises(notif.InvalidRequest, match="500"):
         notif.send_test_message(notif_clinic.ctx, "sms", "+61412345678")
+
+
+def test_the_in_app_dispatcher_confirms_a_booking_within_seconds(
+    notif_clinic: NotifClinic,  # noqa: F811
+) -> None:
+    import time
+
+    notif_clinic.ctx.on_change.clear()
+    with notif.running_dispatcher(notif_clinic.ctx) as schedule:
+        assert schedule.running and schedule.interval == 10
+        time.sleep(0.2)  # the first pass (nothing to do) has run
+        notif_clinic.book(notif_clinic.patient(), datetime(2026, 11, 24, 10, 0))
+        deadline = time.monotonic() + 5
+        while len(notif_clinic.sms.delivered) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not schedule.running
+    assert len(notif_clinic.sms.delivered) == 1 and len(notif_clinic.smtp.messages) == 1
