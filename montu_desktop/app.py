@@ -61,7 +61,9 @@ def main(args: argparse.Namespace) -> int:
         window.showMaximized()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
         window.start()
-        with _live_refresh(ctx, window), _nightly_roll_forward(ctx):
+        from montu_desktop.services.notifications import running_dispatcher
+
+        with _live_refresh(ctx, window), _nightly_roll_forward(ctx), running_dispatcher(ctx):
             return app.exec()
     finally:
         crash_reporter.uninstall()
