@@ -178,3 +178,71 @@ def test_only_a_manager_sees_and_reaches_settings_from_the_clinic_menu(
     opened = window.open_settings()
     assert isinstance(opened, SettingsDialog)
     opened.close()
+
+
+def test_staff_page_adds_resets_and_disables_accounts(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    from montu_desktop.services.admin import staff
+
+    staff.create_first_manager(sqlite_ctx, "maria", "Maria", "correct horse")
+    window = dialog(qtbot, sqlite_ctx)
+    page = window.staff_page
+    page.username.setText("ros")
+    page.display_name.setText("Ros Nguyen")
+    page.password.setText("short")
+    assert not page.add()
+    assert "at least 8" in page.messages.label("password").text()
+    page.password.setText("front desk 1")
+    assert page.add()
+    assert [m.username for m in staff.list_staff(sqlite_ctx)] == ["maria", "ros"]
+
+    page.list.setCurrentRow(1)
+    page.password.setText("front desk 2")
+    assert page.reset_password()
+    assert staff.sign_in(sqlite_ctx, "ros", "front desk 2").username == "ros"
+    assert page.toggle_active()
+    with pytest.raises(staff.SignInRefused):
+        staff.sign_in(sqlite_ctx, "ros", "front desk 2")
+    page.list.setCurrentRow(0)
+    assert not page.toggle_active()  # the last manager
+    assert "last active manager" in page.message.text()
+
+
+def test_audit_page_lists_and_filters_who_did_what(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    ada, _ = set_up_clinic(sqlite_ctx)
+    book_appointment(
+        sqlite_ctx, BookingRequest("Standard", at(TUESDAY, 10), patient(sqlite_ctx), ada)
+    )
+    window = dialog(qtbot, sqlite_ctx)
+    page = window.audit_page
+    assert page.table.rowCount() > 5
+    page.action.setCurrentIndex(page.action.findData("appointment"))
+    assert page.table.rowCount() == 1
+    assert page.table.item(0, 1).text() == "test"
+    assert page.table.item(0, 2).text().startswith("appointment.booked appointment ")
+    page.actor.setText("nobody")
+    page.load()
+    assert page.table.rowCount() == 0
+
+
+def test_utilisation_chart_paints_booked_against_rostered(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    ada, _ = set_up_clinic(sqlite_ctx)
+    book_appointment(sqlite_ctx, BookingRequest("Long", at(TUESDAY, 10), patient(sqlite_ctx), ada))
+    window = dialog(qtbot, sqlite_ctx)
+    window.show()
+    window.tabs.setCurrentWidget(window.utilisation_page)
+    bars = window.utilisation_page.bars
+    assert [(r.name, r.booked_minutes, r.rostered_minutes) for r in bars.rows] == [
+        ("Dr Ada", 30, 2100),
+        ("Dr Ben", 0, 2100),
+    ]
+    image = bars.grab().toImage()
+    booked_pixels = sum(
+        1 for x in range(image.width()) if image.pixelColor(x, 8 + 14).name() == "#3b7dd8"
+    )
+    assert booked_pixels > 0  # Ada's booked bar is painted in the booked colour

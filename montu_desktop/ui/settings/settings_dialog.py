@@ -7,12 +7,15 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout
 from montu_desktop.domain.staff import Role
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.settings.audit_page import AuditPage
 from montu_desktop.ui.settings.clinic_page import ClinicPage
 from montu_desktop.ui.settings.doctors_page import DoctorsPage
 from montu_desktop.ui.settings.form import ConfirmImpact
 from montu_desktop.ui.settings.impact_dialog import ask_with_dialog
 from montu_desktop.ui.settings.rosters_page import RostersPage
+from montu_desktop.ui.settings.staff_page import StaffPage
 from montu_desktop.ui.settings.types_page import TypesPage
+from montu_desktop.ui.settings.utilisation_chart import UtilisationPage
 
 
 class NotAllowed(Exception):
@@ -43,6 +46,13 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.types_page, "Appointment types")
         self.tabs.addTab(self.doctors_page, "Doctors")
         self.tabs.addTab(self.rosters_page, "Rosters")
+        zone = details.timezone if details else "UTC"
+        self.staff_page = StaffPage(ctx)
+        self.audit_page = AuditPage(ctx, zone)
+        self.utilisation_page = UtilisationPage(ctx, zone)
+        self.tabs.addTab(self.staff_page, "Staff")
+        self.tabs.addTab(self.audit_page, "Audit log")
+        self.tabs.addTab(self.utilisation_page, "Utilisation")
         self.tabs.currentChanged.connect(self._refresh)
         layout.addWidget(self.tabs)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -52,5 +62,5 @@ class SettingsDialog(QDialog):
 
     def _refresh(self, _index: int) -> None:
         page = self.tabs.currentWidget()
-        if page is self.rosters_page:
-            self.rosters_page.load()
+        if page in (self.rosters_page, self.audit_page, self.utilisation_page):
+            page.load()  # type: ignore[union-attr]

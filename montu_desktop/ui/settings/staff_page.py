@@ -1,0 +1,139 @@
+"""The Staff page: accounts with roles; a manager adds people, resets passwords, disables."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from montu_desktop.domain.errors import MontuError
+from montu_desktop.domain.staff import Role
+from montu_desktop.services.admin import staff
+from montu_desktop.services.admin.staff import StaffMember
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.settings.form import FieldMessages
+
+
+class StaffPage(QWidget):
+    def __init__(self, ctx: ServiceContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._members: list[StaffMember] = []
+        layout = QHBoxLayout(self)
+        self.list = QListWidget()
+        self.list.currentRowChanged.connect(self._show)
+        layout.addWidget(self.list, 1)
+        right = QVBoxLayout()
+        layout.addLayout(right, 2)
+        self.message = QLabel()
+        self.messages = FieldMessages(self.message)
+        right.addWidget(self.message)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.display_name = QLineEdit()
+        self.role = QComboBox()
+        self.role.addItem("Receptionist", Role.RECEPTIONIST.value)
+        self.role.addItem("Manager", Role.MANAGER.value)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("at least 8 characters")
+        self.messages.add_row(form, "Username", "username", self.username)
+        self.messages.add_row(form, "Name", "display_name", self.display_name)
+        self.messages.add_row(form, "Role", "role", self.role)
+        self.messages.add_row(form, "Password", "password", self.password)
+        right.addLayout(form)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add account")
+        self.reset_button = QPushButton("Set this password")
+        self.role_button = QPushButton("Change role")
+        self.active_button = QPushButton("Disable")
+        self.add_button.clicked.connect(self.add)
+        self.reset_button.clicked.connect(self.reset_password)
+        self.role_button.clicked.connect(self.change_role)
+        self.active_button.clicked.connect(self.toggle_active)
+        for button in (self.add_button, self.reset_button, self.role_button, self.active_button):
+            row.addWidget(button)
+        right.addLayout(row)
+        self.messages._labels["account"] = self.message
+        right.addStretch(1)
+        self.messages.clear()
+        self.load()
+
+    def load(self) -> None:
+        keep = self.list.currentRow()
+        self._members = staff.list_staff(self._ctx)
+        self.list.clear()
+        for member in self._members:
+            state = "" if member.active else " — disabled"
+            self.list.addItem(f"{member.display_name} ({member.username}, {member.role}){state}")
+        if 0 <= keep < self.list.count():
+            self.list.setCurrentRow(keep)
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self._members):
+            member = self._members[row]
+            self.username.setText(member.username)
+            self.display_name.setText(member.display_name)
+            self.role.setCurrentIndex(self.role.findData(member.role.value))
+            self.active_button.setText("Disable" if member.active else "Enable")
+
+    def selected(self) -> StaffMember | None:
+        row = self.list.currentRow()
+        return self._members[row] if 0 <= row < len(self._members) else None
+
+    def _run(self, work, done: str) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            work()
+        except MontuError as error:
+            self.messages.show(error)
+            return False
+        self.password.clear()
+        self.load()
+        self.messages.done(done)
+        return True
+
+    def add(self) -> bool:
+        return self._run(
+            lambda: staff.add_staff(
+                self._ctx,
+                self.username.text(),
+                self.display_name.text(),
+                self.password.text(),
+                self.role.currentData(),
+            ),
+            "Account added.",
+        )
+
+    def reset_password(self) -> bool:
+        member = self.selected()
+        if member is None:
+            return False
+        return self._run(
+            lambda: staff.reset_password(self._ctx, member.id, self.password.text()),
+            f"New password set for {member.username}.",
+        )
+
+    def change_role(self) -> bool:
+        member = self.selected()
+        if member is None:
+            return False
+        return self._run(
+            lambda: staff.set_role(self._ctx, member.id, self.role.currentData()), "Role changed."
+        )
+
+    def toggle_active(self) -> bool:
+        member = self.selected()
+        if member is None:
+            return False
+        return self._run(
+            lambda: staff.set_account_active(self._ctx, member.id, not member.active),
+            "Account enabled." if not member.active else "Account disabled.",
+        )
