@@ -46,7 +46,8 @@ class ImpactDialog(QDialog):
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
-        self.table.setMinimumWidth(640)
+        self.table.setMinimumWidth(680)
+        self.table.setMinimumHeight(300)
         layout.addWidget(self.table)
         offers = sum(1 for s in stranded if s.offer_doctor_id is not None)
         self.reassign = QCheckBox(f"Give the {offers} booking(s) with a free doctor to that doctor")

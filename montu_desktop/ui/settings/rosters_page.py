@@ -22,6 +22,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import RosterTemplate
 from montu_desktop.domain.settings_rules import WEEKDAY_NAMES
 from montu_desktop.services.admin import doctors, rosters
+from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
 
@@ -76,7 +77,8 @@ class RostersPage(QWidget):
         self.load_blocks()
 
     def _today(self) -> date:
-        return to_local(self._ctx.clock(), "Australia/Melbourne").date()
+        details = clinic_details(self._ctx)
+        return to_local(self._ctx.clock(), details.timezone if details else "UTC").date()
 
     def load_blocks(self) -> None:
         self.table.setRowCount(0)
