@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
-from PySide6.QtCore import QTime
+from PySide6.QtCore import QDate, QTime
 from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.model import RosterTemplate
@@ -246,3 +246,33 @@ def test_utilisation_chart_paints_booked_against_rostered(
         1 for x in range(image.width()) if image.pixelColor(x, 8 + 14).name() == "#3b7dd8"
     )
     assert booked_pixels > 0  # Ada's booked bar is painted in the booked colour
+
+
+def test_rosters_page_records_leave_and_refuses_an_extra_session_after_closing(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    ada, _ = set_up_clinic(sqlite_ctx)
+    booked = book_appointment(
+        sqlite_ctx, BookingRequest("Standard", at(TUESDAY, 10), patient(sqlite_ctx), ada)
+    )
+    answer = Answer(go_ahead=True)
+    window = dialog(qtbot, sqlite_ctx, answer)
+    page = window.rosters_page
+    page.doctor.setCurrentIndex(page.doctor.findData(ada))
+    page.exception_day.setDate(QDate(2026, 11, 24))
+    page.exception_kind.setCurrentIndex(page.exception_kind.findData("extra"))
+    page.exception_starts.setTime(QTime(17, 0))
+    page.exception_ends.setTime(QTime(19, 0))
+    assert not page.add_exception()
+    assert "outside the day's opening hours" in page.messages.label("starts").text()
+
+    page.exception_kind.setCurrentIndex(page.exception_kind.findData("leave"))
+    page.whole_day.setChecked(True)
+    page.exception_note.setText("conference")
+    assert page.add_exception()
+    assert [s.appointment_id for s in answer.shown[0]] == [booked.id]
+    assert page.exception_list.count() == 1
+    assert "Leave whole day conference" in page.exception_list.item(0).text()
+    ada_blocks = week_reference(sqlite_ctx, TUESDAY).roster.blocks.get(ada, [])
+    day_start, day_end = int(at(TUESDAY, 0).timestamp()), int(at(TUESDAY, 23).timestamp())
+    assert not [(s, e) for s, e in ada_blocks if s < day_end and e > day_start]

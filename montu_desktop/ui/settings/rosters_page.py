@@ -1,4 +1,4 @@
-"""The Rosters page: a doctor's weekly blocks (several a day, so breaks are natural) and dates."""
+"""The Rosters page: a doctor's weekly blocks (several a day, so breaks are natural), leave and extras."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ from datetime import date
 
 from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTimeEdit,
@@ -20,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import RosterTemplate
+from montu_desktop.domain.roster_rules import ExceptionKind, RosterException
 from montu_desktop.domain.settings_rules import WEEKDAY_NAMES
 from montu_desktop.services.admin import doctors, rosters
 from montu_desktop.services.admin.clinic import clinic_details
@@ -65,8 +71,100 @@ class RostersPage(QWidget):
         for button in (self.add_button, self.remove_button, self.save_button):
             buttons.addWidget(button)
         layout.addLayout(buttons)
+        layout.addWidget(self._build_exceptions())
         self.messages.clear()
         self.load()
+
+    def _build_exceptions(self) -> QGroupBox:
+        box = QGroupBox("Leave and extra sessions")
+        row = QHBoxLayout(box)
+        self.exception_list = QListWidget()
+        row.addWidget(self.exception_list, 1)
+        form = QFormLayout()
+        self.exception_kind = QComboBox()
+        self.exception_kind.addItem("Leave", ExceptionKind.LEAVE.value)
+        self.exception_kind.addItem("Extra session", ExceptionKind.EXTRA.value)
+        self.exception_day = QDateEdit()
+        self.exception_day.setCalendarPopup(True)
+        self.exception_day.setDisplayFormat("ddd d MMM yyyy")
+        self.whole_day = QCheckBox("Whole day")
+        self.exception_starts, self.exception_ends = QTimeEdit(QTime(9, 0)), QTimeEdit(QTime(12, 0))
+        for edit in (self.exception_starts, self.exception_ends):
+            edit.setDisplayFormat("HH:mm")
+        self.whole_day.toggled.connect(self.exception_starts.setDisabled)
+        self.whole_day.toggled.connect(self.exception_ends.setDisabled)
+        self.exception_note = QLineEdit()
+        form.addRow("Kind", self.exception_kind)
+        self.messages.add_row(form, "Day", "day", self.exception_day)
+        form.addRow("", self.whole_day)
+        self.messages.add_row(form, "From", "starts", self.exception_starts)
+        self.messages.add_row(form, "To", "ends", self.exception_ends)
+        form.addRow("Note", self.exception_note)
+        buttons = QHBoxLayout()
+        self.add_exception_button = QPushButton("Add")
+        self.remove_exception_button = QPushButton("Remove selected")
+        self.add_exception_button.clicked.connect(self.add_exception)
+        self.remove_exception_button.clicked.connect(self.remove_exception)
+        buttons.addWidget(self.add_exception_button)
+        buttons.addWidget(self.remove_exception_button)
+        form.addRow(buttons)
+        row.addLayout(form, 1)
+        return box
+
+    def load_exceptions(self) -> None:
+        self.exception_list.clear()
+        doctor_id = self.doctor.currentData()
+        if doctor_id is None:
+            return
+        for saved in rosters.exceptions(self._ctx, doctor_id, self._today()):
+            item = saved.exception
+            hours = (
+                "whole day"
+                if item.starts is None or item.ends is None
+                else f"{item.starts:%H:%M}–{item.ends:%H:%M}"
+            )
+            kind = "Leave" if item.kind is ExceptionKind.LEAVE else "Extra session"
+            entry = QListWidgetItem(f"{item.day:%a %d %b %Y} {kind} {hours} {item.note}".strip())
+            entry.setData(256, saved.id)
+            self.exception_list.addItem(entry)
+
+    def add_exception(self) -> bool:
+        doctor_id = self.doctor.currentData()
+        if doctor_id is None:
+            return False
+        whole = self.whole_day.isChecked()
+        exception = RosterException(
+            doctor_id,
+            self.exception_day.date().toPython(),
+            ExceptionKind(self.exception_kind.currentData()),
+            None if whole else self.exception_starts.time().toPython(),
+            None if whole else self.exception_ends.time().toPython(),
+            self.exception_note.text(),
+        )
+        done = apply_change(
+            self.messages,
+            lambda confirm, reassign: rosters.add_exception(
+                self._ctx, exception, confirm=confirm, reassign=reassign
+            ),
+            self._confirm,
+        )
+        self.load_exceptions()
+        return done is not None
+
+    def remove_exception(self) -> bool:
+        item = self.exception_list.currentItem()
+        if item is None:
+            return False
+        exception_id = item.data(256)
+        done = apply_change(
+            self.messages,
+            lambda confirm, reassign: rosters.remove_exception(
+                self._ctx, exception_id, confirm=confirm, reassign=reassign
+            ),
+            self._confirm,
+        )
+        self.load_exceptions()
+        return done is not None
 
     def load(self) -> None:
         self.doctor.blockSignals(True)
@@ -87,9 +185,13 @@ class RostersPage(QWidget):
         for button in (self.add_button, self.remove_button, self.save_button):
             button.setEnabled(enabled)
         if doctor_id is None:
+            self.exception_list.clear()
             return
         for block in rosters.templates(self._ctx, doctor_id):
             self.add_block(block)
+        today = self._today()
+        self.exception_day.setDate(QDate(today.year, today.month, today.day))
+        self.load_exceptions()
 
     def add_block(self, block: RosterTemplate | None = None) -> None:
         row = self.table.rowCount()
