@@ -12,7 +12,6 @@ from montu_desktop.domain.model import (
     AppointmentType,
     ClinicDay,
     ClinicPolicy,
-    busy_by_doctor,
     epoch,
     week_days,
     week_start,
@@ -67,11 +66,11 @@ def week_availability(ctx: ServiceContext, type_name: str, day: date) -> WeekAva
     start = local_day_bounds(monday, policy.timezone)[0]
     end = local_day_bounds(monday + timedelta(days=6), policy.timezone)[1]
     with UnitOfWork(ctx) as uow:
-        busy = repo.busy_times(uow.session, start, end)
+        busy = repo.busy_pairs_by_doctor(uow.session, start, end)
     computed = rules.week_availability(
         days,
         reference.roster,
-        busy_by_doctor(busy),
+        busy,
         kind.length_minutes,
         policy.slot_minutes,
         booking_window(policy, ctx.clock()),
