@@ -38,8 +38,23 @@ class DeskResult:
         return len(self.latencies)
 
 
-def day_of(clinic: Clinic, weeks_ahead: int, weekday: int) -> date:
-    return clinic.monday + timedelta(weeks=weeks_ahead, days=weekday)
+def open_weekdays(clinic: Clinic, count: int) -> list[date]:
+    """The first `count` open weekdays after the read week (holidays are skipped)."""
+    database = clinic.database()
+    first = clinic.monday + timedelta(days=7)
+    try:
+        with database.engine.connect() as conn:
+            days = conn.execute(
+                text("SELECT day FROM clinic_schedule WHERE active AND day >= :first ORDER BY day"),
+                {"first": first},
+            ).scalars()
+            found = [d if isinstance(d, date) else date.fromisoformat(d) for d in days]
+    finally:
+        database.dispose()
+    weekdays = [d for d in found if d.weekday() < 5]
+    if len(weekdays) < count:
+        raise RuntimeError(f"only {len(weekdays)} open weekdays are scheduled; {count} needed")
+    return weekdays[:count]
 
 
 def _slot_starts(day: date) -> list[datetime]:

@@ -9,6 +9,7 @@ and the answers are added up per slot.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
@@ -150,7 +151,7 @@ def _load(clinic: Clinic) -> None:
                 start_time=pairs[0][0].time(),
                 end_time=pairs[-1][1].time(),
             )
-            for (_, gap_start), (gap_end, _) in zip(pairs, pairs[1:], strict=False):
+            for (_, gap_start), (gap_end, _) in itertools.pairwise(pairs):
                 if gap_start < gap_end:
                     Unavailability.objects.create(
                         staff_member=member,

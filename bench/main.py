@@ -1,0 +1,359 @@
+"""Runs every benchmark in one go, prints the table and writes bench/RESULTS.md (see bench/run)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from bench import availability as av
+from bench import booking as bk
+from bench.dataset import Clinic, benchmark_monday, build_clinic, pg_available
+from bench.measure import interleaved_medians
+from bench.report import Report, write_results
+
+HERE = Path(__file__).resolve().parent
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def _x(ratio: float) -> str:
+    return f"{ratio:.2f}×"
+
+
+def availability_matrix(
+    report: Report, clinics: dict[tuple[str, int, int], Clinic], rounds: int
+) -> None:
+    by_history: dict[tuple[str, int], float] = {}
+    for (backend, doctors, history), clinic in clinics.items():
+        f = av.measure_product(clinic, rounds=rounds)
+        label = f"{backend} {doctors} doctors, {history} wk history ({clinic.week_rows} rows)"
+        ratio = f.median_s / f.floor_s
+        report.add(
+            "availability",
+            label,
+            _ms(f.median_s),
+            f"{_x(ratio)} {f.floor_kind}",
+            "≤ 2× floor (1.7× stretch)",
+            ratio <= 2.0,
+        )
+        per_row = f.median_s / clinic.week_rows * 1e6
+        report.add(
+            "availability",
+            f"  µs per week row ({backend} {doctors}/{history})",
+            f"{per_row:.2f} µs",
+            "",
+            "≤ 1.5 µs",
+            per_row <= 1.5,
+        )
+        report.add(
+            "availability",
+            f"  SQL statements per request ({backend} {doctors}/{history})",
+            f"{f.statements} (+{f.transaction_ends} end)",
+            f"first: {f.first_statements}",
+            "≤ 3",
+            f.statements + f.transaction_ends <= 3,
+        )
+        if doctors == 50:
+            by_history[(backend, history)] = f.median_s
+    for backend in ("sqlite", "postgresql"):
+        if (backend, 13) in by_history and (backend, 208) in by_history:
+            ratio = by_history[(backend, 208)] / by_history[(backend, 13)]
+            report.add(
+                "availability",
+                f"{backend}: 208 wk history vs 13 wk",
+                "",
+                _x(ratio),
+                "≤ 1.15×",
+                ratio <= 1.15,
+            )
+
+
+def peer_and_naive(report: Report, clinic: Clinic, rounds: int, with_peer: bool) -> None:
+    from bench.peer import load_peer
+
+    database = clinic.database()
+    product = av.product_call(clinic, database)
+    ours = av.counts_of(product())
+    floor, conn = av.sqlite_floor(clinic)
+    naive = av.naive_counts(clinic, database)
+    started = time.perf_counter()
+    naive_result = naive()
+    naive_s = time.perf_counter() - started
+    candidates = {"product": product, "floor": floor}
+    peer_result = None
+    if with_peer:
+        peer = load_peer(clinic)
+        peer_result = peer()
+        candidates["peer"] = peer
+    medians = (
+        interleaved_medians(candidates, rounds=rounds, per_round=1)
+        if with_peer
+        else interleaved_medians(candidates, rounds=rounds)
+    )
+    product_s = medians["product"]
+    report.add(
+        "floor",
+        f"sqlite3 week fetch, 50 doctors, 52 wk ({clinic.week_rows} rows)",
+        _ms(medians["floor"]),
+        "1.00×",
+    )
+    report.add(
+        "peer",
+        "Montu week availability (same run)",
+        _ms(product_s),
+        _x(product_s / medians["floor"]),
+    )
+    same = naive_result == ours
+    report.add(
+        "peer",
+        f"naive per-slot queries: counts identical ({len(ours)} slots)",
+        "yes" if same else "NO",
+        "",
+        "identical",
+        same,
+    )
+    report.add(
+        "peer",
+        "naive per-slot-per-doctor overlap queries",
+        _ms(naive_s),
+        f"{_x(naive_s / product_s)} slower",
+    )
+    if peer_result is not None:
+        same_peer = peer_result == ours
+        report.add(
+            "peer",
+            "django-appointment: counts identical",
+            "yes" if same_peer else "NO",
+            "",
+            "identical",
+            same_peer,
+        )
+        ratio = medians["peer"] / product_s
+        report.add(
+            "peer",
+            "django-appointment, one call per doctor per day",
+            _ms(medians["peer"]),
+            f"{_x(ratio)} slower" if same_peer else "(not compared)",
+            "≥ 100× slower",
+            same_peer and ratio >= 100,
+        )
+    conn.close()
+    database.dispose()
+
+
+def booking(
+    report: Report,
+    sqlite_book: Clinic,
+    pg_book: Clinic | None,
+    pg_noguard: Clinic | None,
+    seconds: float,
+    count: int,
+) -> None:
+    targets = {"sqlite": (1e-3, 3e-3), "postgresql": (2e-3, 5e-3)}
+    days = bk.open_weekdays(sqlite_book, 6)
+    for clinic in (c for c in (sqlite_book, pg_book) if c is not None):
+        bk.clear_bookings(clinic)
+        r = bk.summarise([bk.single_desk(clinic, days[0], count)], 1, 0)
+        p50_target, p99_target = targets[clinic.backend]
+        report.add(
+            "booking",
+            f"{clinic.backend} one desk p50 ({r.attempts} bookings, {clinic.doctors} doctors)",
+            _ms(r.p50),
+            "",
+            f"≤ {p50_target * 1e3:g} ms",
+            r.p50 <= p50_target,
+        )
+        report.add(
+            "booking",
+            f"{clinic.backend} one desk p99",
+            _ms(r.p99),
+            "",
+            f"≤ {p99_target * 1e3:g} ms",
+            r.p99 <= p99_target,
+        )
+    if pg_book is not None:
+        for day, processes in zip(days[1:5], (1, 4, 8, 16), strict=True):
+            r = bk.summarise(
+                bk.racing_desks(pg_book, day, processes, seconds),
+                seconds,
+                bk.overlaps_on(pg_book, day),
+            )
+            tag = f"postgresql hot day, {processes} processes"
+            report.add(
+                "booking",
+                f"{tag}: bookings/s",
+                f"{r.per_second:.0f}/s",
+                "",
+                "≥ 1000/s" if processes == 16 else "",
+                r.per_second >= 1000 if processes == 16 else None,
+            )
+            report.add(
+                "booking",
+                f"{tag}: p99",
+                _ms(r.p99),
+                "",
+                "≤ 20 ms" if processes == 8 else "",
+                r.p99 <= 0.020 if processes == 8 else None,
+            )
+            report.add(
+                "booking", f"{tag}: overlaps afterwards", str(r.overlaps), "", "0", r.overlaps == 0
+            )
+            report.add(
+                "booking",
+                f"{tag}: races the database caught",
+                str(r.races),
+                "",
+                "> 0" if processes > 1 else "",
+                r.races > 0 if processes > 1 else None,
+            )
+            if r.errors:
+                report.notes.append(f"{tag}: errors seen: {'; '.join(r.errors)}")
+    if pg_noguard is not None:
+        bk.clear_bookings(pg_noguard)
+        bk.drop_overlap_guard(pg_noguard)
+        day = days[1]
+        r = bk.summarise(
+            bk.racing_desks(pg_noguard, day, 16, seconds), seconds, bk.overlaps_on(pg_noguard, day)
+        )
+        report.add(
+            "booking",
+            "postgresql, guard removed, 16 processes: overlaps",
+            str(r.overlaps),
+            "",
+            "> 0 (harness sees them)",
+            r.overlaps > 0,
+        )
+    day = days[5]
+    results = bk.racing_desks(sqlite_book, day, 8, seconds)
+    r = bk.summarise(results, seconds, bk.overlaps_on(sqlite_book, day))
+    report.add("booking", "sqlite 8 processes: p99", _ms(r.p99), "", "≤ 50 ms", r.p99 <= 0.050)
+    report.add("booking", "sqlite 8 processes: worst", _ms(r.worst), "", "≤ 1 s", r.worst <= 1.0)
+    share = r.fewest_attempts / r.mean_attempts if r.mean_attempts else 0.0
+    report.add(
+        "booking",
+        "sqlite 8 processes: fewest attempts vs mean",
+        f"{r.fewest_attempts} vs {r.mean_attempts:.1f}",
+        _x(share),
+        "≥ 0.5× mean",
+        share >= 0.5,
+    )
+    report.add(
+        "booking",
+        "sqlite 8 processes: bookings/s, overlaps",
+        f"{r.per_second:.0f}/s, {r.overlaps}",
+        "",
+        "0 overlaps",
+        r.overlaps == 0,
+    )
+    if r.errors:
+        report.notes.append(f"sqlite 8 processes: errors seen: {'; '.join(r.errors)}")
+
+
+def ui(report: Report, clinic: Clinic) -> None:
+    from bench.ui import measure_ui
+
+    figures = measure_ui(clinic)
+    if "error" in figures:
+        report.notes.append(f"UI probe failed: {figures['error']}")
+        return
+    shown = float(figures["window_shown_s"])  # type: ignore[arg-type]
+    report.add(
+        "ui",
+        "process start to main window shown (from source)",
+        _ms(shown),
+        "",
+        "≤ 1.5 s",
+        shown <= 1.5,
+    )
+    report.add("ui", "process start to first week grid filled", _ms(float(figures["first_grid_s"])))  # type: ignore[arg-type]
+    repaints = sorted(figures["repaints_s"])  # type: ignore[arg-type]
+    if repaints:
+        middle = repaints[len(repaints) // 2]
+        report.add(
+            "ui",
+            f"next week key to grid repainted, 50 doctors (median of {len(repaints)})",
+            _ms(middle),
+            f"worst {_ms(repaints[-1])}",
+            "< 50 ms",
+            middle < 0.050,
+        )
+    report.add(
+        "ui",
+        "peak resident memory after browsing 12 weeks",
+        f"{float(figures['peak_rss_mib']):.0f} MiB",
+    )  # type: ignore[arg-type]
+    report.notes.append(
+        "Frozen start-up is not measured here: no PyInstaller bundle exists in the tree yet."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and short runs (a smoke test)"
+    )
+    parser.add_argument("--fresh", action="store_true", help="rebuild every dataset")
+    parser.add_argument("--no-peer", action="store_true", help="skip django-appointment")
+    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    args = parser.parse_args(argv)
+    monday = benchmark_monday()
+    pg_reason = pg_available()
+    backends = ["sqlite"] + ([] if pg_reason else ["postgresql"])
+    report = Report()
+    if pg_reason:
+        report.notes.append(f"PostgreSQL skipped: {pg_reason}")
+    doctor_sizes = (25, 50) if args.quick else (25, 50, 100, 200)
+    histories = (13, 52) if args.quick else (13, 52, 208)
+    rounds = 6 if args.quick else 20
+    seconds = 1.5 if args.quick else 3.0
+    print(f"Benchmark week: {monday.isoformat()} (Melbourne); backends: {', '.join(backends)}")
+    print("Building datasets (kept in bench/.data and PostgreSQL between runs)")
+    sizes = sorted({(d, 52) for d in doctor_sizes} | {(50, h) for h in histories})
+    clinics = {
+        (backend, d, h): build_clinic(backend, d, h, monday, fresh=args.fresh)
+        for backend in backends
+        for d, h in sizes
+    }
+    book_doctors = 50 if args.quick else 200
+    sqlite_book = build_clinic("sqlite", book_doctors, 13, monday, label="book", fresh=args.fresh)
+    pg_book = pg_noguard = None
+    if "postgresql" in backends:
+        pg_book = build_clinic(
+            "postgresql", book_doctors, 13, monday, label="book", fresh=args.fresh
+        )
+        pg_noguard = build_clinic(
+            "postgresql", book_doctors, 13, monday, label="noguard", fresh=args.fresh
+        )
+    print("Measuring")
+    peer_and_naive(report, clinics[("sqlite", 50, 52)], 3 if args.quick else 5, not args.no_peer)
+    availability_matrix(report, clinics, rounds)
+    booking(report, sqlite_book, pg_book, pg_noguard, seconds, 100 if args.quick else 400)
+    ui(report, clinics[("sqlite", 50, 52)])
+    if not args.no_write:
+        header = [
+            "## Data",
+            f"- Benchmark week starting {monday.isoformat()}; the product's clock is 07:00 that Monday.",
+            "- Clinics from the product's demo data (types 15/30/45/60 min, rosters with breaks), "
+            "history copied back week by week; availability asks for the 60-minute type.",
+            f"- Booking clinics: {book_doctors} doctors, 13 weeks of history; racing runs last {seconds:g} s each.",
+            f"- Mode: {'quick' if args.quick else 'full'}.",
+        ]
+        notes_file = HERE / "NOTES.md"
+        notes = notes_file.read_text() if notes_file.exists() else ""
+        write_results(report, str(HERE / "RESULTS.md"), header, notes)
+        print(f"Wrote {HERE / 'RESULTS.md'}")
+    for note in report.notes:
+        print(f"  note: {note}")
+    missed = [r for r in report.rows if r.met is False]
+    print(f"{len(report.rows)} figures, {len(missed)} targets missed")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.exit(main())
