@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QFont, QFontInfo
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -161,6 +161,16 @@ def _window_check(app: QApplication, ctx: ServiceContext) -> str | None:
         QTimer.singleShot(200, look_and_quit)
         app.exec()
         shown, title = seen[0] if seen else (False, "")
+        # Let the first refresh finish and deliver, then delete the window while Qt is still
+        # up: left to interpreter shutdown, PySide6 can abort in its finaliser.
+        from montu_desktop.ui.operations import wait_for_operations
+
+        wait_for_operations()
+        app.processEvents()
+        window.close()
+        window.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
     finally:
         sys.excepthook = previous_hook
     expected = f"{APP_NAME} {__version__}"
