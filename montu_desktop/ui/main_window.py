@@ -37,6 +37,7 @@ from montu_desktop.ui.day_sheet import print_day_sheet, save_day_sheet_pdf
 from montu_desktop.ui.errors import plain_words, show_error
 from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
+from montu_desktop.ui.notifications.menu import NotificationMenu
 from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         self.settings_action.setVisible(False)  # managers only: see signed_in()
         menu.addAction(self.settings_action)
+        self.notification_menu = NotificationMenu(self.ctx, menu, self)
         menu.addSeparator()
         about_action = QAction(f"&About {APP_NAME}", self)
         about_action.setMenuRole(QAction.MenuRole.AboutRole)
@@ -317,6 +319,7 @@ class MainWindow(QMainWindow):
         """Who is at the desk: managers see Settings in the Clinic menu."""
         self.member = member
         self.settings_action.setVisible(member.role.can_manage)
+        self.notification_menu.set_role(member.role)
 
     def open_settings(self) -> SettingsDialog | None:
         """The settings window, for managers; changes repaint the grid as they are saved."""

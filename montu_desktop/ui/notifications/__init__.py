@@ -1,0 +1,1 @@
+"""Notification screens: settings for managers, the message log, and tomorrow's reminders."""

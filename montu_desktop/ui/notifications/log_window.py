@@ -1,0 +1,202 @@
+"""The Notifications log for managers: every message and its state; retry or dismiss dead letters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from montu_desktop.domain.staff import Role
+from montu_desktop.services import notifications
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.notifications import NotificationView
+from montu_desktop.ui.errors import plain_words
+from montu_desktop.ui.notifications.clinic_zone import clinic_zone
+from montu_desktop.ui.notifications.fields import DONE_STYLE, ERROR_STYLE
+from montu_desktop.ui.notifications.log_model import COLUMNS, NotificationLogModel
+from montu_desktop.ui.operations import run_op
+from montu_desktop.ui.settings.settings_dialog import NotAllowed
+
+FILTERS = (
+    ("All messages", ""),
+    ("Pending", "pending"),
+    ("Sent", "sent"),
+    ("Failed (will be retried)", "failed"),
+    ("Dead letters (need you)", "dead"),
+    ("Dismissed", "dismissed"),
+    ("Withdrawn (appointment cancelled or moved)", "withdrawn"),
+    ("Skipped (too late)", "skipped"),
+)
+COUNTED = ("pending", "sent", "failed", "dead")
+REFRESH_MS = 15_000
+Loaded = tuple[list[NotificationView], Counter[str], str]
+
+
+class NotificationLogWindow(QDialog):
+    loaded = Signal()
+    """Emitted each time fresh rows are shown."""
+
+    def __init__(self, ctx: ServiceContext, role: Role | None, parent: QWidget | None = None):
+        if role is None or not role.can_manage:
+            raise NotAllowed("only a manager can see the notifications log")
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Notifications")
+        self.status = QComboBox()
+        for label, value in FILTERS:
+            self.status.addItem(label, value)
+        self.status.currentIndexChanged.connect(self.load)
+        self.counts = QLabel()
+        refresh = QPushButton("&Refresh")
+        refresh.clicked.connect(self.load)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.status)
+        top.addSpacing(12)
+        top.addWidget(self.counts, 1)
+        top.addWidget(refresh)
+        self.model = NotificationLogModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("Last error"), QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry_button = QPushButton("Re&try")
+        self.retry_button.setToolTip("Put the message back in the queue, due now, with fresh tries")
+        self.retry_button.clicked.connect(self.retry)
+        self.dismiss_button = QPushButton("&Dismiss")
+        self.dismiss_button.setToolTip("Set the dead letter aside (it stays in the log)")
+        self.dismiss_button.clicked.connect(self.dismiss)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        actions = QHBoxLayout()
+        actions.addWidget(self.retry_button)
+        actions.addWidget(self.dismiss_button)
+        actions.addWidget(self.message, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        actions.addWidget(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
+        layout.addLayout(actions)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self._refresh_if_shown)
+        self._timer.start()
+        self._selected()
+        self.resize(1100, 600)
+        self.load()
+
+    # Loading --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Fetch the log again (off the GUI thread), keeping the selected message selected."""
+        status = self.status.currentData() or None
+
+        def work() -> Loaded:
+            rows = notifications.list_notifications(self.ctx, status)
+            return rows, notifications.status_counts(self.ctx), clinic_zone(self.ctx)
+
+        run_op(self, work, self._show, self._failed)
+
+    def _refresh_if_shown(self) -> None:
+        if self.isVisible():
+            self.load()
+
+    def _show(self, loaded: Loaded) -> None:
+        rows, counts, zone = loaded
+        keep = self.selected()
+        self.model.set_rows(rows, zone)
+        self.counts.setText(
+            " · ".join(f"{name.capitalize()} {counts.get(name, 0)}" for name in COUNTED)
+        )
+        if keep is not None:
+            self.select_id(keep.id)
+        self._selected()
+        self.loaded.emit()
+
+    def _failed(self, error: BaseException) -> None:
+        self._say(plain_words(error), ok=False)
+
+    # Selection and actions -----------------------------------------------------------------
+
+    def selected(self) -> NotificationView | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.message(rows[0].row()) if rows else None
+
+    def select_id(self, notification_id: int) -> bool:
+        for row, message in enumerate(self.model.rows):
+            if message.id == notification_id:
+                flags = (
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows
+                )
+                self.table.selectionModel().select(self.model.index(row, 0), flags)
+                self.table.scrollTo(self.model.index(row, 0))
+                return True
+        return False
+
+    def _selected(self, *_args: Any) -> None:
+        message = self.selected()
+        self.retry_button.setEnabled(
+            message is not None and message.status in ("dead", "dismissed", "failed")
+        )
+        self.dismiss_button.setEnabled(message is not None and message.status == "dead")
+        if message is None:
+            self.details.setText("Select a message to see its last error.")
+        elif message.last_error:
+            self.details.setText(f"Message {message.id}, last error: {message.last_error}")
+        else:
+            self.details.setText(f"Message {message.id}: no error recorded.")
+
+    def retry(self) -> None:
+        self._act(notifications.retry_notification, "is back in the queue and goes out shortly")
+
+    def dismiss(self) -> None:
+        self._act(notifications.dismiss_notification, "is set aside (Retry brings it back)")
+
+    def _act(self, action: Callable[[ServiceContext, int], NotificationView], done: str) -> None:
+        message = self.selected()
+        if message is None:
+            return
+        self.retry_button.setEnabled(False)
+        self.dismiss_button.setEnabled(False)
+
+        def finished(_view: NotificationView) -> None:
+            self._say(f"Message {message.id} {done}.", ok=True)
+            self.load()
+
+        run_op(self, lambda: action(self.ctx, message.id), finished, self._action_failed)
+
+    def _action_failed(self, error: BaseException) -> None:
+        self._say(plain_words(error), ok=False)
+        self.load()
+
+    def _say(self, text: str, ok: bool) -> None:
+        self.message.setStyleSheet(DONE_STYLE if ok else ERROR_STYLE)
+        self.message.setText(text)

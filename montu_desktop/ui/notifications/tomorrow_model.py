@@ -1,0 +1,90 @@
+"""The table model of tomorrow's reminders: who will hear of their appointment, and who will not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from montu_desktop.services.notifications import ReminderPreview
+
+COLUMNS = ("Time", "Patient", "Reminded by", "Reminders queued", "Note")
+UNREACHABLE_BACKGROUND = "#fde7e9"
+UNREACHABLE_TEXT = "#8c1d18"
+CHANNEL_WORDS = {"email": "email", "sms": "SMS"}
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def reach_words(preview: ReminderPreview) -> str:
+    if not preview.channels:
+        return "nobody can be reached"
+    return " and ".join(CHANNEL_WORDS.get(c, c) for c in preview.channels).capitalize()
+
+
+class TomorrowModel(QAbstractTableModel):
+    """Rows of `tomorrows_reminders`; unreachable patients are tinted and bold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[ReminderPreview] = []
+
+    def set_rows(self, rows: list[ReminderPreview]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(row, index.column())
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        if row.reachable:
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QColor(UNREACHABLE_BACKGROUND)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor(UNREACHABLE_TEXT)
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return f"cannot be reminded: {row.why_not}"
+        return None
+
+    def text(self, row: ReminderPreview, column: int) -> str:
+        if column == 0:
+            return f"{row.start_local:%H:%M}"
+        if column == 1:
+            return row.patient_name
+        if column == 2:
+            return reach_words(row)
+        if column == 3:
+            return str(row.pending)
+        if row.reachable:
+            return ""
+        return f"⚠ {row.why_not}: please call the patient"
+
+    def unreachable(self) -> int:
+        return sum(1 for row in self.rows if not row.reachable)
