@@ -6,15 +6,23 @@ import argparse
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import availability as av
 from bench import booking as bk
 from bench.dataset import Clinic, benchmark_monday, build_clinic, pg_available
 from bench.measure import interleaved_medians
-from bench.report import Report, write_results
+from bench.report import Report, load_run, save_run, write_results
 
 HERE = Path(__file__).resolve().parent
+LAST_RUN = HERE / ".data" / "last-run.json"
+
+
+def _notes() -> str:
+    """The hand-written analysis of missed targets (bench/NOTES.md), appended to RESULTS.md."""
+    notes_file = HERE / "NOTES.md"
+    return notes_file.read_text() if notes_file.exists() else ""
 
 
 def _ms(seconds: float) -> str:
@@ -300,7 +308,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="rebuild every dataset")
     parser.add_argument("--no-peer", action="store_true", help="skip django-appointment")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument(
+        "--render", action="store_true", help="rewrite RESULTS.md from the last run's figures"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        report, header = load_run(LAST_RUN)
+        write_results(report, str(HERE / "RESULTS.md"), header, _notes())
+        print(f"Wrote {HERE / 'RESULTS.md'} from {LAST_RUN}")
+        return 0
     monday = benchmark_monday()
     pg_reason = pg_available()
     backends = ["sqlite"] + ([] if pg_reason else ["postgresql"])
@@ -341,11 +357,11 @@ def main(argv: list[str] | None = None) -> int:
             "- Clinics from the product's demo data (types 15/30/45/60 min, rosters with breaks), "
             "history copied back week by week; availability asks for the 60-minute type.",
             f"- Booking clinics: {book_doctors} doctors, 13 weeks of history; racing runs last {seconds:g} s each.",
-            f"- Mode: {'quick' if args.quick else 'full'}.",
+            f"- Mode: {'quick' if args.quick else 'full'}; measured "
+            f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
         ]
-        notes_file = HERE / "NOTES.md"
-        notes = notes_file.read_text() if notes_file.exists() else ""
-        write_results(report, str(HERE / "RESULTS.md"), header, notes)
+        save_run(LAST_RUN, report, header)
+        write_results(report, str(HERE / "RESULTS.md"), header, _notes())
         print(f"Wrote {HERE / 'RESULTS.md'}")
     for note in report.notes:
         print(f"  note: {note}")

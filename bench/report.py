@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import platform
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from pathlib import Path
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Row:
 class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    measured_on: list[str] | None = None
+    """The machine lines recorded when measured (set when re-rendering a kept run)."""
 
     def add(self, *args: object, **kwargs: object) -> Row:
         row = Row(*args, **kwargs)  # type: ignore[arg-type]
@@ -45,6 +49,20 @@ class Report:
             for r in self.rows
         ]
         return "\n".join(lines)
+
+
+def save_run(path: Path, report: Report, header: list[str]) -> None:
+    """Keep the figures so RESULTS.md can be rewritten (new notes) without measuring again."""
+    rows = [dataclasses.asdict(r) for r in report.rows]
+    data = {"rows": rows, "notes": report.notes, "header": header, "machine": machine()}
+    path.write_text(json.dumps(data, indent=1))
+
+
+def load_run(path: Path) -> tuple[Report, list[str]]:
+    data = json.loads(path.read_text())
+    report = Report([Row(**r) for r in data["rows"]], data["notes"])
+    report.measured_on = data["machine"]
+    return report, data["header"]
 
 
 def _first_line(command: list[str]) -> str:
@@ -80,15 +98,14 @@ def machine() -> list[str]:
 
 
 def write_results(report: Report, path: str, header: list[str], notes: str) -> None:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
             "# Benchmark results",
             "",
-            f"Recorded by `bench/run` on {stamp}. Every ratio compares figures measured in the same run.",
+            "Recorded by `bench/run`. Every ratio compares figures measured in the same run.",
             "",
             "## Machine",
-            *machine(),
+            *(report.measured_on or machine()),
             "",
             *header,
             "",
