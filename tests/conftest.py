@@ -40,6 +40,17 @@ def _private_user_folders(
     monkeypatch.delenv("MONTU_DATABASE_URL", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _memory_keyring() -> None:
+    """Every test starts with an empty in-memory keyring (keyring caches its backend per process)."""
+    import keyring
+
+    from tests.support.memory_keyring import MemoryKeyring
+
+    MemoryKeyring._store.clear()
+    keyring.set_keyring(MemoryKeyring())
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """Monday 23 November 2026, 07:00 in Melbourne (before the demo clinic opens)."""

@@ -37,10 +37,13 @@ class BusyTracker(QObject):
 
 
 class _Relay(QObject):
-    """Lives on the GUI thread; its signals carry the outcome back there (queued)."""
+    """Lives on the GUI thread; its payload-free signal wakes it there (queued) to deliver.
 
-    succeeded = Signal(object)
-    failed = Signal(object)
+    The worker stores the outcome on this object and emits a signal that carries nothing,
+    so no Python object goes through Qt's queued cross-thread marshalling.
+    """
+
+    finished = Signal()
 
     def __init__(
         self,
@@ -51,23 +54,22 @@ class _Relay(QObject):
     ) -> None:
         super().__init__(parent)
         self._on_done, self._on_failed, self._busy = on_done, on_failed, busy
-        # Bound methods of this QObject: Qt delivers them on this object's (the GUI) thread.
-        self.succeeded.connect(self._deliver_result)
-        self.failed.connect(self._deliver_error)
+        self.outcome: tuple[bool, Any] | None = None
+        # A bound method of this QObject: Qt delivers it on this object's (the GUI) thread.
+        self.finished.connect(self._deliver)
 
-    def _finish(self) -> None:
+    def _deliver(self) -> None:
         _in_flight.discard(self)
         self.deleteLater()
         if self._busy is not None:
             self._busy.finished()
-
-    def _deliver_result(self, boxed: list[Any]) -> None:
-        self._finish()
-        self._on_done(boxed[0])
-
-    def _deliver_error(self, error: BaseException) -> None:
-        self._finish()
-        self._on_failed(error)
+        assert self.outcome is not None
+        ok, value = self.outcome
+        self.outcome = None
+        if ok:
+            self._on_done(value)
+        else:
+            self._on_failed(value)
 
 
 class _Job(QRunnable):
@@ -78,13 +80,11 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self._work()
+            self._relay.outcome = (True, self._work())
         except Exception as exc:  # reported to the person by on_failed, in plain words
             log.debug("background operation failed: %s", type(exc).__name__)
-            self._relay.failed.emit(exc)
-        else:
-            # Boxed: PySide6 miscounts references when None crosses threads bare.
-            self._relay.succeeded.emit([result])
+            self._relay.outcome = (False, exc)
+        self._relay.finished.emit()
 
 
 _in_flight: set[_Relay] = set()
