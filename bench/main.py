@@ -163,7 +163,8 @@ def booking(
     count: int,
 ) -> None:
     targets = {"sqlite": (1e-3, 3e-3), "postgresql": (2e-3, 5e-3)}
-    days = bk.open_weekdays(sqlite_book, 6)
+    days = bk.open_weekdays(sqlite_book, 7)
+    warm_day = days[6]  # each racing desk books once here first
     for clinic in (c for c in (sqlite_book, pg_book) if c is not None):
         bk.clear_bookings(clinic)
         r = bk.summarise([bk.single_desk(clinic, days[0], count)], 1, 0)
@@ -187,7 +188,7 @@ def booking(
     if pg_book is not None:
         for day, processes in zip(days[1:5], (1, 4, 8, 16), strict=True):
             r = bk.summarise(
-                bk.racing_desks(pg_book, day, processes, seconds),
+                bk.racing_desks(pg_book, day, warm_day, processes, seconds),
                 seconds,
                 bk.overlaps_on(pg_book, day),
             )
@@ -226,7 +227,9 @@ def booking(
         bk.drop_overlap_guard(pg_noguard)
         day = days[1]
         r = bk.summarise(
-            bk.racing_desks(pg_noguard, day, 16, seconds), seconds, bk.overlaps_on(pg_noguard, day)
+            bk.racing_desks(pg_noguard, day, warm_day, 16, seconds),
+            seconds,
+            bk.overlaps_on(pg_noguard, day),
         )
         report.add(
             "booking",
@@ -237,7 +240,7 @@ def booking(
             r.overlaps > 0,
         )
     day = days[5]
-    results = bk.racing_desks(sqlite_book, day, 8, seconds)
+    results = bk.racing_desks(sqlite_book, day, warm_day, 8, seconds)
     r = bk.summarise(results, seconds, bk.overlaps_on(sqlite_book, day))
     report.add("booking", "sqlite 8 processes: p99", _ms(r.p99), "", "≤ 50 ms", r.p99 <= 0.050)
     report.add("booking", "sqlite 8 processes: worst", _ms(r.worst), "", "≤ 1 s", r.worst <= 1.0)
@@ -335,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends
         for d, h in sizes
     }
-    book_doctors = 50 if args.quick else 200
+    book_doctors = 50
     sqlite_book = build_clinic("sqlite", book_doctors, 13, monday, label="book", fresh=args.fresh)
     pg_book = pg_noguard = None
     if "postgresql" in backends:
@@ -356,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
             f"- Benchmark week starting {monday.isoformat()}; the product's clock is 07:00 that Monday.",
             "- Clinics from the product's demo data (types 15/30/45/60 min, rosters with breaks), "
             "history copied back week by week; availability asks for the 60-minute type.",
-            f"- Booking clinics: {book_doctors} doctors, 13 weeks of history; racing runs last {seconds:g} s each.",
+            f"- Booking clinics: {book_doctors} doctors, 13 weeks of history, 'Standard' (15 min) "
+            f"bookings; racing desks all book 08:00-10:45 of one day for {seconds:g} s, each "
+            "with its own patients.",
             f"- Mode: {'quick' if args.quick else 'full'}; measured "
             f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
         ]

@@ -34,9 +34,10 @@ def measure_ui(clinic: Clinic) -> dict[str, float | list[float] | str]:
         timeout=300,
         check=False,
     )
-    if done.returncode != 0:
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
         return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(lines[-1])
 
 
 def _probe(url: str, monday: date, started: float) -> dict[str, float | list[float]]:
@@ -87,6 +88,7 @@ def _probe(url: str, monday: date, started: float) -> dict[str, float | list[flo
     window.close()
     app.processEvents()
     database.dispose()
+    del app
     return {
         "window_shown_s": shown[0] - started if shown else float("nan"),
         "first_grid_s": first_grid_at - started if first_grid else float("nan"),
@@ -97,4 +99,5 @@ def _probe(url: str, monday: date, started: float) -> dict[str, float | list[flo
 
 if __name__ == "__main__":
     figures = _probe(sys.argv[1], date.fromisoformat(sys.argv[2]), float(sys.argv[3]))
-    print(json.dumps(figures))
+    print(json.dumps(figures), flush=True)
+    os._exit(0)  # the figures are out; Qt's teardown at exit has nothing left to tell
