@@ -138,7 +138,9 @@ class NotificationLogWindow(QDialog):
         if keep is not None:
             self.select_id(keep.id)
         self._selected()
-        self.loaded.emit()
+        # Announced from the event loop, not from inside the operation's callback: a listener
+        # that quits a nested event loop there (pytest-qt's waitSignal) crashes PySide 6.12.
+        QTimer.singleShot(0, self.loaded.emit)
 
     def _failed(self, error: BaseException) -> None:
         self._say(plain_words(error), ok=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from montu_desktop.domain.errors import InvalidRequest
@@ -82,4 +82,5 @@ class TestMessageRow(QWidget):
         self.button.setEnabled(True)
         self.result.setStyleSheet(DONE_STYLE if ok else ERROR_STYLE)
         self.result.setText(text)
-        self.finished.emit(ok)
+        # From the event loop, not inside the operation's callback (see log_window.py).
+        QTimer.singleShot(0, lambda: self.finished.emit(ok))

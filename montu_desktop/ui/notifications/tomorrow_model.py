@@ -19,7 +19,8 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 def reach_words(preview: ReminderPreview) -> str:
     if not preview.channels:
         return "nobody can be reached"
-    return " and ".join(CHANNEL_WORDS.get(c, c) for c in preview.channels).capitalize()
+    words = " and ".join(CHANNEL_WORDS.get(c, c) for c in preview.channels)
+    return words[0].upper() + words[1:]
 
 
 class TomorrowModel(QAbstractTableModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,8 +39,9 @@ class _UnreachableOnly(QSortFilterProxyModel):
         self.only_unreachable = False
 
     def set_only_unreachable(self, on: bool) -> None:
+        self.beginFilterChange()
         self.only_unreachable = on
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(
         self, source_row: int, _parent: QModelIndex | QPersistentModelIndex
@@ -118,7 +119,9 @@ class TomorrowRemindersDialog(QDialog):
             )
         else:
             self.summary.setText(f"{len(rows)} appointments; every patient will be reminded.")
-        self.loaded.emit()
+        # Announced from the event loop, not from inside the operation's callback: a listener
+        # that quits a nested event loop there (pytest-qt's waitSignal) crashes PySide 6.12.
+        QTimer.singleShot(0, self.loaded.emit)
 
     def _failed(self, error: BaseException) -> None:
         self.summary.setStyleSheet(ERROR_STYLE)
