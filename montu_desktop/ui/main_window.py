@@ -255,8 +255,13 @@ class MainWindow(QMainWindow):
     def _day_loaded(self, serial: int, book: DayBook) -> None:
         if serial != self._serial["day"]:
             return
+        selected = self.day.details.entry
         self.day.show_book(book, self.today())
-        if self._select_after is not None and self.day.select_entry(self._select_after):
+        # A refresh keeps what the receptionist had selected (or selects what they just changed).
+        wanted = (
+            self._select_after if self._select_after is not None else (selected and selected.id)
+        )
+        if wanted is not None and self.day.select_entry(wanted):
             self._select_after = None
 
     def _cell_selected(self, cell: WeekCell) -> None:

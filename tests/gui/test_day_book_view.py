@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCommandLinkButton
 from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.clinic_time import to_local
@@ -88,7 +89,9 @@ def test_first_start_on_an_empty_database_opens_the_demo_clinic(
     qtbot.waitUntil(lambda: window.first_start is not None, timeout=10_000)
     dialog = window.first_start
     assert isinstance(dialog, FirstStartDialog) and dialog.isVisible()
+    demo = dialog.findChild(QCommandLinkButton, "choice:Open the demo clinic")
     with qtbot.waitSignal(window.refreshed, timeout=60_000):
-        qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Return)
+        demo.setFocus()
+        qtbot.keyClick(demo, Qt.Key.Key_Space)
     assert dialog.chosen == "Open the demo clinic"
     assert window.week.model.grid is not None and window.week.type_name
