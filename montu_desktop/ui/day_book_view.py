@@ -124,7 +124,7 @@ class DayBookPanel(QWidget):
         self.previous_button = QPushButton("◀ Previous day")
         self.today_button = QPushButton("Today")
         self.next_button = QPushButton("Next day ▶")
-        self.date_edit = QDateEdit()
+        self.date_edit = QDateEdit(QDate.currentDate())
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
         self.date_edit.setAccessibleName("Day")

@@ -74,7 +74,7 @@ class WeekPanel(QWidget):
         self.previous_button = QPushButton("◀ Previous week")
         self.today_button = QPushButton("This week")
         self.next_button = QPushButton("Next week ▶")
-        self.date_edit = QDateEdit()
+        self.date_edit = QDateEdit(QDate.currentDate())
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
         self.date_edit.setAccessibleName("Go to date")
