@@ -219,6 +219,9 @@ class DayBookPanel(QWidget):
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect
         )
         self.table.scrollTo(index)
+        # currentChanged stays silent when the index is already current (a refresh of the
+        # same day), so the details are shown here too, from the freshly loaded entry.
+        self._selected(index)
         return True
 
     def _selected(self, index) -> None:  # type: ignore[no-untyped-def]

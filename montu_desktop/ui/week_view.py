@@ -67,6 +67,7 @@ class WeekPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.monday: date | None = None
+        self._quiet = False
         self.today: date | None = None
         self.type_box = QComboBox()
         self.type_box.setAccessibleName("Appointment type")
@@ -178,6 +179,9 @@ class WeekPanel(QWidget):
         """Show a computed week, keeping the selected slot (or the same cell) selected."""
         previous = self.selected_cell()
         row_col = self._current_position()
+        # Repainting the same week (after a booking anywhere) must not pull the day book
+        # back to the selected cell's day: only a person's move or a new week does that.
+        same_week = previous is not None and bool(grid.days) and grid.days[0] == self.monday
         self.today = today
         self.monday = grid.days[0] if grid.days else self.monday
         self.model.set_grid(grid, today)
@@ -188,7 +192,11 @@ class WeekPanel(QWidget):
         if target and self.model.rowCount() and self.model.columnCount():
             row = min(target[0], self.model.rowCount() - 1)
             column = min(target[1], self.model.columnCount() - 1)
-            self.select(row, column)
+            self._quiet = same_week
+            try:
+                self.select(row, column)
+            finally:
+                self._quiet = False
 
     def select(self, row: int, column: int) -> None:
         index = self.model.index(row, column)
@@ -272,7 +280,7 @@ class WeekPanel(QWidget):
     def _current_changed(self, current, _previous) -> None:  # type: ignore[no-untyped-def]
         cell = self.model.cell(current)
         self._explain(cell)
-        if cell is not None:
+        if cell is not None and not self._quiet:
             self.cell_selected.emit(cell)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -95,3 +95,13 @@ def test_first_start_on_an_empty_database_opens_the_demo_clinic(
         qtbot.keyClick(demo, Qt.Key.Key_Space)
     assert dialog.chosen == "Open the demo clinic"
     assert window.week.model.grid is not None and window.week.type_name
+
+
+def test_a_refresh_keeps_the_day_book_on_its_day(qtbot: QtBot, window: MainWindow) -> None:
+    """Another desk's booking repaints the week, but the day book stays where the person is."""
+    qtbot.waitUntil(lambda: window.week.selected_cell() is not None, timeout=10_000)
+    _show_day(qtbot, window, TUESDAY + timedelta(days=2))
+    with qtbot.waitSignal(window.refreshed, timeout=10_000):
+        window.notify_changed("appointments")
+    qtbot.wait(300)
+    assert window.day.day == TUESDAY + timedelta(days=2)
