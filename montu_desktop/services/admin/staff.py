@@ -5,6 +5,7 @@ Passwords are kept only as argon2id hashes (salted, memory-hard) and never logge
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -19,8 +20,15 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 _hasher = PasswordHasher()
-# Verifying against this when the username is unknown keeps the answer time the same.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the username is unknown keeps the answer time the same.
+
+    Made on first use, not at import: hashing takes half a second and slows start-up.
+    """
+    return _hasher.hash("not a real password")
 
 
 class SignInRefused(MontuError):
@@ -114,7 +122,7 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> StaffMember:
             select(at.StaffAccount).where(at.StaffAccount.username == name)
         ).first()
         try:
-            _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+            _hasher.verify(row.password_hash if row else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             row = None
         if row is None or not row.active:
