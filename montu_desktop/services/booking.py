@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -34,8 +34,6 @@ from montu_desktop.domain.model import (
     AppointmentStatus,
     AppointmentType,
     ClinicPolicy,
-    Roster,
-    busy_by_doctor,
     epoch,
     from_epoch,
 )
@@ -88,29 +86,24 @@ def _book_once(
 ) -> BookedAppointment:
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
-        if session.get(t.Patient, request.patient_id) is None:
-            raise NotFound("patient", f"no patient with id {request.patient_id}")
-        if request.doctor_id is not None:
-            _require_doctor(session, request.doctor_id)
-        wanted, roster, busy = _check_time(ctx, uow, policy, kind, request.start)
-        if repo.patient_busy(session, request.patient_id, request.start, from_epoch(wanted.end)):
-            raise PatientDoubleBooked()
-        doctor_id = rules.pick_doctor(roster, busy, wanted, ctx.rng, request.doctor_id)
-        now = ctx.clock()
-        row = t.Appointment(
+        wanted, doctors = _check_time(
+            ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
+        )
+        doctor_id = _pick_doctor(doctors, wanted, ctx.rng, request.doctor_id)
+        start, end = from_epoch(wanted.start), from_epoch(wanted.end)
+        appointment_id = repo.add_appointment(
+            session,
             doctor_id=doctor_id,
             patient_id=request.patient_id,
             type_id=kind.id,
-            start_at=from_epoch(wanted.start),
-            end_at=from_epoch(wanted.end),
-            status=AppointmentStatus.BOOKED.value,
-            created_by=ctx.actor,
-            created_at=now,
-            updated_at=now,
+            start=start,
+            end=end,
+            actor=ctx.actor,
+            now=ctx.clock(),
         )
-        session.add(row)
-        session.flush()
-        booked = _booked(row, kind.name)
+        booked = BookedAppointment(
+            appointment_id, doctor_id, request.patient_id, kind.name, start, end
+        )
         uow.emit(
             AppointmentBooked(
                 booked.id,
@@ -138,31 +131,78 @@ def _check_time(
     policy: ClinicPolicy,
     kind: AppointmentType,
     start: datetime,
+    patient_id: int,
+    *,
+    doctor_id: int | None = None,
     exclude_id: int | None = None,
-) -> tuple[rules.TimeRange, Roster, dict[int, list[tuple[int, int]]]]:
-    """Validate the start against fresh rows; return the range, that day's roster and busy times."""
+) -> tuple[rules.TimeRange, repo.DoctorsAround]:
+    """Validate the request against fresh rows read in the writing transaction.
+
+    Returns the range wanted and the doctors who could take it: the roster blocks
+    touching it, each doctor's booked minutes that day (for the fair choice) and who
+    already has an appointment in it. The refusals come in the desk's order: no such
+    patient, the doctor asked for (when one is), a start the clinic cannot take, then the
+    patient already booked at that time.
+    """
+    session = uow.session
     day = to_local(start, policy.timezone).date()
-    clinic_day = repo.clinic_days(uow.session, day, day).get(day)
+    clinic_day = repo.clinic_day(session, day)
+    # The patient's end is only known once the start is checked; the type's length gives it.
+    end = start + timedelta(minutes=kind.length_minutes)
+    known, patient_busy = repo.patient_standing(session, patient_id, start, end, exclude_id)
+    if not known:
+        raise NotFound("patient", f"no patient with id {patient_id}")
+    if doctor_id is not None:
+        _require_doctor(session, doctor_id)
     if clinic_day is None:
         raise NoSchedule("start", f"{day.isoformat()} has no clinic schedule")
     wanted = rules.check_bookable_time(
         clinic_day, epoch(start), kind, policy.slot_minutes, booking_window(policy, ctx.clock())
     )
-    roster = Roster.from_blocks(repo.roster_blocks(uow.session, day, day))
+    if patient_busy:
+        raise PatientDoubleBooked()
     assert clinic_day.opens is not None and clinic_day.closes is not None
-    busy = busy_by_doctor(
-        repo.busy_times(uow.session, clinic_day.opens, clinic_day.closes, exclude_id=exclude_id)
+    doctors = repo.doctors_around(
+        session,
+        day,
+        start,
+        end,
+        clinic_day.opens,
+        clinic_day.closes,
+        exclude_id=exclude_id,
     )
-    return wanted, roster, dict(busy)
+    return wanted, doctors
 
 
-def _require_doctor(session, doctor_id: int) -> t.Doctor:  # type: ignore[no-untyped-def]
-    doctor = session.get(t.Doctor, doctor_id)
-    if doctor is None or doctor.removed_at is not None:
+def _free_doctors(doctors: repo.DoctorsAround, wanted: rules.TimeRange) -> list[int]:
+    """Doctors rostered for the whole range with no live appointment in it (roster order)."""
+    return [d for d in rules.rostered_doctors(doctors.roster, wanted) if d not in doctors.clashing]
+
+
+def _pick_doctor(
+    doctors: repo.DoctorsAround,
+    wanted: rules.TimeRange,
+    rng: random.Random,
+    requested: int | None = None,
+) -> int:
+    """The domain's pick_doctor, fed with per-doctor loads and clashes the database summed."""
+    free = _free_doctors(doctors, wanted)
+    if requested is None:
+        return rules.choose_doctor(free, doctors.booked_minutes, rng)
+    if requested in free:
+        return requested
+    if requested not in rules.rostered_doctors(doctors.roster, wanted):
+        raise InvalidRequest("doctor", "is not rostered for the whole length at that time")
+    raise SlotTaken("the requested doctor is already booked at that time")
+
+
+def _require_doctor(session, doctor_id: int) -> None:  # type: ignore[no-untyped-def]
+    doctor = repo.doctor_standing(session, doctor_id)
+    if doctor is None or doctor[2]:
         raise NotFound("doctor", f"no doctor with id {doctor_id}")
-    if not doctor.active:
-        raise InvalidRequest("doctor", f"{doctor.name} is not taking appointments")
-    return doctor
+    name, active, _removed = doctor
+    if not active:
+        raise InvalidRequest("doctor", f"{name} is not taking appointments")
 
 
 def _with_retries(ctx: ServiceContext, attempt: Callable[[], R]) -> R:
@@ -244,12 +284,12 @@ def _reschedule_once(
             )
         kind = next(k for k in appointment_types(ctx) if k.id == row.type_id)
         kind = AppointmentType(kind.id, kind.name, kind.length_minutes, kind.colour, True)
-        wanted, roster, busy = _check_time(ctx, uow, policy, kind, new_start, exclude_id=row.id)
-        if repo.patient_busy(session, row.patient_id, new_start, from_epoch(wanted.end), row.id):
-            raise PatientDoubleBooked()
-        if doctor_id is None and row.doctor_id in rules.free_doctors(roster, busy, wanted):
+        wanted, doctors = _check_time(
+            ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
+        )
+        if doctor_id is None and row.doctor_id in _free_doctors(doctors, wanted):
             doctor_id = row.doctor_id
-        chosen = rules.pick_doctor(roster, busy, wanted, ctx.rng, doctor_id)
+        chosen = _pick_doctor(doctors, wanted, ctx.rng, doctor_id)
         old_start = row.start_at
         row.doctor_id = chosen
         row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)

@@ -34,21 +34,25 @@ class UnitOfWork:
     ) -> None:
         self._session_cm.__exit__(exc_type, exc, tb)
 
+    # Outbox and audit rows are written at once with Core inserts (no ORM objects to flush);
+    # they share the session's transaction, so they still commit or roll back with the change.
     def emit(self, event: Event) -> None:
-        self.session.add(
-            OutboxEvent(name=event.name, payload=event.payload(), created_at=self._ctx.clock())
+        self.session.execute(
+            OutboxEvent.__table__.insert(),
+            {"name": event.name, "payload": event.payload(), "created_at": self._ctx.clock()},
         )
 
     def audit(self, action: str, subject: str = "", **details: object) -> None:
         """Record who (the context's actor) did `action` to `subject` now; ids only, no patient details."""
-        self.session.add(
-            AuditEntry(
-                at=self._ctx.clock(),
-                actor=self._ctx.actor,
-                action=action,
-                subject=subject,
-                details=details,
-            )
+        self.session.execute(
+            AuditEntry.__table__.insert(),
+            {
+                "at": self._ctx.clock(),
+                "actor": self._ctx.actor,
+                "action": action,
+                "subject": subject,
+                "details": details,
+            },
         )
 
     def touches(self, what: str) -> None:
