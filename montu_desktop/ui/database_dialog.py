@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -27,6 +24,7 @@ from montu_desktop.config.secrets import KeyringUnavailable
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.services import database_settings as choice
 from montu_desktop.services.database_settings import ConnectionCheck, ServerSettings
+from montu_desktop.ui.operations import run_op
 
 RESTART_NOTE = "Saved. Restart Montu Desktop on this PC to use this database."
 _FIELD_LABELS = {
@@ -41,8 +39,6 @@ _FIELD_LABELS = {
 
 class DatabaseDialog(QDialog):
     """Choose, test and save where this PC's clinic data lives (takes effect at next start)."""
-
-    _checked = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,7 +100,6 @@ class DatabaseDialog(QDialog):
         layout.addWidget(buttons)
 
         self.server.toggled.connect(self._mode_changed)
-        self._checked.connect(self._show_check)
         self._fill(current)
 
     def _fill(self, current: choice.CurrentChoice) -> None:
@@ -143,17 +138,16 @@ class DatabaseDialog(QDialog):
         self.test_button.setEnabled(False)
         self.message.setText("Testing the connection…")
 
-        def work() -> None:
+        def work() -> ConnectionCheck:
             try:
-                outcome = choice.check_server(settings, password)
+                return choice.check_server(settings, password)
             except InvalidRequest as exc:
-                outcome = ConnectionCheck(False, _refusal(exc))
-            except Exception as exc:  # the dialog must answer, whatever went wrong
-                outcome = ConnectionCheck(False, f"Could not connect: {exc}")
-            with contextlib.suppress(RuntimeError):  # the dialog was closed meanwhile
-                self._checked.emit(outcome)
+                return ConnectionCheck(False, _refusal(exc))
 
-        threading.Thread(target=work, name="montu-test-connection", daemon=True).start()
+        def failed(exc: BaseException) -> None:  # the dialog must answer, whatever went wrong
+            self._show_check(ConnectionCheck(False, f"Could not connect: {exc}"))
+
+        run_op(self, work, self._show_check, failed)
 
     def _show_check(self, outcome: ConnectionCheck) -> None:
         self.test_button.setEnabled(self.server.isChecked())

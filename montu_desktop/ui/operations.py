@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,10 @@ class _Relay(QObject):
         on_failed: Callable[[BaseException], None],
         busy: BusyTracker | None,
     ) -> None:
-        super().__init__(parent)
+        # No Qt parent: the relay must outlive a window closed while its job still runs
+        # (the job emits on it); `_in_flight` keeps it alive until it has delivered.
+        super().__init__()
+        self._owner = parent
         self._on_done, self._on_failed, self._busy = on_done, on_failed, busy
         self.outcome: tuple[bool, Any] | None = None
         # A bound method of this QObject: Qt delivers it on this object's (the GUI) thread.
@@ -66,6 +70,8 @@ class _Relay(QObject):
         assert self.outcome is not None
         ok, value = self.outcome
         self.outcome = None
+        if not shiboken6.isValid(self._owner):
+            return  # the window that asked was closed meanwhile: nobody to tell
         if ok:
             self._on_done(value)
         else:
