@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
@@ -11,10 +10,8 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Text,
-    and_,
     cast,
     delete,
-    exists,
     func,
     or_,
     select,
@@ -185,162 +182,6 @@ def patient_busy(
     if exclude_id is not None:
         query = query.where(a.id != exclude_id)
     return session.execute(query.limit(1)).first() is not None
-
-
-# The booking path below uses Core on the tables (no ORM entities, no identity map) and lets
-# the database turn instants into epoch seconds: a booking reads a handful of rows.
-_APPOINTMENT = t.Appointment.__table__
-_CLINIC_SCHEDULE = t.ClinicSchedule.__table__
-_DOCTOR = t.Doctor.__table__
-_DOCTOR_SCHEDULE = t.DoctorSchedule.__table__
-_PATIENT = t.Patient.__table__
-_CANCELLED = model.AppointmentStatus.CANCELLED.value
-
-
-def _live_overlapping(
-    start: datetime, end: datetime, exclude_id: int | None
-) -> list[ColumnElement[bool]]:
-    """Live appointments overlapping [start, end), bounded below so the index range is short."""
-    a = _APPOINTMENT.c
-    where = [
-        a.status != _CANCELLED,
-        a.start_at < end,
-        a.start_at > model.from_epoch(model.epoch(start) - _SLACK_SECONDS),
-        a.end_at > start,
-    ]
-    if exclude_id is not None:
-        where.append(a.id != exclude_id)
-    return where
-
-
-def clinic_day(session: Session, day: date) -> model.ClinicDay | None:
-    """The clinic's schedule for one day (None when the day has no schedule)."""
-    c = _CLINIC_SCHEDULE.c
-    row = (
-        session.connection()
-        .execute(select(c.active, c.start_at, c.end_at).where(c.day == day))
-        .first()
-    )
-    if row is None:
-        return None
-    active, opens, closes = row
-    return model.ClinicDay(day, opens, closes) if active else model.ClinicDay.closed(day)
-
-
-def patient_standing(
-    session: Session, patient_id: int, start: datetime, end: datetime, exclude_id: int | None = None
-) -> tuple[bool, bool]:
-    """(the patient exists, the patient has a live appointment overlapping [start, end))."""
-    a = _APPOINTMENT.c
-    query = select(
-        exists().where(_PATIENT.c.id == patient_id),
-        exists().where(a.patient_id == patient_id, *_live_overlapping(start, end, exclude_id)),
-    )
-    known, busy = session.connection().execute(query).one()
-    return bool(known), bool(busy)
-
-
-@dataclass(frozen=True, slots=True)
-class DoctorsAround:
-    """Who could take [start, end) on a day: the bookable doctors' blocks touching the range,
-    each one's booked minutes that day, and who already has an appointment in the range."""
-
-    roster: model.Roster
-    booked_minutes: dict[int, int]
-    clashing: frozenset[int]
-
-
-def doctors_around(
-    session: Session,
-    day: date,
-    start: datetime,
-    end: datetime,
-    opens: datetime,
-    closes: datetime,
-    exclude_id: int | None = None,
-) -> DoctorsAround:
-    """In one statement: the day's roster blocks of bookable doctors that touch [start, end),
-    with each doctor's load over the clinic day [opens, closes) and whether they clash.
-
-    Blocks that only touch the range are read too, so that joined blocks (a session that
-    runs on into an extra one) cover the range exactly as the whole day's roster would.
-    """
-    a, ds, d = _APPOINTMENT.c, _DOCTOR_SCHEDULE.c, _DOCTOR.c
-    mine = a.doctor_id == ds.doctor_id
-    seconds = _epoch_column(session, a.end_at) - _epoch_column(session, a.start_at)
-    load = (
-        select(func.coalesce(func.sum(seconds), 0))
-        .where(mine, *_live_overlapping(opens, closes, exclude_id))
-        .scalar_subquery()
-    )
-    clash = exists().where(mine, *_live_overlapping(start, end, exclude_id))
-    query = (
-        select(
-            ds.doctor_id,
-            _epoch_column(session, ds.start_at),
-            _epoch_column(session, ds.end_at),
-            load,
-            clash,
-        )
-        .join(_DOCTOR, d.id == ds.doctor_id)
-        .where(
-            ds.day == day,
-            ds.start_at <= end,
-            ds.end_at >= start,
-            and_(d.active.is_(True), d.removed_at.is_(None)),
-        )
-    )
-    blocks: dict[int, list[tuple[int, int]]] = {}
-    minutes: dict[int, int] = {}
-    clashing: set[int] = set()
-    for doctor_id, block_start, block_end, busy_seconds, busy in session.connection().execute(
-        query
-    ):
-        blocks.setdefault(doctor_id, []).append((int(block_start), int(block_end)))
-        minutes[doctor_id] = int(busy_seconds) // 60
-        if busy:
-            clashing.add(doctor_id)
-    return DoctorsAround(model.Roster(blocks), minutes, frozenset(clashing))
-
-
-def doctor_standing(session: Session, doctor_id: int) -> tuple[str, bool, bool] | None:
-    """(name, active, removed) of a doctor, or None when there is no such doctor."""
-    d = _DOCTOR.c
-    row = (
-        session.connection()
-        .execute(select(d.name, d.active, d.removed_at).where(d.id == doctor_id))
-        .first()
-    )
-    return None if row is None else (row[0], bool(row[1]), row[2] is not None)
-
-
-def add_appointment(
-    session: Session,
-    *,
-    doctor_id: int,
-    patient_id: int,
-    type_id: int,
-    start: datetime,
-    end: datetime,
-    actor: str,
-    now: datetime,
-) -> int:
-    """Insert a booked appointment and return its id (the no-overlap guard may refuse it)."""
-    result = session.connection().execute(
-        _APPOINTMENT.insert(),
-        {
-            "doctor_id": doctor_id,
-            "patient_id": patient_id,
-            "type_id": type_id,
-            "start_at": start,
-            "end_at": end,
-            "status": model.AppointmentStatus.BOOKED.value,
-            "created_by": actor,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    return int(result.inserted_primary_key[0])
 
 
 def replace_schedules(

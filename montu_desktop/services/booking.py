@@ -37,7 +37,7 @@ from montu_desktop.domain.model import (
     epoch,
     from_epoch,
 )
-from montu_desktop.persistence import repositories as repo
+from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import is_retryable, overlap_refused
 from montu_desktop.services.availability import booking_window
@@ -91,7 +91,7 @@ def _book_once(
         )
         doctor_id = _pick_doctor(doctors, wanted, ctx.rng, request.doctor_id)
         start, end = from_epoch(wanted.start), from_epoch(wanted.end)
-        appointment_id = repo.add_appointment(
+        appointment_id = rows.add_appointment(
             session,
             doctor_id=doctor_id,
             patient_id=request.patient_id,
@@ -134,8 +134,8 @@ def _check_time(
     patient_id: int,
     *,
     doctor_id: int | None = None,
-    exclude_id: int | None = None,
-) -> tuple[rules.TimeRange, repo.DoctorsAround]:
+    exclude_id: int = rows.NO_APPOINTMENT,
+) -> tuple[rules.TimeRange, rows.DoctorsAround]:
     """Validate the request against fresh rows read in the writing transaction.
 
     Returns the range wanted and the doctors who could take it: the roster blocks
@@ -146,11 +146,10 @@ def _check_time(
     """
     session = uow.session
     day = to_local(start, policy.timezone).date()
-    clinic_day = repo.clinic_day(session, day)
-    # The patient's end is only known once the start is checked; the type's length gives it.
     end = start + timedelta(minutes=kind.length_minutes)
-    known, patient_busy = repo.patient_standing(session, patient_id, start, end, exclude_id)
-    if not known:
+    standing = rows.request_standing(session, day, patient_id, start, end, exclude_id)
+    clinic_day = standing.clinic_day
+    if not standing.patient_known:
         raise NotFound("patient", f"no patient with id {patient_id}")
     if doctor_id is not None:
         _require_doctor(session, doctor_id)
@@ -159,28 +158,18 @@ def _check_time(
     wanted = rules.check_bookable_time(
         clinic_day, epoch(start), kind, policy.slot_minutes, booking_window(policy, ctx.clock())
     )
-    if patient_busy:
+    if standing.patient_busy:
         raise PatientDoubleBooked()
-    assert clinic_day.opens is not None and clinic_day.closes is not None
-    doctors = repo.doctors_around(
-        session,
-        day,
-        start,
-        end,
-        clinic_day.opens,
-        clinic_day.closes,
-        exclude_id=exclude_id,
-    )
-    return wanted, doctors
+    return wanted, rows.doctors_around(session, clinic_day, start, end, exclude_id)
 
 
-def _free_doctors(doctors: repo.DoctorsAround, wanted: rules.TimeRange) -> list[int]:
+def _free_doctors(doctors: rows.DoctorsAround, wanted: rules.TimeRange) -> list[int]:
     """Doctors rostered for the whole range with no live appointment in it (roster order)."""
     return [d for d in rules.rostered_doctors(doctors.roster, wanted) if d not in doctors.clashing]
 
 
 def _pick_doctor(
-    doctors: repo.DoctorsAround,
+    doctors: rows.DoctorsAround,
     wanted: rules.TimeRange,
     rng: random.Random,
     requested: int | None = None,
@@ -197,7 +186,7 @@ def _pick_doctor(
 
 
 def _require_doctor(session, doctor_id: int) -> None:  # type: ignore[no-untyped-def]
-    doctor = repo.doctor_standing(session, doctor_id)
+    doctor = rows.doctor_standing(session, doctor_id)
     if doctor is None or doctor[2]:
         raise NotFound("doctor", f"no doctor with id {doctor_id}")
     name, active, _removed = doctor

@@ -1,0 +1,223 @@
+"""The few statements a booking runs in its write transaction, written out for speed.
+
+A booking is on the desk's critical path and, on SQLite, inside the write lock, so these
+are plain SQL text built once per database kind: no ORM entities, no expression trees to
+rebuild and fingerprint on every call, and the database turns instants into epoch seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+
+from sqlalchemy import Boolean, Date, Integer, TextClause, bindparam, column, text
+from sqlalchemy.orm import Session
+
+from montu_desktop.domain import model
+from montu_desktop.domain.model import MAX_APPOINTMENT_MINUTES
+from montu_desktop.persistence import tables as t
+
+_SLACK_SECONDS = MAX_APPOINTMENT_MINUTES * 60
+NO_APPOINTMENT = 0
+"""An id no appointment has: what `exclude_id` means when nothing is excluded."""
+
+# Live appointments of the matched doctor or patient overlapping [{lo}, {hi}); the lower
+# bound on start_at (the range start minus the longest appointment) keeps it on an index.
+_OVERLAPS = (
+    "a.status <> 'cancelled' AND a.id <> :exclude_id"
+    " AND a.start_at < :{hi} AND a.start_at > :{lo}_floor AND a.end_at > :{lo}"
+)
+
+
+def _epoch(dialect: str, column: str) -> str:
+    if dialect == "sqlite":
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
+    return f"CAST(extract(epoch FROM {column}) AS BIGINT)"
+
+
+def _instants(*names: str) -> list:  # type: ignore[type-arg]
+    return [bindparam(n, type_=t.UTCDateTime()) for n in names]
+
+
+@cache
+def _request_statement() -> TextClause:
+    return (
+        text(
+            "SELECT EXISTS (SELECT 1 FROM patient WHERE id = :patient_id),"
+            " EXISTS (SELECT 1 FROM appointment a WHERE a.patient_id = :patient_id AND "
+            + _OVERLAPS.format(lo="start", hi="end")
+            + "), cs.active, cs.start_at, cs.end_at"
+            " FROM (SELECT 1 AS one) AS here"
+            " LEFT JOIN clinic_schedule cs ON cs.day = :day"
+        )
+        .bindparams(bindparam("day", type_=Date()), *_instants("start", "start_floor", "end"))
+        .columns(
+            column("known", Integer()),
+            column("busy", Integer()),
+            column("active", Boolean()),
+            column("opens", t.UTCDateTime()),
+            column("closes", t.UTCDateTime()),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStanding:
+    """What the database says about a request before any doctor is looked at."""
+
+    patient_known: bool
+    patient_busy: bool
+    clinic_day: model.ClinicDay | None
+
+
+def request_standing(
+    session: Session,
+    day: date,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    exclude_id: int = NO_APPOINTMENT,
+) -> RequestStanding:
+    """In one statement: does the patient exist, is the patient already booked in
+    [start, end), and the clinic's schedule for `day` (None when it has none)."""
+    row = (
+        session.connection()
+        .execute(
+            _request_statement(),
+            {
+                "day": day,
+                "patient_id": patient_id,
+                "start": start,
+                "start_floor": _floor(start),
+                "end": end,
+                "exclude_id": exclude_id,
+            },
+        )
+        .one()
+    )
+    known, busy, active, opens, closes = row
+    if active is None:
+        clinic_day = None
+    elif active:
+        clinic_day = model.ClinicDay(day, opens, closes)
+    else:
+        clinic_day = model.ClinicDay.closed(day)
+    return RequestStanding(bool(known), bool(busy), clinic_day)
+
+
+@cache
+def _doctors_statement(dialect: str) -> TextClause:
+    # A doctor who clashes cannot be chosen, so their load is not summed (NULL instead):
+    # CASE evaluates the costly sum only for the free.
+    a_seconds = f"{_epoch(dialect, 'a.end_at')} - {_epoch(dialect, 'a.start_at')}"
+    return text(
+        f"SELECT ds.doctor_id, {_epoch(dialect, 'ds.start_at')}, {_epoch(dialect, 'ds.end_at')},"
+        " CASE WHEN EXISTS (SELECT 1 FROM appointment a WHERE a.doctor_id = ds.doctor_id AND "
+        + _OVERLAPS.format(lo="start", hi="end")
+        + f") THEN NULL ELSE (SELECT coalesce(sum({a_seconds}), 0) FROM appointment a"
+        " WHERE a.doctor_id = ds.doctor_id AND "
+        + _OVERLAPS.format(lo="opens", hi="closes")
+        + ") END FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
+        " WHERE ds.day = :day AND ds.start_at <= :end AND ds.end_at >= :start"
+        " AND d.active AND d.removed_at IS NULL"
+    ).bindparams(
+        bindparam("day", type_=Date()),
+        *_instants("start", "start_floor", "end", "opens", "opens_floor", "closes"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorsAround:
+    """Who could take a range on one day: the bookable doctors' roster blocks touching it,
+    who already has an appointment in it, and the others' booked minutes that day."""
+
+    roster: model.Roster
+    booked_minutes: dict[int, int]
+    clashing: frozenset[int]
+
+
+def doctors_around(
+    session: Session,
+    day: model.ClinicDay,
+    start: datetime,
+    end: datetime,
+    exclude_id: int = NO_APPOINTMENT,
+) -> DoctorsAround:
+    """In one statement: the roster blocks of bookable doctors on `day` that touch
+    [start, end), whether each doctor clashes and, if not, their load over the clinic day.
+
+    Blocks that only touch the range are read too, so that joined blocks (a session that
+    runs on into an extra one) cover the range exactly as the whole day's roster would.
+    """
+    assert day.opens is not None and day.closes is not None
+    rows = session.connection().execute(
+        _doctors_statement(session.get_bind().dialect.name),
+        {
+            "day": day.day,
+            "start": start,
+            "start_floor": _floor(start),
+            "end": end,
+            "opens": day.opens,
+            "opens_floor": _floor(day.opens),
+            "closes": day.closes,
+            "exclude_id": exclude_id,
+        },
+    )
+    blocks: dict[int, list[tuple[int, int]]] = {}
+    minutes: dict[int, int] = {}
+    clashing: set[int] = set()
+    for doctor_id, block_start, block_end, busy_seconds in rows:
+        blocks.setdefault(doctor_id, []).append((int(block_start), int(block_end)))
+        if busy_seconds is None:
+            clashing.add(doctor_id)
+        else:
+            minutes[doctor_id] = int(busy_seconds) // 60
+    return DoctorsAround(model.Roster(blocks), minutes, frozenset(clashing))
+
+
+def _floor(moment: datetime) -> datetime:
+    return model.from_epoch(model.epoch(moment) - _SLACK_SECONDS)
+
+
+@cache
+def _doctor_statement() -> TextClause:
+    return text("SELECT name, active, removed_at IS NOT NULL FROM doctor WHERE id = :id")
+
+
+def doctor_standing(session: Session, doctor_id: int) -> tuple[str, bool, bool] | None:
+    """(name, active, removed) of a doctor, or None when there is no such doctor."""
+    row = session.connection().execute(_doctor_statement(), {"id": doctor_id}).first()
+    return None if row is None else (row[0], bool(row[1]), bool(row[2]))
+
+
+_APPOINTMENT = t.Appointment.__table__
+
+
+def add_appointment(
+    session: Session,
+    *,
+    doctor_id: int,
+    patient_id: int,
+    type_id: int,
+    start: datetime,
+    end: datetime,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Insert a booked appointment and return its id (the no-overlap guard may refuse it)."""
+    result = session.connection().execute(
+        _APPOINTMENT.insert(),
+        {
+            "doctor_id": doctor_id,
+            "patient_id": patient_id,
+            "type_id": type_id,
+            "start_at": start,
+            "end_at": end,
+            "status": model.AppointmentStatus.BOOKED.value,
+            "created_by": actor,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return int(result.inserted_primary_key[0])
