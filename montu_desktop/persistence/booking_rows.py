@@ -176,6 +176,34 @@ def doctors_around(
     return DoctorsAround(model.Roster(blocks), minutes, frozenset(clashing))
 
 
+@cache
+def _still_rostered_statement() -> TextClause:
+    return text(
+        "SELECT EXISTS (SELECT 1 FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
+        " WHERE ds.doctor_id = :doctor_id AND ds.day = :day"
+        " AND ds.start_at <= :start AND ds.end_at >= :end"
+        " AND d.active AND d.removed_at IS NULL)"
+        " AND EXISTS (SELECT 1 FROM clinic_schedule cs WHERE cs.day = :day AND cs.active"
+        " AND cs.start_at = :opens AND cs.end_at = :closes)"
+    ).bindparams(bindparam("day", type_=Date()), *_instants("start", "end", "opens", "closes"))
+
+
+def still_rostered(
+    session: Session, day: model.ClinicDay, doctor_id: int, start: datetime, end: datetime
+) -> bool:
+    """True when the day still has the same opening hours and one block of the doctor's,
+    still bookable, holds [start, end) (a range spanning two joined blocks says False)."""
+    params = {
+        "doctor_id": doctor_id,
+        "day": day.day,
+        "start": start,
+        "end": end,
+        "opens": day.opens,
+        "closes": day.closes,
+    }
+    return bool(session.connection().execute(_still_rostered_statement(), params).scalar())
+
+
 def _floor(moment: datetime) -> datetime:
     return model.from_epoch(model.epoch(moment) - _SLACK_SECONDS)
 

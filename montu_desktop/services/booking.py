@@ -3,6 +3,16 @@
 The rules are checked against fresh rows inside the writing transaction; the database's
 own no-overlap guard settles a race between desks, and a lost race is retried so that a
 doctor still free gets the booking, or the desk hears "slot just taken".
+
+One exception, on SQLite only, where a writing transaction holds the whole file's write
+lock and every other desk waits for it: a booking's first try reads (patient, clinic day,
+roster, loads) just before taking the lock, and inside the lock only re-checks the chosen
+doctor's roster block and the day's hours, then inserts. What can change in between is
+settled by the database: the overlap triggers refuse a doctor or patient booked meanwhile
+(the retry loop then reads again), the foreign key refuses a vanished patient, and a
+failed re-check sends the booking round again. Any retry reads inside the lock, so a
+desk that lost a race is never left to lose again. Loads for the fair choice may be a
+moment old on that first try: a concurrent booking then counts as having come just after.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from montu_desktop.domain import booking as rules
+from montu_desktop.domain import model
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import (
     InvalidRequest,
@@ -78,19 +89,50 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     kind = find_type(ctx, request.type_name)
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
-    return _with_retries(ctx, lambda: _book_once(ctx, policy, kind, request))
+    return _with_retries(
+        ctx,
+        lambda tries: _book_once(
+            ctx, policy, kind, request, read_first=ctx.database.is_sqlite and tries == 1
+        ),
+    )
+
+
+class _ReadAgain(Exception):
+    """What was read before taking the write lock no longer holds: try again inside it."""
+
+
+def _choose(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    kind: AppointmentType,
+    request: BookingRequest,
+) -> tuple[rules.TimeRange, model.ClinicDay, int]:
+    """Check the request and fairly choose its doctor: (range, clinic day, doctor id)."""
+    wanted, clinic_day, doctors = _check_time(
+        ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
+    )
+    return wanted, clinic_day, _pick_doctor(doctors, wanted, ctx.rng, request.doctor_id)
 
 
 def _book_once(
-    ctx: ServiceContext, policy: ClinicPolicy, kind: AppointmentType, request: BookingRequest
+    ctx: ServiceContext,
+    policy: ClinicPolicy,
+    kind: AppointmentType,
+    request: BookingRequest,
+    *,
+    read_first: bool,
 ) -> BookedAppointment:
+    if read_first:
+        with UnitOfWork(ctx) as reading:
+            wanted, clinic_day, doctor_id = _choose(ctx, reading, policy, kind, request)
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
-        wanted, doctors = _check_time(
-            ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
-        )
-        doctor_id = _pick_doctor(doctors, wanted, ctx.rng, request.doctor_id)
+        if not read_first:
+            wanted, clinic_day, doctor_id = _choose(ctx, uow, policy, kind, request)
         start, end = from_epoch(wanted.start), from_epoch(wanted.end)
+        if read_first and not rows.still_rostered(session, clinic_day, doctor_id, start, end):
+            raise _ReadAgain()
         appointment_id = rows.add_appointment(
             session,
             doctor_id=doctor_id,
@@ -135,10 +177,10 @@ def _check_time(
     *,
     doctor_id: int | None = None,
     exclude_id: int = rows.NO_APPOINTMENT,
-) -> tuple[rules.TimeRange, rows.DoctorsAround]:
+) -> tuple[rules.TimeRange, model.ClinicDay, rows.DoctorsAround]:
     """Validate the request against fresh rows read in the writing transaction.
 
-    Returns the range wanted and the doctors who could take it: the roster blocks
+    Returns the range wanted, the clinic day and the doctors who could take it: the blocks
     touching it, each doctor's booked minutes that day (for the fair choice) and who
     already has an appointment in it. The refusals come in the desk's order: no such
     patient, the doctor asked for (when one is), a start the clinic cannot take, then the
@@ -160,7 +202,7 @@ def _check_time(
     )
     if standing.patient_busy:
         raise PatientDoubleBooked()
-    return wanted, rows.doctors_around(session, clinic_day, start, end, exclude_id)
+    return wanted, clinic_day, rows.doctors_around(session, clinic_day, start, end, exclude_id)
 
 
 def _free_doctors(doctors: rows.DoctorsAround, wanted: rules.TimeRange) -> list[int]:
@@ -194,11 +236,14 @@ def _require_doctor(session, doctor_id: int) -> None:  # type: ignore[no-untyped
         raise InvalidRequest("doctor", f"{name} is not taking appointments")
 
 
-def _with_retries(ctx: ServiceContext, attempt: Callable[[], R]) -> R:
-    """Run a writing transaction, again after a lost race or deadlock, until it settles."""
+def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
+    """Run a writing transaction (given its try number), again after a lost race or
+    deadlock, until it settles."""
     for tries in range(1, MAX_ATTEMPTS + 1):
         try:
-            return attempt()
+            return attempt(tries)
+        except _ReadAgain:
+            continue
         except IntegrityError as exc:
             who = overlap_refused(exc)
             if who == "patient":
@@ -253,7 +298,7 @@ def reschedule_appointment(
     if new_start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
     return _with_retries(
-        ctx, lambda: _reschedule_once(ctx, policy, appointment_id, new_start, doctor_id)
+        ctx, lambda _tries: _reschedule_once(ctx, policy, appointment_id, new_start, doctor_id)
     )
 
 
@@ -273,7 +318,7 @@ def _reschedule_once(
             )
         kind = next(k for k in appointment_types(ctx) if k.id == row.type_id)
         kind = AppointmentType(kind.id, kind.name, kind.length_minutes, kind.colour, True)
-        wanted, doctors = _check_time(
+        wanted, _day, doctors = _check_time(
             ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
         )
         if doctor_id is None and row.doctor_id in _free_doctors(doctors, wanted):
