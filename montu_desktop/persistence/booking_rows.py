@@ -220,6 +220,40 @@ def doctor_standing(session: Session, doctor_id: int) -> tuple[str, bool, bool] 
 
 
 _APPOINTMENT = t.Appointment.__table__
+_LOCK_DOCTOR, _LOCK_PATIENT = 0x4D6F6E74, 0x4D6F6E75
+"""Advisory lock classes for appointments of one doctor and of one patient (PostgreSQL)."""
+
+
+def queue_behind_other_bookings(session: Session, doctor_id: int, patient_id: int) -> None:
+    """On PostgreSQL, wait for any other open transaction writing this doctor's or this
+    patient's appointments (locks held until commit or rollback; SQLite's write lock
+    already serialises writers, so there it does nothing).
+
+    Two transactions inserting clashing rows at once both put their row in the exclusion
+    index first and then wait for each other: a deadlock that the server only breaks after
+    deadlock_timeout (1 s). Queued this way, the second insert meets a committed row and is
+    refused at once (the retry loop then looks again). Doctor before patient, always, so
+    these locks cannot deadlock among themselves.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection().execute(
+        _queue_statement(),
+        {
+            "doctor_class": _LOCK_DOCTOR,
+            "doctor_id": doctor_id,
+            "patient_class": _LOCK_PATIENT,
+            "patient_id": patient_id,
+        },
+    )
+
+
+@cache
+def _queue_statement() -> TextClause:
+    return text(
+        "SELECT pg_advisory_xact_lock(:doctor_class, :doctor_id),"
+        " pg_advisory_xact_lock(:patient_class, :patient_id)"
+    )
 
 
 def add_appointment(

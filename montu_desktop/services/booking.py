@@ -133,6 +133,7 @@ def _book_once(
         start, end = from_epoch(wanted.start), from_epoch(wanted.end)
         if read_first and not rows.still_rostered(session, clinic_day, doctor_id, start, end):
             raise _ReadAgain()
+        rows.queue_behind_other_bookings(session, doctor_id, request.patient_id)
         appointment_id = rows.add_appointment(
             session,
             doctor_id=doctor_id,
@@ -324,6 +325,7 @@ def _reschedule_once(
         if doctor_id is None and row.doctor_id in _free_doctors(doctors, wanted):
             doctor_id = row.doctor_id
         chosen = _pick_doctor(doctors, wanted, ctx.rng, doctor_id)
+        rows.queue_behind_other_bookings(session, chosen, row.patient_id)
         old_start = row.start_at
         row.doctor_id = chosen
         row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
