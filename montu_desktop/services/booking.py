@@ -179,11 +179,12 @@ def _check_time(
     doctor_id: int | None = None,
     exclude_id: int = rows.NO_APPOINTMENT,
 ) -> tuple[rules.TimeRange, model.ClinicDay, rows.DoctorsAround]:
-    """Validate the request against fresh rows read in the writing transaction.
+    """Validate the request against fresh rows (read in the writing transaction, or on
+    SQLite's first try just before it: see the module docstring).
 
     Returns the range wanted, the clinic day and the doctors who could take it: the blocks
-    touching it, each doctor's booked minutes that day (for the fair choice) and who
-    already has an appointment in it. The refusals come in the desk's order: no such
+    touching it, who already has an appointment in it, and the free doctors' booked
+    minutes that day (for the fair choice). The refusals come in the desk's order: no such
     patient, the doctor asked for (when one is), a start the clinic cannot take, then the
     patient already booked at that time.
     """
