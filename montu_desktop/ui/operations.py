@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,10 @@ class _Relay(QObject):
         on_failed: Callable[[BaseException], None],
         busy: BusyTracker | None,
     ) -> None:
-        # No Qt parent: the relay must outlive a window closed while its job still runs
-        # (the job emits on it); `_in_flight` keeps it alive until it has delivered.
-        super().__init__()
+        # Owned by the application, not the window: the relay must outlive a window closed
+        # while its job still runs (the job emits on it). Qt deletes it (deleteLater) once
+        # it has delivered; Python never owns it, so it is never deleted inside its own slot.
+        super().__init__(QCoreApplication.instance())
         self._owner = parent
         self._on_done, self._on_failed, self._busy = on_done, on_failed, busy
         self.outcome: tuple[bool, Any] | None = None
@@ -65,13 +66,13 @@ class _Relay(QObject):
     def _deliver(self) -> None:
         _in_flight.discard(self)
         self.deleteLater()
-        if self._busy is not None:
-            self._busy.finished()
         assert self.outcome is not None
         ok, value = self.outcome
         self.outcome = None
         if not shiboken6.isValid(self._owner):
             return  # the window that asked was closed meanwhile: nobody to tell
+        if self._busy is not None and shiboken6.isValid(self._busy):
+            self._busy.finished()
         if ok:
             self._on_done(value)
         else:

@@ -1,0 +1,50 @@
+"""Background operations report back on the GUI thread, and never to a window already closed."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QWidget
+
+from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
+
+
+def test_results_and_errors_arrive_on_the_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = QWidget()
+    qtbot.addWidget(window)
+    busy = BusyTracker(window)
+    seen: list[tuple[str, object, bool]] = []
+    gui = QThread.currentThread()
+    on_gui = lambda: QThread.currentThread() is gui  # noqa: E731
+    run_op(
+        window,
+        lambda: 41 + 1,
+        lambda r: seen.append(("done", r, on_gui())),
+        lambda e: seen.append(("failed", e, on_gui())),
+        busy,
+    )
+    run_op(
+        window,
+        lambda: 1 / 0,
+        lambda r: seen.append(("done", r, on_gui())),
+        lambda e: seen.append(("failed", type(e).__name__, on_gui())),
+        busy,
+    )
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5_000)
+    assert sorted(seen, key=str) == [("done", 42, True), ("failed", "ZeroDivisionError", True)]
+    assert busy.running == 0
+
+
+def test_a_window_closed_before_its_operation_ends_is_not_called_back(qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = QWidget()
+    busy = BusyTracker(window)
+    gate = threading.Event()
+    called: list[object] = []
+    run_op(window, lambda: gate.wait(5), called.append, called.append, busy)
+    window.deleteLater()
+    qtbot.wait(50)
+    gate.set()
+    assert wait_for_operations(5_000)
+    qtbot.wait(100)
+    assert called == []
