@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QListWidget,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -17,7 +11,7 @@ from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import Doctor
 from montu_desktop.services.admin import doctors
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
+from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
 
 class DoctorsPage(QWidget):
@@ -26,32 +20,20 @@ class DoctorsPage(QWidget):
         self._ctx = ctx
         self._confirm = confirm_impact
         self._doctors: list[Doctor] = []
-        layout = QHBoxLayout(self)
-        self.list = QListWidget()
-        self.list.currentRowChanged.connect(self._show)
-        layout.addWidget(self.list, 1)
-        right = QVBoxLayout()
-        layout.addLayout(right, 2)
-        self.message = QLabel()
-        self.messages = FieldMessages(self.message)
-        right.addWidget(self.message)
-        form = QFormLayout()
+        editor = ListEditor(self, self._show)
+        self.list, self.message, self.messages = editor.list, editor.message, editor.messages
+        right = editor.right
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Dr Amelia Nguyen")
-        self.messages.add_row(form, "Name", "name", self.name)
-        right.addLayout(form)
-        row = QHBoxLayout()
-        self.add_button = QPushButton("Add doctor")
-        self.rename_button = QPushButton("Rename")
-        self.active_button = QPushButton("Take off the books")
-        self.remove_button = QPushButton("Remove…")
-        self.add_button.clicked.connect(self.add)
-        self.rename_button.clicked.connect(self.rename)
-        self.active_button.clicked.connect(self.toggle_active)
-        self.remove_button.clicked.connect(self.remove)
-        for button in (self.add_button, self.rename_button, self.active_button, self.remove_button):
-            row.addWidget(button)
-        right.addLayout(row)
+        self.messages.add_row(editor.form, "Name", "name", self.name)
+        self.add_button, self.rename_button, self.active_button, self.remove_button = (
+            editor.add_buttons(
+                ("Add doctor", self.add),
+                ("Rename", self.rename),
+                ("Take off the books", self.toggle_active),
+                ("Remove…", self.remove),
+            )
+        )
         right.addStretch(1)
         self.messages.clear()
         self.load()

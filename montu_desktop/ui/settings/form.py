@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from montu_desktop.domain.errors import InvalidRequest, MontuError
 from montu_desktop.services.admin.changes import ChangeOutcome, StrandedBooking
@@ -12,6 +20,35 @@ from montu_desktop.ui.errors import plain_words
 
 ConfirmImpact = Callable[[list[StrandedBooking]], tuple[bool, bool]]
 """Shown the bookings a change strands; answers (go ahead, give them to the offered doctors)."""
+
+
+class ListEditor:
+    """The shape of the list pages: a list on the left; message, form and buttons on the right."""
+
+    def __init__(self, page: QWidget, on_row: Callable[[int], None]) -> None:
+        layout = QHBoxLayout(page)
+        self.list = QListWidget()
+        self.list.currentRowChanged.connect(on_row)
+        layout.addWidget(self.list, 1)
+        self.right = QVBoxLayout()
+        layout.addLayout(self.right, 2)
+        self.message = QLabel()
+        self.messages = FieldMessages(self.message)
+        self.right.addWidget(self.message)
+        self.form = QFormLayout()
+
+    def add_buttons(self, *buttons: tuple[str, Callable[[], object]]) -> list[QPushButton]:
+        """Place the form, then a row of buttons (label, what it does) under it."""
+        self.right.addLayout(self.form)
+        row = QHBoxLayout()
+        made = []
+        for text, action in buttons:
+            button = QPushButton(text)
+            button.clicked.connect(action)
+            row.addWidget(button)
+            made.append(button)
+        self.right.addLayout(row)
+        return made
 
 
 class FieldMessages:

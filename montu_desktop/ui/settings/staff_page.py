@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QListWidget,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -19,7 +13,7 @@ from montu_desktop.domain.staff import Role
 from montu_desktop.services.admin import staff
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.ui.settings.form import FieldMessages
+from montu_desktop.ui.settings.form import ListEditor
 
 
 class StaffPage(QWidget):
@@ -27,16 +21,9 @@ class StaffPage(QWidget):
         super().__init__()
         self._ctx = ctx
         self._members: list[StaffMember] = []
-        layout = QHBoxLayout(self)
-        self.list = QListWidget()
-        self.list.currentRowChanged.connect(self._show)
-        layout.addWidget(self.list, 1)
-        right = QVBoxLayout()
-        layout.addLayout(right, 2)
-        self.message = QLabel()
-        self.messages = FieldMessages(self.message)
-        right.addWidget(self.message)
-        form = QFormLayout()
+        editor = ListEditor(self, self._show)
+        self.list, self.message, self.messages = editor.list, editor.message, editor.messages
+        right, form = editor.right, editor.form
         self.username = QLineEdit()
         self.display_name = QLineEdit()
         self.role = QComboBox()
@@ -49,19 +36,14 @@ class StaffPage(QWidget):
         self.messages.add_row(form, "Name", "display_name", self.display_name)
         self.messages.add_row(form, "Role", "role", self.role)
         self.messages.add_row(form, "Password", "password", self.password)
-        right.addLayout(form)
-        row = QHBoxLayout()
-        self.add_button = QPushButton("Add account")
-        self.reset_button = QPushButton("Set this password")
-        self.role_button = QPushButton("Change role")
-        self.active_button = QPushButton("Disable")
-        self.add_button.clicked.connect(self.add)
-        self.reset_button.clicked.connect(self.reset_password)
-        self.role_button.clicked.connect(self.change_role)
-        self.active_button.clicked.connect(self.toggle_active)
-        for button in (self.add_button, self.reset_button, self.role_button, self.active_button):
-            row.addWidget(button)
-        right.addLayout(row)
+        self.add_button, self.reset_button, self.role_button, self.active_button = (
+            editor.add_buttons(
+                ("Add account", self.add),
+                ("Set this password", self.reset_password),
+                ("Change role", self.change_role),
+                ("Disable", self.toggle_active),
+            )
+        )
         self.messages._labels["account"] = self.message
         right.addStretch(1)
         self.messages.clear()

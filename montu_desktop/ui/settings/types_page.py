@@ -5,15 +5,9 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -21,7 +15,7 @@ from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
+from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
 
 class TypesPage(QWidget):
@@ -32,16 +26,9 @@ class TypesPage(QWidget):
         self._ctx = ctx
         self._confirm = confirm_impact
         self._types: list[AppointmentType] = []
-        layout = QHBoxLayout(self)
-        self.list = QListWidget()
-        self.list.currentRowChanged.connect(self._show)
-        layout.addWidget(self.list, 1)
-        right = QVBoxLayout()
-        layout.addLayout(right, 2)
-        self.message = QLabel()
-        self.messages = FieldMessages(self.message)
-        right.addWidget(self.message)
-        form = QFormLayout()
+        editor = ListEditor(self, self._show)
+        self.list, self.message, self.messages = editor.list, editor.message, editor.messages
+        right, form = editor.right, editor.form
         self.name = QLineEdit()
         self.length = QSpinBox()
         self.length.setRange(0, 480)
@@ -55,17 +42,11 @@ class TypesPage(QWidget):
         self.messages.add_row(form, "Length", "length", self.length)
         self.messages.add_row(form, "Colour", "colour", self.colour)
         form.addRow("", self.active)
-        right.addLayout(form)
-        buttons = QHBoxLayout()
-        self.add_button = QPushButton("Add as new type")
-        self.save_button = QPushButton("Save changes")
-        self.delete_button = QPushButton("Delete")
-        self.add_button.clicked.connect(self.add)
-        self.save_button.clicked.connect(self.save)
-        self.delete_button.clicked.connect(self.delete)
-        for button in (self.add_button, self.save_button, self.delete_button):
-            buttons.addWidget(button)
-        right.addLayout(buttons)
+        self.add_button, self.save_button, self.delete_button = editor.add_buttons(
+            ("Add as new type", self.add),
+            ("Save changes", self.save),
+            ("Delete", self.delete),
+        )
         right.addStretch(1)
         self.messages.clear()
         self.load()
