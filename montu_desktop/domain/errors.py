@@ -38,5 +38,13 @@ class PatientDoubleBooked(InvalidRequest):
         super().__init__("patient", "already has an appointment overlapping that time")
 
 
+class DeskBusy(InvalidRequest):
+    """Another desk holds this doctor's (or patient's) booking lock past the lock timeout:
+    usually a desk that lost its connection mid-booking, until the server ends its transaction."""
+
+    def __init__(self, who: str = "doctor") -> None:
+        super().__init__(who, f"another desk is booking this {who} — try again")
+
+
 class DatabaseUnavailable(MontuError):
     """The database cannot be reached right now; nothing was changed."""

@@ -12,11 +12,14 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import Boolean, Date, Integer, TextClause, bindparam, column, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain import model
+from montu_desktop.domain.errors import DeskBusy
 from montu_desktop.domain.model import MAX_APPOINTMENT_MINUTES
 from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.engine import lock_timed_out
 
 _SLACK_SECONDS = MAX_APPOINTMENT_MINUTES * 60
 NO_APPOINTMENT = 0
@@ -224,7 +227,9 @@ _LOCK_DOCTOR, _LOCK_PATIENT = 0x4D6F6E74, 0x4D6F6E75
 """Advisory lock classes for appointments of one doctor and of one patient (PostgreSQL)."""
 
 
-def queue_behind_other_bookings(session: Session, doctor_id: int, patient_id: int) -> None:
+def queue_behind_other_bookings(
+    session: Session, doctor_id: int, patient_id: int, *, lock_timeout_seconds: float = 5.0
+) -> None:
     """On PostgreSQL, wait for any other open transaction writing this doctor's or this
     patient's appointments (locks held until commit or rollback; SQLite's write lock
     already serialises writers, so there it does nothing).
@@ -234,26 +239,51 @@ def queue_behind_other_bookings(session: Session, doctor_id: int, patient_id: in
     deadlock_timeout (1 s). Queued this way, the second insert meets a committed row and is
     refused at once (the retry loop then looks again). Doctor before patient, always, so
     these locks cannot deadlock among themselves.
+
+    The wait is bounded by lock_timeout for the rest of the transaction: a desk that
+    vanished mid-booking keeps its locks until the server ends its transaction, and the
+    others must not queue behind it meanwhile. Timing out raises DeskBusy naming the
+    doctor or the patient whose lock was held.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    session.connection().execute(
-        _queue_statement(),
-        {
-            "doctor_class": _LOCK_DOCTOR,
-            "doctor_id": doctor_id,
-            "patient_class": _LOCK_PATIENT,
-            "patient_id": patient_id,
-        },
+    connection = session.connection()
+    for who, statement, params in (
+        (
+            "doctor",
+            _queue_doctor_statement(),
+            {
+                "timeout": f"{max(1, int(lock_timeout_seconds * 1000))}ms",
+                "lock_class": _LOCK_DOCTOR,
+                "lock_id": doctor_id,
+            },
+        ),
+        (
+            "patient",
+            _queue_patient_statement(),
+            {"lock_class": _LOCK_PATIENT, "lock_id": patient_id},
+        ),
+    ):
+        try:
+            connection.execute(statement, params)
+        except DBAPIError as exc:
+            if lock_timed_out(exc):
+                raise DeskBusy(who) from exc
+            raise
+
+
+@cache
+def _queue_doctor_statement() -> TextClause:
+    # set_config before the lock in one round trip (select items run left to right).
+    return text(
+        "SELECT set_config('lock_timeout', :timeout, true),"
+        " pg_advisory_xact_lock(:lock_class, :lock_id)"
     )
 
 
 @cache
-def _queue_statement() -> TextClause:
-    return text(
-        "SELECT pg_advisory_xact_lock(:doctor_class, :doctor_id),"
-        " pg_advisory_xact_lock(:patient_class, :patient_id)"
-    )
+def _queue_patient_statement() -> TextClause:
+    return text("SELECT pg_advisory_xact_lock(:lock_class, :lock_id)")
 
 
 def add_appointment(

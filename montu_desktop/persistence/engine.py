@@ -3,11 +3,19 @@
 SQLite gets WAL, foreign keys and a busy timeout, and every writing transaction starts
 with BEGIN IMMEDIATE so that writers queue for the lock up front instead of failing
 half-way. A bare `postgresql://` URL is read as psycopg 3.
+
+A PostgreSQL desk that vanishes (pulled cable, sleeping PC) must not hold its locks for
+good: every server connection has TCP keepalives on both ends and a user timeout on the
+client, and the server ends a transaction left idle longer than
+`idle_in_transaction_session_timeout`. Booking transactions also wait for a lock only
+`lock_timeout` long (see booking_rows). Both are seconds, set by
+MONTU_PG_IDLE_TRANSACTION_SECONDS and MONTU_PG_LOCK_TIMEOUT_SECONDS or per Database.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import sqlite3
 import time
@@ -25,6 +33,40 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _WRITE_POLL_SECONDS = (0.0005, 0.002)
 _WRITE_OPTION = "montu_write"
 
+PG_IDLE_TRANSACTION_SECONDS = 30.0
+PG_LOCK_TIMEOUT_SECONDS = 5.0
+PG_KEEPALIVE = {"idle": 10, "interval": 5, "count": 3}
+"""Seconds of silence before the first probe, between probes, and probes lost before giving up."""
+LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
+
+
+def _seconds_from_env(name: str, default: float, low: float = 0.5, high: float = 3600) -> float:
+    """A bounded number of seconds from the environment; a bad value keeps the default."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return min(max(value, low), high) if value == value else default
+
+
+def postgres_connect_args() -> dict[str, object]:
+    """libpq settings for every server connection: a bounded connect and TCP keepalives.
+
+    tcp_user_timeout covers what keepalives cannot: a request sent (a COMMIT) and never
+    acknowledged because the link died, which otherwise waits for the kernel's retries
+    (about 15 minutes).
+    """
+    silence = PG_KEEPALIVE["idle"] + PG_KEEPALIVE["interval"] * PG_KEEPALIVE["count"]
+    return {
+        "connect_timeout": 5,
+        "application_name": "montu-desktop",
+        "keepalives": 1,
+        "keepalives_idle": PG_KEEPALIVE["idle"],
+        "keepalives_interval": PG_KEEPALIVE["interval"],
+        "keepalives_count": PG_KEEPALIVE["count"],
+        "tcp_user_timeout": silence * 1000,
+    }
+
 
 def normalise_url(url: str | URL) -> URL:
     """The SQLAlchemy URL to use: PostgreSQL always through psycopg 3."""
@@ -41,9 +83,22 @@ def sqlite_url(path: Path) -> URL:
 class Database:
     """One clinic database: its engine, a read session factory and a write session factory."""
 
-    def __init__(self, url: str | URL, *, pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        pool_size: int = 5,
+        idle_transaction_seconds: float | None = None,
+        lock_timeout_seconds: float | None = None,
+    ) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.idle_transaction_seconds = idle_transaction_seconds or _seconds_from_env(
+            "MONTU_PG_IDLE_TRANSACTION_SECONDS", PG_IDLE_TRANSACTION_SECONDS
+        )
+        self.lock_timeout_seconds = lock_timeout_seconds or _seconds_from_env(
+            "MONTU_PG_LOCK_TIMEOUT_SECONDS", PG_LOCK_TIMEOUT_SECONDS
+        )
         if self.is_sqlite:
             self.engine = create_engine(
                 self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
@@ -54,8 +109,9 @@ class Database:
                 self.url,
                 pool_pre_ping=True,
                 pool_size=pool_size,
-                connect_args={"connect_timeout": 5, "application_name": "montu-desktop"},
+                connect_args=postgres_connect_args(),
             )
+            _configure_postgres(self.engine, self.idle_transaction_seconds)
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=self._writer, expire_on_commit=False)
@@ -112,6 +168,25 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def _configure_postgres(engine: Engine, idle_transaction_seconds: float) -> None:
+    # Session settings rather than the `options` start-up parameter, which poolers such as
+    # PgBouncer refuse. The server-side keepalives let the server notice a vanished desk
+    # even between transactions.
+    settings = {
+        "idle_in_transaction_session_timeout": str(int(idle_transaction_seconds * 1000)),
+        "tcp_keepalives_idle": str(PG_KEEPALIVE["idle"]),
+        "tcp_keepalives_interval": str(PG_KEEPALIVE["interval"]),
+        "tcp_keepalives_count": str(PG_KEEPALIVE["count"]),
+    }
+    statement = "SELECT " + ", ".join(f"set_config('{name}', %s, false)" for name in settings)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(statement, list(settings.values()))
+        dbapi_connection.commit()
+
+
 def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
     """Take SQLite's write lock, trying again every fraction of a millisecond until the timeout.
 
@@ -145,6 +220,8 @@ def is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, OperationalError):
+        if getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
+            return False  # the server answered: it gave up waiting, the link is fine
         text = str(exc.orig).lower()
         return not any(w in text for w in ("locked", "deadlock", "serializ", "no such table"))
     return False
@@ -184,3 +261,10 @@ def is_retryable(exc: DBAPIError) -> bool:
     if code in ("40P01", "40001"):
         return True
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def lock_timed_out(exc: BaseException) -> bool:
+    """True when PostgreSQL gave up waiting for a lock (lock_timeout)."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+    )

@@ -30,6 +30,7 @@ from montu_desktop.domain import booking as rules
 from montu_desktop.domain import model
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import (
+    DeskBusy,
     InvalidRequest,
     NoSchedule,
     NotFound,
@@ -50,7 +51,7 @@ from montu_desktop.domain.model import (
 )
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.engine import is_retryable, overlap_refused
+from montu_desktop.persistence.engine import is_retryable, lock_timed_out, overlap_refused
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
@@ -133,7 +134,12 @@ def _book_once(
         start, end = from_epoch(wanted.start), from_epoch(wanted.end)
         if read_first and not rows.still_rostered(session, clinic_day, doctor_id, start, end):
             raise _ReadAgain()
-        rows.queue_behind_other_bookings(session, doctor_id, request.patient_id)
+        rows.queue_behind_other_bookings(
+            session,
+            doctor_id,
+            request.patient_id,
+            lock_timeout_seconds=ctx.database.lock_timeout_seconds,
+        )
         appointment_id = rows.add_appointment(
             session,
             doctor_id=doctor_id,
@@ -255,6 +261,8 @@ def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
             if tries == MAX_ATTEMPTS:
                 raise SlotTaken() from exc
         except DBAPIError as exc:
+            if lock_timed_out(exc):  # the insert waited on another desk's open booking
+                raise DeskBusy("doctor") from exc
             if not is_retryable(exc) or tries == MAX_ATTEMPTS:
                 raise
         # Another desk won the race: look again (the winner's row is now visible).
@@ -326,7 +334,12 @@ def _reschedule_once(
         if doctor_id is None and row.doctor_id in _free_doctors(doctors, wanted):
             doctor_id = row.doctor_id
         chosen = _pick_doctor(doctors, wanted, ctx.rng, doctor_id)
-        rows.queue_behind_other_bookings(session, chosen, row.patient_id)
+        rows.queue_behind_other_bookings(
+            session,
+            chosen,
+            row.patient_id,
+            lock_timeout_seconds=ctx.database.lock_timeout_seconds,
+        )
         old_start = row.start_at
         row.doctor_id = chosen
         row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)

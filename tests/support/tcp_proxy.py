@@ -3,6 +3,8 @@
 The real PostgreSQL server is shared with other engineers and must never be stopped; the
 app under test connects through this proxy instead. `cut()` drops every open connection
 and refuses new ones (as a restarting server does); `restore()` lets them through again.
+`freeze()` keeps every connection open but forwards nothing more either way, as a pulled
+cable or a sleeping PC does: both ends wait, and neither hears that the link is gone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._cut = False
+        self._frozen = False
         self._closed = False
         self.accepted = 0
         self._thread = threading.Thread(target=self._accept_loop, name="tcp-proxy", daemon=True)
@@ -41,9 +44,14 @@ class TcpProxy:
         for sock in doomed:
             _close(sock)
 
+    def freeze(self) -> None:
+        """Stop forwarding without closing: what either side sends from now on is lost."""
+        self._frozen = True
+
     def restore(self) -> None:
         with self._lock:
             self._cut = False
+            self._frozen = False
 
     def close(self) -> None:
         self._closed = True
@@ -86,17 +94,20 @@ class TcpProxy:
         try:
             while True:
                 data = source.recv(65536)
+                if self._frozen:
+                    if not data:
+                        return  # a frozen link carries no goodbye either: close() ends both
+                    continue
                 if not data:
                     break
                 sink.sendall(data)
         except OSError:
             pass
-        finally:
-            with self._lock:
-                self._open.discard(source)
-                self._open.discard(sink)
-            _close(source)
-            _close(sink)
+        with self._lock:
+            self._open.discard(source)
+            self._open.discard(sink)
+        _close(source)
+        _close(sink)
 
 
 def _close(sock: socket.socket) -> None:
