@@ -43,6 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade", parents=[common], help="migrate the database to this version")
     db.add_parser("status", parents=[common], help="say whether the database is up to date")
+    backup = db.add_parser(
+        "backup",
+        parents=[common],
+        help="copy the database to FILE (default: the backup folder); prints the file and size",
+    )
+    backup.add_argument("file", nargs="?", metavar="FILE", help="a file or a folder")
+    restore = db.add_parser(
+        "restore",
+        parents=[common],
+        help="replace the embedded database with a checked backup (the current data is kept)",
+    )
+    restore.add_argument("file", metavar="FILE")
 
     demo = commands.add_parser("demo-data", parents=[common], help="create the demo clinic")
     demo.add_argument("--doctors", type=int, default=8)

@@ -25,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the parsed command; map refusals and lost databases to exit codes."""
     if args.command == "secrets":  # the keyring only: no database needed
         return notification_commands.secrets_set(args)
+    if args.command == "db" and args.db_command in ("backup", "restore"):
+        from montu_desktop.cli import backups  # before any migration: the file as it is
+
+        return backups.run(args)
     handler = _handler(args)
     try:
         with open_services(getattr(args, "database", None), migrate=True) as ctx:

@@ -229,6 +229,18 @@ SPECS: dict[str, SettingSpec] = {
             "no SMS between these local times (or none)",
             parse_quiet_hours,
         ),
+        SettingSpec(
+            "backup.every_hours",
+            "24",
+            "automatic backup of the embedded database this often (hours)",
+            _int_between(1, 720),
+        ),
+        SettingSpec(
+            "backup.keep",
+            "14",
+            "automatic backups kept (older ones are deleted)",
+            _int_between(1, 365),
+        ),
     )
 }
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from montu_desktop.domain.errors import DatabaseUnavailable
+from montu_desktop.persistence.in_use import InUseMarker
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _WRITE_POLL_SECONDS = (0.0005, 0.002)
@@ -112,6 +113,8 @@ class Database:
                 connect_args=postgres_connect_args(),
             )
             _configure_postgres(self.engine, self.idle_transaction_seconds)
+        self.in_use: InUseMarker | None = None
+        self.mark_in_use()
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=self._writer, expire_on_commit=False)
@@ -121,6 +124,13 @@ class Database:
         if not self.is_sqlite or not self.url.database or self.url.database == ":memory:":
             return None
         return Path(self.url.database)
+
+    def mark_in_use(self) -> None:
+        """Tell a restore on this PC that this process has the embedded file open (until
+        dispose). Nothing is marked when the file's folder does not exist (yet)."""
+        path = self.sqlite_path
+        if self.in_use is None and path is not None and path.parent.is_dir():
+            self.in_use = InUseMarker.hold(path)
 
     def describe(self) -> str:
         """Where the data lives, for people: a file path or server/database (never a password)."""
@@ -146,6 +156,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.in_use is not None:
+            self.in_use.release()
+            self.in_use = None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,14 +1,13 @@
 """Brings a clinic database to the schema this build expects, on request and at start-up.
 
 The migrations live in the top-level db/ folder (in a frozen build, beside the bundle's
-data). An embedded database is copied aside before it is migrated. A database newer
+data). An embedded database is copied into the backup folder before it is migrated. A database newer
 than this build is refused with a plain explanation rather than touched.
 """
 
 from __future__ import annotations
 
 import enum
-import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from montu_desktop.domain.errors import MontuError
+from montu_desktop.persistence.backup_files import backup_path, copy_online
 from montu_desktop.persistence.engine import Database, translate_connection_errors
 
 
@@ -52,9 +52,14 @@ def _script() -> ScriptDirectory:
     return ScriptDirectory.from_config(_config())
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this build knows (a database at another one is newer)."""
+    return {rev.revision for rev in _script().walk_revisions()}
+
+
 def schema_state(db: Database) -> SchemaState:
     """Whether the database is empty, behind, at, or ahead of this build's migrations."""
-    known = {rev.revision for rev in _script().walk_revisions()}
+    known = known_revisions()
     heads = set(_script().get_heads())
     with translate_connection_errors(), db.engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
@@ -88,10 +93,10 @@ def upgrade(db: Database) -> SchemaState:
 
 
 def _back_up_sqlite(db: Database) -> Path | None:
+    """A consistent copy in the backup folder before the schema changes (kept, not rotated)."""
     path = db.sqlite_path
     if path is None or not path.exists():
         return None
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    backup = path.with_name(f"{path.name}.{stamp}.bak")
-    shutil.copy2(path, backup)
+    backup = backup_path(path, "before-upgrade", datetime.now(UTC))
+    copy_online(path, backup)
     return backup

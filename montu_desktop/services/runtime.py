@@ -16,6 +16,7 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
     database = Database(resolve_database_url(url))
     if database.sqlite_path is not None:
         database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        database.mark_in_use()
     if migrate_schema:
         try:
             migrate.upgrade(database)
