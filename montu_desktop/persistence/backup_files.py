@@ -99,6 +99,8 @@ def copy_online(source: Path, target: Path) -> int:
     """Write a consistent, checked copy of the database `source` to `target`; its size."""
     if not source.is_file():
         raise SourceUnreadable(f"there is no database at {source}")
+    if not _has_header(source):
+        raise SourceUnreadable(f"the database {source} cannot be read: it is not a database file")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -140,6 +142,14 @@ def _backup(source: Path, target: Path) -> None:
             to_db.close()
     finally:
         from_db.close()
+
+
+def _has_header(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def check_file(path: Path) -> FileCheck:

@@ -94,13 +94,19 @@ def default_target(db: Database, kind: str = "manual", when: datetime | None = N
     return backup_folder() / f"{db.url.database or 'montu'}-{stamp}-{kind}{DUMP_SUFFIX}"
 
 
-def back_up(db: Database, target: Path | None = None, *, kind: str = "manual") -> BackupFile:
+def back_up(
+    db: Database,
+    target: Path | None = None,
+    *,
+    kind: str = "manual",
+    when: datetime | None = None,
+) -> BackupFile:
     """Copy the database to `target` (a file or a folder; default: the backup folder).
 
     Refusals: InvalidRequest("file", …) when the target cannot be written or is the
     database itself; DatabaseUnavailable when the database cannot be read.
     """
-    now = datetime.now(UTC)
+    now = when or datetime.now(UTC)
     if target is None:
         target = default_target(db, kind, now)
     elif target.is_dir():
@@ -219,7 +225,7 @@ def back_up_if_due(ctx: ServiceContext, now: datetime | None = None) -> BackupFi
     daily = [b for b in list_backups(ctx.database) if b.kind == "daily"]
     if daily and now - daily[0].taken_at < timedelta(hours=rules.every_hours) - _DUE_SLACK:
         return None
-    made = back_up(ctx.database, kind="daily")
+    made = back_up(ctx.database, kind="daily", when=now)
     prune(ctx.database, rules.keep)
     return made
 
