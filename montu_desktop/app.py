@@ -87,19 +87,23 @@ def _live_refresh(ctx: ServiceContext, window: MainWindow) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _nightly_roll_forward(ctx: ServiceContext) -> Iterator[None]:
-    """Generate schedules to the horizon now (a missed night) and every night at 02:00."""
+    """Generate schedules to the horizon now (a missed night) and every night at 02:00; the
+    same scheduler takes the automatic backup of an embedded database when it is due."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from montu_desktop.services.admin.rollover import roll_forward, schedule_nightly
+    from montu_desktop.services.backups import schedule_automatic_backups
     from montu_desktop.services.reference import clinic_policy
 
     scheduler = BackgroundScheduler()
     try:
         roll_forward(ctx)
         schedule_nightly(scheduler, ctx, clinic_policy(ctx).timezone)
-        scheduler.start()
     except MontuError as exc:  # no clinic yet, or the server is down: the next start catches up
         log.info("schedule roll-forward not started: %s", exc)
+    schedule_automatic_backups(scheduler, ctx)
+    if scheduler.get_jobs():
+        scheduler.start()
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ from montu_desktop.domain.staff import Role
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.settings.audit_page import AuditPage
+from montu_desktop.ui.settings.backups_page import BackupsPage, Confirm
 from montu_desktop.ui.settings.clinic_page import ClinicPage
 from montu_desktop.ui.settings.doctors_page import DoctorsPage
 from montu_desktop.ui.settings.form import ConfirmImpact
@@ -29,6 +30,7 @@ class SettingsDialog(QDialog):
         role: Role | None,
         parent: QWidget | None = None,
         confirm_impact: ConfirmImpact | None = None,
+        confirm_restore: Confirm | None = None,
     ) -> None:
         if role is None or not role.can_manage:
             raise NotAllowed("only a manager can change the clinic's settings")
@@ -53,6 +55,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.staff_page, "Staff")
         self.tabs.addTab(self.audit_page, "Audit log")
         self.tabs.addTab(self.utilisation_page, "Utilisation")
+        self.backups_page = BackupsPage(ctx, zone, confirm_restore)
+        self.tabs.addTab(self.backups_page, "Backups")
         self.tabs.currentChanged.connect(self._refresh)
         layout.addWidget(self.tabs)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -62,5 +66,5 @@ class SettingsDialog(QDialog):
 
     def _refresh(self, _index: int) -> None:
         page = self.tabs.currentWidget()
-        if page in (self.rosters_page, self.audit_page, self.utilisation_page):
+        if page in (self.rosters_page, self.audit_page, self.utilisation_page, self.backups_page):
             page.load()  # type: ignore[union-attr]
