@@ -382,6 +382,17 @@ def test_automatic_backups_run_when_due_and_keep_the_newest(sqlite_ctx: ServiceC
         clinic_settings.set_setting(sqlite_ctx, "backup.keep", "0")
 
 
+def test_the_app_scheduler_takes_the_automatic_backup(sqlite_ctx: ServiceContext) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler()
+    backups.schedule_automatic_backups(scheduler, sqlite_ctx)
+    (job,) = scheduler.get_jobs()
+    job.func()
+    job.func()  # a second look the same day finds the backup recent enough
+    assert [b.kind for b in backups.list_backups(sqlite_ctx.database)] == ["daily"]
+
+
 def test_an_upgrade_is_preceded_by_a_backup_in_the_backup_folder(tmp_path: Path) -> None:
     database = tmp_path / "old.sqlite3"
     db = Database(sqlite_url(database))

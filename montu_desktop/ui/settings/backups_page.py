@@ -132,7 +132,7 @@ class BackupsPage(QWidget):
         self._selection_changed()
 
     def describe(self, backup: BackupFile) -> str:
-        return to_local(backup.taken_at, self._zone).strftime("%a %d %b %Y, %H:%M")
+        return to_local(backup.taken_at, self._zone).strftime("%a %d %b %Y, %H:%M:%S")
 
     def _selection_changed(self) -> None:
         self.restore_button.setEnabled(
