@@ -144,6 +144,11 @@ def _backup(source: Path, target: Path) -> None:
         from_db.close()
 
 
+def is_database_file(path: Path) -> bool:
+    """True for an SQLite file (what a backup may overwrite); False for anything else."""
+    return path.is_file() and _has_header(path)
+
+
 def _has_header(path: Path) -> bool:
     try:
         with open(path, "rb") as handle:

@@ -118,6 +118,8 @@ def back_up(
     source = db.sqlite_path
     if _same_file(source, target):
         raise InvalidRequest("file", f"{target} is the database itself; choose another file")
+    if target.exists() and not backup_files.is_database_file(target):
+        raise InvalidRequest("file", f"{target} exists and is not a database; choose another name")
     try:
         size = backup_files.copy_online(source, target)
     except TargetUnwritable as exc:
@@ -295,6 +297,7 @@ def restore(db: Database, file: Path) -> Restored:
     staging = path.with_name(f".{path.name}.restore-{os.getpid()}")
     try:
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # restoring onto a new PC
             shutil.copyfile(file, staging)
         except OSError as exc:
             reason = exc.strerror or str(exc)

@@ -35,6 +35,7 @@ from sqlalchemy import (
 
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.engine import postgres_connect_args
 from montu_desktop.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -193,14 +194,8 @@ def _connect_params(ctx: ServiceContext) -> dict[str, object]:
     args, params = engine.dialect.create_connect_args(engine.url)
     if args:
         params = {"conninfo": args[0], **params}
-    params.setdefault("connect_timeout", 5)
-    params.update(
-        application_name="montu-desktop-live",
-        keepalives=1,
-        keepalives_idle=10,
-        keepalives_interval=5,
-        keepalives_count=3,
-    )
+    params.update(postgres_connect_args())  # keepalives and a bounded connect, as every desk link
+    params["application_name"] = "montu-desktop-live"
     return params
 
 

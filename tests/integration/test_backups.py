@@ -428,3 +428,34 @@ def test_a_server_database_is_dumped_with_pg_dump(
 
     restore = cli("--database", url, "db", "restore", str(target))
     assert restore.returncode == 3 and "run: pg_restore --clean" in restore.stderr
+
+
+def test_a_backup_from_an_older_version_is_restored_and_upgraded(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    old_file = tmp_path / "old.sqlite3"
+    old = Database(sqlite_url(old_file))
+    config = migrate._config()
+    with old.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        migrate.command.upgrade(config, "0005")
+    old.dispose()
+
+    done = backups.restore(sqlite_db, old_file)
+
+    assert done.revision == "0005" and done.upgraded
+    assert migrate.schema_state(sqlite_db) is migrate.SchemaState.CURRENT
+    kinds = sorted(b.kind for b in backups.list_backups(sqlite_db))
+    assert kinds == ["before-restore", "before-upgrade"]
+
+
+def test_a_backup_never_overwrites_a_file_that_is_not_a_database(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    letter = tmp_path / "letter.txt"
+    letter.write_text("Dear Dr A,\n", encoding="utf-8")
+    with pytest.raises(InvalidRequest, match="exists and is not a database"):
+        backups.back_up(sqlite_db, letter)
+    assert letter.read_text(encoding="utf-8") == "Dear Dr A,\n"
+    again = backups.back_up(sqlite_db, tmp_path / "b.sqlite3")
+    assert backups.back_up(sqlite_db, again.path).size == again.size  # a backup may be replaced
