@@ -111,6 +111,8 @@ def back_up(
         target = default_target(db, kind, now)
     elif target.is_dir():
         target = target / default_target(db, kind, now).name
+    if target.exists() and not _replaceable(target):
+        raise InvalidRequest("file", f"{target} exists and is not a backup; choose another name")
     if db.sqlite_path is None:
         if not db.is_sqlite:
             return _pg_dump(db, target, now, kind)
@@ -118,8 +120,6 @@ def back_up(
     source = db.sqlite_path
     if _same_file(source, target):
         raise InvalidRequest("file", f"{target} is the database itself; choose another file")
-    if target.exists() and not backup_files.is_database_file(target):
-        raise InvalidRequest("file", f"{target} exists and is not a database; choose another name")
     try:
         size = backup_files.copy_online(source, target)
     except TargetUnwritable as exc:
@@ -127,6 +127,18 @@ def back_up(
     except SourceUnreadable as exc:
         raise DatabaseUnavailable(str(exc)) from None
     return BackupFile(target, now, kind, size)
+
+
+def _replaceable(target: Path) -> bool:
+    """Only an earlier backup (an SQLite file or a pg_dump archive) may be written over."""
+    if not target.is_file():
+        return False
+    try:
+        with open(target, "rb") as handle:
+            start = handle.read(16)
+    except OSError:
+        return False
+    return start.startswith(b"PGDMP") or backup_files.is_database_file(target)
 
 
 def _same_file(database: Path, target: Path) -> bool:

@@ -454,7 +454,7 @@ def test_a_backup_never_overwrites_a_file_that_is_not_a_database(
 ) -> None:
     letter = tmp_path / "letter.txt"
     letter.write_text("Dear Dr A,\n", encoding="utf-8")
-    with pytest.raises(InvalidRequest, match="exists and is not a database"):
+    with pytest.raises(InvalidRequest, match="exists and is not a backup"):
         backups.back_up(sqlite_db, letter)
     assert letter.read_text(encoding="utf-8") == "Dear Dr A,\n"
     again = backups.back_up(sqlite_db, tmp_path / "b.sqlite3")
