@@ -24,7 +24,7 @@ from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
-IDLE_SECONDS = 8.0  # the server ends the vanished desk's transaction after this
+IDLE_SECONDS = 10.0  # the server ends the vanished desk's transaction after this
 LOCK_SECONDS = 2.0  # the other desk waits for a lock at most this long
 
 
