@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import subprocess
 import sys
@@ -24,29 +27,45 @@ from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
-IDLE_SECONDS = 10.0  # the server ends the vanished desk's transaction after this
+IDLE_SECONDS = 6.0  # the server ends the vanished desk's transaction after this
 LOCK_SECONDS = 2.0  # the other desk waits for a lock at most this long
 
 
-def _book_from_another_process(url: str, start: str, patient: int, doctor: int):  # type: ignore[no-untyped-def]
-    began = time.monotonic()
-    done = subprocess.run(
+def _desk_in_another_process(url: str, start: str, patient: int, doctor: int, go: Path):  # type: ignore[no-untyped-def]
+    """A desk already started (imports done, database open), booking when `go` appears."""
+    desk = subprocess.Popen(
         [
-            *(sys.executable, "-m", "montu_desktop", "--database", url, "book"),
-            *("--type", "Long", "--start", start, "--patient", str(patient)),
-            *("--doctor", str(doctor)),
+            *(sys.executable, "-m", "tests.support.one_booking", url, "Long", start),
+            *(str(patient), str(doctor), str(go)),
         ],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
         env={
             **os.environ,
             "MONTU_PG_LOCK_TIMEOUT_SECONDS": str(LOCK_SECONDS),
             "PYTHONIOENCODING": "utf-8",
         },
     )
-    return done, time.monotonic() - began
+    assert desk.stdout.readline().strip() == "ready", desk.stderr.read()
+    return desk
+
+
+def _book_on_the_command_line(url: str, start: str, patient: int, doctor: int):  # type: ignore[no-untyped-def]
+    """`montu-desktop book …` run here (its exit code and stderr), and how long it took."""
+    from montu_desktop.cli import main
+
+    err = io.StringIO()
+    began = time.monotonic()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(
+            [
+                *("--database", url, "book", "--type", "Long", "--start", start),
+                *("--patient", str(patient), "--doctor", str(doctor)),
+            ]
+        )
+    return code, err.getvalue(), time.monotonic() - began
 
 
 def _lock_holder(db: Database, doctor: int) -> int | None:
@@ -68,14 +87,18 @@ def _state(db: Database, pid: int) -> str | None:
 
 
 def test_a_desk_lost_at_commit_holds_a_doctor_only_until_the_server_ends_it(
-    pg_db: Database,
+    pg_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("MONTU_PG_LOCK_TIMEOUT_SECONDS", str(LOCK_SECONDS))
     ctx = ServiceContext(pg_db)
     (doctor,) = tiny_clinic(ctx, doctors=1)
     lost_patient, waiting_patient = new_patients(ctx, 2)
     today = to_local(ctx.clock(), clinic_policy(ctx).timezone).date()
     start = at(today + timedelta(days=7 - today.weekday() + 1), 10)  # Tuesday next week
     direct_url = pg_db.url.render_as_string(hide_password=False)
+    iso = start.isoformat()
+    go = tmp_path / "go"
+    desk = _desk_in_another_process(direct_url, iso, waiting_patient, doctor, go)
 
     with TcpProxy(pg_db.url.host or "127.0.0.1", pg_db.url.port or 5432) as relay:
         lost_db = Database(
@@ -112,16 +135,21 @@ def test_a_desk_lost_at_commit_holds_a_doctor_only_until_the_server_ends_it(
         assert stuck_pid is not None
         assert _state(pg_db, stuck_pid) == "idle in transaction"
 
-        # Another desk books the same doctor: refused after the lock timeout, not hung.
-        done, took = _book_from_another_process(
-            direct_url, start.isoformat(), waiting_patient, doctor
+        # Another desk (another process) books the same doctor: refused after the lock
+        # timeout, not hung.
+        go.touch()
+        assert desk.wait(timeout=30) == 3
+        answer = json.loads(desk.stdout.read())
+        assert answer["refused"] == "doctor: another desk is booking this doctor — try again"
+        assert LOCK_SECONDS <= answer["seconds"] < LOCK_SECONDS + 1.5
+        # The command line says so in one line with exit 3.
+        code, err, took = _book_on_the_command_line(direct_url, iso, waiting_patient, doctor)
+        assert (code, err) == (
+            3,
+            "refused: doctor: another desk is booking this doctor — try again\n",
         )
-        assert done.returncode == 3, done.stderr
-        assert done.stderr.strip() == (
-            "refused: doctor: another desk is booking this doctor — try again"
-        )
-        assert took < LOCK_SECONDS + 10
-        assert _state(pg_db, stuck_pid) == "idle in transaction"  # the refusal came first
+        assert took < LOCK_SECONDS + 1.5
+        assert _state(pg_db, stuck_pid) == "idle in transaction"  # the refusals came first
 
         # The server ends the vanished desk's transaction by itself, releasing the doctor.
         while _state(pg_db, stuck_pid) is not None:
@@ -131,11 +159,9 @@ def test_a_desk_lost_at_commit_holds_a_doctor_only_until_the_server_ends_it(
         assert _lock_holder(pg_db, doctor) is None
         assert not outcome  # the lost desk itself still waits: it never heard back
 
-        done, took = _book_from_another_process(
-            direct_url, start.isoformat(), waiting_patient, doctor
-        )
-        assert done.returncode == 0, done.stderr
-        assert took < 15
+        code, err, took = _book_on_the_command_line(direct_url, iso, waiting_patient, doctor)
+        assert code == 0, err
+        assert took < LOCK_SECONDS
         assert appointment_count(ctx) == 1  # the lost desk's booking was rolled back
         lost_db.dispose()
 
