@@ -50,11 +50,18 @@ class InUseMarker:
     def hold(cls, database: Path) -> InUseMarker | None:
         """A held marker, or None when the folder cannot be written (then nothing is marked)."""
         marker = cls(database)
-        try:
-            marker.path.parent.mkdir(exist_ok=True)
-            handle = open(marker.path, "w", encoding="utf-8")  # noqa: SIM115 (held open on purpose)
-        except OSError as exc:
-            log.debug("cannot mark the database as in use: %s", exc)
+        handle = None
+        for _try in range(3):  # another process may remove the empty folder in between
+            try:
+                marker.path.parent.mkdir(exist_ok=True)
+                handle = open(marker.path, "w", encoding="utf-8")  # noqa: SIM115 (held open)
+                break
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.debug("cannot mark the database as in use: %s", exc)
+                return None
+        if handle is None:
             return None
         if not _try_lock(handle):
             handle.close()
@@ -72,6 +79,8 @@ class InUseMarker:
             handle.close()
         with contextlib.suppress(OSError):
             self.path.unlink()
+        with contextlib.suppress(OSError):  # the last one out leaves no folder behind
+            self.path.parent.rmdir()
 
 
 def holders(database: Path, *, mine: InUseMarker | None = None) -> list[str]:
