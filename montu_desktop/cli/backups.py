@@ -39,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
     except MontuError as exc:
         print(_shown(f"error: {exc}"), file=sys.stderr)
         return EXIT_UNREACHABLE
+    except OSError as exc:  # a file system refusal not foreseen above: still one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(_shown(f"refused: file: {exc.strerror or exc}{where}"), file=sys.stderr)
+        return EXIT_REFUSED
 
 
 def _file_argument(text: str | None) -> Path | None:

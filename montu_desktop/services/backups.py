@@ -109,7 +109,8 @@ def back_up(
     now = when or datetime.now(UTC)
     if target is None:
         target = default_target(db, kind, now)
-    elif target.is_dir():
+    _usable_name(target)
+    if target.is_dir():
         target = target / default_target(db, kind, now).name
     if target.exists() and not _replaceable(target):
         raise InvalidRequest("file", f"{target} exists and is not a backup; choose another name")
@@ -127,6 +128,16 @@ def back_up(
     except SourceUnreadable as exc:
         raise DatabaseUnavailable(str(exc)) from None
     return BackupFile(target, now, kind, size)
+
+
+def _usable_name(path: Path) -> None:
+    """Refuse a file name the system cannot take (too long, a loop of links…) up front."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise InvalidRequest("file", f"{path} cannot be used: {exc.strerror or exc}") from None
 
 
 def _replaceable(target: Path) -> bool:
@@ -302,8 +313,14 @@ def restore(db: Database, file: Path) -> Restored:
             "database",
             f"a server database is restored with pg_restore; run: {restore_command(db, file)}",
         )
+    _usable_name(file)
     if not file.is_file():
         raise InvalidRequest("file", f"{file} does not exist or is not a file")
+    try:
+        with open(file, "rb") as handle:
+            handle.read(16)
+    except OSError as exc:
+        raise InvalidRequest("file", f"{file} cannot be read: {exc.strerror or exc}") from None
     if _same_file(path, file):
         raise InvalidRequest("file", f"{file} is the database itself")
     staging = path.with_name(f".{path.name}.restore-{os.getpid()}")
@@ -313,8 +330,6 @@ def restore(db: Database, file: Path) -> Restored:
             shutil.copyfile(file, staging)
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            if isinstance(exc, PermissionError) and not os.access(file, os.R_OK):
-                raise InvalidRequest("file", f"{file} cannot be read: {reason}") from None
             raise DatabaseUnavailable(f"cannot write beside {path}: {reason}") from None
         try:
             found = backup_files.check_file(staging)

@@ -358,6 +358,11 @@ def test_bad_backup_targets_and_sources_end_with_one_line(tmp_path: Path, sqlite
     assert not_a_db.returncode == 4 and not_a_db.stderr.count("\n") == 1
     assert "cannot be read" in not_a_db.stderr
 
+    for command in ("backup", "restore"):
+        too_long = cli("--database", url, "db", command, str(tmp_path / ("x" * 5000)))
+        assert too_long.returncode == 3 and too_long.stderr.count("\n") == 1
+        assert too_long.stderr.startswith("refused: file: ")
+
     empty = cli("--database", url, "db", "backup", "")
     assert empty.returncode == 3 and empty.stderr == "refused: file: must name a file\n"
 
