@@ -26,6 +26,7 @@ from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services import availability, booking, catalogue, demo_data, reference
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.context import ServiceContext
@@ -196,6 +197,8 @@ class MainWindow(QMainWindow):
 
     def _reference_loaded(self, loaded: tuple[ClinicPolicy, list[AppointmentType]]) -> None:
         self.policy, self.types = loaded
+        self.week.set_clock(self.ctx.clock, self.policy.timezone)
+        self.day.set_clock(self.ctx.clock, self.policy.timezone)
         self.week.set_types(self.types)
         self.reload()
 
@@ -222,7 +225,7 @@ class MainWindow(QMainWindow):
 
         def work() -> WeekGrid:
             week = availability.week_availability(self.ctx, type_name, day)
-            return week_grid(week.days, policy.timezone, policy.slot_minutes)
+            return week_grid(week.days, policy.timezone, policy.slot_minutes, self.ctx.clock())
 
         self._op(work, lambda grid: self._week_loaded(serial, grid), self._week_failed)
 
@@ -385,7 +388,7 @@ class MainWindow(QMainWindow):
         self._select_after = booked.id
         self.load_day(local.date())
         self.statusBar().showMessage(
-            f"Booked {booked.type_name} on {local:%a %d %b} at {local:%H:%M}.", 8000
+            f"Booked {booked.type_name} on {day_label(local.date())} at {local:%H:%M}.", 8000
         )
 
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> None:
