@@ -229,6 +229,18 @@ SPECS: dict[str, SettingSpec] = {
             "no SMS between these local times (or none)",
             parse_quiet_hours,
         ),
+        SettingSpec(
+            "waiting_room.amber_minutes",
+            "15",
+            "waiting room: a wait turns amber after this many minutes",
+            _int_between(1, 600),
+        ),
+        SettingSpec(
+            "waiting_room.red_minutes",
+            "30",
+            "waiting room: a wait turns red after this many minutes",
+            _int_between(1, 600),
+        ),
     )
 }
 
