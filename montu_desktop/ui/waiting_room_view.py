@@ -91,8 +91,8 @@ class VisitModel(QAbstractTableModel):
             minutes = self.minutes(visit)
             level = self.level(visit)
             if level and self.room is not None:
-                over = self.room.red_minutes if level == "red" else self.room.amber_minutes
-                return f"{minutes} min (over {over})"
+                at = self.room.red_minutes if level == "red" else self.room.amber_minutes
+                return f"{minutes} min ({level} at {at})"
             return f"{minutes} min"
         if column == "Patient":
             return visit.patient_name

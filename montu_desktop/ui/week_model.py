@@ -46,10 +46,8 @@ def cell_explanation(cell: WeekCell) -> str:
         return "Clinic closed"
     if cell.kind is CellKind.PAST:
         return "Past: this time has gone"
-    if cell.reason == Unavailable.NOBODY_ROSTERED.value:
-        return "No doctor: nobody is rostered for the whole length"
-    if cell.reason == Unavailable.ALL_BUSY.value:
-        return "Booked out: every rostered doctor is busy"
+    if cell.reason in (Unavailable.NOBODY_ROSTERED.value, Unavailable.ALL_BUSY.value):
+        return f"{_SHORT[cell.reason]}: {cell.reason}"
     return f"Not available: {cell.reason}"
 
 
