@@ -33,3 +33,18 @@ def sentence(text: str) -> str:
     while text.endswith(".."):
         text = text[:-1]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def national_phone(text: str, region: str = "AU") -> str:
+    """A phone number as people here read it ('(03) 9000 0000'); unparseable text as it is."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_possible_number(number):
+        return text
+    if number.country_code != phonenumbers.country_code_for_region(region):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -46,6 +46,8 @@ from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
 from montu_desktop.ui.waiting_room_view import WaitingRoomPanel
 from montu_desktop.ui.week_view import WeekPanel
 
+GEOMETRY_KEY = "main_window/geometry"
+"""This PC's window size, place and maximised state (QSettings, per PC)."""
 PING_INTERVAL_MS = 30_000
 COALESCE_MS = 30
 
@@ -99,6 +101,14 @@ class MainWindow(QMainWindow):
         ctx.on_change.append(self.notify_changed)
         screen = QGuiApplication.primaryScreen().availableGeometry()
         self.resize(min(1600, screen.width()), min(1000, screen.height()))
+
+    def show_as_last_time(self) -> None:
+        """Open at the size and place this PC last closed it at; the first time, maximised."""
+        stored = QSettings().value(GEOMETRY_KEY)
+        if isinstance(stored, QByteArray) and self.restoreGeometry(stored):
+            self.show()
+        else:
+            self.showMaximized()
 
     # Building ------------------------------------------------------------------------------
 
@@ -493,6 +503,7 @@ class MainWindow(QMainWindow):
         run_op(self, work, done, failed, self.busy)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
         self._ping_timer.stop()
         if self.notify_changed in self.ctx.on_change:
             self.ctx.on_change.remove(self.notify_changed)

@@ -208,3 +208,32 @@ def test_reschedule_lists_times_with_doctors_over_fourteen_days(
         dialog._move()
     assert dialog.moved is not None and dialog.moved.start == option.start
     assert dialog.summary().startswith(f"Moved {entry.patient_name} from Wed 25 Nov")
+
+
+def test_the_window_opens_maximised_first_then_as_this_pc_left_it(
+    qtbot: QtBot, eight_doctors: ServiceContext
+) -> None:
+    from PySide6.QtCore import QSettings
+
+    from montu_desktop.ui.main_window import GEOMETRY_KEY
+
+    QSettings().remove(GEOMETRY_KEY)  # Qt keeps one settings file per process: start afresh
+    first = MainWindow(eight_doctors)
+    qtbot.addWidget(first)
+    first.show_as_last_time()
+    assert first.isMaximized()
+    first.showNormal()
+    first.setGeometry(20, 30, 980, 620)
+    qtbot.wait(20)
+    left_at = first.size()
+    assert not first.isMaximized()
+    first.close()
+    wait_for_operations()
+    again = MainWindow(eight_doctors)
+    qtbot.addWidget(again)
+    again.show_as_last_time()
+    assert not again.isMaximized()
+    # The offscreen screen is 800 px wide: the width is clamped to it, the height is not.
+    assert again.height() == left_at.height() == 620
+    again.close()
+    wait_for_operations()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QTime
+from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,6 +28,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
 from montu_desktop.domain.settings_rules import SLOT_SIZES, WEEKDAY_NAMES, ClinicDetails
+from montu_desktop.domain.wording import day_label, national_phone
 from montu_desktop.services.admin import clinic
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
@@ -123,6 +124,9 @@ class ClinicPage(QWidget):
         closures_box = QGroupBox("Closures (next 12 months)")
         right = QVBoxLayout(closures_box)
         self.closures = QListWidget()
+        # Long holiday names wrap instead of being cut off; the full line is also the tooltip.
+        self.closures.setWordWrap(True)
+        self.closures.setTextElideMode(Qt.TextElideMode.ElideNone)
         right.addWidget(self.closures)
         self.open_button = QPushButton("Open on the selected day")
         self.open_button.clicked.connect(self.open_selected)
@@ -152,7 +156,7 @@ class ClinicPage(QWidget):
         if found is not None:
             self.name.setText(found.name)
             self.address.setText(found.address)
-            self.phone.setText(found.phone)
+            self.phone.setText(national_phone(found.phone) if found.phone else "")
             self.timezone.setCurrentText(found.timezone)
             self.state.setCurrentText(found.subdivision)
             self.slot.setCurrentIndex(SLOT_SIZES.index(found.slot_minutes))
@@ -179,7 +183,8 @@ class ClinicPage(QWidget):
         today = self._today()
         for entry in clinic.closures(self._ctx, today, today + timedelta(days=365)):
             state = "closed" if entry.closed else "KEPT OPEN"
-            item = QListWidgetItem(f"{entry.day:%a %d %b %Y}  {entry.reason} — {state}")
+            item = QListWidgetItem(f"{day_label(entry.day, year=True)}  {entry.reason} — {state}")
+            item.setToolTip(item.text())
             item.setToolTip("Public holiday" if entry.public_holiday else "One-off closure")
             item.setData(256, entry.day.isoformat())
             self.closures.addItem(item)

@@ -27,6 +27,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import RosterTemplate
 from montu_desktop.domain.roster_rules import ExceptionKind, RosterException
 from montu_desktop.domain.settings_rules import WEEKDAY_NAMES
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin import doctors, rosters
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
@@ -124,7 +125,9 @@ class RostersPage(QWidget):
                 else f"{item.starts:%H:%M}–{item.ends:%H:%M}"
             )
             kind = "Leave" if item.kind is ExceptionKind.LEAVE else "Extra session"
-            entry = QListWidgetItem(f"{item.day:%a %d %b %Y} {kind} {hours} {item.note}".strip())
+            text = f"{day_label(item.day, year=True)} {kind} {hours} {item.note}".strip()
+            entry = QListWidgetItem(text)
+            entry.setToolTip(text)
             entry.setData(256, saved.id)
             self.exception_list.addItem(entry)
 
