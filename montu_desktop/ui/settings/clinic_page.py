@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
+from montu_desktop.domain.regions import STATE_ZONES, state_from_address
 from montu_desktop.domain.settings_rules import SLOT_SIZES, WEEKDAY_NAMES, ClinicDetails
 from montu_desktop.domain.wording import day_label, national_phone
 from montu_desktop.services.admin import clinic
@@ -80,12 +81,16 @@ class ClinicPage(QWidget):
         self.notice.setRange(0, 7 * 24 * 60)
         self.notice.setSingleStep(15)
         self.notice.setSuffix(" min")
+        # The state is asked before the time zone and follows the address: it sets both the
+        # public holidays and the time zone (which stays editable for the rare exception).
+        self.address.editingFinished.connect(self._state_from_address)
+        self.state.currentTextChanged.connect(self._zone_from_state)
         for label, field, widget in (
             ("Name", "name", self.name),
             ("Address", "address", self.address),
             ("Phone", "phone", self.phone),
-            ("Time zone", "timezone", self.timezone),
             ("State (public holidays)", "subdivision", self.state),
+            ("Time zone", "timezone", self.timezone),
             ("Slot size", "slot_minutes", self.slot),
             ("Booking horizon", "horizon_weeks", self.horizon),
             ("Minimum notice", "min_notice_minutes", self.notice),
@@ -147,6 +152,16 @@ class ClinicPage(QWidget):
         self.messages.clear()
         self.load()
 
+    def _state_from_address(self) -> None:
+        state = state_from_address(self.address.text())
+        if state is not None and state != self.state.currentText():
+            self.state.setCurrentText(state)
+
+    def _zone_from_state(self, state: str) -> None:
+        zone = STATE_ZONES.get(state)
+        if zone is not None:
+            self.timezone.setCurrentText(zone)
+
     def _today(self) -> date:
         zone = self.timezone.currentText() or ZONES[0]
         return to_local(self._ctx.clock(), zone).date()
@@ -157,8 +172,8 @@ class ClinicPage(QWidget):
             self.name.setText(found.name)
             self.address.setText(found.address)
             self.phone.setText(national_phone(found.phone) if found.phone else "")
-            self.timezone.setCurrentText(found.timezone)
             self.state.setCurrentText(found.subdivision)
+            self.timezone.setCurrentText(found.timezone)  # after the state: it may differ
             self.slot.setCurrentIndex(SLOT_SIZES.index(found.slot_minutes))
             self.horizon.setValue(found.horizon_weeks)
             self.notice.setValue(found.min_notice_minutes)
@@ -184,8 +199,8 @@ class ClinicPage(QWidget):
         for entry in clinic.closures(self._ctx, today, today + timedelta(days=365)):
             state = "closed" if entry.closed else "KEPT OPEN"
             item = QListWidgetItem(f"{day_label(entry.day, year=True)}  {entry.reason} — {state}")
-            item.setToolTip(item.text())
-            item.setToolTip("Public holiday" if entry.public_holiday else "One-off closure")
+            kind = "Public holiday" if entry.public_holiday else "One-off closure"
+            item.setToolTip(f"{item.text()}\n{kind}")
             item.setData(256, entry.day.isoformat())
             self.closures.addItem(item)
 
