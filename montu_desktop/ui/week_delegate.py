@@ -64,7 +64,7 @@ class LegendSwatch(QLabel):
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        return QSize(hint.width() + 20, hint.height() + 6)
+        return QSize(hint.width() + 36, hint.height() + 6)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
