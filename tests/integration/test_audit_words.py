@@ -50,3 +50,16 @@ def test_a_move_reads_like_a_sentence_with_names_and_local_times(
     rows = list(csv.reader(io.StringIO(audit_csv(lines))))
     assert rows[0][:3] == ["When", "Who", "What happened"]
     assert rows[2][2] == lines[1].what and len(rows) == len(lines) + 1
+
+
+def test_staff_entries_name_the_people(sqlite_ctx: ServiceContext) -> None:
+    ctx = sqlite_ctx
+    staff.create_first_manager(ctx, "maria", "Maria Rossi", "correct horse")
+    ctx.actor = "maria"
+    staff.add_staff(ctx, "ros", "Ros Lee", "front desk 1", "receptionist")
+    staff.sign_in(ctx, "maria", "correct horse")
+    lines = plain_audit(ctx, audit_log(ctx, action="staff"), ZONE)
+    assert [line.what for line in lines[:2]] == [
+        "Maria Rossi signed in",
+        "Maria Rossi created the account Ros Lee (ros, receptionist)",
+    ]

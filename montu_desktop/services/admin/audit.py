@@ -189,8 +189,14 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
         status = str(details.get("status", ""))
         return f"{who} marked {patient} {_STATUS_WORDS.get(status, status.replace('_', ' '))}"
     words = _SETTINGS_WORDS.get(action, action.replace(".", " ").replace("_", " "))
-    subject = f" {record.subject}" if record.subject and record.subject not in ("clinic",) else ""
-    return f"{who} {words}{subject}"
+    if action == "staff.signed_in":
+        return f"{who} {words}"
+    subject = record.subject if record.subject not in ("", "clinic") else ""
+    if action.startswith("staff.") and subject:
+        person = names.staff.get(subject, subject)
+        role = details.get("role")
+        subject = f"{person} ({subject}{', ' + str(role) if role else ''})"
+    return f"{who} {words} {subject}".rstrip()
 
 
 def plain_audit(

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from montu_desktop.domain.staff import Role
+from montu_desktop.domain.wording import plural
 from montu_desktop.services import notifications
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.notifications import NotificationView
@@ -171,8 +172,9 @@ class NotificationLogWindow(QDialog):
         for channel in missing:
             word = "Email" if channel == "email" else "SMS"
             held = waiting.get(channel, 0)
-            held_text = f" {held} message(s) could not go." if held else ""
-            parts.append(f"{word} is not set up: nothing goes by {word.lower()}.{held_text}")
+            held_text = f" {plural(held, 'message')} could not go." if held else ""
+            by = "email" if channel == "email" else "SMS"
+            parts.append(f"{word} is not set up: nothing goes by {by}.{held_text}")
         if parts:
             link = f'<a href="{SETTINGS_LINK}">Open the notification settings</a>'
             self.setup_note.setText(" ".join(parts) + f" {link}")
