@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.week, "&Week availability")
         self.tabs.addTab(self.day, "&Day book")
-        self.tabs.addTab(self.waiting, "Waiting &room")
+        self.tabs.addTab(self.waiting, "Wa&iting room")
         self.setCentralWidget(self.tabs)
         self.clinic_menu = self.menuBar().addMenu("&Clinic")
         self._build_clinic_menu(self.clinic_menu)
