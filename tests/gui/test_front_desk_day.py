@@ -237,3 +237,66 @@ def test_the_window_opens_maximised_first_then_as_this_pc_left_it(
     assert again.height() == left_at.height() == 620
     again.close()
     wait_for_operations()
+
+
+def test_every_block_shows_its_status_and_hover_tells_all(
+    qtbot: QtBot, desk: MainWindow, eight_doctors: ServiceContext
+) -> None:
+    from montu_desktop.ui.day_book_model import STATUS_MARKS
+
+    first, second, third = day_book(eight_doctors, WEDNESDAY).appointments[:3]
+    booking.set_status(eight_doctors, first.id, AppointmentStatus.ARRIVED)
+    booking.set_status(eight_doctors, second.id, AppointmentStatus.ARRIVED)
+    booking.set_status(eight_doctors, second.id, AppointmentStatus.COMPLETED)
+    booking.set_status(eight_doctors, third.id, AppointmentStatus.NO_SHOW)
+    _show_day(qtbot, desk, WEDNESDAY)
+    model = desk.day.model
+    book = model.book
+    assert book is not None
+    statuses = {e.status for e in book.appointments}
+    assert {AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW} <= statuses
+    assert len({STATUS_MARKS[s] for s in statuses}) == len(statuses)  # one mark per status
+    entry = next(e for e in book.appointments if e.patient_phone)
+    tip = model.data(model.index_of_entry(entry.id), Qt.ItemDataRole.ToolTipRole)
+    lines = tip.splitlines()
+    assert lines[0] == entry.patient_name and lines[1].startswith("04")  # national format
+    assert lines[3].startswith("Status: ")
+    # The selected appointment's whole block is framed, not only the row clicked.
+    assert desk.day.select_entry(entry.id)
+    image = desk.day.table.viewport().grab().toImage()
+    index = model.index_of_entry(entry.id)
+    rect = desk.day.table.visualRect(index)
+    frame = QColor(image.pixel(rect.left() + 3, rect.center().y())).name()
+    assert frame == "#0b57d0"
+
+
+def test_type_box_shows_the_whole_type_name(desk: MainWindow) -> None:
+    box = desk.week.type_box
+    longest = max(box.itemText(i) for i in range(box.count()))
+    assert box.width() >= box.fontMetrics().horizontalAdvance(longest) + 20
+
+
+def test_the_audit_log_exports_what_it_shows(
+    qtbot: QtBot, eight_doctors: ServiceContext, tmp_path
+) -> None:
+    from montu_desktop.domain.staff import Role
+    from montu_desktop.ui.settings.settings_dialog import SettingsDialog
+
+    entry = next(
+        e
+        for e in day_book(eight_doctors, WEDNESDAY + timedelta(days=1)).appointments
+        if e.status is AppointmentStatus.BOOKED
+    )
+    booking.cancel_appointment(eight_doctors, entry.id)
+    window = SettingsDialog(eight_doctors, Role.MANAGER)
+    qtbot.addWidget(window)
+    page = window.audit_page
+    page.load()
+    assert page.table.item(0, 2).text().startswith(f"test cancelled {entry.patient_name}'s")
+    assert page.table.item(0, 2).toolTip().startswith(page.table.item(0, 0).text())
+    saved = page.export(str(tmp_path / "audit.csv"))
+    assert saved is not None
+    text = saved.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "When,Who,What happened,Action,Username"
+    assert page.table.item(0, 2).text() in text
+    assert len(text.splitlines()) == page.table.rowCount() + 1
