@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
@@ -142,9 +142,22 @@ def channels_set_up(ctx: ServiceContext) -> dict[str, bool]:
     return {"email": settings.email_configured, "sms": settings.sms_configured}
 
 
+NOT_SET_UP_COUNT = "not set up"
+
+
 def status_counts(ctx: ServiceContext) -> Counter[str]:
+    """Messages by status; those held because their channel is not set up count on their own."""
+    n = NotificationRow
+    counts: Counter[str] = Counter()
     with UnitOfWork(ctx) as uow:
-        return Counter(uow.session.scalars(select(NotificationRow.status)))
+        for status, channel, error, count in uow.session.execute(
+            select(n.status, n.channel, n.last_error, func.count())
+            .group_by(n.status, n.channel, n.last_error)
+        ):
+            failed = status in (Status.FAILED.value, Status.DEAD.value)
+            key = NOT_SET_UP_COUNT if failed and error == NOT_SET_UP.get(channel) else status
+            counts[key] += count
+    return counts
 
 
 def _row(uow: UnitOfWork, notification_id: int) -> NotificationRow:

@@ -247,6 +247,7 @@ def test_messages_for_a_channel_not_set_up_are_not_failures(
     states = {model.data(model.index(r, status)) for r in range(model.rowCount())}
     assert "not sent: email not set up" in states and "not sent: SMS not set up" in states
     assert not any("failed" in s for s in states)
+    assert "Failed 0" in window.counts.text() and "Not sent (not set up) " in window.counts.text()
     assert window.setup_note.isVisible()
     assert "Email is not set up" in window.setup_note.text()
     assert "Open the notification settings" in window.setup_note.text()

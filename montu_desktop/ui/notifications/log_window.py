@@ -153,9 +153,9 @@ class NotificationLogWindow(QDialog):
         rows, counts, zone, set_up = loaded
         keep = self.selected()
         self.model.set_rows(rows, zone)
-        self.counts.setText(
-            " · ".join(f"{name.capitalize()} {counts.get(name, 0)}" for name in COUNTED)
-        )
+        text = " · ".join(f"{name.capitalize()} {counts.get(name, 0)}" for name in COUNTED)
+        held = counts.get(notifications.NOT_SET_UP_COUNT, 0)
+        self.counts.setText(text + (f" · Not sent (not set up) {held}" if held else ""))
         self._show_setup(rows, set_up)
         if keep is not None:
             self.select_id(keep.id)
