@@ -309,6 +309,11 @@ class DayBookPanel(QWidget):
     # Which doctors show, and the cue when some do not -------------------------------------
 
     def _build_doctors_menu(self, book: DayBook) -> None:
+        # Refreshes come every few seconds: leave an open menu alone when nothing changed.
+        shape = (book.doctors, frozenset(self.hidden_doctors))
+        if shape == getattr(self, "_menu_shape", None):
+            return
+        self._menu_shape = shape
         self.doctors_menu.clear()
         show_all = QAction("Show all doctors", self.doctors_menu)
         show_all.triggered.connect(lambda: self._set_hidden(set()))
