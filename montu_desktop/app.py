@@ -58,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
             return EXIT_OK
         window = MainWindow(ctx)
         window.signed_in(member)
-        window.showMaximized()
+        window.show_as_last_time()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
         window.start()
         from montu_desktop.services.notifications import running_dispatcher

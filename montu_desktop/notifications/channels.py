@@ -11,6 +11,11 @@ from montu_desktop.notifications.model import Channel, DeliveryError, OutgoingMe
 from montu_desktop.notifications.settings import NotificationSettings
 from montu_desktop.notifications.sms import SmsProvider, TwilioSms
 
+EMAIL_NOT_SET_UP = "email is not set up (config smtp.host and smtp.sender)"
+SMS_NOT_SET_UP = "SMS is not set up (config sms.provider, sms.account, sms.sender)"
+NOT_SET_UP = {"email": EMAIL_NOT_SET_UP, "sms": SMS_NOT_SET_UP}
+"""The reason a message could not go because its channel is not configured, by channel."""
+
 
 @dataclass
 class ChannelSet:
@@ -22,10 +27,10 @@ class ChannelSet:
     def send(self, message: OutgoingMessage) -> str:
         if message.channel is Channel.EMAIL:
             if self.email is None:
-                raise DeliveryError("email is not set up (config smtp.host and smtp.sender)")
+                raise DeliveryError(EMAIL_NOT_SET_UP)
             return self.email.send(message)
         if self.sms is None:
-            raise DeliveryError("SMS is not set up (config sms.provider, sms.account, sms.sender)")
+            raise DeliveryError(SMS_NOT_SET_UP)
         return self.sms.send(message)
 
     def close(self) -> None:

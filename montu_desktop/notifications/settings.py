@@ -241,6 +241,18 @@ SPECS: dict[str, SettingSpec] = {
             "automatic backups kept (older ones are deleted)",
             _int_between(1, 365),
         ),
+        SettingSpec(
+            "waiting_room.amber_minutes",
+            "15",
+            "waiting room: a wait turns amber after this many minutes",
+            _int_between(1, 600),
+        ),
+        SettingSpec(
+            "waiting_room.red_minutes",
+            "30",
+            "waiting room: a wait turns red after this many minutes",
+            _int_between(1, 600),
+        ),
     )
 }
 

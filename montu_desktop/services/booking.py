@@ -391,6 +391,13 @@ def set_status(
             )
         row.status = status.value
         row.updated_at = ctx.clock()
+        # The waiting room reads the arrival time from this entry.
+        uow.audit(
+            "appointment.status",
+            f"appointment {row.id}",
+            status=status.value,
+            was=current.value,
+        )
         uow.touches("appointments")
         uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))

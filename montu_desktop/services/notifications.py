@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus
-from montu_desktop.notifications.channels import ChannelFactory, build_channels
+from montu_desktop.notifications.channels import NOT_SET_UP, ChannelFactory, build_channels
 from montu_desktop.notifications.dispatcher import Dispatcher
 from montu_desktop.notifications.model import (
     Channel,
@@ -49,9 +49,38 @@ class NotificationView:
     due_at: datetime
     sent_at: datetime | None
     appointment_start: datetime
+    patient_name: str = ""
+    """Empty for staff not allowed to see who the patient is."""
+    doctor_name: str = ""
+
+    @property
+    def not_set_up(self) -> bool:
+        """It could not go because its channel (email or SMS) is not configured."""
+        return self.status in (Status.FAILED.value, Status.DEAD.value) and (
+            self.last_error == NOT_SET_UP.get(self.channel)
+        )
+
+    @property
+    def state(self) -> str:
+        """The status in plain words; a channel that is not set up is not a failure."""
+        if self.not_set_up:
+            return f"not sent: {'email' if self.channel == 'email' else 'SMS'} not set up"
+        return STATE_WORDS.get(self.status, self.status)
 
 
-def _view(row: NotificationRow) -> NotificationView:
+STATE_WORDS = {
+    Status.PENDING.value: "waiting to go",
+    Status.SENDING.value: "being sent",
+    Status.SENT.value: "sent",
+    Status.FAILED.value: "failed, will retry",
+    Status.DEAD.value: "failed (dead letter)",
+    Status.DISMISSED.value: "dismissed",
+    Status.WITHDRAWN.value: "withdrawn",
+    Status.SKIPPED.value: "skipped (too late)",
+}
+
+
+def _view(row: NotificationRow, patient: str = "", doctor: str = "") -> NotificationView:
     return NotificationView(
         row.id,
         row.appointment_id,
@@ -63,6 +92,8 @@ def _view(row: NotificationRow) -> NotificationView:
         row.due_at,
         row.sent_at,
         row.appointment_start,
+        patient,
+        doctor,
     )
 
 
@@ -75,21 +106,58 @@ def _status(text: str) -> Status:
 
 
 def list_notifications(
-    ctx: ServiceContext, status: str | None = None, limit: int = 500
+    ctx: ServiceContext, status: str | None = None, limit: int = 500, *, names: bool = False
 ) -> list[NotificationView]:
-    """The newest messages first (by due time), optionally of one status."""
+    """The newest messages first (by due time), optionally of one status.
+
+    `names` adds the patient's and the doctor's names, for staff allowed to see them.
+    """
     query = select(NotificationRow).order_by(
         NotificationRow.due_at.desc(), NotificationRow.id.desc()
     )
     if status:
         query = query.where(NotificationRow.status == _status(status).value)
     with UnitOfWork(ctx) as uow:
-        return [_view(r) for r in uow.session.scalars(query.limit(limit))]
+        rows = list(uow.session.scalars(query.limit(limit)))
+        if not names:
+            return [_view(r) for r in rows]
+        a, p, d = t.Appointment, t.Patient, t.Doctor
+        ids = sorted({r.appointment_id for r in rows})
+        found: dict[int, tuple[str, str]] = {}
+        for first in range(0, len(ids), 500):
+            for appointment_id, given, family, doctor in uow.session.execute(
+                select(a.id, p.given_name, p.family_name, d.name)
+                .join(p, p.id == a.patient_id)
+                .join(d, d.id == a.doctor_id)
+                .where(a.id.in_(ids[first : first + 500]))
+            ):
+                found[appointment_id] = (f"{given} {family}", doctor)
+        return [_view(r, *found.get(r.appointment_id, ("", ""))) for r in rows]
+
+
+def channels_set_up(ctx: ServiceContext) -> dict[str, bool]:
+    """Which channels can send at all: {'email': …, 'sms': …}."""
+    with UnitOfWork(ctx) as uow:
+        settings, _custom = load_settings(uow.session)
+    return {"email": settings.email_configured, "sms": settings.sms_configured}
+
+
+NOT_SET_UP_COUNT = "not set up"
 
 
 def status_counts(ctx: ServiceContext) -> Counter[str]:
+    """Messages by status; those held because their channel is not set up count on their own."""
+    n = NotificationRow
+    counts: Counter[str] = Counter()
     with UnitOfWork(ctx) as uow:
-        return Counter(uow.session.scalars(select(NotificationRow.status)))
+        for status, channel, error, count in uow.session.execute(
+            select(n.status, n.channel, n.last_error, func.count())
+            .group_by(n.status, n.channel, n.last_error)
+        ):
+            failed = status in (Status.FAILED.value, Status.DEAD.value)
+            key = NOT_SET_UP_COUNT if failed and error == NOT_SET_UP.get(channel) else status
+            counts[key] += count
+    return counts
 
 
 def _row(uow: UnitOfWork, notification_id: int) -> NotificationRow:
@@ -182,6 +250,8 @@ class ReminderPreview:
     pending: int
     reachable: bool
     why_not: str
+    phone: str | None = None
+    doctor_name: str = ""
 
 
 def _why_unreachable(patient: t.Patient) -> str:
@@ -197,11 +267,12 @@ def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
     zone = clinic_policy(ctx).timezone
     tomorrow = to_local(ctx.clock(), zone).date() + timedelta(days=1)
     start, end = local_day_bounds(tomorrow, zone)
-    a, p = t.Appointment, t.Patient
+    a, p, d = t.Appointment, t.Patient, t.Doctor
     with UnitOfWork(ctx) as uow:
         rows = uow.session.execute(
-            select(a.id, a.start_at, p)
+            select(a.id, a.start_at, p, d.name)
             .join(p, p.id == a.patient_id)
+            .join(d, d.id == a.doctor_id)
             .where(
                 a.start_at >= start,
                 a.start_at < end,
@@ -220,7 +291,7 @@ def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
             )
         )
         found = []
-        for appointment_id, starts, patient in rows:
+        for appointment_id, starts, patient, doctor in rows:
             reach = Reach.of(
                 patient.email,
                 patient.phone,
@@ -238,6 +309,8 @@ def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
                     pending[appointment_id],
                     bool(channels),
                     "" if channels else _why_unreachable(patient),
+                    patient.phone,
+                    doctor,
                 )
             )
         return found

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.ui import palette
-from montu_desktop.ui.day_book_model import SLOT_ROLE, DayCell
+from montu_desktop.ui.day_book_model import SLOT_ROLE, STATUS_MARKS, DayCell
+
+STATUS_EDGES = {
+    AppointmentStatus.BOOKED: None,
+    AppointmentStatus.ARRIVED: QColor("#188038"),
+    AppointmentStatus.COMPLETED: QColor("#5f6368"),
+    AppointmentStatus.NO_SHOW: QColor("#c5221f"),
+}
+"""A status bar on the right edge of every block; the mark beside the name says it in greyscale."""
 
 
 class DayBookDelegate(QStyledItemDelegate):
@@ -60,6 +68,8 @@ class DayBookDelegate(QStyledItemDelegate):
         fill = palette.pastel(entry.colour)
         if dimmed:
             fill = fill.lighter(108)
+        if _selected_entry(option) == entry.id:
+            fill = fill.darker(118)
         painter.fillRect(area, fill)
         painter.fillRect(QRect(left, top, 5, area.height()), QColor(entry.colour))
         pen = QPen(QColor(entry.colour).darker(130), 1)
@@ -70,19 +80,59 @@ class DayBookDelegate(QStyledItemDelegate):
             painter.drawLine(area.topLeft(), area.topRight())
         if row == block.first_row + block.rows - 1:
             painter.drawLine(area.bottomLeft(), area.bottomRight())
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        edge = STATUS_EDGES.get(entry.status)
+        if edge is not None:
+            painter.fillRect(QRect(area.right() - 4, top, 5, area.height()), edge)
+        if _selected_entry(option) == entry.id:
+            # The whole block, every row of it, framed thick: unmistakable even at a glance.
             painter.setPen(QPen(palette.SELECTION, 3))
-            painter.drawLine(area.topLeft(), area.bottomLeft())
-            painter.drawLine(area.topRight(), area.bottomRight())
+            painter.drawLine(area.topLeft() + _x(1), area.bottomLeft() + _x(1))
+            painter.drawLine(area.topRight() - _x(1), area.bottomRight() - _x(1))
+            if row == block.first_row:
+                painter.drawLine(area.topLeft() + _y(1), area.topRight() + _y(1))
+            if row == block.first_row + block.rows - 1:
+                painter.drawLine(area.bottomLeft() - _y(1), area.bottomRight() - _y(1))
         text = index.data(Qt.ItemDataRole.DisplayRole)
+        mark = STATUS_MARKS.get(entry.status, "") if row == block.first_row else ""
+        font = QFont(option.font)  # type: ignore[attr-defined]
+        font.setBold(row == block.first_row)
+        painter.setFont(font)
+        mark_width = painter.fontMetrics().horizontalAdvance(mark) + 6 if mark else 0
+        if mark:
+            painter.setPen(edge or QColor("#1f1f1f"))
+            painter.drawText(
+                area.adjusted(0, 0, -9, 0),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                mark,
+            )
         if text:
-            font = QFont(option.font)  # type: ignore[attr-defined]
-            font.setBold(row == block.first_row)
             font.setStrikeOut(entry.status is AppointmentStatus.NO_SHOW)
             painter.setFont(font)
             painter.setPen(QColor("#5f6368") if dimmed else QColor("#1f1f1f"))
+            room = width - 18 - mark_width
             painter.drawText(
-                area.adjusted(10, 0, -4, 0),
+                area.adjusted(10, 0, -8 - mark_width, 0),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width - 14),
+                painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room),
             )
+
+
+def _x(pixels: int) -> QPoint:
+    return QPoint(pixels, 0)
+
+
+def _y(pixels: int) -> QPoint:
+    return QPoint(0, pixels)
+
+
+def _selected_entry(option: QStyleOptionViewItem) -> int | None:
+    """The appointment selected in the view, so every row of its block is framed."""
+    view = getattr(option, "widget", None)
+    selection = view.selectionModel() if view is not None else None
+    if selection is None:
+        return None
+    current = selection.currentIndex()
+    if not current.isValid() or not selection.isSelected(current):
+        return None
+    cell = current.data(SLOT_ROLE)
+    return cell.entry.id if cell is not None and cell.entry is not None else None

@@ -11,7 +11,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.services.day_book import DayBook, DayBookEntry
-from montu_desktop.ui.layout import Block, day_rows, place_blocks
+from montu_desktop.ui.booking_dialog import format_phone
+from montu_desktop.ui.layout import Block, day_rows, doctor_header, place_blocks
 
 SLOT_ROLE = Qt.ItemDataRole.UserRole + 1
 """The DayCell behind an index."""
@@ -25,6 +26,15 @@ STATUS_WORDS = {
     AppointmentStatus.NO_SHOW: "no-show",
     AppointmentStatus.CANCELLED: "cancelled",
 }
+
+STATUS_MARKS = {
+    AppointmentStatus.BOOKED: "",
+    AppointmentStatus.ARRIVED: "●",
+    AppointmentStatus.COMPLETED: "✓",
+    AppointmentStatus.NO_SHOW: "✗",
+    AppointmentStatus.CANCELLED: "—",
+}
+"""A mark every block carries, however short, so its status shows without colour or width."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +61,21 @@ def describe_entry(entry: DayBookEntry, timezone: str) -> str:
     )
 
 
+def entry_tooltip(entry: DayBookEntry, timezone: str) -> str:
+    """What hovering a block says in full: name, phone, time, type, status and any note."""
+    start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
+    lines = [
+        entry.patient_name,
+        format_phone(entry.patient_phone) if entry.patient_phone else "no phone number",
+        f"{start:%H:%M}–{end:%H:%M} {entry.type_name}",
+        f"Status: {STATUS_WORDS[entry.status]}",
+    ]
+    note = getattr(entry, "note", None)
+    if note:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines)
+
+
 class DayBookModel(QAbstractTableModel):
     """Read-only view of a DayBook; replaced whole on each refresh."""
 
@@ -61,6 +86,13 @@ class DayBookModel(QAbstractTableModel):
         self._origin: datetime | None = None
         self._cells: list[list[DayCell]] = []
         self.blocks: dict[int, Block] = {}
+        self.compact_headers = False
+
+    def set_compact_headers(self, compact: bool) -> None:
+        if compact != self.compact_headers:
+            self.compact_headers = compact
+            if self.columnCount():
+                self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
 
     def set_book(self, book: DayBook | None) -> None:
         self.beginResetModel()
@@ -130,6 +162,8 @@ class DayBookModel(QAbstractTableModel):
             if offset == 1:
                 return f"{cell.entry.type_name} · {STATUS_WORDS[cell.entry.status]}"
             return ""
+        if role == Qt.ItemDataRole.ToolTipRole and cell.entry is not None:
+            return entry_tooltip(cell.entry, self.book.timezone)
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             if cell.entry is not None:
                 return describe_entry(cell.entry, self.book.timezone)
@@ -146,11 +180,18 @@ class DayBookModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or self.book is None:
+        if self.book is None:
+            return None
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            doctors = self.book.doctors
+            return doctors[section].name if 0 <= section < len(doctors) else None
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
             doctors = self.book.doctors
-            return doctors[section].name if 0 <= section < len(doctors) else None
+            if not 0 <= section < len(doctors):
+                return None
+            return doctor_header(doctors[section].name, self.compact_headers)
         if not 0 <= section < len(self.times):
             return None
         return self.times[section].strftime("%H:%M")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -14,18 +15,27 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.wording import day_label, long_day_label, plural
 from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.day_book_delegate import DayBookDelegate
 from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel
+from montu_desktop.ui.layout import now_position
+from montu_desktop.ui.now_line import NowLine
+
+HIDDEN_DOCTORS_KEY = "day_book/hidden_doctors"
+"""This PC's choice of doctors left out of the day book (QSettings, per PC)."""
+MIN_COLUMN_WIDTH = 84
 
 _NEXT = {
     AppointmentStatus.BOOKED: {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW},
@@ -76,8 +86,8 @@ class AppointmentPanel(QGroupBox):
         self.reschedule_button.clicked.connect(
             lambda: self.entry and self.reschedule_wanted.emit(self.entry)
         )
-        self.setMinimumWidth(240)
-        self.setMaximumWidth(320)
+        self.setMinimumWidth(220)
+        self.setMaximumWidth(300)
         self.show_entry(None, "", "UTC")
 
     def _status(self, status: AppointmentStatus) -> None:
@@ -96,7 +106,7 @@ class AppointmentPanel(QGroupBox):
             self.fields["phone"].setText(
                 format_phone(entry.patient_phone) if entry.patient_phone else "—"
             )
-            self.fields["when"].setText(f"{start:%a %d %b} {start:%H:%M}–{end:%H:%M}")
+            self.fields["when"].setText(f"{day_label(start.date())} {start:%H:%M}–{end:%H:%M}")
             self.fields["doctor"].setText(doctor)
             self.fields["type"].setText(f"{entry.type_name} ({entry.minutes} min)")
             self.fields["status"].setText(STATUS_WORDS[entry.status])
@@ -107,6 +117,38 @@ class AppointmentPanel(QGroupBox):
         booked = entry is not None and entry.status is AppointmentStatus.BOOKED
         self.reschedule_button.setEnabled(booked)
         self.cancel_button.setEnabled(booked)
+
+
+class DayBookTable(QTableView):
+    """The day's grid, with the line at the current time when it shows today."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.now_line = NowLine(self)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        book = getattr(model, "book", None)
+        now = self.now_line.local_now()
+        if book is None or now is None or now.date() != book.day or not model.columnCount():
+            return
+        y = self.now_line.y(model.times, book.slot_minutes)
+        if y is not None:
+            self.now_line.paint(y, 0, model.columnCount() - 1)
+
+
+def _load_hidden() -> set[int]:
+    stored = QSettings().value(HIDDEN_DOCTORS_KEY, [])
+    if isinstance(stored, str):
+        stored = [stored]
+    hidden = set()
+    for value in stored or []:
+        try:
+            hidden.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    return hidden
 
 
 class DayBookPanel(QWidget):
@@ -132,9 +174,10 @@ class DayBookPanel(QWidget):
         self.title.setObjectName("dayTitle")
         self.sheet_box = QComboBox()
         self.sheet_box.setAccessibleName("Day sheet for")
+        self.sheet_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.print_button = QPushButton("&Print…")
         self.pdf_button = QPushButton("Save as P&DF…")
-        self.table = QTableView()
+        self.table = DayBookTable()
         self.model = DayBookModel()
         self.table.setModel(self.model)
         self.table.setItemDelegate(DayBookDelegate(self.table))
@@ -142,10 +185,30 @@ class DayBookPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setShowGrid(False)
         self.table.setAccessibleName("Day book")
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setMinimumSectionSize(150)
+        self.table.setMouseTracking(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(MIN_COLUMN_WIDTH)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
+        header.sectionResized.connect(lambda *_a: self._fit_headers())
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.horizontalScrollBar().valueChanged.connect(lambda _v: self._update_more())
+        self.table.horizontalScrollBar().rangeChanged.connect(lambda *_a: self._update_more())
+        self.hidden_doctors = _load_hidden()
+        self.doctors_button = QToolButton()
+        self.doctors_button.setText("D&octors shown ▾")
+        self.doctors_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.doctors_button.setToolTip("Choose which doctors this PC shows in the day book")
+        self.doctors_menu = QMenu(self.doctors_button)
+        self.doctors_button.setMenu(self.doctors_menu)
+        self.more_note = QLabel()
+        self.more_note.setObjectName("moreDoctors")
+        self.more_note.setStyleSheet(
+            "QLabel { background: #fff4ce; color: #3d2c00; padding: 2px 8px;"
+            " border: 1px solid #c8a200; font-weight: bold; }"
+        )
+        self.more_note.setVisible(False)
         self.details = AppointmentPanel()
         self.empty_note = QLabel()
         self.empty_note.setObjectName("dayNote")
@@ -161,6 +224,10 @@ class DayBookPanel(QWidget):
         self.table.selectionModel().currentChanged.connect(
             lambda current, _p: self._selected(current)
         )
+        # The whole block of the selected appointment is framed, not only the clicked cell.
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_a: self.table.viewport().update()
+        )
 
     def _build_layout(self) -> None:
         bar = QHBoxLayout()
@@ -168,6 +235,8 @@ class DayBookPanel(QWidget):
             bar.addWidget(widget)
         bar.addSpacing(12)
         bar.addWidget(self.title, 1)
+        bar.addWidget(self.more_note)
+        bar.addWidget(self.doctors_button)
         sheet_label = QLabel("Day &sheet:")
         sheet_label.setBuddy(self.sheet_box)
         bar.addWidget(sheet_label)
@@ -188,9 +257,14 @@ class DayBookPanel(QWidget):
     def show_book(self, book: DayBook, today: date) -> None:
         """Show a day, keeping the selected appointment selected when it is still there."""
         kept = self.details.entry.id if self.details.entry else None
+        new_day = book.day != self.day
         self.day, self.today = book.day, today
         self.model.set_book(book)
-        self.title.setText(f"{book.day:%A} {book.day.day} {book.day:%B %Y}")
+        title = long_day_label(book.day)
+        self.title.setText(f"{title} · Today" if book.day == today else title)
+        self.title.setStyleSheet(
+            "QLabel { font-weight: bold; color: #0b57d0; }" if book.day == today else ""
+        )
         self.date_edit.blockSignals(True)
         self.date_edit.setDate(QDate(book.day))
         self.date_edit.blockSignals(False)
@@ -207,9 +281,131 @@ class DayBookPanel(QWidget):
         else:
             self.empty_note.setText("")
         self.empty_note.setVisible(bool(self.empty_note.text()))
+        self._build_doctors_menu(book)
+        self._apply_hidden()
         self.details.show_entry(None, "", book.timezone)
+        if new_day:
+            QTimer.singleShot(0, self._scroll_to_now)
         if kept is not None:
             self.select_entry(kept)
+
+    def _scroll_to_now(self) -> None:
+        """Today opens at the current time (an hour of context above it); other days at the top."""
+        book = self.model.book
+        now = self.table.now_line.local_now()
+        if book is None or not self.model.rowCount():
+            return
+        row = 0
+        if now is not None and now.date() == book.day:
+            found = now_position(self.model.times, now.time(), book.slot_minutes)
+            if found is not None:
+                row = max(found[0] - 60 // max(book.slot_minutes, 1), 0)
+        self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def set_clock(self, clock, timezone: str) -> None:  # type: ignore[no-untyped-def]
+        """The clock the now-line follows (the service context's, so tests can fix it)."""
+        self.table.now_line.set_clock(clock, timezone)
+
+    # Which doctors show, and the cue when some do not -------------------------------------
+
+    def _build_doctors_menu(self, book: DayBook) -> None:
+        # Refreshes come every few seconds: leave an open menu alone when nothing changed.
+        shape = (book.doctors, frozenset(self.hidden_doctors))
+        if shape == getattr(self, "_menu_shape", None):
+            return
+        self._menu_shape = shape
+        self.doctors_menu.clear()
+        show_all = QAction("Show all doctors", self.doctors_menu)
+        show_all.triggered.connect(lambda: self._set_hidden(set()))
+        self.doctors_menu.addAction(show_all)
+        self.doctors_menu.addSeparator()
+        for doctor in book.doctors:
+            action = QAction(doctor.name, self.doctors_menu)
+            action.setCheckable(True)
+            action.setChecked(doctor.id not in self.hidden_doctors)
+            action.toggled.connect(lambda on, d=doctor.id: self._toggle_doctor(d, on))
+            self.doctors_menu.addAction(action)
+
+    def _toggle_doctor(self, doctor_id: int, shown: bool) -> None:
+        hidden = set(self.hidden_doctors)
+        if shown:
+            hidden.discard(doctor_id)
+        else:
+            hidden.add(doctor_id)
+        self._set_hidden(hidden)
+
+    def _set_hidden(self, hidden: set[int]) -> None:
+        self.hidden_doctors = hidden
+        QSettings().setValue(HIDDEN_DOCTORS_KEY, sorted(hidden))
+        if self.model.book is not None:
+            self._build_doctors_menu(self.model.book)
+        self._apply_hidden()
+
+    def _apply_hidden(self) -> None:
+        book = self.model.book
+        doctors = book.doctors if book is not None else ()
+        for column, doctor in enumerate(doctors):
+            self.table.setColumnHidden(column, doctor.id in self.hidden_doctors)
+        self._fit_headers()
+        self._update_more()
+
+    def shown_doctors(self) -> list[int]:
+        book = self.model.book
+        if book is None:
+            return []
+        return [
+            d.id for column, d in enumerate(book.doctors) if not self.table.isColumnHidden(column)
+        ]
+
+    def doctors_off_screen(self) -> list[int]:
+        """Doctors of the day not fully visible right now: left out by choice or scrolled off."""
+        book = self.model.book
+        if book is None or not self.model.columnCount():
+            return []
+        width = self.table.viewport().width()
+        off = []
+        for column, doctor in enumerate(book.doctors):
+            left = self.table.columnViewportPosition(column)
+            if (
+                self.table.isColumnHidden(column)
+                or left < 0
+                or left + self.table.columnWidth(column) > width
+            ):
+                off.append(doctor.id)
+        return off
+
+    def _update_more(self) -> None:
+        off = self.doctors_off_screen()
+        hidden = [d for d in off if d in self.hidden_doctors]
+        text = ""
+        if off:
+            text = plural(len(off), "more doctor") + (
+                " (not shown on this PC)" if len(hidden) == len(off) else " → scroll"
+            )
+        self.more_note.setText(text)
+        self.more_note.setVisible(bool(text))
+
+    def _fit_headers(self) -> None:
+        """Names on two lines when the columns are too narrow for them on one."""
+        book = self.model.book
+        if book is None or not book.doctors:
+            return
+        font = QFont(self.table.horizontalHeader().font())
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        widest = max(metrics.horizontalAdvance(d.name) for d in book.doctors) + 16
+        columns = [c for c in range(len(book.doctors)) if not self.table.isColumnHidden(c)]
+        narrowest = min((self.table.columnWidth(c) for c in columns), default=widest)
+        self.model.set_compact_headers(narrowest < widest)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The header resizes its sections after this event: look once it has.
+        QTimer.singleShot(0, self._after_resize)
+
+    def _after_resize(self) -> None:
+        self._fit_headers()
+        self._update_more()
 
     def select_entry(self, entry_id: int) -> bool:
         index = self.model.index_of_entry(entry_id)

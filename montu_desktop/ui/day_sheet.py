@@ -9,6 +9,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.wording import long_day_label
 from montu_desktop.services.day_book import DayBook
 from montu_desktop.ui.day_book_model import STATUS_WORDS
 
@@ -16,7 +17,7 @@ from montu_desktop.ui.day_book_model import STATUS_WORDS
 def day_sheet_html(book: DayBook, doctor_id: int | None = None) -> str:
     """The sheet as HTML: a heading and a table of appointments per doctor, a page each."""
     doctors = [d for d in book.doctors if doctor_id is None or d.id == doctor_id]
-    day = f"{book.day:%A} {book.day.day} {book.day:%B %Y}"
+    day = long_day_label(book.day)
     pages = []
     for number, doctor in enumerate(doctors):
         rows = []

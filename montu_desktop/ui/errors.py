@@ -12,6 +12,7 @@ from montu_desktop.domain.errors import (
     MontuError,
     SlotTaken,
 )
+from montu_desktop.domain.wording import sentence
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,9 @@ def field_label(field: str) -> str:
 def plain_words(error: BaseException) -> str:
     """What went wrong, for a receptionist: the field and the reason, or a short summary."""
     if isinstance(error, SlotTaken):
-        return f"Someone else has just booked this time: {error.reason}."
+        return sentence(f"Someone else has just booked this time: {error.reason}")
     if isinstance(error, InvalidRequest):
-        return f"{field_label(error.field)}: {error.reason}."
+        return sentence(f"{field_label(error.field)}: {error.reason}")
     if isinstance(error, DatabaseUnavailable):
         return (
             "The clinic database cannot be reached right now, so nothing was changed. "

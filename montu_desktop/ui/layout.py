@@ -75,8 +75,17 @@ def _slot_times(first: time, last: time, slot_minutes: int) -> list[time]:
     return times
 
 
-def week_grid(days: Sequence[DayAvailability], timezone: str, slot_minutes: int) -> WeekGrid:
-    """The grid of a week's availability: one row per slot time any open day has."""
+def week_grid(
+    days: Sequence[DayAvailability],
+    timezone: str,
+    slot_minutes: int,
+    now: datetime | None = None,
+) -> WeekGrid:
+    """The grid of a week's availability: one row per slot time any open day has.
+
+    Times with no slot (closed, or before the clinic existed) read as past once `now` has
+    gone by them.
+    """
     by_day: list[dict[time, WeekCell]] = []
     for day in days:
         cells = {}
@@ -92,7 +101,7 @@ def week_grid(days: Sequence[DayAvailability], timezone: str, slot_minutes: int)
     times = _slot_times(min(seen), max(seen), slot_minutes) if seen else []
     rows = tuple(
         tuple(
-            cells.get(t, _closed_at(day.day, t, timezone))
+            cells.get(t) or _closed_at(day.day, t, timezone, now)
             for day, cells in zip(days, by_day, strict=True)
         )
         for t in times
@@ -100,8 +109,10 @@ def week_grid(days: Sequence[DayAvailability], timezone: str, slot_minutes: int)
     return WeekGrid(tuple(d.day for d in days), tuple(times), rows)
 
 
-def _closed_at(day: date, wall: time, timezone: str) -> WeekCell:
-    return WeekCell(CellKind.CLOSED, local_instant(day, wall, timezone), reason="clinic closed")
+def _closed_at(day: date, wall: time, timezone: str, now: datetime | None = None) -> WeekCell:
+    start = local_instant(day, wall, timezone)
+    kind = CellKind.PAST if now is not None and start < now else CellKind.CLOSED
+    return WeekCell(kind, start, reason="clinic closed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +191,24 @@ def _lanes(column: int, spans: list[tuple[int, int, int]]) -> list[Block]:
     if cluster:
         flush()
     return result
+
+
+def now_position(times: Sequence[time], wall: time, slot_minutes: int) -> tuple[int, float] | None:
+    """The row holding local wall time `wall` and how far down it (0..1), or None off the grid."""
+    seconds = wall.hour * 3600 + wall.minute * 60 + wall.second
+    step = slot_minutes * 60
+    for row, start in enumerate(times):
+        first = start.hour * 3600 + start.minute * 60
+        if first <= seconds < first + step:
+            return row, (seconds - first) / step
+    return None
+
+
+def doctor_header(name: str, compact: bool) -> str:
+    """A doctor's column title; compact puts the family name on its own line ('Dr Ava\\nChen')."""
+    if not compact:
+        return name
+    words = name.split()
+    if len(words) < 2:
+        return name
+    return " ".join(words[:-1]) + "\n" + words[-1]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -26,10 +26,12 @@ from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services import availability, booking, catalogue, demo_data, reference
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
+from montu_desktop.services.waiting_room import WaitingRoom, waiting_room
 from montu_desktop.ui.about import AboutDialog, app_icon
 from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.day_book_view import DayBookPanel
@@ -41,8 +43,11 @@ from montu_desktop.ui.notifications.menu import NotificationMenu
 from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
+from montu_desktop.ui.waiting_room_view import WaitingRoomPanel
 from montu_desktop.ui.week_view import WeekPanel
 
+GEOMETRY_KEY = "main_window/geometry"
+"""This PC's window size, place and maximised state (QSettings, per PC)."""
 PING_INTERVAL_MS = 30_000
 COALESCE_MS = 30
 
@@ -66,16 +71,18 @@ class MainWindow(QMainWindow):
         self.first_start: FirstStartDialog | None = None
         self.member: StaffMember | None = None
         self._pending: set[str] = set()
-        self._serial = {"week": 0, "day": 0}
+        self._serial = {"week": 0, "day": 0, "waiting": 0}
         self._select_after: int | None = None
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.setWindowIcon(app_icon())
         self.busy = BusyTracker(self)
         self.week = WeekPanel()
         self.day = DayBookPanel()
+        self.waiting = WaitingRoomPanel(ctx.clock)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.week, "&Week availability")
         self.tabs.addTab(self.day, "&Day book")
+        self.tabs.addTab(self.waiting, "Wa&iting room")
         self.setCentralWidget(self.tabs)
         self.clinic_menu = self.menuBar().addMenu("&Clinic")
         self._build_clinic_menu(self.clinic_menu)
@@ -94,6 +101,14 @@ class MainWindow(QMainWindow):
         ctx.on_change.append(self.notify_changed)
         screen = QGuiApplication.primaryScreen().availableGeometry()
         self.resize(min(1600, screen.width()), min(1000, screen.height()))
+
+    def show_as_last_time(self) -> None:
+        """Open at the size and place this PC last closed it at; the first time, maximised."""
+        stored = QSettings().value(GEOMETRY_KEY)
+        if isinstance(stored, QByteArray) and self.restoreGeometry(stored):
+            self.show()
+        else:
+            self.showMaximized()
 
     # Building ------------------------------------------------------------------------------
 
@@ -147,6 +162,7 @@ class MainWindow(QMainWindow):
     def _build_shortcuts(self) -> None:
         QShortcut(QKeySequence("Ctrl+1"), self, activated=lambda: self.show_tab(self.week))
         QShortcut(QKeySequence("Ctrl+2"), self, activated=lambda: self.show_tab(self.day))
+        QShortcut(QKeySequence("Ctrl+3"), self, activated=lambda: self.show_tab(self.waiting))
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.find_patient)
 
     def _connect(self) -> None:
@@ -159,10 +175,14 @@ class MainWindow(QMainWindow):
         self.day.details.status_wanted.connect(self.set_status)
         self.day.details.cancel_wanted.connect(self.cancel_appointment)
         self.day.details.reschedule_wanted.connect(self.reschedule)
+        self.waiting.status_wanted.connect(self.set_status)
 
     def show_tab(self, panel: QWidget) -> None:
         self.tabs.setCurrentWidget(panel)
-        (self.week.table if panel is self.week else self.day.table).setFocus()
+        if panel is self.waiting:
+            self.waiting.expected.setFocus()
+        else:
+            (self.week.table if panel is self.week else self.day.table).setFocus()
 
     # Start and refresh ---------------------------------------------------------------------
 
@@ -196,6 +216,8 @@ class MainWindow(QMainWindow):
 
     def _reference_loaded(self, loaded: tuple[ClinicPolicy, list[AppointmentType]]) -> None:
         self.policy, self.types = loaded
+        self.week.set_clock(self.ctx.clock, self.policy.timezone)
+        self.day.set_clock(self.ctx.clock, self.policy.timezone)
         self.week.set_types(self.types)
         self.reload()
 
@@ -213,6 +235,7 @@ class MainWindow(QMainWindow):
         """Fetch the shown week and day again (after any change)."""
         self.load_week(self.week.monday or self.today(), self.week.type_name)
         self.load_day(self.day.day or self.today())
+        self.load_waiting_room()
 
     def load_week(self, day: date, type_name: str) -> None:
         if self.policy is None or not type_name:
@@ -222,7 +245,7 @@ class MainWindow(QMainWindow):
 
         def work() -> WeekGrid:
             week = availability.week_availability(self.ctx, type_name, day)
-            return week_grid(week.days, policy.timezone, policy.slot_minutes)
+            return week_grid(week.days, policy.timezone, policy.slot_minutes, self.ctx.clock())
 
         self._op(work, lambda grid: self._week_loaded(serial, grid), self._week_failed)
 
@@ -263,6 +286,19 @@ class MainWindow(QMainWindow):
         )
         if wanted is not None and self.day.select_entry(wanted):
             self._select_after = None
+
+    def load_waiting_room(self) -> None:
+        """Today's waiting room (always today: it is about who is in the building)."""
+        if self.policy is None:
+            return
+        self._serial["waiting"] += 1
+        serial, day = self._serial["waiting"], self.today()
+
+        def shown(room: WaitingRoom) -> None:
+            if serial == self._serial["waiting"]:
+                self.waiting.show_room(room)
+
+        self._op(lambda: waiting_room(self.ctx, day), shown, self._background_failed)
 
     def _cell_selected(self, cell: WeekCell) -> None:
         if cell.start is None or self.policy is None:
@@ -385,7 +421,7 @@ class MainWindow(QMainWindow):
         self._select_after = booked.id
         self.load_day(local.date())
         self.statusBar().showMessage(
-            f"Booked {booked.type_name} on {local:%a %d %b} at {local:%H:%M}.", 8000
+            f"Booked {booked.type_name} on {day_label(local.date())} at {local:%H:%M}.", 8000
         )
 
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> None:
@@ -415,7 +451,11 @@ class MainWindow(QMainWindow):
     def reschedule(self, entry: DayBookEntry) -> None:
         if self.policy is None:
             return
-        dialog = RescheduleDialog(self.ctx, entry, self.policy.timezone, self.busy, self)
+        book = self.day.model.book
+        doctor = next((d.name for d in book.doctors if d.id == entry.doctor_id), "") if book else ""
+        dialog = RescheduleDialog(
+            self.ctx, entry, self.policy.timezone, self.busy, self, doctor_name=doctor
+        )
         dialog.accepted.connect(lambda: self._moved(dialog))
         dialog.open()
 
@@ -423,6 +463,7 @@ class MainWindow(QMainWindow):
         if dialog.moved is not None and self.policy is not None:
             self._select_after = dialog.moved.id
             self.load_day(to_local(dialog.moved.start, self.policy.timezone).date())
+            self.statusBar().showMessage(dialog.summary(), 15_000)
 
     def _action_failed(self, error: BaseException) -> None:
         if isinstance(error, DatabaseUnavailable):
@@ -462,6 +503,7 @@ class MainWindow(QMainWindow):
         run_op(self, work, done, failed, self.busy)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
         self._ping_timer.stop()
         if self.notify_changed in self.ctx.on_change:
             self.ctx.on_change.remove(self.notify_changed)

@@ -10,6 +10,9 @@ AVAILABLE_TEXT = QColor("#14532d")
 UNAVAILABLE_FILL = QColor("#59606b")
 UNAVAILABLE_HATCH = QColor("#7d8591")
 UNAVAILABLE_TEXT = QColor("#ffffff")
+NO_DOCTOR_FILL = QColor("#bcc0c6")
+NO_DOCTOR_HATCH = QColor("#6f7680")
+NO_DOCTOR_TEXT = QColor("#202124")
 CLOSED_FILL = QColor("#d5d7da")
 CLOSED_TEXT = QColor("#5f6368")
 PAST_FILL = QColor("#f6f6f6")
@@ -33,3 +36,8 @@ def pastel(colour: str) -> QColor:
     return QColor.fromRgbF(
         0.78 + 0.22 * base.redF(), 0.78 + 0.22 * base.greenF(), 0.78 + 0.22 * base.blueF()
     )
+
+
+def cross_hatch(colour: QColor) -> QBrush:
+    """A fine cross-hatch: 'nobody works then', told apart from 'booked out' without colour."""
+    return QBrush(colour, Qt.BrushStyle.DiagCrossPattern)

@@ -75,9 +75,11 @@ class SignInDialog(QDialog):
         except staff.SignInRefused as refused:
             self.messages.show(InvalidRequest("password", str(refused)))
             self.password.clear()
+            self.adjustSize()  # room for the message: it must not be clipped at the bottom
             return False
         except MontuError as error:
             self.messages.show(error)
+            self.adjustSize()
             return False
         self.accept()
         return True

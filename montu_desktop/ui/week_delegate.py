@@ -1,11 +1,13 @@
-"""Paints week grid cells: free (light, with a count), unavailable (dark, striped), closed, past."""
+"""Paints week grid cells: free (light, with a count), booked out (dark, striped), no doctor
+(light, cross-hatched), closed (plain grey) and past (faint); and the legend that explains them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QFont, QPainter, QPen
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from montu_desktop.domain.availability import Unavailable
 from montu_desktop.ui import palette
 from montu_desktop.ui.layout import CellKind, WeekCell
 from montu_desktop.ui.week_model import CELL_ROLE
@@ -16,6 +18,65 @@ _FILLS = {
     CellKind.CLOSED: (palette.CLOSED_FILL, palette.CLOSED_TEXT),
     CellKind.PAST: (palette.PAST_FILL, palette.PAST_TEXT),
 }
+
+
+def is_no_doctor(cell: WeekCell) -> bool:
+    return cell.kind is CellKind.UNAVAILABLE and cell.reason == Unavailable.NOBODY_ROSTERED.value
+
+
+def cell_look(cell: WeekCell) -> tuple[QColor, QColor]:
+    """(fill, text colour) of a cell."""
+    if is_no_doctor(cell):
+        return palette.NO_DOCTOR_FILL, palette.NO_DOCTOR_TEXT
+    return _FILLS[cell.kind]
+
+
+def paint_background(painter: QPainter, rect: QRect, cell: WeekCell) -> None:
+    """Fill and stripes: booked out dark with diagonal stripes, no doctor light cross-hatched."""
+    painter.fillRect(rect, cell_look(cell)[0])
+    if is_no_doctor(cell):
+        painter.fillRect(rect, palette.cross_hatch(palette.NO_DOCTOR_HATCH))
+    elif cell.kind is CellKind.UNAVAILABLE:
+        painter.fillRect(rect, palette.hatch(palette.UNAVAILABLE_HATCH))
+
+
+def draw_label(painter: QPainter, rect: QRect, cell: WeekCell, text: str, colour: QColor) -> None:
+    """The cell's words; on the cross-hatch they sit on a plain patch so they stay readable."""
+    if is_no_doctor(cell):
+        metrics = painter.fontMetrics()
+        width = min(metrics.horizontalAdvance(text) + 8, rect.width() - 2)
+        height = min(metrics.height(), rect.height() - 2)
+        patch = QRect(0, 0, width, height)
+        patch.moveCenter(rect.center())
+        painter.fillRect(patch, palette.NO_DOCTOR_FILL)
+    painter.setPen(colour)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class LegendSwatch(QLabel):
+    """A legend entry painted exactly like the cells it explains."""
+
+    def __init__(self, text: str, cell: WeekCell, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.cell = cell
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAccessibleName(f"Legend: {text}")
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width() + 36, hint.height() + 6)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.rect()
+        paint_background(painter, rect, self.cell)
+        painter.setPen(QPen(palette.HOUR_LINE, 1))
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        font = QFont(self.font())
+        font.setBold(self.cell.kind is CellKind.AVAILABLE)
+        painter.setFont(font)
+        draw_label(painter, rect, self.cell, self.text(), cell_look(self.cell)[1])
+        painter.end()
 
 
 class WeekCellDelegate(QStyledItemDelegate):
@@ -29,11 +90,9 @@ class WeekCellDelegate(QStyledItemDelegate):
         if cell is None:
             return
         rect: QRect = option.rect  # type: ignore[attr-defined]
-        fill, text_colour = _FILLS[cell.kind]
+        text_colour = cell_look(cell)[1]
         painter.save()
-        painter.fillRect(rect, fill)
-        if cell.kind is CellKind.UNAVAILABLE:
-            painter.fillRect(rect, palette.hatch(palette.UNAVAILABLE_HATCH))
+        paint_background(painter, rect, cell)
         painter.setPen(QPen(palette.GRID_LINE, 1))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         painter.drawLine(rect.topRight(), rect.bottomRight())
@@ -42,8 +101,7 @@ class WeekCellDelegate(QStyledItemDelegate):
             font = QFont(option.font)  # type: ignore[attr-defined]
             font.setBold(cell.kind is CellKind.AVAILABLE)
             painter.setFont(font)
-            painter.setPen(text_colour)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            draw_label(painter, rect, cell, text, text_colour)
         if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
             painter.setPen(QPen(palette.SELECTION, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -6,8 +6,11 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
 
 from montu_desktop.domain.availability import Unavailable
+from montu_desktop.domain.wording import day_label
+from montu_desktop.ui import palette
 from montu_desktop.ui.layout import CellKind, WeekCell, WeekGrid
 
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -37,12 +40,14 @@ def cell_text(cell: WeekCell) -> str:
 def cell_explanation(cell: WeekCell) -> str:
     """The full sentence shown on hover and in the status line."""
     if cell.kind is CellKind.AVAILABLE:
-        doctors = "doctor" if cell.free == 1 else "doctors"
+        doctors = "doctor" if cell.rostered == 1 else "doctors"
         return f"Available: {cell.free} of {cell.rostered} rostered {doctors} free"
     if cell.kind is CellKind.CLOSED:
         return "Clinic closed"
     if cell.kind is CellKind.PAST:
         return "Past: this time has gone"
+    if cell.reason in (Unavailable.NOBODY_ROSTERED.value, Unavailable.ALL_BUSY.value):
+        return f"{_SHORT[cell.reason]}: {cell.reason}"
     return f"Not available: {cell.reason}"
 
 
@@ -94,16 +99,24 @@ class WeekModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if self.grid is None or role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
+        if self.grid is None:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.grid.days):
+            is_today = self.grid.days[section] == self.today
+            if role == Qt.ItemDataRole.ForegroundRole and is_today:
+                return palette.TODAY_HEADER
+            if role == Qt.ItemDataRole.FontRole and is_today:
+                font = QFont()
+                font.setBold(True)
+                font.setUnderline(True)
+                return font
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         if orientation == Qt.Orientation.Horizontal:
             if not 0 <= section < len(self.grid.days):
                 return None
             day = self.grid.days[section]
-            label = f"{day:%a} {day.day} {day:%b}"
+            label = day_label(day)
             return f"{label} · Today" if day == self.today else label
         if not 0 <= section < len(self.grid.times):
             return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -19,11 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from montu_desktop.domain.availability import Unavailable
 from montu_desktop.domain.model import AppointmentType, week_start
-from montu_desktop.ui import palette
-from montu_desktop.ui.layout import WeekCell, WeekGrid
-from montu_desktop.ui.week_delegate import WeekCellDelegate
+from montu_desktop.domain.wording import day_label
+from montu_desktop.ui.layout import CellKind, WeekCell, WeekGrid, now_position
+from montu_desktop.ui.now_line import NowLine
+from montu_desktop.ui.week_delegate import LegendSwatch, WeekCellDelegate
 from montu_desktop.ui.week_model import WeekModel, cell_explanation
+
+ROW_HEIGHT = 26
+"""Rows shrink from this towards the font's height so the clinic's whole day fits."""
 
 
 class WeekTable(QTableView):
@@ -32,6 +37,26 @@ class WeekTable(QTableView):
     book_pressed = Signal()
     week_step = Signal(int)
     today_pressed = Signal()
+    resized = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.now_line = NowLine(self)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        grid = getattr(self.model(), "grid", None)
+        now = self.now_line.local_now()
+        if grid is None or now is None or now.date() not in grid.days or not grid.times:
+            return
+        column = grid.days.index(now.date())
+        y = self.now_line.y(grid.times, _slot_minutes(grid))
+        if y is not None:
+            self.now_line.paint(y, column, column)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers()
@@ -48,10 +73,20 @@ class WeekTable(QTableView):
             super().keyPressEvent(event)
 
 
-def _legend_swatch(text: str, style: str) -> QLabel:
-    label = QLabel(text)
-    label.setStyleSheet(f"QLabel {{ {style} padding: 2px 8px; border: 1px solid #9aa0a6; }}")
-    return label
+def _slot_minutes(grid: WeekGrid) -> int:
+    if len(grid.times) < 2:
+        return 15
+    first, second = grid.times[0], grid.times[1]
+    return (second.hour * 60 + second.minute) - (first.hour * 60 + first.minute)
+
+
+LEGEND = (
+    ("3 free", WeekCell(CellKind.AVAILABLE, free=3, rostered=4)),
+    ("Booked out", WeekCell(CellKind.UNAVAILABLE, reason=Unavailable.ALL_BUSY.value)),
+    ("No doctor", WeekCell(CellKind.UNAVAILABLE, reason=Unavailable.NOBODY_ROSTERED.value)),
+    ("Closed", WeekCell(CellKind.CLOSED)),
+    ("Past", WeekCell(CellKind.PAST)),
+)
 
 
 class WeekPanel(QWidget):
@@ -71,7 +106,7 @@ class WeekPanel(QWidget):
         self.today: date | None = None
         self.type_box = QComboBox()
         self.type_box.setAccessibleName("Appointment type")
-        self.type_box.setMinimumContentsLength(18)
+        self.type_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.previous_button = QPushButton("◀ Previous week")
         self.today_button = QPushButton("This week")
         self.next_button = QPushButton("Next week ▶")
@@ -93,7 +128,7 @@ class WeekPanel(QWidget):
         self.table.setAccessibleName("Week availability")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.table.verticalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
@@ -115,21 +150,9 @@ class WeekPanel(QWidget):
         bar.addWidget(self.title, 1)
         legend = QHBoxLayout()
         legend.addWidget(QLabel("Legend:"))
-        legend.addWidget(
-            _legend_swatch(
-                "3 free", f"background: {palette.AVAILABLE_FILL.name()};font-weight:bold;"
-            )
-        )
-        legend.addWidget(
-            _legend_swatch(
-                "Booked out / no doctor",
-                f"background: {palette.UNAVAILABLE_FILL.name()}; color: white;",
-            )
-        )
-        legend.addWidget(_legend_swatch("Closed", f"background: {palette.CLOSED_FILL.name()};"))
-        legend.addWidget(
-            _legend_swatch("Past", f"background: {palette.PAST_FILL.name()}; color: #a3a3a3;")
-        )
+        self.legend = [LegendSwatch(text, cell) for text, cell in LEGEND]
+        for swatch in self.legend:
+            legend.addWidget(swatch)
         legend.addStretch(1)
         legend.addWidget(self.hint)
         layout = QVBoxLayout(self)
@@ -158,6 +181,7 @@ class WeekPanel(QWidget):
         self.table.today_pressed.connect(self.go_today)
         self.table.entered.connect(lambda index: self._explain(self.model.cell(index)))
         self.table.selectionModel().currentChanged.connect(self._current_changed)
+        self.table.resized.connect(lambda: self._fit_rows())
 
     # What the controller calls -------------------------------------------------------
 
@@ -185,6 +209,7 @@ class WeekPanel(QWidget):
         self.today = today
         self.monday = grid.days[0] if grid.days else self.monday
         self.model.set_grid(grid, today)
+        self._fit_rows()
         self.title.setText(self._title())
         self._sync_date_edit()
         target = grid.position_of(previous.start) if previous and previous.start else None
@@ -197,6 +222,52 @@ class WeekPanel(QWidget):
                 self.select(row, column)
             finally:
                 self._quiet = False
+        if not same_week:
+            self.scroll_to_start()
+
+    def set_clock(self, clock, timezone: str) -> None:  # type: ignore[no-untyped-def]
+        """The clock the now-line follows (the service context's, so tests can fix it)."""
+        self.table.now_line.set_clock(clock, timezone)
+
+    def _fit_rows(self) -> None:
+        """Compact rows so the whole open day fits when it can (never below the text height)."""
+        rows = self.model.rowCount()
+        if not rows:
+            return
+        smallest = self.table.fontMetrics().height() + 3
+        room = self.table.viewport().height()
+        height = max(smallest, min(ROW_HEIGHT, room // rows))
+        if self.table.verticalHeader().defaultSectionSize() != height:
+            self.table.verticalHeader().setDefaultSectionSize(height)
+
+    def day_fits(self) -> bool:
+        rows = self.model.rowCount()
+        return rows * self.table.verticalHeader().defaultSectionSize() <= (
+            self.table.viewport().height()
+        )
+
+    def scroll_to_start(self) -> None:
+        """When the day does not fit: today's week starts at now, another at its first free slot."""
+        grid = self.model.grid
+        if grid is None or not grid.times:
+            return
+        now = self.table.now_line.local_now()
+        row = None
+        if now is not None and now.date() in grid.days:
+            found = now_position(grid.times, now.time(), _slot_minutes(grid))
+            if found is not None:
+                row = max(found[0] - 1, 0)
+        if row is None:
+            first = self._first_bookable()
+            row = first[0] if first else 0
+        # Once laid out, so the scroll range is known (the first show happens before layout).
+        QTimer.singleShot(0, lambda: self._scroll_row_to_top(row))
+
+    def _scroll_row_to_top(self, row: int) -> None:
+        if row < self.model.rowCount():
+            self.table.scrollTo(
+                self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop
+            )
 
     def select(self, row: int, column: int) -> None:
         index = self.model.index(row, column)
@@ -252,7 +323,7 @@ class WeekPanel(QWidget):
         if self.monday is None:
             return ""
         sunday = self.monday + timedelta(days=6)
-        return f"Week of {self.monday.day} {self.monday:%b} – {sunday.day} {sunday:%b %Y}"
+        return f"Week of {day_label(self.monday)} – {day_label(sunday, year=True)}"
 
     def _current_position(self) -> tuple[int, int] | None:
         index = self.table.selectionModel().currentIndex()
@@ -289,4 +360,4 @@ def _local_label(start: datetime, grid: WeekGrid) -> str:
     if position is None:
         return ""
     day, wall = grid.days[position[1]], grid.times[position[0]]
-    return f"{day:%a} {day.day} {day:%b} {wall:%H:%M}"
+    return f"{day_label(day)} {wall:%H:%M}"

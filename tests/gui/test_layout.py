@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from montu_desktop.domain.availability import DayAvailability, Slot, Unavailable
 from montu_desktop.domain.clinic_time import local_instant
-from montu_desktop.ui.layout import CellKind, day_rows, place_blocks, week_grid
+from montu_desktop.ui.layout import CellKind, day_rows, now_position, place_blocks, week_grid
 
 ZONE = "Australia/Melbourne"
 MONDAY = date(2026, 11, 23)
@@ -75,3 +75,27 @@ def test_blocks_start_at_their_row_span_their_length_and_share_lanes_when_overla
     assert (blocks[4].first_row, blocks[4].lane, blocks[4].lanes) == (6, 0, 1)
     assert (blocks[6].first_row, blocks[6].rows) == (0, 1)
     assert blocks[2].covers(3) and not blocks[2].covers(4)
+
+
+def test_times_with_no_slot_that_have_gone_by_read_as_past_not_closed() -> None:
+    """Days before the clinic existed (no schedule at all) are past once now is after them."""
+    tuesday = MONDAY + timedelta(days=1)
+    days = [
+        DayAvailability(MONDAY, False, ()),
+        DayAvailability(tuesday, True, (_slot(tuesday, 8, 0, 2),)),
+        *[DayAvailability(MONDAY + timedelta(days=i), False, ()) for i in range(2, 7)],
+    ]
+    now = local_instant(tuesday, time(7, 0), ZONE)
+    grid = week_grid(days, ZONE, 15, now)
+    assert grid.cell(0, 0).kind is CellKind.PAST
+    assert grid.cell(0, 1).kind is CellKind.AVAILABLE
+    assert grid.cell(0, 2).kind is CellKind.CLOSED
+    assert week_grid(days, ZONE, 15).cell(0, 0).kind is CellKind.CLOSED
+
+
+def test_now_position_finds_the_row_and_how_far_down() -> None:
+    times = [time(8, 0), time(8, 15), time(8, 30)]
+    assert now_position(times, time(8, 20), 15) == (1, 5 / 15)
+    assert now_position(times, time(8, 0), 15) == (0, 0.0)
+    assert now_position(times, time(7, 59), 15) is None
+    assert now_position(times, time(8, 45), 15) is None

@@ -86,17 +86,23 @@ def test_the_log_shows_what_list_notifications_returns_in_clinic_time(
     window = open_log(qtbot, clinic.ctx)
     qtmodeltester.check(window.model)
 
-    expected = notif.list_notifications(clinic.ctx)
+    expected = notif.list_notifications(clinic.ctx, names=True)
     assert shown_ids(window) == [n.id for n in expected]
     assert window.model.rowCount() >= 6  # two confirmations, reminders, email and SMS
     row = [n.id for n in expected].index(dead_id)
     dead = expected[row]
     cells = [window.model.data(window.model.index(row, c)) for c in range(len(COLUMNS))]
-    assert cells[:6] == [str(dead_id), f"#{dead.appointment_id}, Tue 24 Nov 10:00", "SMS",
-                         "Confirmation", "dead", "3"]  # fmt: skip
-    assert cells[6] == "Mon 23 Nov 07:00"  # due at 'now' (20:00 UTC) in Melbourne
-    assert "500" in cells[7]
-    status_colour = window.model.data(window.model.index(row, 4), Qt.ItemDataRole.ForegroundRole)
+    assert cells[1] and not cells[1].startswith("appointment")  # the patient's name
+    assert cells[1] == dead.patient_name == notif_name(clinic, dead.appointment_id)
+    assert cells[2] == f"Tue 24 Nov 10:00, {dead.doctor_name}" and dead.doctor_name
+    assert "#" not in cells[2]
+    assert cells[3:7] == ["SMS", "Confirmation", "failed (dead letter)", "3"]
+    assert cells[7] == "Mon 23 Nov 07:00"  # due at 'now' (20:00 UTC) in Melbourne
+    assert "500" in cells[8]
+    status = COLUMNS.index("Status")
+    status_colour = window.model.data(
+        window.model.index(row, status), Qt.ItemDataRole.ForegroundRole
+    )
     assert status_colour == QColor("#a50e0e")
     counts = notif.status_counts(clinic.ctx)
     assert f"Dead {counts['dead']}" in window.counts.text()
@@ -160,18 +166,22 @@ def test_tomorrow_flags_a_patient_who_cannot_be_reminded(
     qtmodeltester.check(dialog.model)
 
     model = dialog.model
-    texts = [[model.data(model.index(r, c)) for c in range(5)] for r in range(model.rowCount())]
-    assert texts == [
-        ["09:00", "Nguyen, Ruby", "Email and SMS", "4", ""],
-        ["11:00", "Nguyen, Omar", "nobody can be reached", "0",
+    texts = [[model.data(model.index(r, c)) for c in range(7)] for r in range(model.rowCount())]
+    doctors = [row.doctor_name for row in model.rows]
+    assert all(doctors)
+    assert [t[:2] + t[3:] for t in texts] == [
+        ["09:00", "Nguyen, Ruby", doctors[0], "Email and SMS", "4", ""],
+        ["11:00", "Nguyen, Omar", doctors[1], "nobody can be reached", "0",
          "⚠ no phone or email: please call the patient"],
     ]  # fmt: skip
+    assert texts[0][2].startswith("04") and texts[1][2] == "—"  # national format, or none
+    assert not dialog.setup_note.isVisible()
     background = Qt.ItemDataRole.BackgroundRole
     assert model.data(model.index(0, 1), background) is None
     assert model.data(model.index(1, 1), background) == QColor(UNREACHABLE_BACKGROUND)
     assert model.data(model.index(1, 1), Qt.ItemDataRole.FontRole).bold()
     assert dialog.title.text() == "Tomorrow, Tuesday 24 November"
-    assert "2 appointments. 1 patient(s) will get no reminder" in dialog.summary.text()
+    assert "2 appointments. 1 patient will get no reminder" in dialog.summary.text()
 
     dialog.only_unreachable.setChecked(True)
     assert dialog.filtered.rowCount() == 1
@@ -208,3 +218,46 @@ def test_the_clinic_menu_offers_the_log_and_settings_to_managers_only(
     wait_for_operations()
     for dialog in entries.open.values():
         dialog.close()
+
+
+def notif_name(clinic: NotifClinic, appointment_id: int) -> str:
+    from montu_desktop.persistence import tables as t
+
+    with clinic.ctx.database.session() as session:
+        appointment = session.get(t.Appointment, appointment_id)
+        assert appointment is not None
+        patient = session.get(t.Patient, appointment.patient_id)
+        assert patient is not None
+        return f"{patient.given_name} {patient.family_name}"
+
+
+def test_messages_for_a_channel_not_set_up_are_not_failures(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    """No SMTP and no SMS provider: the log says 'not sent: … not set up' and links to settings."""
+    create_demo_clinic(sqlite_ctx, doctors=2, weeks=2, patients=3, fill=0.0)
+    clinic = NotifClinic(sqlite_ctx, None, None)  # type: ignore[arg-type]
+    from montu_desktop.services.clinic_settings import set_setting
+
+    set_setting(sqlite_ctx, "quiet_hours", "none")  # 07:00 is inside the default quiet hours
+    clinic.book(clinic.patient("Ruby"), datetime(2026, 11, 24, 9, 0))
+    notif.dispatch_now(sqlite_ctx)
+    window = open_log(qtbot, sqlite_ctx)
+    model, status = window.model, COLUMNS.index("Status")
+    states = {model.data(model.index(r, status)) for r in range(model.rowCount())}
+    assert "not sent: email not set up" in states and "not sent: SMS not set up" in states
+    assert not any("failed" in s for s in states)
+    assert "Failed 0" in window.counts.text() and "Not sent (not set up) " in window.counts.text()
+    assert window.setup_note.isVisible()
+    assert "Email is not set up" in window.setup_note.text()
+    assert "Open the notification settings" in window.setup_note.text()
+    with qtbot.waitSignal(window.settings_wanted, timeout=2_000):
+        window.setup_note.linkActivated.emit("settings")
+    tomorrow = TomorrowRemindersDialog(sqlite_ctx)
+    qtbot.addWidget(tomorrow)
+    with qtbot.waitSignal(tomorrow.loaded, timeout=10_000):
+        tomorrow.show()
+    assert tomorrow.setup_note.isVisible()
+    assert tomorrow.setup_note.text().startswith("Email and SMS are not set up")
+    reach = tomorrow.model.data(tomorrow.model.index(0, 4))
+    assert reach.endswith("not set up)")

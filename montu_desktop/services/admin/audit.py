@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from montu_desktop.domain.clinic_time import local_instant
+from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.wording import when_label
 from montu_desktop.persistence import admin_tables as at
+from montu_desktop.persistence import tables as t
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -48,3 +52,180 @@ def audit_log(
             AuditRecord(r.at, r.actor, r.action, r.subject, dict(r.details))
             for r in uow.session.scalars(query)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    """An audit entry in plain words: clinic-local time, the person's name, what they did."""
+
+    when: str
+    who: str
+    what: str
+    record: AuditRecord
+
+
+_STATUS_WORDS = {
+    "arrived": "arrived",
+    "completed": "seen (completed)",
+    "no_show": "a no-show",
+    "booked": "booked again (undone)",
+}
+_SETTINGS_WORDS = {
+    "settings.clinic": "changed the clinic's details",
+    "settings.clinic.created": "set up the clinic",
+    "settings.closure.added": "added a closure",
+    "settings.closure.removed": "removed a closure",
+    "settings.doctor.activated": "made a doctor bookable again",
+    "settings.doctor.added": "added a doctor",
+    "settings.doctor.deactivated": "stopped bookings for a doctor",
+    "settings.doctor.removed": "removed a doctor",
+    "settings.doctor.renamed": "renamed a doctor",
+    "settings.holidays.loaded": "loaded public holidays",
+    "settings.opening_hours": "changed the opening hours",
+    "settings.roster.changed": "changed a roster",
+    "settings.roster.exception_removed": "removed a roster change",
+    "settings.type.added": "added an appointment type",
+    "settings.type.changed": "changed an appointment type",
+    "settings.type.deleted": "deleted an appointment type",
+    "staff.created": "created the account",
+    "staff.signed_in": "signed in",
+    "staff.password_reset": "reset the password of",
+    "staff.enabled": "enabled the account",
+    "staff.disabled": "disabled the account",
+    "staff.role_changed": "changed the role of",
+    "schedules.rolled_forward": "generated schedules for",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Names:
+    staff: dict[str, str]
+    doctors: dict[int, str]
+    appointments: dict[int, tuple[str, int]]
+    """appointment id → (patient name, doctor id)."""
+
+
+def _appointment_id(subject: str) -> int | None:
+    prefix = "appointment "
+    if subject.startswith(prefix) and subject[len(prefix) :].isdigit():
+        return int(subject[len(prefix) :])
+    return None
+
+
+def _names(ctx: ServiceContext, records: list[AuditRecord], with_patients: bool) -> _Names:
+    ids = {i for r in records if (i := _appointment_id(r.subject)) is not None}
+    a, p = t.Appointment, t.Patient
+    with UnitOfWork(ctx) as uow:
+        staff = dict(
+            uow.session.execute(select(at.StaffAccount.username, at.StaffAccount.display_name))
+            .tuples()
+            .all()
+        )
+        doctors = dict(uow.session.execute(select(t.Doctor.id, t.Doctor.name)).tuples().all())
+        appointments: dict[int, tuple[str, int]] = {}
+        for chunk in _chunks(sorted(ids), 500):
+            rows = uow.session.execute(
+                select(a.id, a.doctor_id, p.given_name, p.family_name)
+                .join(p, p.id == a.patient_id)
+                .where(a.id.in_(chunk))
+            ).all()
+            for row in rows:
+                name = (
+                    f"{row.given_name} {row.family_name}"
+                    if with_patients
+                    else f"patient of #{row.id}"
+                )
+                appointments[row.id] = (name, row.doctor_id)
+    return _Names(staff, doctors, appointments)
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _local(value: object, zone: str) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return to_local(moment, zone) if moment.tzinfo else None
+
+
+def _doctor(names: _Names, value: object) -> str:
+    return names.doctors.get(value, "") if isinstance(value, int) else ""
+
+
+def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
+    details = record.details
+    appointment = _appointment_id(record.subject)
+    patient, own_doctor = names.appointments.get(appointment or -1, (record.subject, None))
+    doctor = _doctor(names, details.get("doctor_id")) or _doctor(names, own_doctor)
+    with_doctor = f" ({doctor})" if doctor else ""
+    start = _local(details.get("start"), zone)
+    action = record.action
+    if action == "appointment.booked":
+        kind = details.get("type")
+        what = f", {kind}" if kind else ""
+        when = when_label(start) if start else "?"
+        if doctor:
+            return f"{who} booked {patient} for {when} ({doctor}{what})"
+        return f"{who} booked {patient} for {when}{what}"
+    if action == "appointment.cancelled":
+        when = f" on {when_label(start)}" if start else ""
+        return f"{who} cancelled {patient}'s appointment{when}"
+    if action == "appointment.rescheduled":
+        old = _local(details.get("old_start"), zone)
+        if old and start:
+            target = f"{start:%H:%M}" if start.date() == old.date() else when_label(start)
+            return f"{who} moved {patient} from {when_label(old)} to {target}{with_doctor}"
+        return f"{who} moved {patient}{with_doctor}"
+    if action == "appointment.reassigned":
+        was = _doctor(names, details.get("was_doctor_id"))
+        from_was = f" from {was}" if was else ""
+        return f"{who} gave {patient}'s appointment to {doctor or '?'}{from_was}"
+    if action == "appointment.status":
+        status = str(details.get("status", ""))
+        return f"{who} marked {patient} {_STATUS_WORDS.get(status, status.replace('_', ' '))}"
+    words = _SETTINGS_WORDS.get(action, action.replace(".", " ").replace("_", " "))
+    if action == "staff.signed_in":
+        return f"{who} {words}"
+    subject = record.subject if record.subject not in ("", "clinic") else ""
+    if action.startswith("staff.") and subject:
+        person = names.staff.get(subject, subject)
+        role = details.get("role")
+        subject = f"{person} ({subject}{', ' + str(role) if role else ''})"
+    return f"{who} {words} {subject}".rstrip()
+
+
+def plain_audit(
+    ctx: ServiceContext, records: list[AuditRecord], zone: str, *, with_patients: bool = True
+) -> list[AuditLine]:
+    """The entries as sentences: names for usernames, doctors and appointments, local times.
+
+    `with_patients` is for staff allowed to see who the patients are; others get ids.
+    """
+    names = _names(ctx, records, with_patients)
+    lines = []
+    for record in records:
+        who = names.staff.get(record.actor, record.actor)
+        lines.append(
+            AuditLine(
+                when_label(to_local(record.at, zone), year=True),
+                who,
+                _sentence(record, who, names, zone),
+                record,
+            )
+        )
+    return lines
+
+
+def audit_csv(lines: list[AuditLine]) -> str:
+    """The lines as CSV (when, who, what happened, and the raw action for scripts)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["When", "Who", "What happened", "Action", "Username"])
+    for line in lines:
+        writer.writerow([line.when, line.who, line.what, line.record.action, line.record.actor])
+    return buffer.getvalue()

@@ -8,15 +8,19 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.wording import when_label
 from montu_desktop.services.notifications import NotificationView
 
-COLUMNS = ("ID", "Appointment", "Channel", "Kind", "Status", "Tries", "Due", "Last error")
+COLUMNS = (
+    "ID", "Patient", "Appointment", "Channel", "Kind", "Status", "Tries", "Due", "Last error",
+)  # fmt: skip
 STATUS_COLOURS = {
     "sent": "#146c2e",
     "pending": "#1a4f8b",
     "failed": "#8a4b00",
     "dead": "#a50e0e",
 }
+NOT_SET_UP_COLOUR = "#5f6368"
 CHANNEL_WORDS = {"email": "Email", "sms": "SMS"}
 KIND_WORDS = {
     "confirmation": "Confirmation",
@@ -66,31 +70,40 @@ class NotificationLogModel(QAbstractTableModel):
             return self.text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column == COLUMNS.index("Last error"):
             return row.last_error or None
+        if role == Qt.ItemDataRole.ToolTipRole and column == COLUMNS.index("Status"):
+            if row.not_set_up:
+                return "Set the channel up in Clinic → Notification settings; then Retry."
+            return None
         if role == Qt.ItemDataRole.ForegroundRole and column == COLUMNS.index("Status"):
-            colour = STATUS_COLOURS.get(row.status)
+            colour = NOT_SET_UP_COLOUR if row.not_set_up else STATUS_COLOURS.get(row.status)
             return QColor(colour) if colour else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, COLUMNS.index("Tries")):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
 
     def text(self, row: NotificationView, column: int) -> str:
-        if column == 0:
+        name = COLUMNS[column]
+        if name == "ID":
             return str(row.id)
-        if column == 1:
-            starts = to_local(row.appointment_start, self.zone)
-            return f"#{row.appointment_id}, {starts:%a %d %b %H:%M}"
-        if column == 2:
+        if name == "Patient":
+            return row.patient_name or f"appointment {row.appointment_id}"
+        if name == "Appointment":
+            starts = when_label(to_local(row.appointment_start, self.zone))
+            return f"{starts}, {row.doctor_name}" if row.doctor_name else starts
+        if name == "Channel":
             return CHANNEL_WORDS.get(row.channel, row.channel)
-        if column == 3:
+        if name == "Kind":
             return KIND_WORDS.get(row.kind, row.kind)
-        if column == 4:
-            return row.status
-        if column == 5:
+        if name == "Status":
+            return row.state
+        if name == "Tries":
             return str(row.attempts)
-        if column == 6:
-            return f"{to_local(row.due_at, self.zone):%a %d %b %H:%M}"
+        if name == "Due":
+            return when_label(to_local(row.due_at, self.zone))
+        if row.not_set_up:
+            return ""
         return _one_line(row.last_error or "")
 
     def message(self, row: int) -> NotificationView | None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from montu_desktop.domain.staff import Role
+from montu_desktop.domain.wording import plural
 from montu_desktop.services import notifications
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.notifications import NotificationView
@@ -44,12 +45,15 @@ FILTERS = (
 )
 COUNTED = ("pending", "sent", "failed", "dead")
 REFRESH_MS = 15_000
-Loaded = tuple[list[NotificationView], Counter[str], str]
+Loaded = tuple[list[NotificationView], Counter[str], str, dict[str, bool]]
+SETTINGS_LINK = "settings"
 
 
 class NotificationLogWindow(QDialog):
     loaded = Signal()
     """Emitted each time fresh rows are shown."""
+    settings_wanted = Signal()
+    """The person followed a link to the notification settings."""
 
     def __init__(self, ctx: ServiceContext, role: Role | None, parent: QWidget | None = None):
         if role is None or not role.can_manage:
@@ -62,6 +66,14 @@ class NotificationLogWindow(QDialog):
             self.status.addItem(label, value)
         self.status.currentIndexChanged.connect(self.load)
         self.counts = QLabel()
+        self.setup_note = QLabel()
+        self.setup_note.setWordWrap(True)
+        self.setup_note.setStyleSheet(
+            "QLabel { background: #e8f0fe; border: 1px solid #aecbfa; padding: 4px 8px; }"
+        )
+        self.setup_note.setTextFormat(Qt.TextFormat.RichText)
+        self.setup_note.linkActivated.connect(lambda _link: self.settings_wanted.emit())
+        self.setup_note.setVisible(False)
         refresh = QPushButton("&Refresh")
         refresh.clicked.connect(self.load)
         top = QHBoxLayout()
@@ -84,6 +96,7 @@ class NotificationLogWindow(QDialog):
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.details = QLabel()
         self.details.setWordWrap(True)
+        self.details.linkActivated.connect(lambda _link: self.settings_wanted.emit())
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.retry_button = QPushButton("Re&try")
         self.retry_button.setToolTip("Put the message back in the queue, due now, with fresh tries")
@@ -102,6 +115,7 @@ class NotificationLogWindow(QDialog):
         actions.addWidget(buttons)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.setup_note)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.details)
         layout.addLayout(actions)
@@ -120,8 +134,14 @@ class NotificationLogWindow(QDialog):
         status = self.status.currentData() or None
 
         def work() -> Loaded:
-            rows = notifications.list_notifications(self.ctx, status)
-            return rows, notifications.status_counts(self.ctx), clinic_zone(self.ctx)
+            # Only managers open this window, and they may see who the patients are.
+            rows = notifications.list_notifications(self.ctx, status, names=True)
+            return (
+                rows,
+                notifications.status_counts(self.ctx),
+                clinic_zone(self.ctx),
+                notifications.channels_set_up(self.ctx),
+            )
 
         run_op(self, work, self._show, self._failed)
 
@@ -130,18 +150,35 @@ class NotificationLogWindow(QDialog):
             self.load()
 
     def _show(self, loaded: Loaded) -> None:
-        rows, counts, zone = loaded
+        rows, counts, zone, set_up = loaded
         keep = self.selected()
         self.model.set_rows(rows, zone)
-        self.counts.setText(
-            " · ".join(f"{name.capitalize()} {counts.get(name, 0)}" for name in COUNTED)
-        )
+        text = " · ".join(f"{name.capitalize()} {counts.get(name, 0)}" for name in COUNTED)
+        held = counts.get(notifications.NOT_SET_UP_COUNT, 0)
+        self.counts.setText(text + (f" · Not sent (not set up) {held}" if held else ""))
+        self._show_setup(rows, set_up)
         if keep is not None:
             self.select_id(keep.id)
         self._selected()
         # Announced from the event loop, not from inside the operation's callback: a listener
         # that quits a nested event loop there (pytest-qt's waitSignal) crashes PySide 6.12.
         QTimer.singleShot(0, self.loaded.emit)
+
+    def _show_setup(self, rows: list[NotificationView], set_up: dict[str, bool]) -> None:
+        """Say plainly which channel is not set up, and how many messages wait for it."""
+        waiting = Counter(r.channel for r in rows if r.not_set_up)
+        missing = [c for c in ("email", "sms") if not set_up.get(c, True)]
+        parts = []
+        for channel in missing:
+            word = "Email" if channel == "email" else "SMS"
+            held = waiting.get(channel, 0)
+            held_text = f" {plural(held, 'message')} could not go." if held else ""
+            by = "email" if channel == "email" else "SMS"
+            parts.append(f"{word} is not set up: nothing goes by {by}.{held_text}")
+        if parts:
+            link = f'<a href="{SETTINGS_LINK}">Open the notification settings</a>'
+            self.setup_note.setText(" ".join(parts) + f" {link}")
+        self.setup_note.setVisible(bool(parts))
 
     def _failed(self, error: BaseException) -> None:
         self._say(plain_words(error), ok=False)
@@ -172,6 +209,12 @@ class NotificationLogWindow(QDialog):
         self.dismiss_button.setEnabled(message is not None and message.status == "dead")
         if message is None:
             self.details.setText("Select a message to see its last error.")
+        elif message.not_set_up:
+            self.details.setText(
+                f"Message {message.id} was not sent: {message.state.split(': ', 1)[1]}. "
+                f'<a href="{SETTINGS_LINK}">Set it up in the notification settings</a>, '
+                "then Retry."
+            )
         elif message.last_error:
             self.details.setText(f"Message {message.id}, last error: {message.last_error}")
         else:

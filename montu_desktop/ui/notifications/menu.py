@@ -42,9 +42,12 @@ class NotificationMenu:
         )
 
     def show_log(self) -> QDialog:
-        return self._raise("log") or self._show(
-            "log", NotificationLogWindow(self.ctx, self.role, self.parent)
-        )
+        found = self._raise("log")
+        if found is not None:
+            return found
+        window = NotificationLogWindow(self.ctx, self.role, self.parent)
+        window.settings_wanted.connect(self.show_settings)
+        return self._show("log", window)
 
     def show_settings(self) -> QDialog:
         return self._raise("settings") or self._show(

@@ -8,18 +8,25 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont
 
 from montu_desktop.services.notifications import ReminderPreview
+from montu_desktop.ui.booking_dialog import format_phone
 
-COLUMNS = ("Time", "Patient", "Reminded by", "Reminders queued", "Note")
+COLUMNS = ("Time", "Patient", "Phone", "Doctor", "Reminded by", "Reminders queued", "Note")
 UNREACHABLE_BACKGROUND = "#fde7e9"
 UNREACHABLE_TEXT = "#8c1d18"
 CHANNEL_WORDS = {"email": "email", "sms": "SMS"}
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-def reach_words(preview: ReminderPreview) -> str:
+def reach_words(preview: ReminderPreview, set_up: dict[str, bool] | None = None) -> str:
+    """How the patient will be reminded; a channel the clinic has not set up says so."""
     if not preview.channels:
         return "nobody can be reached"
-    words = " and ".join(CHANNEL_WORDS.get(c, c) for c in preview.channels)
+    set_up = set_up or {}
+    going = [c for c in preview.channels if set_up.get(c, True)]
+    held = [c for c in preview.channels if not set_up.get(c, True)]
+    words = " and ".join(CHANNEL_WORDS.get(c, c) for c in going) or "nothing"
+    if held:
+        words += " (" + " and ".join(CHANNEL_WORDS.get(c, c) for c in held) + " not set up)"
     return words[0].upper() + words[1:]
 
 
@@ -29,10 +36,12 @@ class TomorrowModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[ReminderPreview] = []
+        self.set_up: dict[str, bool] = {}
 
-    def set_rows(self, rows: list[ReminderPreview]) -> None:
+    def set_rows(self, rows: list[ReminderPreview], set_up: dict[str, bool] | None = None) -> None:
         self.beginResetModel()
         self.rows = list(rows)
+        self.set_up = dict(set_up or {})
         self.endResetModel()
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -58,6 +67,8 @@ class TomorrowModel(QAbstractTableModel):
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(row, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.text(row, index.column()) or None
         if role == Qt.ItemDataRole.UserRole:
             return row
         if row.reachable:
@@ -75,13 +86,18 @@ class TomorrowModel(QAbstractTableModel):
         return None
 
     def text(self, row: ReminderPreview, column: int) -> str:
-        if column == 0:
+        name = COLUMNS[column]
+        if name == "Time":
             return f"{row.start_local:%H:%M}"
-        if column == 1:
+        if name == "Patient":
             return row.patient_name
-        if column == 2:
-            return reach_words(row)
-        if column == 3:
+        if name == "Phone":
+            return format_phone(row.phone) if row.phone else "—"
+        if name == "Doctor":
+            return row.doctor_name
+        if name == "Reminded by":
+            return reach_words(row, self.set_up)
+        if name == "Reminders queued":
             return str(row.pending)
         if row.reachable:
             return ""

@@ -1,10 +1,14 @@
-"""The Audit log page: who did what and when, newest first, filtered by person and action."""
+"""The Audit log page: who did what and when in plain words, newest first, filtered; CSV export."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -14,8 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from montu_desktop.domain.clinic_time import to_local
-from montu_desktop.services.admin.audit import audit_log
+from montu_desktop.services.admin.audit import AuditLine, audit_csv, audit_log, plain_audit
 from montu_desktop.services.context import ServiceContext
 
 ACTIONS = (
@@ -48,25 +51,55 @@ class AuditPage(QWidget):
         filters.addWidget(self.action)
         filters.addWidget(show)
         filters.addStretch(1)
+        self.export_button = QPushButton("&Export CSV…")
+        self.export_button.setToolTip("Save the entries shown as a CSV file (opens in Excel)")
+        self.export_button.clicked.connect(self.export)
+        self.message = QLabel()
+        filters.addWidget(self.message)
+        filters.addWidget(self.export_button)
         layout.addLayout(filters)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["When", "Who", "What", "Details"])
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["When", "Who", "What happened"])
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout.addWidget(self.table)
+        self.lines: list[AuditLine] = []
         self.load()
 
     def load(self) -> None:
         entries = audit_log(self._ctx, actor=self.actor.text(), action=self.action.currentData())
-        self.table.setRowCount(len(entries))
-        for row, entry in enumerate(entries):
-            details = ", ".join(f"{k}={v}" for k, v in entry.details.items())
-            cells = (
-                to_local(entry.at, self._zone).strftime("%a %d %b %Y %H:%M:%S"),
-                entry.actor,
-                f"{entry.action} {entry.subject}".strip(),
-                details,
+        self.lines = plain_audit(self._ctx, entries, self._zone)
+        self.table.setRowCount(len(self.lines))
+        for row, line in enumerate(self.lines):
+            details = ", ".join(f"{k}: {v}" for k, v in line.record.details.items())
+            full = f"{line.when} · {line.what}"
+            if details:
+                full += f"\n({line.record.action}; {details})"
+            for column, text in enumerate((line.when, line.who, line.what)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(full)
+                self.table.setItem(row, column, item)
+        self.message.setText("")
+
+    def export(self, path: str | None = None) -> Path | None:
+        """Write the entries shown to a CSV file (asks where when no path is given)."""
+        if path is None:
+            suggested = str(Path.home() / "audit-log.csv")
+            path, _filter = QFileDialog.getSaveFileName(
+                self, "Export the audit log", suggested, "CSV files (*.csv)"
             )
-            for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+            if not path:
+                return None
+        target = Path(path)
+        # utf-8-sig: Excel on Windows then reads names with accents correctly.
+        target.write_text(audit_csv(self.lines), encoding="utf-8-sig", newline="")
+        self.message.setText(f"Saved {len(self.lines)} entries to {target.name}.")
+        return target

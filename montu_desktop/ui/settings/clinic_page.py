@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QTime
+from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
+from montu_desktop.domain.regions import STATE_ZONES, state_from_address
 from montu_desktop.domain.settings_rules import SLOT_SIZES, WEEKDAY_NAMES, ClinicDetails
+from montu_desktop.domain.wording import day_label, national_phone
 from montu_desktop.services.admin import clinic
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
@@ -79,12 +81,16 @@ class ClinicPage(QWidget):
         self.notice.setRange(0, 7 * 24 * 60)
         self.notice.setSingleStep(15)
         self.notice.setSuffix(" min")
+        # The state is asked before the time zone and follows the address: it sets both the
+        # public holidays and the time zone (which stays editable for the rare exception).
+        self.address.editingFinished.connect(self._state_from_address)
+        self.state.currentTextChanged.connect(self._zone_from_state)
         for label, field, widget in (
             ("Name", "name", self.name),
             ("Address", "address", self.address),
             ("Phone", "phone", self.phone),
-            ("Time zone", "timezone", self.timezone),
             ("State (public holidays)", "subdivision", self.state),
+            ("Time zone", "timezone", self.timezone),
             ("Slot size", "slot_minutes", self.slot),
             ("Booking horizon", "horizon_weeks", self.horizon),
             ("Minimum notice", "min_notice_minutes", self.notice),
@@ -123,6 +129,9 @@ class ClinicPage(QWidget):
         closures_box = QGroupBox("Closures (next 12 months)")
         right = QVBoxLayout(closures_box)
         self.closures = QListWidget()
+        # Long holiday names wrap instead of being cut off; the full line is also the tooltip.
+        self.closures.setWordWrap(True)
+        self.closures.setTextElideMode(Qt.TextElideMode.ElideNone)
         right.addWidget(self.closures)
         self.open_button = QPushButton("Open on the selected day")
         self.open_button.clicked.connect(self.open_selected)
@@ -143,6 +152,16 @@ class ClinicPage(QWidget):
         self.messages.clear()
         self.load()
 
+    def _state_from_address(self) -> None:
+        state = state_from_address(self.address.text())
+        if state is not None and state != self.state.currentText():
+            self.state.setCurrentText(state)
+
+    def _zone_from_state(self, state: str) -> None:
+        zone = STATE_ZONES.get(state)
+        if zone is not None:
+            self.timezone.setCurrentText(zone)
+
     def _today(self) -> date:
         zone = self.timezone.currentText() or ZONES[0]
         return to_local(self._ctx.clock(), zone).date()
@@ -152,9 +171,9 @@ class ClinicPage(QWidget):
         if found is not None:
             self.name.setText(found.name)
             self.address.setText(found.address)
-            self.phone.setText(found.phone)
-            self.timezone.setCurrentText(found.timezone)
+            self.phone.setText(national_phone(found.phone) if found.phone else "")
             self.state.setCurrentText(found.subdivision)
+            self.timezone.setCurrentText(found.timezone)  # after the state: it may differ
             self.slot.setCurrentIndex(SLOT_SIZES.index(found.slot_minutes))
             self.horizon.setValue(found.horizon_weeks)
             self.notice.setValue(found.min_notice_minutes)
@@ -179,8 +198,9 @@ class ClinicPage(QWidget):
         today = self._today()
         for entry in clinic.closures(self._ctx, today, today + timedelta(days=365)):
             state = "closed" if entry.closed else "KEPT OPEN"
-            item = QListWidgetItem(f"{entry.day:%a %d %b %Y}  {entry.reason} — {state}")
-            item.setToolTip("Public holiday" if entry.public_holiday else "One-off closure")
+            item = QListWidgetItem(f"{day_label(entry.day, year=True)}  {entry.reason} — {state}")
+            kind = "Public holiday" if entry.public_holiday else "One-off closure"
+            item.setToolTip(f"{item.text()}\n{kind}")
             item.setData(256, entry.day.isoformat())
             self.closures.addItem(item)
 

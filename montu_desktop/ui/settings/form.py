@@ -58,6 +58,10 @@ class FieldMessages:
         self._labels: dict[str, QLabel] = {}
         self.page = page_message
         _style(page_message)
+        # The page's message keeps its line even when empty, so "Saved." does not push the
+        # form down (and a refusal does not make it jump).
+        page_message.setMinimumHeight(page_message.fontMetrics().height() + 4)
+        page_message.show()
 
     def add_row(self, form: QFormLayout, label: str, field: str, widget: QWidget) -> QWidget:
         """Add `widget` to `form` with its own message label beneath it."""
@@ -78,9 +82,10 @@ class FieldMessages:
         return self._labels[field]
 
     def clear(self) -> None:
-        for label in (*self._labels.values(), self.page):
+        for label in self._labels.values():
             label.clear()
             label.hide()
+        self.page.clear()
 
     def show(self, error: BaseException) -> None:
         """Put the refusal next to its field (or at the top when no field matches)."""

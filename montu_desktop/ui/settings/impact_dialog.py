@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.wording import when_label
 from montu_desktop.services.admin.changes import StrandedBooking
 
 
@@ -35,7 +36,7 @@ class ImpactDialog(QDialog):
         self.table = QTableWidget(len(stranded), 5)
         self.table.setHorizontalHeaderLabels(["When", "Type", "Patient", "Doctor", "Could move to"])
         for row, item in enumerate(stranded):
-            when = to_local(item.start, zone).strftime("%a %d %b %Y %H:%M")
+            when = when_label(to_local(item.start, zone), year=True)
             cells = [
                 when,
                 item.type_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from PySide6.QtCore import QDate, QTime
@@ -24,9 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import RosterTemplate
 from montu_desktop.domain.roster_rules import ExceptionKind, RosterException
 from montu_desktop.domain.settings_rules import WEEKDAY_NAMES
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin import doctors, rosters
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
@@ -64,11 +67,16 @@ class RostersPage(QWidget):
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add block")
         self.remove_button = QPushButton("Remove block")
+        self.copy_button = QPushButton("Copy Monday to Tue–Fri")
+        self.copy_button.setToolTip(
+            "Enter Monday's blocks, then copy them to Tuesday to Friday (replacing theirs)"
+        )
         self.save_button = QPushButton("Save roster")
         self.add_button.clicked.connect(lambda: self.add_block())
         self.remove_button.clicked.connect(self.remove_block)
+        self.copy_button.clicked.connect(lambda: self.copy_day(0, (1, 2, 3, 4)))
         self.save_button.clicked.connect(self.save)
-        for button in (self.add_button, self.remove_button, self.save_button):
+        for button in (self.add_button, self.remove_button, self.copy_button, self.save_button):
             buttons.addWidget(button)
         layout.addLayout(buttons)
         layout.addWidget(self._build_exceptions())
@@ -124,7 +132,9 @@ class RostersPage(QWidget):
                 else f"{item.starts:%H:%M}–{item.ends:%H:%M}"
             )
             kind = "Leave" if item.kind is ExceptionKind.LEAVE else "Extra session"
-            entry = QListWidgetItem(f"{item.day:%a %d %b %Y} {kind} {hours} {item.note}".strip())
+            text = f"{day_label(item.day, year=True)} {kind} {hours} {item.note}".strip()
+            entry = QListWidgetItem(text)
+            entry.setToolTip(text)
             entry.setData(256, saved.id)
             self.exception_list.addItem(entry)
 
@@ -223,6 +233,26 @@ class RostersPage(QWidget):
         for column, widget in enumerate((weekday, starts, ends, valid_from, valid_until)):
             self.table.setCellWidget(row, column, widget)
         self.table.resizeColumnsToContents()
+
+    def copy_day(self, source: int, targets: tuple[int, ...]) -> int:
+        """A week at a time: one day's blocks copied to other days; returns blocks added."""
+        blocks = self.blocks()
+        pattern = [b for b in blocks if b.weekday == source]
+        if not pattern:
+            self.messages.show(
+                InvalidRequest("blocks", f"{WEEKDAY_NAMES[source]} has no blocks to copy yet")
+            )
+            return 0
+        kept = [b for b in blocks if b.weekday not in targets]
+        copies = [replace(b, weekday=day) for day in targets for b in pattern]
+        self.table.setRowCount(0)
+        for block in sorted(kept + copies, key=lambda b: (b.weekday, b.starts)):
+            self.add_block(block)
+        self.messages.done(
+            f"{WEEKDAY_NAMES[source]}'s blocks copied to "
+            f"{', '.join(WEEKDAY_NAMES[d] for d in targets)}. Save roster to keep them."
+        )
+        return len(copies)
 
     def remove_block(self) -> None:
         row = self.table.currentRow()

@@ -15,6 +15,7 @@ from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.settings.colour_picker import ColourPicker
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
 
@@ -35,7 +36,7 @@ class TypesPage(QWidget):
         self.length.setSingleStep(5)
         self.length.setValue(15)
         self.length.setSuffix(" min")
-        self.colour = QLineEdit("#3b7dd8")
+        self.colour = ColourPicker()
         self.active = QCheckBox("Offered for booking")
         self.active.setChecked(True)
         self.messages.add_row(form, "Name", "name", self.name)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import week_start
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin.utilisation import DoctorWeek, week_utilisation
 from montu_desktop.services.context import ServiceContext
 
@@ -97,4 +98,5 @@ class UtilisationPage(QWidget):
 
     def load(self) -> None:
         self.bars.set_rows(week_utilisation(self._ctx, self.monday()))
-        self.setToolTip(f"{self.monday():%d %b} to {self.monday() + timedelta(days=6):%d %b %Y}")
+        sunday = self.monday() + timedelta(days=6)
+        self.setToolTip(f"{day_label(self.monday())} to {day_label(sunday, year=True)}")

@@ -1,0 +1,88 @@
+"""Where an appointment can move: free times over the coming days, each with its doctors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from montu_desktop.domain import booking as rules
+from montu_desktop.domain.availability import Unavailable
+from montu_desktop.domain.errors import NoSchedule, NotFound
+from montu_desktop.domain.model import (
+    AppointmentStatus,
+    Doctor,
+    Roster,
+    busy_by_doctor,
+    from_epoch,
+    week_start,
+)
+from montu_desktop.persistence import repositories as repo
+from montu_desktop.persistence import tables as t
+from montu_desktop.services.availability import week_availability
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import appointment_types, doctors
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+DEFAULT_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class MoveOption:
+    """A free start and the doctors free for the whole length; the current doctor comes first."""
+
+    start: datetime
+    doctors: tuple[Doctor, ...]
+    same_doctor: bool
+    """The appointment's own doctor is free then (a move keeps the doctor when it can)."""
+
+
+def move_options(
+    ctx: ServiceContext, appointment_id: int, first_day: date, days: int = DEFAULT_DAYS
+) -> list[MoveOption]:
+    """Free starts for the appointment's type from `first_day` for `days` days, soonest first."""
+    with UnitOfWork(ctx) as uow:
+        row = uow.session.get(t.Appointment, appointment_id)
+        if row is None or row.status == AppointmentStatus.CANCELLED.value:
+            raise NotFound("appointment", f"no live appointment with id {appointment_id}")
+        type_id, own_doctor = row.type_id, row.doctor_id
+    kind = next((k for k in appointment_types(ctx) if k.id == type_id), None)
+    if kind is None:
+        raise NotFound("type", f"the appointment's type {type_id} no longer exists")
+    last_day = first_day + timedelta(days=max(days, 1) - 1)
+    starts: list[int] = []
+    monday = week_start(first_day)
+    while monday <= last_day:
+        try:
+            week = week_availability(ctx, kind.name, monday)
+        except NoSchedule:
+            week = None
+        for day in week.days if week else ():
+            if first_day <= day.day <= last_day:
+                # Booked out may still be free for this move: its own time is not in the way.
+                starts.extend(
+                    s.start for s in day.slots if s.unavailable in (None, Unavailable.ALL_BUSY)
+                )
+        monday += timedelta(weeks=1)
+    if not starts:
+        return []
+    length = kind.length_minutes * 60
+    with UnitOfWork(ctx) as uow:
+        roster = Roster.from_blocks(repo.roster_blocks(uow.session, first_day, last_day))
+        busy = busy_by_doctor(
+            repo.busy_times(
+                uow.session,
+                from_epoch(min(starts)),
+                from_epoch(max(starts) + length),
+                exclude_id=appointment_id,
+            )
+        )
+    people = {d.id: d for d in doctors(ctx)}
+    options = []
+    for start in sorted(set(starts)):
+        free = rules.free_doctors(roster, busy, rules.TimeRange(start, start + length))
+        named = sorted((people[d] for d in free if d in people), key=lambda d: d.name)
+        if not named:
+            continue
+        named.sort(key=lambda d: d.id != own_doctor)
+        options.append(MoveOption(from_epoch(start), tuple(named), named[0].id == own_doctor))
+    return options

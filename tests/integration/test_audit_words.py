@@ -1,0 +1,65 @@
+"""The audit log reads as sentences: names not ids, clinic-local times, one date format; CSV too."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.wording import when_label
+from montu_desktop.services import booking
+from montu_desktop.services.admin import staff
+from montu_desktop.services.admin.audit import audit_csv, audit_log, plain_audit
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.day_book import day_book
+from montu_desktop.services.demo_data import create_demo_clinic
+from montu_desktop.services.move_options import move_options
+
+ZONE = "Australia/Melbourne"
+TUESDAY = date(2026, 11, 24)
+
+
+def test_a_move_reads_like_a_sentence_with_names_and_local_times(
+    sqlite_ctx: ServiceContext,
+) -> None:
+    ctx = sqlite_ctx
+    create_demo_clinic(ctx, doctors=3, weeks=1, seed=4)
+    staff.add_staff(ctx, "alice", "Alice", "front desk 1", "receptionist")
+    ctx.actor = "alice"
+    book = day_book(ctx, TUESDAY)
+    entry = next(e for e in book.appointments if e.status is AppointmentStatus.BOOKED)
+    doctor = next(d.name for d in book.doctors if d.id == entry.doctor_id)
+    same_day = [
+        o
+        for o in move_options(ctx, entry.id, TUESDAY, 1)
+        if o.same_doctor and o.start != entry.start
+    ]
+    assert same_day, "the demo day should leave the doctor a free time"
+    moved = booking.reschedule_appointment(ctx, entry.id, same_day[0].start)
+    booking.set_status(ctx, entry.id, AppointmentStatus.ARRIVED)
+    lines = plain_audit(ctx, audit_log(ctx, action="appointment"), ZONE)
+    old, new = to_local(entry.start, ZONE), to_local(moved.start, ZONE)
+    assert lines[1].what == (
+        f"Alice moved {entry.patient_name} from {when_label(old)} to {new:%H:%M} ({doctor})"
+    )
+    assert lines[0].what == f"Alice marked {entry.patient_name} arrived"
+    assert lines[0].who == "Alice" and lines[0].when.startswith("Mon 23 Nov 2026 ")
+    assert "appointment " not in lines[1].what and "+00:00" not in lines[1].what
+    rows = list(csv.reader(io.StringIO(audit_csv(lines))))
+    assert rows[0][:3] == ["When", "Who", "What happened"]
+    assert rows[2][2] == lines[1].what and len(rows) == len(lines) + 1
+
+
+def test_staff_entries_name_the_people(sqlite_ctx: ServiceContext) -> None:
+    ctx = sqlite_ctx
+    staff.create_first_manager(ctx, "maria", "Maria Rossi", "correct horse")
+    ctx.actor = "maria"
+    staff.add_staff(ctx, "ros", "Ros Lee", "front desk 1", "receptionist")
+    staff.sign_in(ctx, "maria", "correct horse")
+    lines = plain_audit(ctx, audit_log(ctx, action="staff"), ZONE)
+    assert [line.what for line in lines[:2]] == [
+        "Maria Rossi signed in",
+        "Maria Rossi created the account Ros Lee (ros, receptionist)",
+    ]
