@@ -229,6 +229,12 @@ SPECS: dict[str, SettingSpec] = {
             "no SMS between these local times (or none)",
             parse_quiet_hours,
         ),
+        SettingSpec(
+            "online.cancel_notice_hours",
+            "24",
+            "online bookings can be cancelled online up to this many hours before",
+            _int_between(0, 720),
+        ),
     )
 }
 
