@@ -29,6 +29,9 @@ from montu_desktop.services.reference import appointment_types, clinic_policy, d
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 NEAREST_FREE = 3
+# A kept first answer holds the booking's cancel token, so it is kept no longer than a
+# website would sensibly retry.
+KEEP_ANSWERS = timedelta(hours=24)
 
 
 class CancelRefused(InvalidRequest):
@@ -311,6 +314,9 @@ def claim_request(
         raise InvalidRequest("Idempotency-Key", "must be 1 to 200 printable characters")
     try:
         with UnitOfWork(ctx, write=True) as uow:
+            uow.session.execute(
+                delete(ApiRequest).where(ApiRequest.created_at < ctx.clock() - KEEP_ANSWERS)
+            )
             uow.session.add(
                 ApiRequest(
                     api_key_id=key.id,

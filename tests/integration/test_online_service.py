@@ -160,3 +160,12 @@ def test_cancelling_through_the_desk_still_works_for_an_online_booking(ctx) -> N
     tiny_clinic(ctx, doctors=1)
     made = online.book_online(ctx, _key(ctx), "Standard", local_at(TUESDAY, 9), _zoe())
     assert booking.cancel_appointment(ctx, made.id).status == "cancelled"
+
+
+def test_first_answers_are_forgotten_after_a_day(ctx, clock) -> None:
+    key = _key(ctx)
+    assert online.claim_request(ctx, key, "k1", "h1") is None
+    online.record_answer(ctx, key, "k1", 201, {"cancel_token": "secret"})
+    clock.advance(hours=25)
+    assert online.claim_request(ctx, key, "k2", "h1") is None
+    assert online.claim_request(ctx, key, "k1", "h1") is None  # k1 was purged: new again
