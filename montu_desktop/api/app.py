@@ -5,7 +5,7 @@ outbox). FastAPI checks the request bodies and writes the OpenAPI document; erro
 come back as {"error": {"field": ..., "reason": ...}}.
 """
 
-
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -103,7 +103,12 @@ def _field(location: tuple[object, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def create_app(ctx: ServiceContext, *, clock: Callable[[], float] = time.monotonic) -> FastAPI:
+def create_app(
+    ctx: ServiceContext,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    cache_seconds: float = AVAILABILITY_TTL_SECONDS,
+) -> FastAPI:
     """The API over one database; availability answers are kept until a change is heard."""
     app = FastAPI(
         title="Montu Desktop online booking",
@@ -112,7 +117,7 @@ def create_app(ctx: ServiceContext, *, clock: Callable[[], float] = time.monoton
         docs_url=None,
         redoc_url=None,
     )
-    answers = ReferenceCache(ttl_seconds=AVAILABILITY_TTL_SECONDS)
+    answers = ReferenceCache(ttl_seconds=cache_seconds)
     limiter = rules.RateLimiter(clock)
 
     def heard(what: str) -> None:
@@ -231,21 +236,31 @@ def create_app(ctx: ServiceContext, *, clock: Callable[[], float] = time.monoton
     ) -> list[TypeOut]:
         return [TypeOut(name=k.name, minutes=k.length_minutes) for k in online.online_types(ctx)]
 
-    @app.get("/v1/availability", summary="Free doctors per slot start of a week")
+    @app.get(
+        "/v1/availability",
+        summary="Free doctors per slot start of a week",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}}},
+    )
     def week(
         _key: Annotated[online.ApiKeyInfo, Depends(key_with("availability"))],
         type: Annotated[str, Query(max_length=100)],
         week: Annotated[str, Query(max_length=10, description="any day of the week, YYYY-MM-DD")],
-    ) -> dict[str, object]:
+    ) -> Response:
         try:
             monday = week_start(parse_day(week, "week"))
             kind = online.online_type(ctx, type)
-            return answers.get(
+            # Kept as the bytes sent: a cached answer costs no serialising.
+            body = answers.get(
                 (kind.id, monday),
-                lambda: week_document(online.week_for_website(ctx, kind.name, monday)),
+                lambda: json.dumps(
+                    week_document(online.week_for_website(ctx, kind.name, monday)),
+                    separators=(",", ":"),
+                ).encode(),
             )
         except InvalidRequest as exc:
             raise ApiError(422, exc.field, exc.reason) from None
+        return Response(body, media_type="application/json")
 
     @app.post(
         "/v1/appointments",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -45,14 +46,16 @@ def serve(ctx: ServiceContext, host: str, port: int) -> None:
     """Serve until SIGTERM or Ctrl+C; the change feed drops cached answers as others book."""
     import uvicorn
 
-    from montu_desktop.api.app import create_app
+    from montu_desktop.api.app import AVAILABILITY_TTL_SECONDS, create_app
 
     check_can_listen(host, port)
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     log.addHandler(stream)
     log.setLevel(logging.INFO)
-    app = create_app(ctx)
+    # The benchmark sets 0 to measure answers computed on every request.
+    cache_seconds = float(os.environ.get("MONTU_API_CACHE_SECONDS", AVAILABILITY_TTL_SECONDS))
+    app = create_app(ctx, cache_seconds=cache_seconds)
     feed = ChangeFeed(ctx, poll_seconds=SQLITE_POLL_SECONDS)
     feed.start()
     try:
