@@ -148,6 +148,14 @@ def create_app(
             headers={"Retry-After": "10"},
         )
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # The exception's text may quote a patient's details: log its kind only.
+        log.error("request failed: %s", type(exc).__name__)
+        return JSONResponse(
+            {"error": {"field": "server", "reason": "the request could not be completed"}}, 500
+        )
+
     @app.middleware("http")
     async def _log_and_cors(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
