@@ -312,6 +312,20 @@ def ui(report: Report, clinic: Clinic) -> None:
     )
 
 
+def api(report: Report, clinic: Clinic, seconds: float) -> None:
+    from bench.api import CLIENTS, measure_api
+
+    for what, load in measure_api(clinic, seconds).items():
+        codes = ", ".join(f"{n}× {code}" for code, n in sorted(load.codes.items()))
+        report.add(
+            "api",
+            f"{what}, {CLIENTS} clients: requests/s",
+            f"{load.per_second:.0f}/s",
+            f"p50 {_ms(load.percentile(0.5))}, p99 {_ms(load.percentile(0.99))}",
+        )
+        report.notes.append(f"API {what}: answers {codes}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument(
@@ -362,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     availability_matrix(report, clinics, rounds)
     booking(report, sqlite_book, pg_book, pg_noguard, seconds, 100 if args.quick else 400)
     ui(report, clinics[("sqlite", 50, 52)])
+    api_clinic = build_clinic("sqlite", book_doctors, 13, monday, label="api", fresh=True)
+    api(report, api_clinic, seconds)
     if not args.no_write:
         header = [
             "## Data",

@@ -114,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schedules.add_parser("generate", parents=[common], help="regenerate up to the booking horizon")
 
-    from montu_desktop.cli import notifications
+    from montu_desktop.cli import notifications, online
 
     notifications.add_parsers(commands, common)
+    online.add_parsers(commands, common)
     return parser
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, emit, parse_week
 from montu_desktop.cli import notifications as notification_commands
+from montu_desktop.cli import online as online_commands
 from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.domain.patients import PatientDetails
@@ -17,6 +18,7 @@ from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.runtime import open_services
+from montu_desktop.services.week_json import week_document
 
 Command = Callable[[ServiceContext, argparse.Namespace], int]
 
@@ -56,6 +58,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         "types_command",
         "schedules_command",
         *notification_commands.SUBCOMMANDS,
+        *online_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -103,25 +106,7 @@ def _demo(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 def _availability(ctx: ServiceContext, args: argparse.Namespace) -> int:
     week = availability.week_availability(ctx, args.type, parse_week(args.week))
-    data = {
-        "appointment_type": week.appointment_type.name,
-        "timezone": week.timezone,
-        "slot_minutes": week.slot_minutes,
-        "days": [
-            {
-                "date": day.day.isoformat(),
-                "open": day.open,
-                "slots": [
-                    {
-                        "start": _local_iso(s.starts_at, week.timezone),
-                        "free_doctors": s.free_doctors,
-                    }
-                    for s in day.slots
-                ],
-            }
-            for day in week.days
-        ],
-    }
+    data = week_document(week)
     emit(args, data, _availability_text(week))
     return EXIT_OK
 
@@ -259,3 +244,4 @@ COMMANDS: dict[str, Command] = {
     "schedules generate": _schedules_generate,
 }
 COMMANDS.update(notification_commands.COMMANDS)
+COMMANDS.update(online_commands.COMMANDS)

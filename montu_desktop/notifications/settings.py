@@ -253,6 +253,12 @@ SPECS: dict[str, SettingSpec] = {
             "waiting room: a wait turns red after this many minutes",
             _int_between(1, 600),
         ),
+        SettingSpec(
+            "online.cancel_notice_hours",
+            "24",
+            "online bookings can be cancelled online up to this many hours before",
+            _int_between(0, 720),
+        ),
     )
 }
 

@@ -163,6 +163,9 @@ class AppointmentType(Base):
     length_minutes: Mapped[int] = mapped_column(Integer)
     colour: Mapped[str] = mapped_column(String(9), default="#4a90d9")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    bookable_online: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=text("true")
+    )
     __table_args__ = (
         CheckConstraint("length_minutes > 0 AND length_minutes <= 480", name="ck_type_length"),
     )
@@ -181,6 +184,9 @@ class Patient(Base):
     sms_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
     email_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
     reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    booked_online: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (

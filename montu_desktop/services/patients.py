@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+from sqlalchemy import func, or_, select
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import NoSchedule, NotFound
@@ -128,3 +131,50 @@ def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[Patie
     with UnitOfWork(ctx) as uow:
         rows = repo.find_patients(uow.session, words, None, birth, limit)
         return [_record(r) for r in rows]
+
+
+def _folded(text: str) -> str:
+    """Case and accents ignored: 'Zoë' and 'zoe' compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def likely_duplicate_ids(ctx: ServiceContext, details: PatientDetails) -> list[int]:
+    """Existing, not merged patients who are probably this person, oldest first: the same
+    date of birth and family name (ignoring case and accents), or the same phone or email."""
+    conditions = []
+    if details.date_of_birth is not None:
+        conditions.append(t.Patient.date_of_birth == details.date_of_birth)
+    if details.phone:
+        conditions.append(t.Patient.phone == details.phone)
+    if details.email:
+        conditions.append(func.lower(t.Patient.email) == details.email.lower())
+    if not conditions:
+        return []
+    family = _folded(details.family_name)
+    with UnitOfWork(ctx) as uow:
+        rows = uow.session.execute(
+            select(
+                t.Patient.id,
+                t.Patient.family_name,
+                t.Patient.date_of_birth,
+                t.Patient.phone,
+                t.Patient.email,
+            )
+            .where(or_(*conditions))
+            .order_by(t.Patient.id)
+        ).all()
+    found = []
+    for pid, family_name, dob, phone, email in rows:
+        same_person = (
+            (
+                details.date_of_birth is not None
+                and dob == details.date_of_birth
+                and _folded(family_name) == family
+            )
+            or (details.phone and phone == details.phone)
+            or (details.email and email and email.lower() == details.email.lower())
+        )
+        if same_person:
+            found.append(pid)
+    return found

@@ -13,6 +13,7 @@ from montu_desktop.ui.settings.clinic_page import ClinicPage
 from montu_desktop.ui.settings.doctors_page import DoctorsPage
 from montu_desktop.ui.settings.form import ConfirmImpact
 from montu_desktop.ui.settings.impact_dialog import ask_with_dialog
+from montu_desktop.ui.settings.online_page import OnlinePage
 from montu_desktop.ui.settings.rosters_page import RostersPage
 from montu_desktop.ui.settings.staff_page import StaffPage
 from montu_desktop.ui.settings.types_page import TypesPage
@@ -57,6 +58,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.utilisation_page, "Utilisation")
         self.backups_page = BackupsPage(ctx, zone, confirm_restore)
         self.tabs.addTab(self.backups_page, "Backups")
+        self.online_page = OnlinePage(ctx)
+        self.tabs.addTab(self.online_page, "Online booking")
         self.tabs.currentChanged.connect(self._refresh)
         layout.addWidget(self.tabs)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

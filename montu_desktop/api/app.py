@@ -1,0 +1,359 @@
+"""The HTTP JSON API for a clinic's website or kiosk: types, availability, booking, cancelling.
+
+Every request runs the same services as the desks (same rules, same database guard, same
+outbox). FastAPI checks the request bodies and writes the OpenAPI document; errors always
+come back as {"error": {"field": ..., "reason": ...}}.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from montu_desktop.domain import online as rules
+from montu_desktop.domain.clinic_time import parse_day, to_local
+from montu_desktop.domain.errors import (
+    DatabaseUnavailable,
+    InvalidRequest,
+    MontuError,
+    NotFound,
+    PatientDoubleBooked,
+    SlotTaken,
+)
+from montu_desktop.domain.model import week_start
+from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.services import online
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import clinic_policy
+from montu_desktop.services.reference_cache import ReferenceCache
+from montu_desktop.services.week_json import week_document
+
+log = logging.getLogger("montu_desktop.api")
+
+API_VERSION = "1.0"
+AVAILABILITY_TTL_SECONDS = 60.0
+ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Cancel-Token"
+
+
+class ApiError(Exception):
+    """An answer other than success: status, the field at fault and the reason."""
+
+    def __init__(
+        self,
+        status: int,
+        field: str,
+        reason: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.status, self.field, self.reason = status, field, reason
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, object]:
+        return {"error": {"field": self.field, "reason": self.reason}, **self.extra}
+
+
+class TypeOut(BaseModel):
+    name: str
+    minutes: int
+
+
+class PatientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    given: str = Field(max_length=100)
+    family: str = Field(max_length=100)
+    dob: date
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(max_length=100)
+    start: datetime = Field(description="ISO-8601 with an offset, e.g. 2026-12-01T10:00:00+11:00")
+    patient: PatientIn
+    note: str | None = Field(default=None, max_length=rules.MAX_NOTE)
+
+
+class DoctorOut(BaseModel):
+    name: str
+
+
+class BookingOut(BaseModel):
+    id: int
+    start: datetime
+    end: datetime
+    type: str
+    doctor: DoctorOut
+    cancel_token: str
+
+
+def _field(location: tuple[object, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "header", "path")]
+    return ".".join(parts) or "body"
+
+
+def create_app(
+    ctx: ServiceContext,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    cache_seconds: float = AVAILABILITY_TTL_SECONDS,
+) -> FastAPI:
+    """The API over one database; availability answers are kept until a change is heard."""
+    app = FastAPI(
+        title="Montu Desktop online booking",
+        version=API_VERSION,
+        openapi_url="/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    answers = ReferenceCache(ttl_seconds=cache_seconds)
+    limiter = rules.RateLimiter(clock)
+
+    def heard(what: str) -> None:
+        if what in ("appointments", "reference"):
+            answers.invalidate()
+
+    ctx.on_change.append(heard)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "is not valid"}
+        reason = str(first.get("msg", "is not valid"))
+        if first.get("type") == "json_invalid":
+            return JSONResponse({"error": {"field": "body", "reason": "is not valid JSON"}}, 422)
+        return JSONResponse(
+            {"error": {"field": _field(tuple(first.get("loc", ()))), "reason": reason}}, 422
+        )
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _unreachable(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"field": "database", "reason": "the clinic's database is unreachable"}},
+            503,
+            headers={"Retry-After": "10"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # The exception's text may quote a patient's details: log its kind only.
+        log.error("request failed: %s", type(exc).__name__)
+        return JSONResponse(
+            {"error": {"field": "server", "reason": "the request could not be completed"}}, 500
+        )
+
+    @app.middleware("http")
+    async def _log_and_cors(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        origin = request.headers.get("origin")
+        if request.method == "OPTIONS" and origin:
+            response: Response = _preflight(origin)
+        else:
+            response = await call_next(request)
+            if origin and origin in online.allowed_origins(ctx):
+                response.headers["Access-Control-Allow-Origin"] = origin
+                response.headers["Vary"] = "Origin"
+        # Method, path, status and time only: the query and body may hold patient details.
+        log.info(
+            "%s %s %s %.1f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def _preflight(origin: str) -> Response:
+        if origin not in online.allowed_origins(ctx):
+            return Response(status_code=403)
+        return Response(
+            status_code=204,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET, POST, DELETE",
+                "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            },
+        )
+
+    def key_with(scope: str) -> Callable[..., online.ApiKeyInfo]:
+        def check(
+            authorization: Annotated[str | None, Header()] = None,
+            origin: Annotated[str | None, Header()] = None,
+        ) -> online.ApiKeyInfo:
+            token = ""
+            if authorization and authorization[:7].lower() == "bearer ":
+                token = authorization[7:].strip()
+            key = online.authenticate(ctx, token)
+            if key is None:
+                raise ApiError(
+                    401,
+                    "Authorization",
+                    "missing or wrong API key",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            wait = limiter.retry_after(key.id, key.rate_per_minute)
+            if wait:
+                raise ApiError(
+                    429,
+                    "Authorization",
+                    f"more than {key.rate_per_minute} requests a minute with this key",
+                    headers={"Retry-After": str(wait)},
+                )
+            if scope not in key.scopes:
+                raise ApiError(
+                    403, "Authorization", f"this API key does not have the {scope} scope"
+                )
+            if origin and origin != key.origin:
+                raise ApiError(403, "Origin", "this API key is not for this website")
+            return key
+
+        return check
+
+    def local(moment: datetime) -> str:
+        return to_local(moment, clinic_policy(ctx).timezone).isoformat()
+
+    @app.get("/v1/health", summary="Is the API up and its database reachable?")
+    def health() -> dict[str, str]:
+        try:
+            ctx.database.ping()
+        except Exception:
+            raise ApiError(503, "database", "the clinic's database is unreachable") from None
+        return {"status": "ok"}
+
+    @app.get("/v1/types", response_model=list[TypeOut], summary="Types a website may book")
+    def types(
+        _key: Annotated[online.ApiKeyInfo, Depends(key_with("availability"))],
+    ) -> list[TypeOut]:
+        return [TypeOut(name=k.name, minutes=k.length_minutes) for k in online.online_types(ctx)]
+
+    @app.get(
+        "/v1/availability",
+        summary="Free doctors per slot start of a week",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}}},
+    )
+    def week(
+        _key: Annotated[online.ApiKeyInfo, Depends(key_with("availability"))],
+        type: Annotated[str, Query(max_length=100)],
+        week: Annotated[str, Query(max_length=10, description="any day of the week, YYYY-MM-DD")],
+    ) -> Response:
+        try:
+            monday = week_start(parse_day(week, "week"))
+            kind = online.online_type(ctx, type)
+            # Kept as the bytes sent: a cached answer costs no serialising.
+            body = answers.get(
+                (kind.id, monday),
+                lambda: json.dumps(
+                    week_document(online.week_for_website(ctx, kind.name, monday)),
+                    separators=(",", ":"),
+                ).encode(),
+            )
+        except InvalidRequest as exc:
+            raise ApiError(422, exc.field, exc.reason) from None
+        return Response(body, media_type="application/json")
+
+    @app.post(
+        "/v1/appointments",
+        status_code=201,
+        response_model=BookingOut,
+        responses={409: {"description": "the slot was just taken; nearest free starts given"}},
+        summary="Book an appointment",
+    )
+    def book(
+        body: BookingIn,
+        key: Annotated[online.ApiKeyInfo, Depends(key_with("book"))],
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        if idempotency_key is None:
+            status, answer = _book(body, key)
+            return JSONResponse(answer, status)
+        try:
+            first = online.claim_request(
+                ctx, key, idempotency_key, rules.body_hash(body.model_dump(mode="json"))
+            )
+        except InvalidRequest as exc:
+            raise ApiError(422, exc.field, exc.reason) from None
+        if first is not None:
+            if not first.same_body:
+                raise ApiError(422, "Idempotency-Key", "was already used with a different request")
+            if first.status_code is None or first.response is None:
+                raise ApiError(
+                    409, "Idempotency-Key", "the first request with this key is still running"
+                )
+            return JSONResponse(first.response, first.status_code)
+        try:
+            status, answer = _book(body, key)
+        except BaseException:
+            online.release_request(ctx, key, idempotency_key)
+            raise
+        online.record_answer(ctx, key, idempotency_key, status, answer)
+        return JSONResponse(answer, status)
+
+    def _book(body: BookingIn, key: online.ApiKeyInfo) -> tuple[int, dict[str, object]]:
+        details = PatientDetails(
+            body.patient.given,
+            body.patient.family,
+            body.patient.dob,
+            body.patient.phone or None,
+            body.patient.email or None,
+        )
+        try:
+            made = online.book_online(ctx, key, body.type, body.start, details, body.note)
+        except (SlotTaken, PatientDoubleBooked) as exc:
+            nearest = [] if isinstance(exc, PatientDoubleBooked) else _nearest(body)
+            return 409, ApiError(
+                409, exc.field, exc.reason, extra={"nearest_free_starts": nearest}
+            ).body()
+        except InvalidRequest as exc:
+            return 422, ApiError(422, exc.field, exc.reason).body()
+        return 201, {
+            "id": made.id,
+            "start": local(made.start),
+            "end": local(made.end),
+            "type": made.type_name,
+            "doctor": {"name": made.doctor_name},
+            "cancel_token": made.cancel_token,
+        }
+
+    def _nearest(body: BookingIn) -> list[str]:
+        try:
+            found = online.nearest_free_starts(ctx, body.type, body.start)
+        except MontuError:
+            return []
+        return [local(s) for s in found]
+
+    @app.delete("/v1/appointments/{appointment_id}", status_code=204, summary="Cancel a booking")
+    def cancel(
+        appointment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+        key: Annotated[online.ApiKeyInfo, Depends(key_with("book"))],
+        x_cancel_token: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        try:
+            online.cancel_online(ctx, key, appointment_id, x_cancel_token or "")
+        except online.CancelRefused as exc:
+            raise ApiError(403, exc.field, exc.reason) from None
+        except NotFound as exc:
+            raise ApiError(404, exc.field, exc.reason) from None
+        except InvalidRequest as exc:
+            raise ApiError(404, "id", "no booking matches this id and cancel token") from exc
+        return Response(status_code=204)
+
+    return app
