@@ -44,7 +44,7 @@ def _instants(*names: str) -> list:  # type: ignore[type-arg]
 def _request_statement() -> TextClause:
     return (
         text(
-            "SELECT EXISTS (SELECT 1 FROM patient WHERE id = :patient_id),"
+            "SELECT EXISTS (SELECT 1 FROM patient WHERE id = :patient_id AND merged_into_id IS NULL),"
             " EXISTS (SELECT 1 FROM appointment a WHERE a.patient_id = :patient_id AND "
             + _OVERLAPS.format(lo="start", hi="end")
             + "), cs.active, cs.start_at, cs.end_at"
@@ -266,6 +266,7 @@ def add_appointment(
     end: datetime,
     actor: str,
     now: datetime,
+    note: str | None = None,
 ) -> int:
     """Insert a booked appointment and return its id (the no-overlap guard may refuse it)."""
     result = session.connection().execute(
@@ -277,6 +278,7 @@ def add_appointment(
             "start_at": start,
             "end_at": end,
             "status": model.AppointmentStatus.BOOKED.value,
+            "note": note,
             "created_by": actor,
             "created_at": now,
             "updated_at": now,
