@@ -2,6 +2,12 @@
 
 When another desk takes the slot first, everything typed stays, and the nearest free
 times are offered instead.
+
+Enter and Book only ever book the patient shown for the text now typed: while a search for
+newer text is waiting (the debounce) or running, and while the doctor list for a changed
+type or time is loading, the booking waits for that answer, and answers for older text are
+thrown away. When the awaited answer holds exactly one patient it is booked; several
+matches are highlighted and the receptionist presses Enter again after looking.
 """
 
 from __future__ import annotations
@@ -116,6 +122,12 @@ class BookingDialog(QDialog):
         """A patient created by this dialog (kept when the booking itself must be retried)."""
         self._search_serial = 0
         self._working = False
+        self._results_for: str | None = None
+        """The search text the results list was built for (None: no list yet)."""
+        self._doctors_for: tuple[str, datetime] | None = None
+        """The (type, start) the doctor list was loaded for."""
+        self._book_when_ready = False
+        """Book was pressed while a search or the doctor list was still on its way."""
 
         self.type_box = QComboBox()
         for kind in types:
@@ -131,6 +143,9 @@ class BookingDialog(QDialog):
         self.search.setPlaceholderText("Name, phone or date of birth (31/12/1980)")
         self.search.setAccessibleName("Find patient")
         self.search.setClearButtonEnabled(True)
+        self.search_state = QLabel()
+        self.search_state.setObjectName("searchState")
+        self.search_state.setAccessibleName("Search state")
         self.new_patient_box = QCheckBox("&New patient")
         self.given = QLineEdit()
         self.family = QLineEdit()
@@ -176,6 +191,7 @@ class BookingDialog(QDialog):
         find_label.setBuddy(self.search)
         patient_layout.addWidget(find_label)
         patient_layout.addWidget(self.search)
+        patient_layout.addWidget(self.search_state)
         patient_layout.addWidget(self.results)
         patient_layout.addWidget(self.new_patient_box)
         form = QFormLayout(self.new_patient_form)
@@ -214,7 +230,8 @@ class BookingDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
     def _connect(self) -> None:
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.textChanged.connect(self._search_text_changed)
+        self.doctor_box.activated.connect(lambda _i: self._drop_pending_booking())
         self._search_timer.timeout.connect(self._run_search)
         self.results.itemDoubleClicked.connect(lambda _i: self.try_book())
         self.new_patient_box.toggled.connect(self._toggle_new_patient)
@@ -223,6 +240,18 @@ class BookingDialog(QDialog):
         self.buttons.accepted.connect(self.try_book)
         self.buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter always means Book (through the waiting rules of try_book): Qt's default
+        # button can lose its default mark after a mouse click, and must not decide this.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            focus = self.focusWidget()
+            if isinstance(focus, QPushButton) and focus is not self.book_button:
+                focus.click()
+            else:
+                self.try_book()
+            return
+        super().keyPressEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -236,21 +265,56 @@ class BookingDialog(QDialog):
         self.search.setFocus()
         self.search.selectAll()
 
+    def search_text(self) -> str:
+        return self.search.text().strip()
+
+    def search_settled(self) -> bool:
+        """True when the results list shows the answer for the text now typed."""
+        return not self._search_timer.isActive() and self._results_for == self.search_text()
+
+    def doctors_settled(self) -> bool:
+        """True when the doctor list is the one for the type and time now shown."""
+        return self._doctors_for == (self.type_name, self.start)
+
+    def _search_text_changed(self, _text: str) -> None:
+        self._drop_pending_booking()
+        self._search_timer.start()
+        if self._results_for != self.search_text():
+            # What the list shows belongs to older text: grey it until the new answer comes.
+            self.results.setEnabled(False)
+            self.search_state.setText("Searching…" if len(self.search_text()) >= 2 else "")
+
     def _run_search(self) -> None:
-        text = self.search.text().strip()
+        text = self.search_text()
         self._search_serial += 1
         serial = self._search_serial
         if len(text) < 2:
             self.results.clear()
+            self._results_for = text
+            self.results.setEnabled(not self.new_patient_box.isChecked())
+            self.search_state.setText("")
+            self._book_if_waiting()
             return
+        self.search_state.setText("Searching…")
         self._op(
             lambda: patients.find_patients(self.ctx, text, limit=30),
-            lambda found: self._show_results(serial, found),
+            lambda found: self._show_results(serial, found, text),
+            lambda error: self._search_failed(text, error),
         )
 
-    def _show_results(self, serial: int, found: list[PatientRecord]) -> None:
-        if serial != self._search_serial:
+    def _search_failed(self, text: str, error: BaseException) -> None:
+        if text != self.search_text():
+            return
+        self.search_state.setText("")
+        self._drop_pending_booking()
+        self.message.setText(plain_words(error))
+
+    def _show_results(self, serial: int, found: list[PatientRecord], text: str) -> None:
+        if text != self.search_text() or serial != self._search_serial:
             return  # an answer to an older search: the person has typed more since
+        self._results_for = text
+        self.results.setEnabled(not self.new_patient_box.isChecked())
+        self.search_state.setText("")
         self.results.clear()
         for record in found:
             item = QListWidgetItem(patient_line(record))
@@ -263,15 +327,28 @@ class BookingDialog(QDialog):
                 QListWidgetItem("No patient found: tick “New patient” to add one.")
             )
             self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        self._book_if_waiting()
+
+    def matching_count(self) -> int:
+        """How many patients the results list shows (not counting the 'none found' line)."""
+        return sum(
+            1
+            for row in range(self.results.count())
+            if self.results.item(row).data(Qt.ItemDataRole.UserRole) is not None
+        )
 
     def selected_patient_id(self) -> int | None:
+        """The highlighted patient, only when the list answers the text now typed."""
+        if not self.search_settled():
+            return None
         item = self.results.currentItem()
         value = item.data(Qt.ItemDataRole.UserRole) if item else None
         return int(value) if value is not None else None
 
     def _toggle_new_patient(self, on: bool) -> None:
+        self._drop_pending_booking()
         self.new_patient_form.setVisible(on)
-        self.results.setEnabled(not on)
+        self.results.setEnabled(not on and self._results_for == self.search_text())
         self.search.setEnabled(not on)
         if on:
             words = self.search.text().split()
@@ -292,24 +369,46 @@ class BookingDialog(QDialog):
         self.when_label.setText(f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}")
 
     def _type_changed(self) -> None:
+        self._drop_pending_booking()
         self._load_doctors()
 
     def _load_doctors(self) -> None:
         type_name, start = self.type_name, self.start
+        self.doctor_box.setEnabled(False)
         self._op(
             lambda: booking_view.free_doctors_at(self.ctx, type_name, start),
-            self._show_doctors,
+            lambda doctors: self._show_doctors(type_name, start, doctors),
+            lambda error: self._doctors_failed(type_name, start, error),
         )
 
-    def _show_doctors(self, doctors: list[Any]) -> None:
+    def _doctors_failed(self, type_name: str, start: datetime, error: BaseException) -> None:
+        if (type_name, start) != (self.type_name, self.start):
+            return
+        self._drop_pending_booking()
+        self.message.setText(plain_words(error))
+
+    def _show_doctors(self, type_name: str, start: datetime, doctors: list[Any]) -> None:
+        if (type_name, start) != (self.type_name, self.start):
+            return  # the list for a type or time no longer shown
         chosen = self.doctor_box.currentData()
+        chosen_name = self.doctor_box.currentText()
         self.doctor_box.clear()
         self.doctor_box.addItem(ANY_DOCTOR, None)
         for doctor in doctors:
             self.doctor_box.addItem(doctor.name, doctor.id)
         self.doctor_box.setCurrentIndex(max(self.doctor_box.findData(chosen), 0))
-        if not doctors and not self.message.text():
+        self.doctor_box.setEnabled(True)
+        self._doctors_for = (type_name, start)
+        if chosen is not None and self.doctor_box.currentData() != chosen:
+            # The doctor asked for is not free for this type and time: never swap silently.
+            self._drop_pending_booking()
+            self.message.setText(
+                f"{chosen_name} is not free for this type at this time: "
+                "choose a doctor (or Any doctor), then Book."
+            )
+        elif not doctors and not self.message.text():
             self.message.setText("Nobody is free for this type at this time any more.")
+        self._book_if_waiting()
 
     def _alternative_chosen(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
         if item is None:
@@ -330,9 +429,59 @@ class BookingDialog(QDialog):
             email=self.email.text().strip() or None,
         )
 
+    def _drop_pending_booking(self) -> None:
+        """Typing, a new type or another doctor means the earlier Book no longer holds."""
+        if self._book_when_ready:
+            self._book_when_ready = False
+            self.message.setText("")
+
+    def waiting_for(self) -> str | None:
+        """What Book must wait for before it can book what is shown, or None."""
+        if not self.doctors_settled():
+            return "the doctors free at this time"
+        if not self.new_patient_box.isChecked() and not self.search_settled():
+            return f"patients matching “{self.search_text()}”"
+        return None
+
+    def _book_if_waiting(self) -> None:
+        if not self._book_when_ready or self.waiting_for() is not None:
+            return
+        self._book_when_ready = False
+        self.message.setText("")
+        if not self.new_patient_box.isChecked():
+            found = self.matching_count()
+            if found == 0:
+                self.message.setText(
+                    f"No patient matches “{self.search_text()}”: nothing was booked."
+                )
+                return
+            if found > 1:
+                self.message.setText(
+                    f"{found} patients match “{self.search_text()}”: check the highlighted "
+                    "one, then press Enter again."
+                )
+                self.results.setFocus()
+                return
+        self.try_book()
+
     def try_book(self) -> None:
-        """Book with what is on screen; on failure keep it all and say why."""
+        """Book with what is on screen; on failure keep it all and say why.
+
+        While the answer for what is now typed (or the doctors for the type and time now
+        shown) is still on its way, wait for it rather than book an older highlight.
+        """
         if self._working:
+            return
+        if self.new_patient_box.isChecked() and self.new_patient_id is None:
+            try:  # a typing mistake is said at once, not after the doctors have loaded
+                self._patient_details()
+            except InvalidRequest as error:
+                self._failed(error)
+                return
+        waiting = self.waiting_for()
+        if waiting is not None:
+            self._book_when_ready = True
+            self.message.setText(f"Searching… the booking waits for {waiting}.")
             return
         request_patient: int | None
         details: PatientDetails | None = None
