@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import phonenumbers
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -40,25 +43,32 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.visits import NOTE_MAX_CHARS, clean_note
 from montu_desktop.services import booking, booking_view, patients
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.patients import PatientRecord
+from montu_desktop.services.patients import PatientAppointment, PatientRecord
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 
 SEARCH_DELAY_MS = 200
 ANY_DOCTOR = "Any doctor (fair choice)"
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+"""A result's patient name as spoken ('Ava Singh')."""
 
 
-def patient_line(record: PatientRecord) -> str:
-    """How a patient appears in the search results: name, date of birth, phone."""
+def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
+    """How a patient appears in the search results: name, date of birth, phone, next visit."""
     details = record.details
     parts = [record.display_name]
     if details.date_of_birth:
         parts.append(f"born {details.date_of_birth:%d/%m/%Y}")
     if details.phone:
         parts.append(format_phone(details.phone))
+    coming = record.next_appointment
+    if coming is not None and timezone is not None:
+        local = to_local(coming.start, timezone)
+        parts.append(f"next {local:%a} {local.day} {local:%b} {local:%H:%M}")
     return "  ·  ".join(parts)
 
 
@@ -100,8 +110,18 @@ class _SearchBox(QLineEdit):
         super().keyPressEvent(event)
 
 
+@dataclass(frozen=True, slots=True)
+class _Duplicates:
+    """The new patient looks already stored: these records, to show before anything is added."""
+
+    records: list[PatientRecord]
+
+
 class BookingDialog(QDialog):
-    """Books one appointment of a type at a start time; emits nothing, accepts when booked."""
+    """Books one appointment of a type at a start time; accepts when booked."""
+
+    patient_wanted = Signal(int)
+    """Open the patient record of the highlighted patient."""
 
     def __init__(
         self,
@@ -128,6 +148,13 @@ class BookingDialog(QDialog):
         """The (type, start) the doctor list was loaded for."""
         self._book_when_ready = False
         """Book was pressed while a search or the doctor list was still on its way."""
+        self.requested_doctor: int | None = None
+        """The doctor asked for when booking (None: Any doctor, the fair choice)."""
+        self._created_here: set[int] = set()
+        self._same_day_accepted: set[tuple[int, date]] = set()
+        self._allow_duplicate = False
+        self.same_day_question: QMessageBox | None = None
+        self.duplicate_warning: QDialog | None = None
 
         self.type_box = QComboBox()
         for kind in types:
@@ -157,6 +184,12 @@ class BookingDialog(QDialog):
         self.new_patient_form = QGroupBox("New patient")
         self.doctor_box = QComboBox()
         self.doctor_box.addItem(ANY_DOCTOR, None)
+        self.note = QLineEdit()
+        self.note.setAccessibleName("Note")
+        self.note.setPlaceholderText("Reason for visit (optional; never sent to the patient)")
+        self.note.setMaxLength(NOTE_MAX_CHARS)
+        self.record_button = QPushButton("Patient &record…")
+        self.record_button.setAutoDefault(False)
         self.message = QLabel()
         self.message.setObjectName("bookingMessage")
         self.message.setWordWrap(True)
@@ -193,7 +226,11 @@ class BookingDialog(QDialog):
         patient_layout.addWidget(self.search)
         patient_layout.addWidget(self.search_state)
         patient_layout.addWidget(self.results)
-        patient_layout.addWidget(self.new_patient_box)
+        below = QHBoxLayout()
+        below.addWidget(self.new_patient_box)
+        below.addStretch(1)
+        below.addWidget(self.record_button)
+        patient_layout.addLayout(below)
         form = QFormLayout(self.new_patient_form)
         form.addRow("&Given name:", self.given)
         form.addRow("&Family name:", self.family)
@@ -204,6 +241,7 @@ class BookingDialog(QDialog):
         doctor = QFormLayout()
         doctor.addRow("&Doctor:", self.doctor_box)
         doctor.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setBuddy(self.doctor_box)  # type: ignore[union-attr]
+        doctor.addRow("N&ote:", self.note)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(patient, 1)
@@ -222,6 +260,7 @@ class BookingDialog(QDialog):
             self.phone,
             self.email,
             self.doctor_box,
+            self.note,
             self.alternatives,
             self.type_box,
             self.book_button,
@@ -234,6 +273,7 @@ class BookingDialog(QDialog):
         self.doctor_box.activated.connect(lambda _i: self._drop_pending_booking())
         self._search_timer.timeout.connect(self._run_search)
         self.results.itemDoubleClicked.connect(lambda _i: self.try_book())
+        self.record_button.clicked.connect(self._open_record)
         self.new_patient_box.toggled.connect(self._toggle_new_patient)
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
         self.alternatives.currentItemChanged.connect(self._alternative_chosen)
@@ -317,8 +357,9 @@ class BookingDialog(QDialog):
         self.search_state.setText("")
         self.results.clear()
         for record in found:
-            item = QListWidgetItem(patient_line(record))
+            item = QListWidgetItem(patient_line(record, self.timezone))
             item.setData(Qt.ItemDataRole.UserRole, record.id)
+            item.setData(NAME_ROLE, f"{record.details.given_name} {record.details.family_name}")
             self.results.addItem(item)
         if found:
             self.results.setCurrentRow(0)
@@ -336,6 +377,15 @@ class BookingDialog(QDialog):
             for row in range(self.results.count())
             if self.results.item(row).data(Qt.ItemDataRole.UserRole) is not None
         )
+
+    def _open_record(self) -> None:
+        patient_id = self.selected_patient_id()
+        if self.new_patient_box.isChecked() and self.new_patient_id is not None:
+            patient_id = self.new_patient_id
+        if patient_id is None:
+            self.message.setText("Patient: find the patient first, then open their record.")
+            return
+        self.patient_wanted.emit(patient_id)
 
     def selected_patient_id(self) -> int | None:
         """The highlighted patient, only when the list answers the text now typed."""
@@ -497,29 +547,127 @@ class BookingDialog(QDialog):
                 )
                 if request_patient is None:
                     raise InvalidRequest("patient", "find the patient first, or tick New patient")
+            note = clean_note(self.note.text())
         except InvalidRequest as error:
             self._failed(error)
             return
         type_name, start, doctor = self.type_name, self.start, self.doctor_box.currentData()
+        day = to_local(start, self.timezone).date()
+        if (
+            request_patient is not None
+            and request_patient not in self._created_here
+            and (request_patient, day) not in self._same_day_accepted
+        ):
+            self._check_same_day(request_patient, day)
+            return
+        allow_duplicate = self._allow_duplicate
 
-        def work() -> BookedAppointment:
+        def work() -> BookedAppointment | _Duplicates:
             patient_id = request_patient
             if patient_id is None:
                 assert details is not None
-                patient_id = patients.add_patient(self.ctx, details).id
+                try:
+                    added = patients.add_patient(
+                        self.ctx, details, allow_duplicate=allow_duplicate
+                    )
+                except patients.DuplicatePatient as duplicate:
+                    return _Duplicates(
+                        [patients.patient_record(self.ctx, i) for i in duplicate.ids]
+                    )
+                patient_id = added.id
                 self.new_patient_id = patient_id
-            request = BookingRequest(type_name, start, patient_id, doctor)
+                self._created_here.add(patient_id)
+            request = BookingRequest(type_name, start, patient_id, doctor, note=note)
             return booking.book_appointment(self.ctx, request)
 
         self._working = True
+        self.requested_doctor = doctor
         self.book_button.setEnabled(False)
         self.message.setText("Booking…")
         self._op(work, self._booked, self._failed)
 
-    def _booked(self, booked: BookedAppointment) -> None:
+    def _check_same_day(self, patient_id: int, day: date) -> None:
+        """Before booking a patient who already has an appointment that day, ask first."""
+        self._working = True
+        self.book_button.setEnabled(False)
+        self.message.setText("Checking the patient’s other appointments that day…")
+
+        def done(found: list[PatientAppointment]) -> None:
+            self._working = False
+            self.book_button.setEnabled(True)
+            self.message.setText("")
+            if not found:
+                self._same_day_accepted.add((patient_id, day))
+                self.try_book()
+                return
+            self._ask_same_day(patient_id, day, found)
+
+        self._op(lambda: patients.same_day_bookings(self.ctx, patient_id, day), done, self._failed)
+
+    def _ask_same_day(self, patient_id: int, day: date, found: list[PatientAppointment]) -> None:
+        name = self.chosen_patient_name() or "This patient"
+        lines = "\n".join(
+            f"  •  {to_local(a.start, self.timezone):%H:%M} {a.type_name} with {a.doctor_name}"
+            for a in found
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Already booked that day",
+            f"{name} already has {'an appointment' if len(found) == 1 else 'appointments'} "
+            f"on {day:%a} {day.day} {day:%b}:\n{lines}\n\nBook another one that day?",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("sameDayWarning")
+        another = box.addButton("Book &another", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton("&Don’t book", QMessageBox.ButtonRole.RejectRole))
+
+        def answered() -> None:
+            if box.clickedButton() is another:
+                self._same_day_accepted.add((patient_id, day))
+                self.try_book()
+            else:
+                self.message.setText(f"Nothing was booked: {name} is already booked that day.")
+
+        box.finished.connect(lambda _r: answered())
+        self.same_day_question = box
+        box.open()
+
+    def chosen_patient_name(self) -> str | None:
+        """The name of the patient Book would book, as shown."""
+        if self.new_patient_box.isChecked():
+            return f"{self.given.text().strip()} {self.family.text().strip()}".strip() or None
+        item = self.results.currentItem()
+        return item.data(NAME_ROLE) if item is not None and self.search_settled() else None
+
+    def _booked(self, outcome: BookedAppointment | _Duplicates) -> None:
         self._working = False
-        self.booked = booked
+        if isinstance(outcome, _Duplicates):
+            self.book_button.setEnabled(True)
+            self._warn_duplicate(outcome.records)
+            return
+        self.booked = outcome
         self.accept()
+
+    def _warn_duplicate(self, records: list[PatientRecord]) -> None:
+        from montu_desktop.ui.patient_merge import DuplicateWarning  # it imports this module
+
+        typed = self.chosen_patient_name() or "This patient"
+        self.message.setText(f"{typed} may already be stored: nothing was booked yet.")
+        dialog = DuplicateWarning(typed, records, self.timezone, self)
+
+        def answered() -> None:
+            if dialog.choice == DuplicateWarning.USE and dialog.selected_id() is not None:
+                self.new_patient_id = dialog.selected_id()
+                self.message.setText("Booking the existing record…")
+                self.try_book()
+            elif dialog.choice == DuplicateWarning.CREATE:
+                self._allow_duplicate = True
+                self.try_book()
+
+        dialog.finished.connect(lambda _r: answered())
+        self.duplicate_warning = dialog
+        dialog.open()
 
     def _failed(self, error: BaseException) -> None:
         self._working = False
