@@ -248,6 +248,19 @@ def queue_behind_other_bookings(session: Session, doctor_id: int, patient_id: in
     )
 
 
+def queue_behind_patients(session: Session, *patient_ids: int) -> None:
+    """On PostgreSQL, wait for other open transactions writing these patients' appointments
+    (the same locks as queue_behind_other_bookings; taken in id order so two merges cannot
+    deadlock; a booking takes its doctor's lock first and a merge takes none, so no cycle)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for patient_id in sorted(set(patient_ids)):
+        session.connection().execute(
+            text("SELECT pg_advisory_xact_lock(:patient_class, :patient_id)"),
+            {"patient_class": _LOCK_PATIENT, "patient_id": patient_id},
+        )
+
+
 @cache
 def _queue_statement() -> TextClause:
     return text(

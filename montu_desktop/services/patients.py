@@ -22,6 +22,7 @@ from montu_desktop.domain.patients import (
     normalise_phone,
 )
 from montu_desktop.notifications.records import NotificationRow
+from montu_desktop.persistence import booking_rows
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import overlap_refused
@@ -522,6 +523,8 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
     try:
         with UnitOfWork(ctx, write=True) as uow:
             session = uow.session
+            if keep_id != duplicate_id:
+                booking_rows.queue_behind_patients(session, keep_id, duplicate_id)
             preview = _merge_standing(ctx, session, keep_id, duplicate_id)
             if not preview.can_merge:
                 raise InvalidRequest("patient", preview.refusal or "")
