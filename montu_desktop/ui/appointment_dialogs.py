@@ -44,7 +44,9 @@ def when_words(start: datetime, timezone: str) -> str:
 
 def said(verb: str, summary: AppointmentSummary, timezone: str, extra: str = "") -> str:
     """The notice after an action: 'Booked Ava Singh with Dr Lee on Tue 24 Nov at 10:00.'"""
-    text = f"{verb} {summary.patient} with {summary.doctor} on {when_words(summary.start, timezone)}"
+    text = (
+        f"{verb} {summary.patient} with {summary.doctor} on {when_words(summary.start, timezone)}"
+    )
     return f"{text}{extra}."
 
 

@@ -567,9 +567,7 @@ class BookingDialog(QDialog):
             if patient_id is None:
                 assert details is not None
                 try:
-                    added = patients.add_patient(
-                        self.ctx, details, allow_duplicate=allow_duplicate
-                    )
+                    added = patients.add_patient(self.ctx, details, allow_duplicate=allow_duplicate)
                 except patients.DuplicatePatient as duplicate:
                     return _Duplicates(
                         [patients.patient_record(self.ctx, i) for i in duplicate.ids]

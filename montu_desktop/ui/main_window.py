@@ -420,9 +420,7 @@ class MainWindow(QMainWindow):
         if self.patient_panel is not None and self.patient_panel.isVisible():
             self.patient_panel.close()
         can_merge = self.member is not None and self.member.role.can_manage
-        panel = PatientPanel(
-            self.ctx, self.policy.timezone, patient_id, self.busy, can_merge, self
-        )
+        panel = PatientPanel(self.ctx, self.policy.timezone, patient_id, self.busy, can_merge, self)
         panel.cancel_wanted.connect(self.ask_cancel)
         panel.reschedule_wanted.connect(self.reschedule)
         panel.merge_wanted.connect(self.open_merge)
@@ -528,7 +526,9 @@ class MainWindow(QMainWindow):
     def cancel_appointment(self, appointment_id: int) -> None:
         """The day book's Cancel: name the patient, day and time, and ask for a reason."""
         book = self.day.model.book
-        entry = next((e for e in book.appointments if e.id == appointment_id), None) if book else None
+        entry = (
+            next((e for e in book.appointments if e.id == appointment_id), None) if book else None
+        )
         if entry is None or book is None:
             return
         doctor = next((d.name for d in book.doctors if d.id == entry.doctor_id), "the doctor")

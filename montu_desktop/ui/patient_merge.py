@@ -139,7 +139,7 @@ class MergeDialog(QDialog):
         self.search = QLineEdit()
         self.search.setAccessibleName("Find the duplicate")
         self.search.setPlaceholderText("The duplicate’s name, phone or date of birth")
-        self.search.setText(keep.details.family_name)
+        self.search.setToolTip("Left empty, the list shows the records that look like this one.")
         self.candidates = QListWidget()
         self.candidates.setAccessibleName("Possible duplicates")
         self.candidates.setMaximumHeight(110)
@@ -184,13 +184,20 @@ class MergeDialog(QDialog):
         self._find()
 
     def _find(self) -> None:
+        """What was typed, or (nothing typed) the records that look like the one kept."""
         text = self.search.text().strip()
-        if len(text) < 2:
+        if 0 < len(text) < 2:
             self.candidates.clear()
             return
+        details, keep_id = self.keep.details, self.keep.id
+
+        def look_alikes() -> list[PatientRecord]:
+            ids = [i for i in patients.likely_duplicate_ids(self.ctx, details) if i != keep_id]
+            return [patients.patient_record(self.ctx, i) for i in ids]
+
         run_op(
             self,
-            lambda: patients.find_patients(self.ctx, text, limit=30),
+            (lambda: patients.find_patients(self.ctx, text, limit=30)) if text else look_alikes,
             lambda found: self._show_candidates(text, found),
             lambda error: self.refusal.setText(plain_words(error)),
             self.busy,
