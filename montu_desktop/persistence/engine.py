@@ -46,7 +46,9 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self.engine = create_engine(
-                self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+                self.url,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+                hide_parameters=True,
             )
             _configure_sqlite(self.engine)
         else:
@@ -54,6 +56,8 @@ class Database:
                 self.url,
                 pool_pre_ping=True,
                 pool_size=pool_size,
+                # Error messages then never carry patient details or notes into a log.
+                hide_parameters=True,
                 connect_args={"connect_timeout": 5, "application_name": "montu-desktop"},
             )
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})

@@ -334,3 +334,30 @@ def test_the_overlap_guard_still_holds_after_the_migration(ctx) -> None:
             uow.session.flush()
     cancel_appointment(ctx, first.id)
     assert book(ctx, ava, TUESDAY, 9, 15).start == at(TUESDAY, 9, 15)  # cancelled rows don't count
+
+
+def test_database_errors_never_carry_what_was_written(ctx) -> None:
+    tiny_clinic(ctx, doctors=1)
+    ava = add_patient(ctx, AVA).id
+    with UnitOfWork(ctx, write=True) as uow:
+        wrong = t.Appointment(
+            doctor_id=1,
+            patient_id=ava,
+            type_id=1,
+            start_at=at(TUESDAY, 10),
+            end_at=at(TUESDAY, 9),  # refused by the database's own check
+            status="booked",
+            note="Discuss biopsy result",
+            created_by="test",
+            created_at=at(MONDAY, 7),
+            updated_at=at(MONDAY, 7),
+        )
+        uow.session.add(wrong)
+        with pytest.raises(Exception) as refused:
+            uow.session.flush()
+    said = str(refused.value)
+    assert "ck_appointment_order" in said or "CHECK" in said
+    # Bound values are hidden; PostgreSQL's own DETAIL line may still echo the failing row,
+    # which is why notes are checked before they reach the database.
+    assert "biopsy" not in said.replace(str(refused.value.orig), "")  # type: ignore[attr-defined]
+    assert "[parameters:" not in said
