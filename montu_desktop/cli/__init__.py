@@ -93,14 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("--json", action="store_true")
 
     note = commands.add_parser("note", parents=[common], help="set an appointment's note")
-    note.add_argument("id", type=int)
-    note.add_argument("text", help="the note (empty text removes it)")
+    note.add_argument("id", type=int, metavar="ID")
+    note.add_argument("text", metavar="TEXT", help="the note (empty text removes it)")
     note.add_argument("--json", action="store_true")
 
     mark = commands.add_parser(
         "mark", parents=[common], help="mark arrived, completed or no-show; booked undoes"
     )
-    mark.add_argument("id", type=int)
+    mark.add_argument("id", type=int, metavar="ID")
     mark.add_argument("status", choices=("arrived", "completed", "no-show", "booked"))
     mark.add_argument("--json", action="store_true")
 
@@ -138,15 +138,15 @@ def _on_off(text: str) -> bool:
 def _patient_record_parsers(patients: Any, common: argparse.ArgumentParser) -> None:
     """`patients show`, `patients edit` and `patients merge` (issue 11)."""
     show = patients.add_parser("show", parents=[common], help="a patient's record")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=int, metavar="ID")
     show.add_argument("--json", action="store_true")
     edit = patients.add_parser("edit", parents=[common], help="correct a patient's details")
-    edit.add_argument("id", type=int)
-    edit.add_argument("--given")
-    edit.add_argument("--family")
-    edit.add_argument("--dob", metavar="YYYY-MM-DD")
-    edit.add_argument("--phone", help="empty text removes it")
-    edit.add_argument("--email", help="empty text removes it")
+    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("--given", metavar="G")
+    edit.add_argument("--family", metavar="F")
+    edit.add_argument("--dob", metavar="D", help="YYYY-MM-DD (empty text removes it)")
+    edit.add_argument("--phone", metavar="P", help="empty text removes it")
+    edit.add_argument("--email", metavar="E", help="empty text removes it")
     edit.add_argument("--sms-reminders", type=_on_off, metavar="on|off")
     edit.add_argument("--email-reminders", type=_on_off, metavar="on|off")
     edit.add_argument("--opt-out", type=_on_off, metavar="on|off", help="no reminders at all")
