@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -420,7 +421,10 @@ class MainWindow(QMainWindow):
         if self.patient_panel is not None and self.patient_panel.isVisible():
             self.patient_panel.close()
         can_merge = self.member is not None and self.member.role.can_manage
-        panel = PatientPanel(self.ctx, self.policy.timezone, patient_id, self.busy, can_merge, self)
+        parent = self.booking_dialog if self._visible(self.booking_dialog) else self
+        panel = PatientPanel(
+            self.ctx, self.policy.timezone, patient_id, self.busy, can_merge, parent
+        )
         panel.cancel_wanted.connect(self.ask_cancel)
         panel.reschedule_wanted.connect(self.reschedule)
         panel.merge_wanted.connect(self.open_merge)
@@ -574,8 +578,15 @@ class MainWindow(QMainWindow):
         self._op(work, done, self._action_failed)
 
     def _top_parent(self) -> QWidget:
-        panel = self.patient_panel
-        return panel if panel is not None and panel.isVisible() else self
+        """The window a new dialog belongs on: the open patient record or booking, else this."""
+        for window in (self.patient_panel, self.booking_dialog):
+            if window is not None and self._visible(window):
+                return window
+        return self
+
+    @staticmethod
+    def _visible(window: QWidget | None) -> bool:
+        return window is not None and shiboken6.isValid(window) and window.isVisible()
 
     def reschedule(self, entry: DayBookEntry) -> None:
         if self.policy is None:

@@ -3,6 +3,8 @@ manager's merge of two records with a preview of what moves."""
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -66,7 +68,7 @@ class DuplicateWarning(QDialog):
         self.setObjectName("duplicateWarning")
         self.choice = 0
         heading = QLabel(
-            f"<b>{typed}</b> looks like {'this patient' if len(records) == 1 else 'these patients'}"
+            f"<b>{escape(typed)}</b> looks like {'this patient' if len(records) == 1 else 'these patients'}"
             " already in the clinic’s records (same date of birth and family name, same phone "
             "or same email). Book the existing record unless you are sure this is someone else."
         )
@@ -133,7 +135,7 @@ class MergeDialog(QDialog):
         self.preview: MergePreview | None = None
         self.result: MergeResult | None = None
         self._preview_for: int | None = None
-        keep_label = QLabel(f"<b>Keep:</b> {record_line(keep, timezone)}")
+        keep_label = QLabel(f"<b>Keep:</b> {escape(record_line(keep, timezone))}")
         keep_label.setWordWrap(True)
         keep_label.setObjectName("mergeKeep")
         self.search = QLineEdit()
@@ -142,12 +144,17 @@ class MergeDialog(QDialog):
         self.search.setToolTip("Left empty, the list shows the records that look like this one.")
         self.candidates = QListWidget()
         self.candidates.setAccessibleName("Possible duplicates")
-        self.candidates.setMaximumHeight(110)
+        self.candidates.setMaximumHeight(120)
+        self.candidates.setWordWrap(True)
+        self.candidates.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.summary = QLabel("Choose the duplicate record to see what would move.")
         self.summary.setObjectName("mergeSummary")
         self.summary.setWordWrap(True)
         self.moving = QListWidget()
         self.moving.setAccessibleName("What moves to the kept record")
+        self.moving.setWordWrap(True)
+        moving_label = QLabel("&Appointments that move to the kept record:")
+        moving_label.setBuddy(self.moving)
         self.refusal = QLabel()
         self.refusal.setObjectName("mergeRefusal")
         self.refusal.setWordWrap(True)
@@ -169,6 +176,7 @@ class MergeDialog(QDialog):
         layout.addLayout(find_row)
         layout.addWidget(self.candidates)
         layout.addWidget(self.summary)
+        layout.addWidget(moving_label)
         layout.addWidget(self.moving, 1)
         layout.addWidget(self.refusal)
         layout.addWidget(buttons)
@@ -180,7 +188,7 @@ class MergeDialog(QDialog):
         self.candidates.currentItemChanged.connect(lambda item, _p: self._chosen(item))
         buttons.accepted.connect(self._merge)
         buttons.rejected.connect(self.reject)
-        self.resize(760, 560)
+        self.resize(900, 560)
         self._find()
 
     def _find(self) -> None:
@@ -247,9 +255,9 @@ class MergeDialog(QDialog):
         duplicate = preview.duplicate
         count = len(preview.appointments)
         self.summary.setText(
-            f"Merging retires <b>{full_name(duplicate)} (patient {duplicate.id})</b>, kept for "
-            f"history and pointing at patient {self.keep.id}. Moving to "
-            f"{full_name(self.keep)}: {count} appointment{'s' if count != 1 else ''} and "
+            f"Merging retires <b>{escape(full_name(duplicate))} (patient {duplicate.id})</b>, kept "
+            f"for history and pointing at patient {self.keep.id}. Moving to "
+            f"{escape(full_name(self.keep))}: {count} appointment{'s' if count != 1 else ''} and "
             f"{preview.notifications} message{'s' if preview.notifications != 1 else ''} "
             "(reminders and confirmations)."
         )
@@ -260,6 +268,8 @@ class MergeDialog(QDialog):
                 f"{appointment_when(item, self.timezone)}  ·  {item.doctor_name}  ·  "
                 f"{item.type_name}  ·  {status_words(item)}"
             )
+            if item.note:
+                line += f"  ·  note: {item.note}"
             if item.id in clashing:
                 line = "⚠ " + line + "  ·  overlaps the kept patient’s appointment"
             self.moving.addItem(line)

@@ -200,6 +200,7 @@ class PatientPanel(QDialog):
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._build_layout()
         self._connect()
+        self.results.setVisible(False)  # shown once something is searched for
         self._show_record(None)
         self.resize(980, 640)
         if patient_id is not None:
@@ -276,6 +277,7 @@ class PatientPanel(QDialog):
         text = self.search.text().strip()
         if len(text) < 2:
             self.results.clear()
+            self.results.setVisible(False)
             self._found_for = text
             return
         self._op(
@@ -302,6 +304,7 @@ class PatientPanel(QDialog):
         if not found:
             self.results.addItem("No patient found.")
         self.results.blockSignals(False)
+        self.results.setVisible(True)
 
     def _result_chosen(self, item: QListWidgetItem | None) -> None:
         value = item.data(Qt.ItemDataRole.UserRole) if item is not None else None

@@ -402,3 +402,29 @@ def test_a_merge_that_would_overlap_is_refused_naming_them(
     assert f"{mine.id} and {theirs.id}" in merge.refusal.text()
     assert "⚠" in merge.moving.item(0).text()
     assert patients.patient_record(demo_ctx, twin.id).merged_into is None
+
+
+def test_the_record_opens_from_the_booking_dialog_and_the_day_book(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    zelda = patients.add_patient(demo_ctx, PatientDetails("Zelda", "Quimby"))
+    dialog = _booking_dialog(window)
+    _find_and_pick(qtbot, dialog, "quimby", zelda.id)
+    qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    panel = window.patient_panel
+    assert panel is not None and panel.isVisible() and panel.parent() is dialog
+    qtbot.waitUntil(lambda: panel.record is not None and panel.record.id == zelda.id, timeout=5_000)
+    assert panel.given.text() == "Zelda" and panel.family.text() == "Quimby"
+    panel.close()
+    dialog.reject()
+
+    entry = day_book(demo_ctx, TUESDAY).appointments[0]
+    window.load_day(TUESDAY)
+    qtbot.waitUntil(lambda: window.day.select_entry(entry.id), timeout=5_000)
+    qtbot.mouseClick(window.day.details.patient_button, Qt.MouseButton.LeftButton)
+    panel = window.patient_panel
+    assert panel is not None and panel.isVisible()
+    qtbot.waitUntil(
+        lambda: panel.record is not None and panel.record.id == entry.patient_id, timeout=5_000
+    )
+    assert any(a.id == entry.id for a in panel.upcoming.items)
