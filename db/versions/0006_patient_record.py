@@ -46,9 +46,62 @@ def upgrade() -> None:
             op.create_foreign_key(
                 "fk_patient_merged_into", "patient", "patient", ["merged_into_id"], ["id"]
             )
+    _install_retired_guard()
+
+
+# A retired (merged) patient is never booked again: a booking read just before a merge
+# committed would otherwise land on the retired record. Cancelled rows are left alone.
+_PG_RETIRED_FUNCTION = """
+CREATE OR REPLACE FUNCTION appointment_patient_retired() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status <> 'cancelled' AND EXISTS (
+        SELECT 1 FROM patient WHERE id = NEW.patient_id AND merged_into_id IS NOT NULL
+    ) THEN
+        RAISE EXCEPTION 'appointment_patient_retired' USING ERRCODE = '23514';
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+_PG_RETIRED_TRIGGER = (
+    "CREATE TRIGGER appointment_patient_retired BEFORE INSERT OR UPDATE OF patient_id"
+    " ON appointment FOR EACH ROW EXECUTE FUNCTION appointment_patient_retired()"
+)
+_SQLITE_RETIRED = """
+CREATE TRIGGER appointment_patient_retired_{when}
+BEFORE {event} ON appointment
+WHEN NEW.status <> 'cancelled'
+BEGIN
+    SELECT RAISE(ABORT, 'appointment_patient_retired')
+    WHERE EXISTS (SELECT 1 FROM patient WHERE id = NEW.patient_id AND merged_into_id IS NOT NULL);
+END
+"""
+_SQLITE_RETIRED_EVENTS = {"insert": "INSERT", "update": "UPDATE OF patient_id"}
+
+
+def _install_retired_guard() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_PG_RETIRED_FUNCTION)
+        op.execute("DROP TRIGGER IF EXISTS appointment_patient_retired ON appointment")
+        op.execute(_PG_RETIRED_TRIGGER)
+        return
+    for when, event in _SQLITE_RETIRED_EVENTS.items():
+        op.execute(f"DROP TRIGGER IF EXISTS appointment_patient_retired_{when}")
+        op.execute(_SQLITE_RETIRED.format(when=when, event=event))
+
+
+def _remove_retired_guard() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS appointment_patient_retired ON appointment")
+        op.execute("DROP FUNCTION IF EXISTS appointment_patient_retired()")
+        return
+    for when in _SQLITE_RETIRED_EVENTS:
+        op.execute(f"DROP TRIGGER IF EXISTS appointment_patient_retired_{when}")
 
 
 def downgrade() -> None:
+    _remove_retired_guard()
     if op.get_bind().dialect.name == "postgresql":
         op.drop_constraint("fk_patient_merged_into", "patient", type_="foreignkey")
     op.drop_column("patient", "merged_into_id")

@@ -182,6 +182,11 @@ def overlap_refused(exc: IntegrityError) -> str | None:
     return None
 
 
+def retired_patient_refused(exc: IntegrityError) -> bool:
+    """True when the database refused a live appointment for a merged (retired) patient."""
+    return "appointment_patient_retired" in str(exc.orig)
+
+
 def is_retryable(exc: DBAPIError) -> bool:
     """Deadlocks, serialisation failures and SQLite lock time-outs: run the transaction again."""
     code = getattr(exc.orig, "sqlstate", None)

@@ -51,7 +51,11 @@ from montu_desktop.domain.model import (
 )
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.engine import is_retryable, overlap_refused
+from montu_desktop.persistence.engine import (
+    is_retryable,
+    overlap_refused,
+    retired_patient_refused,
+)
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
@@ -263,6 +267,11 @@ def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
         except _ReadAgain:
             continue
         except IntegrityError as exc:
+            if retired_patient_refused(exc):
+                # Merged while this desk was booking: read again to say into which record.
+                if tries == MAX_ATTEMPTS:
+                    raise InvalidRequest("patient", "was just merged into another record") from exc
+                continue
             who = overlap_refused(exc)
             if who == "patient":
                 raise PatientDoubleBooked() from exc

@@ -361,3 +361,49 @@ def test_database_errors_never_carry_what_was_written(ctx) -> None:
     # which is why notes are checked before they reach the database.
     assert "biopsy" not in said.replace(str(refused.value.orig), "")  # type: ignore[attr-defined]
     assert "[parameters:" not in said
+
+
+def test_the_database_refuses_a_live_appointment_for_a_retired_patient(ctx, monkeypatch) -> None:
+    from montu_desktop.persistence import booking_rows
+
+    tiny_clinic(ctx, doctors=1)
+    keep = add_patient(ctx, AVA).id
+    dup = add_patient(ctx, PatientDetails("Ava", "Singh"), allow_duplicate=True).id
+    merge_patients(ctx, keep, dup)
+
+    # A desk that read the patient just before the merge committed: its first look says
+    # the duplicate is still live; the database refuses, and the retry says why.
+    real = booking_rows.request_standing
+    looks = []
+
+    def stale_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        standing = real(*args, **kwargs)
+        looks.append(standing)
+        if len(looks) == 1:
+            return booking_rows.RequestStanding(True, False, standing.clinic_day)
+        return standing
+
+    monkeypatch.setattr(booking_rows, "request_standing", stale_once)
+    before = everything(ctx)
+    with pytest.raises(InvalidRequest) as refused:
+        book(ctx, dup, TUESDAY, 9)
+    assert refused.value.field == "patient"
+    assert f"merged into patient {keep}" in refused.value.reason and len(looks) == 2
+    assert everything(ctx) == before
+
+    with UnitOfWork(ctx, write=True) as uow:
+        uow.session.add(
+            t.Appointment(
+                doctor_id=1,
+                patient_id=dup,
+                type_id=1,
+                start_at=at(TUESDAY, 10),
+                end_at=at(TUESDAY, 10, 30),
+                status="booked",
+                created_by="test",
+                created_at=at(MONDAY, 7),
+                updated_at=at(MONDAY, 7),
+            )
+        )
+        with pytest.raises(Exception, match="appointment_patient_retired"):
+            uow.session.flush()
