@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from montu_desktop.domain.clinic_time import local_day_bounds, to_local
+from montu_desktop.domain.clinic_time import local_day_bounds, parse_day, to_local
 from montu_desktop.domain.duplicates import email_key, is_likely_duplicate
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule, NotFound
 from montu_desktop.domain.model import AppointmentStatus
@@ -282,7 +282,8 @@ def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> Pat
     """Change some of a patient's details, checked as when adding; returns the fresh record.
 
     Keys are PatientDetails' fields (given_name, family_name, date_of_birth, phone, email,
-    sms_reminders, email_reminders, reminders_opt_out); an empty phone or email removes it.
+    sms_reminders, email_reminders, reminders_opt_out); an empty phone or email removes it;
+    date_of_birth may be a date or YYYY-MM-DD text (empty removes it).
     The audit log records which fields changed, never their values. A merged (retired)
     record cannot be edited.
     """
@@ -294,6 +295,9 @@ def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> Pat
         _refuse_retired(row)
         before = _details(row)
         wanted = {k: (v or None) if k in ("phone", "email") else v for k, v in changes.items()}
+        if isinstance(wanted.get("date_of_birth"), str):
+            typed = str(wanted["date_of_birth"]).strip()
+            wanted["date_of_birth"] = parse_day(typed, "date_of_birth") if typed else None
         clean = check_patient(replace(before, **wanted), _today(ctx))  # type: ignore[arg-type]
         changed = [f for f in _DETAIL_FIELDS if getattr(before, f) != getattr(clean, f)]
         if changed:

@@ -101,8 +101,11 @@ def test_an_edit_is_validated_like_adding_and_audited_without_values(ctx) -> Non
     (entry,) = audit(ctx, "patient.edited")
     assert entry["fields"] == ["phone", "email", "sms_reminders", "reminders_opt_out"]
     assert "413" not in json.dumps(entry) and "example" not in json.dumps(entry)
+    assert edit_patient(ctx, ava, date_of_birth="1990-03-05").details.date_of_birth == date(
+        1990, 3, 5
+    )
     edit_patient(ctx, ava, given_name="Ava")  # nothing changed: nothing audited
-    assert len(audit(ctx, "patient.edited")) == 1
+    assert len(audit(ctx, "patient.edited")) == 2
 
     before = everything(ctx)
     for change, field in (
@@ -110,6 +113,7 @@ def test_an_edit_is_validated_like_adding_and_audited_without_values(ctx) -> Non
         ({"email": "ava@"}, "email"),
         ({"family_name": "  "}, "family_name"),
         ({"date_of_birth": date(2030, 1, 1)}, "date_of_birth"),
+        ({"date_of_birth": "1990-02-30"}, "date_of_birth"),
         ({"shoe_size": 9}, "shoe_size"),
     ):
         with pytest.raises(InvalidRequest) as refused:
