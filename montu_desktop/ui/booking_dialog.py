@@ -142,8 +142,8 @@ class BookingDialog(QDialog):
         """A patient created by this dialog (kept when the booking itself must be retried)."""
         self._search_serial = 0
         self._working = False
-        self._results_for: str | None = None
-        """The search text the results list was built for (None: no list yet)."""
+        self._results_for = ""
+        """The search text the results list was built for (empty: nothing searched yet)."""
         self._doctors_for: tuple[str, datetime] | None = None
         """The (type, start) the doctor list was loaded for."""
         self._book_when_ready = False
@@ -345,6 +345,9 @@ class BookingDialog(QDialog):
     def _search_failed(self, text: str, error: BaseException) -> None:
         if text != self.search_text():
             return
+        # Settled, with nobody to book: Book then asks to find the patient again.
+        self._results_for = text
+        self.results.clear()
         self.search_state.setText("")
         self._drop_pending_booking()
         self.message.setText(plain_words(error))
@@ -434,6 +437,11 @@ class BookingDialog(QDialog):
     def _doctors_failed(self, type_name: str, start: datetime, error: BaseException) -> None:
         if (type_name, start) != (self.type_name, self.start):
             return
+        # Only "Any doctor" is left to offer; the booking itself checks who is free.
+        self.doctor_box.clear()
+        self.doctor_box.addItem(ANY_DOCTOR, None)
+        self.doctor_box.setEnabled(True)
+        self._doctors_for = (type_name, start)
         self._drop_pending_booking()
         self.message.setText(plain_words(error))
 

@@ -428,3 +428,29 @@ def test_the_record_opens_from_the_booking_dialog_and_the_day_book(
         lambda: panel.record is not None and panel.record.id == entry.patient_id, timeout=5_000
     )
     assert any(a.id == entry.id for a in panel.upcoming.items)
+
+
+def test_a_move_says_who_went_where_and_selects_it(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    entry = day_book(demo_ctx, TUESDAY).appointments[0]
+    window.load_day(TUESDAY)
+    qtbot.waitUntil(lambda: window.day.select_entry(entry.id), timeout=5_000)
+    qtbot.mouseClick(window.day.details.reschedule_button, Qt.MouseButton.LeftButton)
+    move = window.reschedule_dialog
+    assert move is not None and move.isVisible()
+    qtbot.waitUntil(lambda: move.times.count() > 1, timeout=5_000)
+    move.times.setCurrentRow(move.times.count() - 1)
+    new_start = move.times.currentItem().data(Qt.ItemDataRole.UserRole)
+    qtbot.keyClick(move.times, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.notice.text().startswith("Moved"), timeout=5_000)
+    assert window.notice.text().startswith(f"Moved {entry.patient_name} with Dr ")
+    assert f"on {_when(new_start)}, {entry.type_name}." in window.notice.text()
+    qtbot.waitUntil(
+        lambda: (
+            window.day.details.entry is not None
+            and window.day.details.entry.id == entry.id
+            and window.day.details.entry.start == new_start
+        ),
+        timeout=5_000,
+    )

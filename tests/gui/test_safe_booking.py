@@ -179,3 +179,17 @@ def test_a_doctor_no_longer_free_is_never_swapped_silently(
     assert dialog.booked is None
     assert dialog.message.text().startswith(f"{doctor_name} is not free")
     assert dialog.doctor_box.currentData() is None
+
+
+def test_book_with_nothing_found_says_so_instead_of_waiting(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    dialog = _open_dialog(window)
+    qtbot.waitUntil(dialog.doctors_settled, timeout=5_000)
+    qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)  # nothing typed yet
+    assert dialog.message.text() == "Patient: find the patient first, or tick New patient."
+    qtbot.keyClicks(dialog.search, "zzzqqq")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(dialog.search_settled, timeout=5_000)
+    assert dialog.message.text() == "No patient matches “zzzqqq”: nothing was booked."
+    assert dialog.booked is None and dialog.isVisible()
