@@ -239,8 +239,8 @@ class MainWindow(QMainWindow):
         pending, self._pending = self._pending, set()
         if "reference" in pending:
             self._op(self._load_reference, self._reference_loaded, self._reference_failed)
-        elif "appointments" in pending:
-            self.reload()
+        elif pending & {"appointments", "patients"}:
+            self.reload()  # the day book shows patients' names and phones too
         panel = self.patient_panel
         if pending & {"appointments", "patients"} and panel is not None and panel.isVisible():
             panel.reload()

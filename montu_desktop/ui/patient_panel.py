@@ -98,6 +98,8 @@ class AppointmentTable(QTableWidget):
         self.items: list[PatientAppointment] = []
 
     def show_items(self, items: tuple[PatientAppointment, ...], timezone: str) -> None:
+        """Show the appointments, keeping the selected one selected (else the first)."""
+        kept = self.selected()
         self.items = list(items)
         self.setRowCount(len(items))
         for row, item in enumerate(items):
@@ -113,6 +115,9 @@ class AppointmentTable(QTableWidget):
                 cell.setToolTip(value)
                 self.setItem(row, column, cell)
         self.resizeRowsToContents()
+        ids = [item.id for item in items]
+        if items:
+            self.selectRow(ids.index(kept.id) if kept is not None and kept.id in ids else 0)
 
     def selected(self) -> PatientAppointment | None:
         row = self.currentRow()
