@@ -63,6 +63,14 @@ from montu_desktop.ui.week_view import WeekPanel
 
 PING_INTERVAL_MS = 30_000
 COALESCE_MS = 30
+NOTICE_IDLE = (
+    "QLabel#actionNotice { color: #444444; padding: 6px 10px;"
+    " border: 1px solid #c8c8c8; border-radius: 4px; }"
+)
+NOTICE_DONE = (
+    "QLabel#actionNotice { background: #e6f4ea; color: #0d4a1f; padding: 6px 10px;"
+    " border: 1px solid #a8d5b5; border-radius: 4px; font-weight: bold; }"
+)
 STATUS_SAID = {
     AppointmentStatus.ARRIVED: "Marked arrived:",
     AppointmentStatus.COMPLETED: "Marked completed:",
@@ -110,11 +118,12 @@ class MainWindow(QMainWindow):
         self.notice.setObjectName("actionNotice")
         self.notice.setAccessibleName("What was just done")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(
-            "QLabel#actionNotice { background: #e6f4ea; color: #0d4a1f; padding: 6px 10px;"
-            " border: 1px solid #a8d5b5; border-radius: 4px; font-weight: bold; }"
+        # Always shown (a line appearing later would push the grid down under the mouse).
+        self.notice.setText(
+            "Each booking, move, cancellation and status change is confirmed here, "
+            "naming the patient, doctor, day and time."
         )
-        self.notice.setVisible(False)
+        self.notice.setStyleSheet(NOTICE_IDLE)
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(0, 0, 0, 0)
@@ -477,7 +486,7 @@ class MainWindow(QMainWindow):
     def say(self, text: str) -> None:
         """What was just done, kept on screen above the tabs until the next action."""
         self.notice.setText(text)
-        self.notice.setVisible(True)
+        self.notice.setStyleSheet(NOTICE_DONE)
         self.statusBar().showMessage(text, 15_000)
 
     def _summarise(self, done: BookedAppointment) -> AppointmentSummary:

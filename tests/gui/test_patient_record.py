@@ -61,7 +61,7 @@ def test_booking_says_patient_doctor_day_time_and_keeps_the_note(
     _find_and_pick(qtbot, dialog, "quimby", zelda.id)
     qtbot.keyClicks(dialog.note, "Sore knee after fall")
     qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.notice.isVisible(), timeout=5_000)
+    qtbot.waitUntil(lambda: window.notice.text().startswith("Booked"), timeout=5_000)
     booked = dialog.booked
     assert booked is not None and booked.patient_id == zelda.id
     text = window.notice.text()
