@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -271,6 +271,23 @@ class PatientPanel(QDialog):
         )
         self.buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter never closes the record (that would lose what was typed): in the search it
+        # opens the highlighted (or first) patient, in the details it saves them.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            focus = self.focusWidget()
+            if focus in (self.search, self.results):
+                row = max(self.results.currentRow(), 0)
+                if self.results.count():
+                    self.results.setCurrentRow(row)
+                    self._result_chosen(self.results.item(row))
+            elif focus in (*self.fields.values(), self.sms, self.email_reminders, self.opt_out):
+                self.save()
+            elif isinstance(focus, QPushButton):
+                focus.click()
+            return
+        super().keyPressEvent(event)
 
     def _focus_search(self) -> None:
         self.search.setFocus()

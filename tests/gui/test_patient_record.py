@@ -454,3 +454,20 @@ def test_a_move_says_who_went_where_and_selects_it(
         ),
         timeout=5_000,
     )
+
+
+def test_enter_in_the_record_saves_and_never_closes_it(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    zelda = patients.add_patient(demo_ctx, PatientDetails("Zelda", "Quimby"))
+    panel = _open_panel(qtbot, window, None)
+    qtbot.keyClicks(panel.search, "quimby")
+    qtbot.waitUntil(lambda: panel.results.count() == 1, timeout=5_000)
+    qtbot.keyClick(panel.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.record is not None and panel.record.id == zelda.id, timeout=5_000)
+    panel.phone.setFocus()
+    qtbot.keyClicks(panel.phone, "0412 321 987")
+    qtbot.keyClick(panel.phone, Qt.Key.Key_Return)
+    assert panel.isVisible()
+    qtbot.waitUntil(lambda: panel.details_message.text().startswith("Saved"), timeout=5_000)
+    assert patients.get_patient(demo_ctx, zelda.id).details.phone == "+61412321987"
