@@ -249,7 +249,7 @@ class BookingDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.alternatives)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(620)  # a result line carries the next appointment too
         order = [
             self.search,
             self.results,
