@@ -522,7 +522,14 @@ class MainWindow(QMainWindow):
             self.say(said("Booked", summary, self._zone(), f", {summary.type_name}{extra}"))
             self._show_done(summary)
 
-        self._op(lambda: self._summarise(booked), done, self._background_failed)
+        def names_failed(error: BaseException) -> None:
+            # Booked all the same: say what is known, and why the names are missing.
+            self.say(
+                f"Booked {booked.type_name} on {when_words(booked.start, self._zone())} "
+                f"(patient {booked.patient_id}); the names could not be read: {plain_words(error)}"
+            )
+
+        self._op(lambda: self._summarise(booked), done, names_failed)
 
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> None:
         self._select_after = appointment_id

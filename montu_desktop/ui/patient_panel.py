@@ -55,10 +55,18 @@ def appointment_when(item: PatientAppointment, timezone: str) -> str:
     return f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–{end:%H:%M}"
 
 
-def status_words(item: PatientAppointment) -> str:
+def status_words(item: PatientAppointment, timezone: str | None = None) -> str:
+    """'cancelled (Patient unwell)', 'arrived 09:52', 'completed 10:20'."""
     words = STATUS_WORDS[item.status]
     if item.status is AppointmentStatus.CANCELLED and item.cancel_reason:
         words += f" ({item.cancel_reason})"
+    elif timezone is not None:
+        at = {
+            AppointmentStatus.ARRIVED: item.arrived_at,
+            AppointmentStatus.COMPLETED: item.completed_at,
+        }.get(item.status)
+        if at is not None:
+            words += f" {to_local(at, timezone):%H:%M}"
     return words
 
 
@@ -107,7 +115,7 @@ class AppointmentTable(QTableWidget):
                 appointment_when(item, timezone),
                 item.doctor_name,
                 item.type_name,
-                status_words(item),
+                status_words(item, timezone),
                 item.note or "",
             )
             for column, value in enumerate(values):
