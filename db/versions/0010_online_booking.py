@@ -54,21 +54,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("api_key_id", "idempotency_key", name="uq_api_request_key"),
     )
-    with op.batch_alter_table("appointment_type") as batch:
-        batch.add_column(
-            sa.Column("bookable_online", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-    with op.batch_alter_table("patient") as batch:
-        batch.add_column(
-            sa.Column("booked_online", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN (SQLite has it): a batch copy would drop the appointment triggers.
+    op.add_column(
+        "appointment_type",
+        sa.Column("bookable_online", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
+    op.add_column(
+        "patient",
+        sa.Column("booked_online", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("patient") as batch:
-        batch.drop_column("booked_online")
-    with op.batch_alter_table("appointment_type") as batch:
-        batch.drop_column("bookable_online")
+    op.drop_column("patient", "booked_online")
+    op.drop_column("appointment_type", "bookable_online")
     op.drop_table("api_request")
     op.drop_table("online_booking")
     op.drop_table("api_key")

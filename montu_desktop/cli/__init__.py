@@ -80,21 +80,41 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--dob", metavar="YYYY-MM-DD")
     add.add_argument("--no-sms", action="store_true", help="no SMS reminders")
     add.add_argument("--no-email", action="store_true", help="no email reminders")
+    add.add_argument(
+        "--allow-duplicate",
+        action="store_true",
+        help="add even when the patient looks already stored (same DOB and family name, phone or email)",
+    )
     add.add_argument("--json", action="store_true")
     find = patients.add_parser("find", parents=[common], help="find patients by name, phone or DOB")
     find.add_argument("text")
     find.add_argument("--json", action="store_true")
+    _patient_record_parsers(patients, common)
 
     book = commands.add_parser("book", parents=[common], help="book an appointment")
     book.add_argument("--type", required=True, metavar="NAME")
     book.add_argument("--start", required=True, metavar="ISO-8601")
     book.add_argument("--patient", required=True, type=int, metavar="ID")
     book.add_argument("--doctor", type=int, metavar="ID")
+    book.add_argument("--note", metavar="TEXT", help="reason for visit (up to 500 characters)")
     book.add_argument("--json", action="store_true")
 
     cancel = commands.add_parser("cancel", parents=[common], help="cancel an appointment")
     cancel.add_argument("id", type=int)
+    cancel.add_argument("--reason", metavar="TEXT", help="why (kept with it and audited)")
     cancel.add_argument("--json", action="store_true")
+
+    note = commands.add_parser("note", parents=[common], help="set an appointment's note")
+    note.add_argument("id", type=int, metavar="ID")
+    note.add_argument("text", metavar="TEXT", help="the note (empty text removes it)")
+    note.add_argument("--json", action="store_true")
+
+    mark = commands.add_parser(
+        "mark", parents=[common], help="mark arrived, completed or no-show; booked undoes"
+    )
+    mark.add_argument("id", type=int, metavar="ID")
+    mark.add_argument("status", choices=("arrived", "completed", "no-show", "booked"))
+    mark.add_argument("--json", action="store_true")
 
     move = commands.add_parser("reschedule", parents=[common], help="move an appointment")
     move.add_argument("id", type=int)
@@ -119,6 +139,37 @@ def build_parser() -> argparse.ArgumentParser:
     notifications.add_parsers(commands, common)
     online.add_parsers(commands, common)
     return parser
+
+
+def _on_off(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("on", "off"):
+        raise argparse.ArgumentTypeError("must be on or off")
+    return value == "on"
+
+
+def _patient_record_parsers(patients: Any, common: argparse.ArgumentParser) -> None:
+    """`patients show`, `patients edit` and `patients merge` (issue 11)."""
+    show = patients.add_parser("show", parents=[common], help="a patient's record")
+    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("--json", action="store_true")
+    edit = patients.add_parser("edit", parents=[common], help="correct a patient's details")
+    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("--given", metavar="G")
+    edit.add_argument("--family", metavar="F")
+    edit.add_argument("--dob", metavar="D", help="YYYY-MM-DD (empty text removes it)")
+    edit.add_argument("--phone", metavar="P", help="empty text removes it")
+    edit.add_argument("--email", metavar="E", help="empty text removes it")
+    edit.add_argument("--sms-reminders", type=_on_off, metavar="on|off")
+    edit.add_argument("--email-reminders", type=_on_off, metavar="on|off")
+    edit.add_argument("--opt-out", type=_on_off, metavar="on|off", help="no reminders at all")
+    edit.add_argument("--json", action="store_true")
+    merge = patients.add_parser(
+        "merge", parents=[common], help="merge a duplicate record into the one kept"
+    )
+    merge.add_argument("keep_id", type=int, metavar="KEEP_ID")
+    merge.add_argument("duplicate_id", type=int, metavar="DUPLICATE_ID")
+    merge.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,14 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, emit, parse_week
+from montu_desktop.cli import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    emit,
+    parse_week,
+)
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
 from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
@@ -86,6 +93,8 @@ def _appointment_json(ctx: ServiceContext, booked: BookedAppointment) -> dict[st
         "start": _local_iso(booked.start, zone),
         "end": _local_iso(booked.end, zone),
         "status": booked.status,
+        "note": booked.note,
+        "cancel_reason": booked.cancel_reason,
     }
 
 
@@ -141,13 +150,14 @@ def _patients_add(ctx: ServiceContext, args: argparse.Namespace) -> int:
         sms_reminders=not args.no_sms,
         email_reminders=not args.no_email,
     )
-    record = patients.add_patient(ctx, details)
+    record = patients.add_patient(ctx, details, allow_duplicate=args.allow_duplicate)
     emit(args, {"id": record.id}, f"patient {record.id} added: {record.display_name}")
     return EXIT_OK
 
 
 def _patients_find(ctx: ServiceContext, args: argparse.Namespace) -> int:
     found = patients.find_patients(ctx, args.text)
+    zone = _zone_or_utc(ctx)
     data = [
         {
             "id": p.id,
@@ -158,11 +168,20 @@ def _patients_find(ctx: ServiceContext, args: argparse.Namespace) -> int:
             else None,
             "phone": p.details.phone,
             "email": p.details.email,
+            "next_appointment": _local_iso(p.next_appointment.start, zone)
+            if p.next_appointment
+            else None,
         }
         for p in found
     ]
     text = "\n".join(
-        f"{p['id']:>6}  {p['family_name']}, {p['given_name']}  {p['date_of_birth'] or ''}  {p['phone'] or ''}"
+        f"{p['id']:>6}  {p['family_name']}, {p['given_name']}  {p['date_of_birth'] or ''}  "
+        f"{p['phone'] or ''}"
+        + (
+            f"  next: {p['next_appointment'][:16].replace('T', ' ')}"
+            if p["next_appointment"]
+            else ""
+        )
         for p in data
     )
     emit(args, data, text or "no patient found")
@@ -171,7 +190,9 @@ def _patients_find(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
     zone = clinic_policy(ctx).timezone
-    request = BookingRequest(args.type, parse_local(args.start, zone), args.patient, args.doctor)
+    request = BookingRequest(
+        args.type, parse_local(args.start, zone), args.patient, args.doctor, note=args.note
+    )
     booked = booking.book_appointment(ctx, request)
     data = _appointment_json(ctx, booked)
     emit(
@@ -183,8 +204,139 @@ def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 
 def _cancel(ctx: ServiceContext, args: argparse.Namespace) -> int:
-    cancelled = booking.cancel_appointment(ctx, args.id)
+    cancelled = booking.cancel_appointment(ctx, args.id, reason=args.reason)
     emit(args, _appointment_json(ctx, cancelled), f"appointment {cancelled.id} cancelled")
+    return EXIT_OK
+
+
+def _note(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    changed = booking.set_note(ctx, args.id, args.text)
+    said = "note saved" if changed.note else "note removed"
+    emit(args, _appointment_json(ctx, changed), f"appointment {changed.id}: {said}")
+    return EXIT_OK
+
+
+def _mark(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    marked = booking.mark_status(ctx, args.id, args.status)
+    zone = clinic_policy(ctx).timezone
+    data = _appointment_json(ctx, marked)
+    data["arrived_at"] = _local_iso(marked.arrived_at, zone) if marked.arrived_at else None
+    data["completed_at"] = _local_iso(marked.completed_at, zone) if marked.completed_at else None
+    emit(args, data, f"appointment {marked.id} is now {marked.status.replace('_', '-')}")
+    return EXIT_OK
+
+
+def _record_json(ctx: ServiceContext, record: patients.PatientRecord) -> dict[str, object]:
+    zone = _zone_or_utc(ctx)
+    d = record.details
+    return {
+        "id": record.id,
+        "given": d.given_name,
+        "family": d.family_name,
+        "dob": d.date_of_birth.isoformat() if d.date_of_birth else None,
+        "phone": d.phone,
+        "email": d.email,
+        "sms_reminders": d.sms_reminders,
+        "email_reminders": d.email_reminders,
+        "reminders_opt_out": d.reminders_opt_out,
+        "merged_into": record.merged_into,
+        "appointments": [
+            {
+                "id": a.id,
+                "start": _local_iso(a.start, zone),
+                "end": _local_iso(a.end, zone),
+                "doctor_id": a.doctor_id,
+                "doctor": a.doctor_name,
+                "type": a.type_name,
+                "status": a.status.value,
+                "note": a.note,
+                "cancel_reason": a.cancel_reason,
+            }
+            for a in record.appointments
+        ],
+    }
+
+
+def _zone_or_utc(ctx: ServiceContext) -> str:
+    try:
+        return clinic_policy(ctx).timezone
+    except InvalidRequest:
+        return "UTC"
+
+
+def _record_text(ctx: ServiceContext, record: patients.PatientRecord) -> str:
+    zone = _zone_or_utc(ctx)
+    d = record.details
+    on = {True: "on", False: "off"}
+    lines = []
+    if record.merged_into is not None:
+        lines.append(f"patient {record.id} was merged into patient {record.merged_into}")
+    lines += [
+        f"patient {record.id}: {record.display_name}",
+        f"  born: {d.date_of_birth or '-'}   phone: {d.phone or '-'}   email: {d.email or '-'}",
+        f"  reminders: SMS {on[d.sms_reminders]}, email {on[d.email_reminders]}"
+        + ("; opted out of reminders" if d.reminders_opt_out else ""),
+    ]
+    for title, items in (("upcoming", record.upcoming), ("past", record.past)):
+        lines.append(f"{title}:" if items else f"{title}: none")
+        for a in items:
+            when = to_local(a.start, zone).strftime("%a %d %b %Y %H:%M")
+            status = a.status.value.replace("_", "-")
+            note = f"  note: {a.note}" if a.note else ""
+            lines.append(f"  {a.id:>6}  {when}  {a.doctor_name}  {a.type_name}  {status}{note}")
+    return "\n".join(lines)
+
+
+def _patients_show(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    record = patients.patient_record(ctx, args.id)
+    emit(args, _record_json(ctx, record), _record_text(ctx, record))
+    return EXIT_OK
+
+
+_EDITS = (
+    ("given", "given_name"),
+    ("family", "family_name"),
+    ("dob", "date_of_birth"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("sms_reminders", "sms_reminders"),
+    ("email_reminders", "email_reminders"),
+    ("opt_out", "reminders_opt_out"),
+)
+
+
+def _patients_edit(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    changes: dict[str, object] = {
+        detail: getattr(args, option)
+        for option, detail in _EDITS
+        if getattr(args, option) is not None
+    }
+    if not changes:
+        print("patients edit: say what to change (e.g. --phone P); see --help", file=sys.stderr)
+        return EXIT_USAGE
+    if "date_of_birth" in changes:
+        dob = str(changes["date_of_birth"]).strip()
+        changes["date_of_birth"] = parse_day(dob, "dob") if dob else None
+    patients.edit_patient(ctx, args.id, **changes)
+    record = patients.patient_record(ctx, args.id)
+    emit(args, _record_json(ctx, record), _record_text(ctx, record))
+    return EXIT_OK
+
+
+def _patients_merge(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    merged = patients.merge_patients(ctx, args.keep_id, args.duplicate_id)
+    data = {
+        "keep_id": merged.keep_id,
+        "duplicate_id": merged.duplicate_id,
+        "appointments": list(merged.appointment_ids),
+        "notifications": merged.notifications,
+    }
+    emit(
+        args,
+        data,
+        f"patient {merged.duplicate_id} merged into patient {merged.keep_id}: "
+        f"{len(merged.appointment_ids)} appointments and {merged.notifications} messages moved",
+    )
     return EXIT_OK
 
 
@@ -236,8 +388,13 @@ COMMANDS: dict[str, Command] = {
     "availability": _availability,
     "patients add": _patients_add,
     "patients find": _patients_find,
+    "patients show": _patients_show,
+    "patients edit": _patients_edit,
+    "patients merge": _patients_merge,
     "book": _book,
     "cancel": _cancel,
+    "note": _note,
+    "mark": _mark,
     "reschedule": _reschedule,
     "doctors list": _doctors_list,
     "types list": _types_list,

@@ -47,7 +47,7 @@ def _instants(*names: str) -> list:  # type: ignore[type-arg]
 def _request_statement() -> TextClause:
     return (
         text(
-            "SELECT EXISTS (SELECT 1 FROM patient WHERE id = :patient_id),"
+            "SELECT EXISTS (SELECT 1 FROM patient WHERE id = :patient_id AND merged_into_id IS NULL),"
             " EXISTS (SELECT 1 FROM appointment a WHERE a.patient_id = :patient_id AND "
             + _OVERLAPS.format(lo="start", hi="end")
             + "), cs.active, cs.start_at, cs.end_at"
@@ -281,6 +281,19 @@ def _queue_doctor_statement() -> TextClause:
     )
 
 
+def queue_behind_patients(session: Session, *patient_ids: int) -> None:
+    """On PostgreSQL, wait for other open transactions writing these patients' appointments
+    (the same locks as queue_behind_other_bookings; taken in id order so two merges cannot
+    deadlock; a booking takes its doctor's lock first and a merge takes none, so no cycle)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for patient_id in sorted(set(patient_ids)):
+        session.connection().execute(
+            text("SELECT pg_advisory_xact_lock(:patient_class, :patient_id)"),
+            {"patient_class": _LOCK_PATIENT, "patient_id": patient_id},
+        )
+
+
 @cache
 def _queue_patient_statement() -> TextClause:
     return text("SELECT pg_advisory_xact_lock(:lock_class, :lock_id)")
@@ -296,6 +309,7 @@ def add_appointment(
     end: datetime,
     actor: str,
     now: datetime,
+    note: str | None = None,
 ) -> int:
     """Insert a booked appointment and return its id (the no-overlap guard may refuse it)."""
     result = session.connection().execute(
@@ -307,6 +321,7 @@ def add_appointment(
             "start_at": start,
             "end_at": end,
             "status": model.AppointmentStatus.BOOKED.value,
+            "note": note,
             "created_by": actor,
             "created_at": now,
             "updated_at": now,

@@ -102,7 +102,9 @@ class Database:
         )
         if self.is_sqlite:
             self.engine = create_engine(
-                self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+                self.url,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+                hide_parameters=True,
             )
             _configure_sqlite(self.engine)
         else:
@@ -110,6 +112,8 @@ class Database:
                 self.url,
                 pool_pre_ping=True,
                 pool_size=pool_size,
+                # Error messages then never carry patient details or notes into a log.
+                hide_parameters=True,
                 connect_args=postgres_connect_args(),
             )
             _configure_postgres(self.engine, self.idle_transaction_seconds)
@@ -266,6 +270,11 @@ def overlap_refused(exc: IntegrityError) -> str | None:
         if f"appointment_{who}_overlap" in name:
             return who
     return None
+
+
+def retired_patient_refused(exc: IntegrityError) -> bool:
+    """True when the database refused a live appointment for a merged (retired) patient."""
+    return "appointment_patient_retired" in str(exc.orig)
 
 
 def is_retryable(exc: DBAPIError) -> bool:

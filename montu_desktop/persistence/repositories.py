@@ -225,7 +225,7 @@ def find_patients(
     birth_date: date | None,
     limit: int = 50,
 ) -> list[t.Patient]:
-    """Patients matching every word (a prefix of given or family name), or the phone or DOB."""
+    """Live (not merged) patients matching every word (a prefix of a name), or the phone or DOB."""
     query = select(t.Patient)
     conditions = []
     for word in words:
@@ -242,5 +242,7 @@ def find_patients(
         conditions.append(t.Patient.date_of_birth == birth_date)
     if not conditions:
         return []
-    query = query.where(*conditions).order_by(t.Patient.family_name, t.Patient.given_name)
+    query = query.where(*conditions, t.Patient.merged_into_id.is_(None)).order_by(
+        t.Patient.family_name, t.Patient.given_name
+    )
     return list(session.scalars(query.limit(limit)))

@@ -187,6 +187,8 @@ class Patient(Base):
     booked_online: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    """Set when this record was a duplicate merged into another: it is retired, kept for history."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
@@ -206,6 +208,11 @@ class Appointment(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="booked")
+    note: Mapped[str | None] = mapped_column(String(500))
+    """Reason for visit (up to 500 characters); never put in a message or a log."""
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

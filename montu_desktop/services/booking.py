@@ -20,14 +20,15 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from montu_desktop.domain import booking as rules
-from montu_desktop.domain import model
+from montu_desktop.domain import model, visits
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import (
     DeskBusy,
@@ -51,7 +52,12 @@ from montu_desktop.domain.model import (
 )
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.engine import is_retryable, lock_timed_out, overlap_refused
+from montu_desktop.persistence.engine import (
+    is_retryable,
+    lock_timed_out,
+    overlap_refused,
+    retired_patient_refused,
+)
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
@@ -69,6 +75,8 @@ class BookingRequest:
     start: datetime
     patient_id: int
     doctor_id: int | None = None
+    note: str | None = None
+    """Reason for visit (up to 500 characters); kept with the appointment, never sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,10 @@ class BookedAppointment:
     start: datetime
     end: datetime
     status: str = AppointmentStatus.BOOKED.value
+    note: str | None = None
+    cancel_reason: str | None = None
+    arrived_at: datetime | None = None
+    completed_at: datetime | None = None
 
 
 def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppointment:
@@ -90,6 +102,7 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     kind = find_type(ctx, request.type_name)
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
+    request = replace(request, note=visits.clean_note(request.note))
     return _with_retries(
         ctx,
         lambda tries: _book_once(
@@ -149,9 +162,10 @@ def _book_once(
             end=end,
             actor=ctx.actor,
             now=ctx.clock(),
+            note=request.note,
         )
         booked = BookedAppointment(
-            appointment_id, doctor_id, request.patient_id, kind.name, start, end
+            appointment_id, doctor_id, request.patient_id, kind.name, start, end, note=request.note
         )
         uow.emit(
             AppointmentBooked(
@@ -200,6 +214,13 @@ def _check_time(
     standing = rows.request_standing(session, day, patient_id, start, end, exclude_id)
     clinic_day = standing.clinic_day
     if not standing.patient_known:
+        merged_into = session.scalar(
+            select(t.Patient.merged_into_id).where(t.Patient.id == patient_id)
+        )
+        if merged_into is not None:
+            raise InvalidRequest(
+                "patient", f"patient {patient_id} was merged into patient {merged_into}"
+            )
         raise NotFound("patient", f"no patient with id {patient_id}")
     if doctor_id is not None:
         _require_doctor(session, doctor_id)
@@ -253,6 +274,11 @@ def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
         except _ReadAgain:
             continue
         except IntegrityError as exc:
+            if retired_patient_refused(exc):
+                # Merged while this desk was booking: read again to say into which record.
+                if tries == MAX_ATTEMPTS:
+                    raise InvalidRequest("patient", "was just merged into another record") from exc
+                continue
             who = overlap_refused(exc)
             if who == "patient":
                 raise PatientDoubleBooked() from exc
@@ -272,7 +298,17 @@ def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
 
 def _booked(row: t.Appointment, type_name: str) -> BookedAppointment:
     return BookedAppointment(
-        row.id, row.doctor_id, row.patient_id, type_name, row.start_at, row.end_at, row.status
+        row.id,
+        row.doctor_id,
+        row.patient_id,
+        type_name,
+        row.start_at,
+        row.end_at,
+        row.status,
+        row.note,
+        row.cancel_reason,
+        row.arrived_at,
+        row.completed_at,
     )
 
 
@@ -285,14 +321,27 @@ def _live_appointment(session, appointment_id: int) -> t.Appointment:  # type: i
     return row
 
 
-def cancel_appointment(ctx: ServiceContext, appointment_id: int) -> BookedAppointment:
-    """Cancel a live appointment; its time becomes free and its reminders are withdrawn."""
+def cancel_appointment(
+    ctx: ServiceContext, appointment_id: int, reason: str | None = None
+) -> BookedAppointment:
+    """Cancel a live appointment; its time becomes free and its reminders are withdrawn.
+
+    The reason (one line, up to 200 characters; see visits.CANCEL_REASONS for the short
+    list) is kept with the appointment and in the audit log.
+    """
+    reason = visits.clean_reason(reason)
     with UnitOfWork(ctx, write=True) as uow:
         row = _live_appointment(uow.session, appointment_id)
         row.status = AppointmentStatus.CANCELLED.value
+        row.cancel_reason = reason
         row.updated_at = ctx.clock()
         uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
-        uow.audit("appointment.cancelled", f"appointment {row.id}", start=row.start_at.isoformat())
+        uow.audit(
+            "appointment.cancelled",
+            f"appointment {row.id}",
+            start=row.start_at.isoformat(),
+            reason=reason,
+        )
         uow.touches("appointments")
         uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
@@ -368,38 +417,63 @@ def _reschedule_once(
         return result
 
 
-_NEXT_STATUSES = {
-    AppointmentStatus.BOOKED: {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW},
-    AppointmentStatus.ARRIVED: {AppointmentStatus.COMPLETED, AppointmentStatus.BOOKED},
-    AppointmentStatus.NO_SHOW: {AppointmentStatus.BOOKED},
-    AppointmentStatus.COMPLETED: {AppointmentStatus.ARRIVED},
-}
+def mark_status(
+    ctx: ServiceContext, appointment_id: int, status: AppointmentStatus | str
+) -> BookedAppointment:
+    """Mark an appointment arrived, completed or no-show, or undo a mark back to booked.
+
+    `status` may be typed ("no-show"). The moves are the domain's (visits.check_status_move):
+    arrived only on the appointment's clinic-local day and at most an hour before it starts.
+    Arrival and completion times are stored (an undo clears them) and the move is audited.
+    """
+    wanted = visits.parse_status(status) if isinstance(status, str) else status
+    if wanted is AppointmentStatus.CANCELLED:
+        return cancel_appointment(ctx, appointment_id)
+    zone = clinic_policy(ctx).timezone
+    with UnitOfWork(ctx, write=True) as uow:
+        row = _live_appointment(uow.session, appointment_id)
+        current = AppointmentStatus(row.status)
+        now = ctx.clock()
+        visits.check_status_move(current, wanted, start=row.start_at, now=now, timezone=zone)
+        row.status = wanted.value
+        row.arrived_at, row.completed_at = visits.times_after_move(
+            wanted, now, row.arrived_at, row.completed_at
+        )
+        row.updated_at = now
+        uow.audit(
+            "appointment.status",
+            f"appointment {row.id}",
+            old=current.value,
+            new=wanted.value,
+        )
+        uow.touches("appointments")
+        uow.session.flush()
+        result = _booked(row, _type_name(ctx, row.type_id))
+        uow.commit()
+        return result
 
 
 def set_status(
     ctx: ServiceContext, appointment_id: int, status: AppointmentStatus
 ) -> BookedAppointment:
-    """Mark an appointment arrived, completed or no-show (or undo the last mark)."""
-    if status is AppointmentStatus.CANCELLED:
-        return cancel_appointment(ctx, appointment_id)
+    """The day book's status actions (the same path as mark_status)."""
+    return mark_status(ctx, appointment_id, status)
+
+
+def set_note(ctx: ServiceContext, appointment_id: int, text: str | None) -> BookedAppointment:
+    """Replace an appointment's note (empty or None removes it; up to 500 characters).
+
+    The audit log says the note changed, never what it says.
+    """
+    note = visits.clean_note(text)
     with UnitOfWork(ctx, write=True) as uow:
         row = _live_appointment(uow.session, appointment_id)
-        current = AppointmentStatus(row.status)
-        if status not in _NEXT_STATUSES.get(current, set()):
-            raise InvalidRequest(
-                "status", f"an appointment that is {current.value} cannot become {status.value}"
-            )
-        row.status = status.value
-        row.updated_at = ctx.clock()
-        # The waiting room reads the arrival time from this entry.
-        uow.audit(
-            "appointment.status",
-            f"appointment {row.id}",
-            status=status.value,
-            was=current.value,
-        )
-        uow.touches("appointments")
-        uow.session.flush()
+        if row.note != note:
+            row.note = note
+            row.updated_at = ctx.clock()
+            uow.audit("appointment.note", f"appointment {row.id}", cleared=note is None)
+            uow.touches("appointments")
+            uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
         uow.commit()
         return result

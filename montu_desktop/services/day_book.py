@@ -30,6 +30,8 @@ class DayBookEntry:
     start: datetime
     end: datetime
     status: AppointmentStatus
+    note: str | None = None
+    """Reason for visit: shown in the details and on the day sheet, never sent anywhere."""
 
     @property
     def minutes(self) -> int:
@@ -76,6 +78,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
                 a.start_at,
                 a.end_at,
                 a.status,
+                a.note,
             )
             .join(p, p.id == a.patient_id)
             .where(
@@ -97,6 +100,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             start=r.start_at,
             end=r.end_at,
             status=AppointmentStatus(r.status),
+            note=r.note,
         )
         for r in rows
     )

@@ -1,58 +1,175 @@
-"""Adding, editing and finding patients (search by name, phone or date of birth)."""
+"""Patients: adding (with the duplicate check), editing, finding, the patient record and merging."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from montu_desktop.domain.clinic_time import to_local
-from montu_desktop.domain.errors import NoSchedule, NotFound
-from montu_desktop.domain.patients import PatientDetails, check_patient
+from montu_desktop.domain.clinic_time import local_day_bounds, parse_day, to_local
+from montu_desktop.domain.duplicates import email_key, is_likely_duplicate
+from montu_desktop.domain.errors import InvalidRequest, NoSchedule, NotFound
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.patients import (
+    PatientDetails,
+    check_patient,
+    normalise_email,
+    normalise_phone,
+)
+from montu_desktop.notifications.records import NotificationRow
+from montu_desktop.persistence import booking_rows
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.engine import overlap_refused
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.reference import clinic_policy
+from montu_desktop.services.reference import appointment_types, clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
+class PatientAppointment:
+    """One of a patient's appointments as the patient record lists it (times are UTC)."""
+
+    id: int
+    start: datetime
+    end: datetime
+    doctor_id: int
+    doctor_name: str
+    type_name: str
+    status: AppointmentStatus
+    note: str | None = None
+    cancel_reason: str | None = None
+    arrived_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PatientRecord:
-    """A stored patient."""
+    """A stored patient; `upcoming`/`past` are filled only by patient_record(), `next_appointment`
+    by find_patients() and patient_record()."""
 
     id: int
     details: PatientDetails
+    merged_into: int | None = None
+    """The kept record's id when this one was a duplicate merged into it (then it is retired)."""
+    upcoming: tuple[PatientAppointment, ...] = ()
+    """Live appointments that have not ended yet, soonest first."""
+    past: tuple[PatientAppointment, ...] = ()
+    """Ended or cancelled appointments, most recent first."""
+    next_appointment: PatientAppointment | None = None
+    """The soonest booked appointment still to come (what the search list shows)."""
 
     @property
     def display_name(self) -> str:
         return f"{self.details.family_name}, {self.details.given_name}"
 
+    @property
+    def reminders_opt_out(self) -> bool:
+        return self.details.reminders_opt_out
 
-def _record(row: t.Patient) -> PatientRecord:
-    return PatientRecord(
-        row.id,
-        PatientDetails(
-            row.given_name,
-            row.family_name,
-            row.date_of_birth,
-            row.phone,
-            row.email,
-            row.sms_reminders,
-            row.email_reminders,
-            row.reminders_opt_out,
-        ),
+    @property
+    def retired(self) -> bool:
+        return self.merged_into is not None
+
+    @property
+    def appointments(self) -> list[PatientAppointment]:
+        """Every appointment, upcoming and past, in start order."""
+        return sorted((*self.upcoming, *self.past), key=lambda a: (a.start, a.id))
+
+
+class DuplicatePatient(InvalidRequest):
+    """The new patient looks like one (or more) already stored; `ids` are theirs, oldest first."""
+
+    def __init__(self, ids: Sequence[int]) -> None:
+        self.ids = list(ids)
+        names = ", ".join(str(i) for i in self.ids)
+        super().__init__(
+            "patient",
+            f"looks like existing patient {names} (same date of birth and family name, phone "
+            "or email); use that record, or add anyway on purpose",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MergePreview:
+    """What merging `duplicate` into `keep` would do, before anything is changed."""
+
+    keep: PatientRecord
+    duplicate: PatientRecord
+    appointments: tuple[PatientAppointment, ...]
+    """The duplicate's appointments (every status) that would move to the kept record."""
+    notifications: int
+    """How many of the duplicate's messages (sent or pending) would move with them."""
+    overlaps: tuple[tuple[int, int], ...]
+    """(kept appointment id, duplicate appointment id) pairs of live appointments that overlap:
+    any of them refuses the merge."""
+
+    @property
+    def can_merge(self) -> bool:
+        return not self.overlaps
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the merge would be refused (None when it can go ahead)."""
+        if not self.overlaps:
+            return None
+        pairs = "; ".join(f"{k} and {d}" for k, d in self.overlaps)
+        return f"the kept patient would have overlapping appointments: {pairs}"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    """A merge as committed."""
+
+    keep_id: int
+    duplicate_id: int
+    appointment_ids: tuple[int, ...]
+    notifications: int
+
+
+_DETAIL_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "sms_reminders",
+    "email_reminders",
+    "reminders_opt_out",
+)
+
+
+def _details(row: t.Patient) -> PatientDetails:
+    return PatientDetails(
+        row.given_name,
+        row.family_name,
+        row.date_of_birth,
+        row.phone,
+        row.email,
+        row.sms_reminders,
+        row.email_reminders,
+        row.reminders_opt_out,
     )
 
 
+def _record(row: t.Patient, **extra: object) -> PatientRecord:
+    return PatientRecord(row.id, _details(row), row.merged_into_id, **extra)  # type: ignore[arg-type]
+
+
 def _today(ctx: ServiceContext) -> date:
+    return to_local(ctx.clock(), _zone(ctx)).date()
+
+
+def _zone(ctx: ServiceContext) -> str:
     try:
-        zone = clinic_policy(ctx).timezone
+        return clinic_policy(ctx).timezone
     except NoSchedule:
-        zone = "UTC"
-    return to_local(ctx.clock(), zone).date()
+        return "UTC"
 
 
 def _apply(row: t.Patient, details: PatientDetails) -> None:
@@ -62,43 +179,248 @@ def _apply(row: t.Patient, details: PatientDetails) -> None:
     row.reminders_opt_out = details.reminders_opt_out
 
 
-def add_patient(ctx: ServiceContext, details: PatientDetails) -> PatientRecord:
-    """Store a new patient after checking every field; nothing is stored if one is wrong."""
+def _patient_row(session: Session, patient_id: int) -> t.Patient:
+    row = session.get(t.Patient, patient_id)
+    if row is None:
+        raise NotFound("patient", f"no patient with id {patient_id}")
+    return row
+
+
+def _refuse_retired(row: t.Patient) -> None:
+    if row.merged_into_id is not None:
+        raise InvalidRequest(
+            "patient", f"patient {row.id} was merged into patient {row.merged_into_id}"
+        )
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+
+def _comparable(details: PatientDetails) -> PatientDetails:
+    """The details with phone and email normalised when they can be (a bad one just won't match)."""
+    phone = email = None
+    if details.phone:
+        try:
+            phone = normalise_phone(details.phone)
+        except InvalidRequest:
+            phone = None
+    if details.email:
+        try:
+            email = normalise_email(details.email)
+        except InvalidRequest:
+            email = details.email
+    return replace(details, phone=phone, email=email)
+
+
+def _duplicates(session: Session, details: PatientDetails, exclude: int | None = None) -> list[int]:
+    """Ids of live records the domain's duplicate rule matches, oldest first.
+
+    SQL only narrows the field to same date of birth, phone or email; the rule itself
+    (accents, case) is the domain's.
+    """
+    p = t.Patient
+    wanted = []
+    if details.date_of_birth is not None:
+        wanted.append(p.date_of_birth == details.date_of_birth)
+    if details.phone:
+        wanted.append(p.phone == details.phone)
+    if key := email_key(details.email):
+        wanted.append(func.lower(p.email) == key)
+    if not wanted:
+        return []
+    query = select(p).where(or_(*wanted), p.merged_into_id.is_(None)).order_by(p.id)
+    if exclude is not None:
+        query = query.where(p.id != exclude)
+    return [r.id for r in session.scalars(query) if is_likely_duplicate(details, _details(r))]
+
+
+def likely_duplicate_ids(ctx: ServiceContext, details: PatientDetails) -> list[int]:
+    """Ids of stored (not merged) patients who are likely the person in `details`, oldest first.
+
+    The rule (domain.duplicates): same date of birth and family name ignoring case and
+    accents, or the same phone (E.164), or the same email (ignoring case). `details` may be
+    as typed: phone and email are normalised first, and an unreadable one simply matches nothing.
+    """
+    comparable = _comparable(details)
+    with UnitOfWork(ctx) as uow:
+        return _duplicates(uow.session, comparable)
+
+
+# --- adding and editing ------------------------------------------------------------------------
+
+
+def add_patient(
+    ctx: ServiceContext, details: PatientDetails, *, allow_duplicate: bool = False
+) -> PatientRecord:
+    """Store a new patient after checking every field; nothing is stored if one is wrong.
+
+    Raises DuplicatePatient (field "patient", with `.ids`) when the person looks already
+    stored, unless `allow_duplicate` says adding anyway is a deliberate choice.
+    """
     clean = check_patient(details, _today(ctx))
     with UnitOfWork(ctx, write=True) as uow:
+        if not allow_duplicate:
+            found = _duplicates(uow.session, clean)
+            if found:
+                raise DuplicatePatient(found)
         now = ctx.clock()
         row = t.Patient(created_at=now, updated_at=now)
         _apply(row, clean)
         uow.session.add(row)
         uow.session.flush()
         record = _record(row)
+        if allow_duplicate:
+            uow.audit("patient.added", f"patient {row.id}", despite_duplicate=True)
+        else:
+            uow.audit("patient.added", f"patient {row.id}")
         uow.touches("patients")
+        uow.commit()
+        return record
+
+
+def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> PatientRecord:
+    """Change some of a patient's details, checked as when adding; returns the fresh record.
+
+    Keys are PatientDetails' fields (given_name, family_name, date_of_birth, phone, email,
+    sms_reminders, email_reminders, reminders_opt_out); an empty phone or email removes it;
+    date_of_birth may be a date or YYYY-MM-DD text (empty removes it).
+    The audit log records which fields changed, never their values. A merged (retired)
+    record cannot be edited.
+    """
+    unknown = sorted(set(changes) - set(_DETAIL_FIELDS))
+    if unknown:
+        raise InvalidRequest(unknown[0], "is not a patient detail that can be changed")
+    with UnitOfWork(ctx, write=True) as uow:
+        row = _patient_row(uow.session, patient_id)
+        _refuse_retired(row)
+        before = _details(row)
+        wanted = {k: (v or None) if k in ("phone", "email") else v for k, v in changes.items()}
+        if isinstance(wanted.get("date_of_birth"), str):
+            typed = str(wanted["date_of_birth"]).strip()
+            wanted["date_of_birth"] = parse_day(typed, "date_of_birth") if typed else None
+        clean = check_patient(replace(before, **wanted), _today(ctx))  # type: ignore[arg-type]
+        changed = [f for f in _DETAIL_FIELDS if getattr(before, f) != getattr(clean, f)]
+        if changed:
+            _apply(row, clean)
+            row.updated_at = ctx.clock()
+            uow.session.flush()
+            uow.audit("patient.edited", f"patient {row.id}", fields=changed)
+            uow.touches("patients")
+        record = _record(row)
         uow.commit()
         return record
 
 
 def update_patient(ctx: ServiceContext, patient_id: int, details: PatientDetails) -> PatientRecord:
-    clean = check_patient(details, _today(ctx))
-    with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.get(t.Patient, patient_id)
-        if row is None:
-            raise NotFound("patient", f"no patient with id {patient_id}")
-        _apply(row, clean)
-        row.updated_at = ctx.clock()
-        uow.session.flush()
-        record = _record(row)
-        uow.touches("patients")
-        uow.commit()
-        return record
+    """Replace every detail of a patient (edit_patient with all fields)."""
+    return edit_patient(ctx, patient_id, **{f: getattr(details, f) for f in _DETAIL_FIELDS})
 
 
 def get_patient(ctx: ServiceContext, patient_id: int) -> PatientRecord:
+    """The patient's details (no appointments; see patient_record)."""
     with UnitOfWork(ctx) as uow:
-        row = uow.session.get(t.Patient, patient_id)
-        if row is None:
-            raise NotFound("patient", f"no patient with id {patient_id}")
-        return _record(row)
+        return _record(_patient_row(uow.session, patient_id))
 
+
+# --- the patient record ------------------------------------------------------------------------
+
+
+def _appointments(
+    ctx: ServiceContext, session: Session, patient_ids: Iterable[int], *extra: object
+) -> list[tuple[int, PatientAppointment]]:
+    """(patient id, appointment) for the patients' appointments, in start order."""
+    ids = list(patient_ids)
+    if not ids:
+        return []
+    kinds = {k.id: k.name for k in appointment_types(ctx)}
+    a, d = t.Appointment, t.Doctor
+    rows = session.execute(
+        select(
+            a.patient_id,
+            a.id,
+            a.start_at,
+            a.end_at,
+            a.doctor_id,
+            d.name,
+            a.type_id,
+            a.status,
+            a.note,
+            a.cancel_reason,
+            a.arrived_at,
+            a.completed_at,
+        )
+        .join(d, d.id == a.doctor_id)
+        .where(a.patient_id.in_(ids), *extra)  # type: ignore[arg-type]
+        .order_by(a.start_at, a.id)
+    ).all()
+    return [
+        (
+            r[0],
+            PatientAppointment(
+                id=r[1],
+                start=r[2],
+                end=r[3],
+                doctor_id=r[4],
+                doctor_name=r[5],
+                type_name=kinds.get(r[6], "?"),
+                status=AppointmentStatus(r[7]),
+                note=r[8],
+                cancel_reason=r[9],
+                arrived_at=r[10],
+                completed_at=r[11],
+            ),
+        )
+        for r in rows
+    ]
+
+
+def _split(
+    appointments: Iterable[PatientAppointment], now: datetime
+) -> tuple[tuple[PatientAppointment, ...], tuple[PatientAppointment, ...]]:
+    upcoming, past = [], []
+    for item in appointments:
+        live = item.status is not AppointmentStatus.CANCELLED
+        (upcoming if live and item.end > now else past).append(item)
+    past.sort(key=lambda x: (x.start, x.id), reverse=True)
+    return tuple(upcoming), tuple(past)
+
+
+def _next(upcoming: Iterable[PatientAppointment], now: datetime) -> PatientAppointment | None:
+    return next(
+        (x for x in upcoming if x.status is AppointmentStatus.BOOKED and x.start >= now), None
+    )
+
+
+def patient_record(ctx: ServiceContext, patient_id: int) -> PatientRecord:
+    """The patient panel: details, merged_into, upcoming and past appointments (with status,
+    doctor and note). A retired record still answers, with merged_into set."""
+    now = ctx.clock()
+    with UnitOfWork(ctx) as uow:
+        row = _patient_row(uow.session, patient_id)
+        found = [x for _p, x in _appointments(ctx, uow.session, [patient_id])]
+        upcoming, past = _split(found, now)
+        return _record(row, upcoming=upcoming, past=past, next_appointment=_next(upcoming, now))
+
+
+def same_day_bookings(ctx: ServiceContext, patient_id: int, day: date) -> list[PatientAppointment]:
+    """The patient's live appointments on clinic-local `day` (for "already booked that day")."""
+    start, end = local_day_bounds(day, _zone(ctx))
+    a = t.Appointment
+    with UnitOfWork(ctx) as uow:
+        return [
+            x
+            for _p, x in _appointments(
+                ctx,
+                uow.session,
+                [patient_id],
+                a.start_at >= start,
+                a.start_at < end,
+                a.status != AppointmentStatus.CANCELLED.value,
+            )
+        ]
+
+
+# --- search ------------------------------------------------------------------------------------
 
 _DATE_FORMS = (
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
@@ -118,63 +440,153 @@ def _as_date(text: str) -> date | None:
 
 
 def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[PatientRecord]:
-    """Patients matching what was typed: name prefixes, a phone number, or a date of birth."""
+    """Patients matching what was typed: name prefixes, a phone number, or a date of birth.
+
+    Merged (retired) records are left out; each record carries its next_appointment.
+    """
     text = text.strip()
     birth = _as_date(text)
     digits = re.sub(r"\D", "", text)
-    if birth is None and len(digits) >= 4 and not re.search(r"[A-Za-z]", text):
-        # Phone numbers are stored in E.164: match on the digits after the trunk zero.
-        with UnitOfWork(ctx) as uow:
+    now = ctx.clock()
+    with UnitOfWork(ctx) as uow:
+        if birth is None and len(digits) >= 4 and not re.search(r"[A-Za-z]", text):
+            # Phone numbers are stored in E.164: match on the digits after the trunk zero.
             rows = repo.find_patients(uow.session, [], digits.lstrip("0"), None, limit)
-            return [_record(r) for r in rows]
-    words = [] if birth else [w for w in re.split(r"[\s,]+", text) if w]
+        else:
+            words = [] if birth else [w for w in re.split(r"[\s,]+", text) if w]
+            rows = repo.find_patients(uow.session, words, None, birth, limit)
+        a = t.Appointment
+        coming: dict[int, PatientAppointment] = {}
+        for patient_id, item in _appointments(
+            ctx,
+            uow.session,
+            [r.id for r in rows],
+            a.start_at >= now,
+            a.status == AppointmentStatus.BOOKED.value,
+        ):
+            coming.setdefault(patient_id, item)
+        return [_record(r, next_appointment=coming.get(r.id)) for r in rows]
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+
+def _overlaps(
+    keep: Sequence[PatientAppointment], duplicate: Sequence[PatientAppointment]
+) -> tuple[tuple[int, int], ...]:
+    live = [x for x in keep if x.status is not AppointmentStatus.CANCELLED]
+    return tuple(
+        (k.id, d.id)
+        for d in duplicate
+        if d.status is not AppointmentStatus.CANCELLED
+        for k in live
+        if k.start < d.end and d.start < k.end
+    )
+
+
+def _merge_standing(
+    ctx: ServiceContext, session: Session, keep_id: int, duplicate_id: int
+) -> MergePreview:
+    if keep_id == duplicate_id:
+        raise InvalidRequest("patient", "a patient cannot be merged into itself")
+    keep_row = _patient_row(session, keep_id)
+    duplicate_row = _patient_row(session, duplicate_id)
+    _refuse_retired(keep_row)
+    _refuse_retired(duplicate_row)
+    found: dict[int, list[PatientAppointment]] = {keep_id: [], duplicate_id: []}
+    for patient_id, item in _appointments(ctx, session, [keep_id, duplicate_id]):
+        found[patient_id].append(item)
+    messages = session.scalar(
+        select(func.count()).where(NotificationRow.patient_id == duplicate_id)
+    )
+    return MergePreview(
+        keep=_record(keep_row),
+        duplicate=_record(duplicate_row),
+        appointments=tuple(found[duplicate_id]),
+        notifications=int(messages or 0),
+        overlaps=_overlaps(found[keep_id], found[duplicate_id]),
+    )
+
+
+def merge_preview(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> MergePreview:
+    """What merging would move (appointments, messages) and which overlaps would refuse it.
+
+    Refuses at once (field "patient") a merge into itself, an unknown id or a retired record.
+    """
     with UnitOfWork(ctx) as uow:
-        rows = repo.find_patients(uow.session, words, None, birth, limit)
-        return [_record(r) for r in rows]
+        return _merge_standing(ctx, uow.session, keep_id, duplicate_id)
 
 
-def _folded(text: str) -> str:
-    """Case and accents ignored: 'Zoë' and 'zoe' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> MergeResult:
+    """Move the duplicate's appointments and messages to the kept record and retire the
+    duplicate (merged_into = keep_id), all in one transaction, audited.
 
-
-def likely_duplicate_ids(ctx: ServiceContext, details: PatientDetails) -> list[int]:
-    """Existing, not merged patients who are probably this person, oldest first: the same
-    date of birth and family name (ignoring case and accents), or the same phone or email."""
-    conditions = []
-    if details.date_of_birth is not None:
-        conditions.append(t.Patient.date_of_birth == details.date_of_birth)
-    if details.phone:
-        conditions.append(t.Patient.phone == details.phone)
-    if details.email:
-        conditions.append(func.lower(t.Patient.email) == details.email.lower())
-    if not conditions:
-        return []
-    family = _folded(details.family_name)
-    with UnitOfWork(ctx) as uow:
-        rows = uow.session.execute(
-            select(
-                t.Patient.id,
-                t.Patient.family_name,
-                t.Patient.date_of_birth,
-                t.Patient.phone,
-                t.Patient.email,
+    Refused (field "patient", nothing changed): into itself, unknown or retired records, or
+    when the kept patient would get two overlapping live appointments (they are named).
+    """
+    try:
+        with UnitOfWork(ctx, write=True) as uow:
+            session = uow.session
+            if keep_id != duplicate_id:
+                booking_rows.queue_behind_patients(session, keep_id, duplicate_id)
+            preview = _merge_standing(ctx, session, keep_id, duplicate_id)
+            if not preview.can_merge:
+                raise InvalidRequest("patient", preview.refusal or "")
+            now = ctx.clock()
+            a, p = t.Appointment, t.Patient
+            session.execute(
+                update(a)
+                .where(a.patient_id == duplicate_id)
+                .values(patient_id=keep_id, updated_at=now)
             )
-            .where(or_(*conditions))
-            .order_by(t.Patient.id)
-        ).all()
-    found = []
-    for pid, family_name, dob, phone, email in rows:
-        same_person = (
-            (
-                details.date_of_birth is not None
-                and dob == details.date_of_birth
-                and _folded(family_name) == family
+            session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.patient_id == duplicate_id)
+                .values(patient_id=keep_id, updated_at=now)
             )
-            or (details.phone and phone == details.phone)
-            or (details.email and email and email.lower() == details.email.lower())
-        )
-        if same_person:
-            found.append(pid)
-    return found
+            # Records merged into the duplicate earlier now point at the one kept.
+            session.execute(
+                update(p).where(p.merged_into_id == duplicate_id).values(merged_into_id=keep_id)
+            )
+            session.execute(
+                update(p).where(p.id == duplicate_id).values(merged_into_id=keep_id, updated_at=now)
+            )
+            moved = tuple(x.id for x in preview.appointments)
+            uow.audit(
+                "patient.merged",
+                f"patient {duplicate_id}",
+                into=keep_id,
+                appointments=list(moved),
+                notifications=preview.notifications,
+            )
+            uow.touches("patients")
+            if moved:
+                uow.touches("appointments")
+            uow.commit()
+            return MergeResult(keep_id, duplicate_id, moved, preview.notifications)
+    except IntegrityError as exc:
+        # Another desk booked an overlapping time between the check and the move.
+        if overlap_refused(exc) == "patient":
+            raise InvalidRequest(
+                "patient", "the kept patient would have overlapping appointments"
+            ) from exc
+        raise
+
+
+__all__ = [
+    "DuplicatePatient",
+    "MergePreview",
+    "MergeResult",
+    "PatientAppointment",
+    "PatientRecord",
+    "add_patient",
+    "edit_patient",
+    "find_patients",
+    "get_patient",
+    "likely_duplicate_ids",
+    "merge_patients",
+    "merge_preview",
+    "patient_record",
+    "same_day_bookings",
+    "update_patient",
+]

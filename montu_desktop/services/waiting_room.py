@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from montu_desktop.domain.clinic_time import local_day_bounds
 from montu_desktop.domain.model import AppointmentStatus
-from montu_desktop.persistence import admin_tables as at
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.clinic_settings import get_setting
 from montu_desktop.services.context import ServiceContext
@@ -83,6 +82,7 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
                 a.start_at,
                 a.status,
                 a.updated_at,
+                a.arrived_at,
                 p.given_name,
                 p.family_name,
                 p.phone,
@@ -91,8 +91,6 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
             .where(a.start_at >= start, a.start_at < end, a.status.in_(live))
             .order_by(a.start_at, a.id)
         ).all()
-        arrived_ids = [r.id for r in rows if r.status == AppointmentStatus.ARRIVED.value]
-        arrivals = _arrival_times(uow, arrived_ids)
     waiting, expected = [], []
     for r in rows:
         status = AppointmentStatus(r.status)
@@ -104,28 +102,10 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
             kinds.get(r.type_id, "?"),
             r.start_at,
             status,
-            # Before the arrival was recorded in the audit log, the last change is the best guess.
-            arrivals.get(r.id, r.updated_at) if status is AppointmentStatus.ARRIVED else None,
+            # Arrivals marked before arrival times were stored: the last change is the best guess.
+            (r.arrived_at or r.updated_at) if status is AppointmentStatus.ARRIVED else None,
         )
         (waiting if status is AppointmentStatus.ARRIVED else expected).append(visit)
     waiting.sort(key=lambda v: (v.arrived_at, v.starts_at, v.appointment_id))
     amber, red = _thresholds(ctx)
     return WaitingRoom(day, policy.timezone, tuple(waiting), tuple(expected), amber, red)
-
-
-def _arrival_times(uow: UnitOfWork, appointment_ids: list[int]) -> dict[int, datetime]:
-    """The latest 'marked arrived' time of each appointment, from the audit log."""
-    if not appointment_ids:
-        return {}
-    e = at.AuditEntry
-    subjects = {f"appointment {i}": i for i in appointment_ids}
-    found: dict[int, datetime] = {}
-    entries = uow.session.execute(
-        select(e.subject, e.at, e.details)
-        .where(e.action == "appointment.status", e.subject.in_(list(subjects)))
-        .order_by(e.at, e.id)
-    ).all()
-    for subject, moment, details in entries:
-        if (details or {}).get("status") == AppointmentStatus.ARRIVED.value:
-            found[subjects[subject]] = moment
-    return found

@@ -2,17 +2,24 @@
 
 When another desk takes the slot first, everything typed stays, and the nearest free
 times are offered instead.
+
+Enter and Book only ever book the patient shown for the text now typed: while a search for
+newer text is waiting (the debounce) or running, and while the doctor list for a changed
+type or time is loading, the booking waits for that answer, and answers for older text are
+thrown away. When the awaited answer holds exactly one patient it is booked; several
+matches are highlighted and the receptionist presses Enter again after looking.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import phonenumbers
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,10 +28,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,25 +43,32 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.visits import NOTE_MAX_CHARS, clean_note
 from montu_desktop.services import booking, booking_view, patients
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.patients import PatientRecord
+from montu_desktop.services.patients import PatientAppointment, PatientRecord
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 
 SEARCH_DELAY_MS = 200
 ANY_DOCTOR = "Any doctor (fair choice)"
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+"""A result's patient name as spoken ('Ava Singh')."""
 
 
-def patient_line(record: PatientRecord) -> str:
-    """How a patient appears in the search results: name, date of birth, phone."""
+def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
+    """How a patient appears in the search results: name, date of birth, phone, next visit."""
     details = record.details
     parts = [record.display_name]
     if details.date_of_birth:
         parts.append(f"born {details.date_of_birth:%d/%m/%Y}")
     if details.phone:
         parts.append(format_phone(details.phone))
+    coming = record.next_appointment
+    if coming is not None and timezone is not None:
+        local = to_local(coming.start, timezone)
+        parts.append(f"next {local:%a} {local.day} {local:%b} {local:%H:%M}")
     return "  ·  ".join(parts)
 
 
@@ -94,8 +110,18 @@ class _SearchBox(QLineEdit):
         super().keyPressEvent(event)
 
 
+@dataclass(frozen=True, slots=True)
+class _Duplicates:
+    """The new patient looks already stored: these records, to show before anything is added."""
+
+    records: list[PatientRecord]
+
+
 class BookingDialog(QDialog):
-    """Books one appointment of a type at a start time; emits nothing, accepts when booked."""
+    """Books one appointment of a type at a start time; accepts when booked."""
+
+    patient_wanted = Signal(int)
+    """Open the patient record of the highlighted patient."""
 
     def __init__(
         self,
@@ -116,6 +142,19 @@ class BookingDialog(QDialog):
         """A patient created by this dialog (kept when the booking itself must be retried)."""
         self._search_serial = 0
         self._working = False
+        self._results_for = ""
+        """The search text the results list was built for (empty: nothing searched yet)."""
+        self._doctors_for: tuple[str, datetime] | None = None
+        """The (type, start) the doctor list was loaded for."""
+        self._book_when_ready = False
+        """Book was pressed while a search or the doctor list was still on its way."""
+        self.requested_doctor: int | None = None
+        """The doctor asked for when booking (None: Any doctor, the fair choice)."""
+        self._created_here: set[int] = set()
+        self._same_day_accepted: set[tuple[int, date]] = set()
+        self._allow_duplicate = False
+        self.same_day_question: QMessageBox | None = None
+        self.duplicate_warning: QDialog | None = None
 
         self.type_box = QComboBox()
         for kind in types:
@@ -131,6 +170,9 @@ class BookingDialog(QDialog):
         self.search.setPlaceholderText("Name, phone or date of birth (31/12/1980)")
         self.search.setAccessibleName("Find patient")
         self.search.setClearButtonEnabled(True)
+        self.search_state = QLabel()
+        self.search_state.setObjectName("searchState")
+        self.search_state.setAccessibleName("Search state")
         self.new_patient_box = QCheckBox("&New patient")
         self.given = QLineEdit()
         self.family = QLineEdit()
@@ -142,6 +184,12 @@ class BookingDialog(QDialog):
         self.new_patient_form = QGroupBox("New patient")
         self.doctor_box = QComboBox()
         self.doctor_box.addItem(ANY_DOCTOR, None)
+        self.note = QLineEdit()
+        self.note.setAccessibleName("Note")
+        self.note.setPlaceholderText("Reason for visit (optional; never sent to the patient)")
+        self.note.setMaxLength(NOTE_MAX_CHARS)
+        self.record_button = QPushButton("Patient &record…")
+        self.record_button.setAutoDefault(False)
         self.message = QLabel()
         self.message.setObjectName("bookingMessage")
         self.message.setWordWrap(True)
@@ -176,8 +224,13 @@ class BookingDialog(QDialog):
         find_label.setBuddy(self.search)
         patient_layout.addWidget(find_label)
         patient_layout.addWidget(self.search)
+        patient_layout.addWidget(self.search_state)
         patient_layout.addWidget(self.results)
-        patient_layout.addWidget(self.new_patient_box)
+        below = QHBoxLayout()
+        below.addWidget(self.new_patient_box)
+        below.addStretch(1)
+        below.addWidget(self.record_button)
+        patient_layout.addLayout(below)
         form = QFormLayout(self.new_patient_form)
         form.addRow("&Given name:", self.given)
         form.addRow("&Family name:", self.family)
@@ -188,6 +241,7 @@ class BookingDialog(QDialog):
         doctor = QFormLayout()
         doctor.addRow("&Doctor:", self.doctor_box)
         doctor.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setBuddy(self.doctor_box)  # type: ignore[union-attr]
+        doctor.addRow("N&ote:", self.note)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(patient, 1)
@@ -195,7 +249,7 @@ class BookingDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.alternatives)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(620)  # a result line carries the next appointment too
         order = [
             self.search,
             self.results,
@@ -206,6 +260,7 @@ class BookingDialog(QDialog):
             self.phone,
             self.email,
             self.doctor_box,
+            self.note,
             self.alternatives,
             self.type_box,
             self.book_button,
@@ -214,15 +269,29 @@ class BookingDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
     def _connect(self) -> None:
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.textChanged.connect(self._search_text_changed)
+        self.doctor_box.activated.connect(lambda _i: self._drop_pending_booking())
         self._search_timer.timeout.connect(self._run_search)
         self.results.itemDoubleClicked.connect(lambda _i: self.try_book())
+        self.record_button.clicked.connect(self._open_record)
         self.new_patient_box.toggled.connect(self._toggle_new_patient)
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
         self.alternatives.currentItemChanged.connect(self._alternative_chosen)
         self.buttons.accepted.connect(self.try_book)
         self.buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter always means Book (through the waiting rules of try_book): Qt's default
+        # button can lose its default mark after a mouse click, and must not decide this.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            focus = self.focusWidget()
+            if isinstance(focus, QPushButton) and focus is not self.book_button:
+                focus.click()
+            else:
+                self.try_book()
+            return
+        super().keyPressEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -236,25 +305,64 @@ class BookingDialog(QDialog):
         self.search.setFocus()
         self.search.selectAll()
 
+    def search_text(self) -> str:
+        return self.search.text().strip()
+
+    def search_settled(self) -> bool:
+        """True when the results list shows the answer for the text now typed."""
+        return not self._search_timer.isActive() and self._results_for == self.search_text()
+
+    def doctors_settled(self) -> bool:
+        """True when the doctor list is the one for the type and time now shown."""
+        return self._doctors_for == (self.type_name, self.start)
+
+    def _search_text_changed(self, _text: str) -> None:
+        self._drop_pending_booking()
+        self._search_timer.start()
+        if self._results_for != self.search_text():
+            # What the list shows belongs to older text: grey it until the new answer comes.
+            self.results.setEnabled(False)
+            self.search_state.setText("Searching…" if len(self.search_text()) >= 2 else "")
+
     def _run_search(self) -> None:
-        text = self.search.text().strip()
+        text = self.search_text()
         self._search_serial += 1
         serial = self._search_serial
         if len(text) < 2:
             self.results.clear()
+            self._results_for = text
+            self.results.setEnabled(not self.new_patient_box.isChecked())
+            self.search_state.setText("")
+            self._book_if_waiting()
             return
+        self.search_state.setText("Searching…")
         self._op(
             lambda: patients.find_patients(self.ctx, text, limit=30),
-            lambda found: self._show_results(serial, found),
+            lambda found: self._show_results(serial, found, text),
+            lambda error: self._search_failed(text, error),
         )
 
-    def _show_results(self, serial: int, found: list[PatientRecord]) -> None:
-        if serial != self._search_serial:
+    def _search_failed(self, text: str, error: BaseException) -> None:
+        if text != self.search_text():
+            return
+        # Settled, with nobody to book: Book then asks to find the patient again.
+        self._results_for = text
+        self.results.clear()
+        self.search_state.setText("")
+        self._drop_pending_booking()
+        self.message.setText(plain_words(error))
+
+    def _show_results(self, serial: int, found: list[PatientRecord], text: str) -> None:
+        if text != self.search_text() or serial != self._search_serial:
             return  # an answer to an older search: the person has typed more since
+        self._results_for = text
+        self.results.setEnabled(not self.new_patient_box.isChecked())
+        self.search_state.setText("")
         self.results.clear()
         for record in found:
-            item = QListWidgetItem(patient_line(record))
+            item = QListWidgetItem(patient_line(record, self.timezone))
             item.setData(Qt.ItemDataRole.UserRole, record.id)
+            item.setData(NAME_ROLE, f"{record.details.given_name} {record.details.family_name}")
             self.results.addItem(item)
         if found:
             self.results.setCurrentRow(0)
@@ -263,15 +371,37 @@ class BookingDialog(QDialog):
                 QListWidgetItem("No patient found: tick “New patient” to add one.")
             )
             self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        self._book_if_waiting()
+
+    def matching_count(self) -> int:
+        """How many patients the results list shows (not counting the 'none found' line)."""
+        return sum(
+            1
+            for row in range(self.results.count())
+            if self.results.item(row).data(Qt.ItemDataRole.UserRole) is not None
+        )
+
+    def _open_record(self) -> None:
+        patient_id = self.selected_patient_id()
+        if self.new_patient_box.isChecked() and self.new_patient_id is not None:
+            patient_id = self.new_patient_id
+        if patient_id is None:
+            self.message.setText("Patient: find the patient first, then open their record.")
+            return
+        self.patient_wanted.emit(patient_id)
 
     def selected_patient_id(self) -> int | None:
+        """The highlighted patient, only when the list answers the text now typed."""
+        if not self.search_settled():
+            return None
         item = self.results.currentItem()
         value = item.data(Qt.ItemDataRole.UserRole) if item else None
         return int(value) if value is not None else None
 
     def _toggle_new_patient(self, on: bool) -> None:
+        self._drop_pending_booking()
         self.new_patient_form.setVisible(on)
-        self.results.setEnabled(not on)
+        self.results.setEnabled(not on and self._results_for == self.search_text())
         self.search.setEnabled(not on)
         if on:
             words = self.search.text().split()
@@ -292,24 +422,51 @@ class BookingDialog(QDialog):
         self.when_label.setText(f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}")
 
     def _type_changed(self) -> None:
+        self._drop_pending_booking()
         self._load_doctors()
 
     def _load_doctors(self) -> None:
         type_name, start = self.type_name, self.start
+        self.doctor_box.setEnabled(False)
         self._op(
             lambda: booking_view.free_doctors_at(self.ctx, type_name, start),
-            self._show_doctors,
+            lambda doctors: self._show_doctors(type_name, start, doctors),
+            lambda error: self._doctors_failed(type_name, start, error),
         )
 
-    def _show_doctors(self, doctors: list[Any]) -> None:
+    def _doctors_failed(self, type_name: str, start: datetime, error: BaseException) -> None:
+        if (type_name, start) != (self.type_name, self.start):
+            return
+        # Only "Any doctor" is left to offer; the booking itself checks who is free.
+        self.doctor_box.clear()
+        self.doctor_box.addItem(ANY_DOCTOR, None)
+        self.doctor_box.setEnabled(True)
+        self._doctors_for = (type_name, start)
+        self._drop_pending_booking()
+        self.message.setText(plain_words(error))
+
+    def _show_doctors(self, type_name: str, start: datetime, doctors: list[Any]) -> None:
+        if (type_name, start) != (self.type_name, self.start):
+            return  # the list for a type or time no longer shown
         chosen = self.doctor_box.currentData()
+        chosen_name = self.doctor_box.currentText()
         self.doctor_box.clear()
         self.doctor_box.addItem(ANY_DOCTOR, None)
         for doctor in doctors:
             self.doctor_box.addItem(doctor.name, doctor.id)
         self.doctor_box.setCurrentIndex(max(self.doctor_box.findData(chosen), 0))
-        if not doctors and not self.message.text():
+        self.doctor_box.setEnabled(True)
+        self._doctors_for = (type_name, start)
+        if chosen is not None and self.doctor_box.currentData() != chosen:
+            # The doctor asked for is not free for this type and time: never swap silently.
+            self._drop_pending_booking()
+            self.message.setText(
+                f"{chosen_name} is not free for this type at this time: "
+                "choose a doctor (or Any doctor), then Book."
+            )
+        elif not doctors and not self.message.text():
             self.message.setText("Nobody is free for this type at this time any more.")
+        self._book_if_waiting()
 
     def _alternative_chosen(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
         if item is None:
@@ -330,9 +487,59 @@ class BookingDialog(QDialog):
             email=self.email.text().strip() or None,
         )
 
+    def _drop_pending_booking(self) -> None:
+        """Typing, a new type or another doctor means the earlier Book no longer holds."""
+        if self._book_when_ready:
+            self._book_when_ready = False
+            self.message.setText("")
+
+    def waiting_for(self) -> str | None:
+        """What Book must wait for before it can book what is shown, or None."""
+        if not self.doctors_settled():
+            return "the doctors free at this time"
+        if not self.new_patient_box.isChecked() and not self.search_settled():
+            return f"patients matching “{self.search_text()}”"
+        return None
+
+    def _book_if_waiting(self) -> None:
+        if not self._book_when_ready or self.waiting_for() is not None:
+            return
+        self._book_when_ready = False
+        self.message.setText("")
+        if not self.new_patient_box.isChecked():
+            found = self.matching_count()
+            if found == 0:
+                self.message.setText(
+                    f"No patient matches “{self.search_text()}”: nothing was booked."
+                )
+                return
+            if found > 1:
+                self.message.setText(
+                    f"{found} patients match “{self.search_text()}”: check the highlighted "
+                    "one, then press Enter again."
+                )
+                self.results.setFocus()
+                return
+        self.try_book()
+
     def try_book(self) -> None:
-        """Book with what is on screen; on failure keep it all and say why."""
+        """Book with what is on screen; on failure keep it all and say why.
+
+        While the answer for what is now typed (or the doctors for the type and time now
+        shown) is still on its way, wait for it rather than book an older highlight.
+        """
         if self._working:
+            return
+        if self.new_patient_box.isChecked() and self.new_patient_id is None:
+            try:  # a typing mistake is said at once, not after the doctors have loaded
+                self._patient_details()
+            except InvalidRequest as error:
+                self._failed(error)
+                return
+        waiting = self.waiting_for()
+        if waiting is not None:
+            self._book_when_ready = True
+            self.message.setText(f"Searching… the booking waits for {waiting}.")
             return
         request_patient: int | None
         details: PatientDetails | None = None
@@ -348,29 +555,125 @@ class BookingDialog(QDialog):
                 )
                 if request_patient is None:
                     raise InvalidRequest("patient", "find the patient first, or tick New patient")
+            note = clean_note(self.note.text())
         except InvalidRequest as error:
             self._failed(error)
             return
         type_name, start, doctor = self.type_name, self.start, self.doctor_box.currentData()
+        day = to_local(start, self.timezone).date()
+        if (
+            request_patient is not None
+            and request_patient not in self._created_here
+            and (request_patient, day) not in self._same_day_accepted
+        ):
+            self._check_same_day(request_patient, day)
+            return
+        allow_duplicate = self._allow_duplicate
 
-        def work() -> BookedAppointment:
+        def work() -> BookedAppointment | _Duplicates:
             patient_id = request_patient
             if patient_id is None:
                 assert details is not None
-                patient_id = patients.add_patient(self.ctx, details).id
+                try:
+                    added = patients.add_patient(self.ctx, details, allow_duplicate=allow_duplicate)
+                except patients.DuplicatePatient as duplicate:
+                    return _Duplicates(
+                        [patients.patient_record(self.ctx, i) for i in duplicate.ids]
+                    )
+                patient_id = added.id
                 self.new_patient_id = patient_id
-            request = BookingRequest(type_name, start, patient_id, doctor)
+                self._created_here.add(patient_id)
+            request = BookingRequest(type_name, start, patient_id, doctor, note=note)
             return booking.book_appointment(self.ctx, request)
 
         self._working = True
+        self.requested_doctor = doctor
         self.book_button.setEnabled(False)
         self.message.setText("Booking…")
         self._op(work, self._booked, self._failed)
 
-    def _booked(self, booked: BookedAppointment) -> None:
+    def _check_same_day(self, patient_id: int, day: date) -> None:
+        """Before booking a patient who already has an appointment that day, ask first."""
+        self._working = True
+        self.book_button.setEnabled(False)
+        self.message.setText("Checking the patient’s other appointments that day…")
+
+        def done(found: list[PatientAppointment]) -> None:
+            self._working = False
+            self.book_button.setEnabled(True)
+            self.message.setText("")
+            if not found:
+                self._same_day_accepted.add((patient_id, day))
+                self.try_book()
+                return
+            self._ask_same_day(patient_id, day, found)
+
+        self._op(lambda: patients.same_day_bookings(self.ctx, patient_id, day), done, self._failed)
+
+    def _ask_same_day(self, patient_id: int, day: date, found: list[PatientAppointment]) -> None:
+        name = self.chosen_patient_name() or "This patient"
+        lines = "\n".join(
+            f"  •  {to_local(a.start, self.timezone):%H:%M} {a.type_name} with {a.doctor_name}"
+            for a in found
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Already booked that day",
+            f"{name} already has {'an appointment' if len(found) == 1 else 'appointments'} "
+            f"on {day:%a} {day.day} {day:%b}:\n{lines}\n\nBook another one that day?",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("sameDayWarning")
+        another = box.addButton("Book &another", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton("&Don’t book", QMessageBox.ButtonRole.RejectRole))
+
+        def answered() -> None:
+            if box.clickedButton() is another:
+                self._same_day_accepted.add((patient_id, day))
+                self.try_book()
+            else:
+                self.message.setText(f"Nothing was booked: {name} is already booked that day.")
+
+        box.finished.connect(lambda _r: answered())
+        self.same_day_question = box
+        box.open()
+
+    def chosen_patient_name(self) -> str | None:
+        """The name of the patient Book would book, as shown."""
+        if self.new_patient_box.isChecked():
+            return f"{self.given.text().strip()} {self.family.text().strip()}".strip() or None
+        item = self.results.currentItem()
+        return item.data(NAME_ROLE) if item is not None and self.search_settled() else None
+
+    def _booked(self, outcome: BookedAppointment | _Duplicates) -> None:
         self._working = False
-        self.booked = booked
+        if isinstance(outcome, _Duplicates):
+            self.book_button.setEnabled(True)
+            self._warn_duplicate(outcome.records)
+            return
+        self.booked = outcome
         self.accept()
+
+    def _warn_duplicate(self, records: list[PatientRecord]) -> None:
+        from montu_desktop.ui.patient_merge import DuplicateWarning  # it imports this module
+
+        typed = self.chosen_patient_name() or "This patient"
+        self.message.setText(f"{typed} may already be stored: nothing was booked yet.")
+        dialog = DuplicateWarning(typed, records, self.timezone, self)
+
+        def answered() -> None:
+            if dialog.choice == DuplicateWarning.USE and dialog.selected_id() is not None:
+                self.new_patient_id = dialog.selected_id()
+                self.message.setText("Booking the existing record…")
+                self.try_book()
+            elif dialog.choice == DuplicateWarning.CREATE:
+                self._allow_duplicate = True
+                self.try_book()
+
+        dialog.finished.connect(lambda _r: answered())
+        self.duplicate_warning = dialog
+        dialog.open()
 
     def _failed(self, error: BaseException) -> None:
         self._working = False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QPaintEvent, QResizeEvent
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.visits import allowed_moves, status_refusal
 from montu_desktop.domain.wording import day_label, long_day_label, plural
 from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
@@ -37,11 +39,6 @@ HIDDEN_DOCTORS_KEY = "day_book/hidden_doctors"
 """This PC's choice of doctors left out of the day book (QSettings, per PC)."""
 MIN_COLUMN_WIDTH = 84
 
-_NEXT = {
-    AppointmentStatus.BOOKED: {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW},
-    AppointmentStatus.ARRIVED: {AppointmentStatus.COMPLETED},
-}
-
 
 class AppointmentPanel(QGroupBox):
     """Details of the selected appointment and what the desk can do with it."""
@@ -49,42 +46,62 @@ class AppointmentPanel(QGroupBox):
     status_wanted = Signal(int, object)
     cancel_wanted = Signal(int)
     reschedule_wanted = Signal(object)
+    note_wanted = Signal(object)
+    """The DayBookEntry whose note the desk wants to edit."""
+    patient_wanted = Signal(int)
+    """Open the patient record of this patient id."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Appointment", parent)
         self.entry: DayBookEntry | None = None
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """What time it is (the window sets the clinic's clock): Arrived fits only its day."""
+        self.timezone = "UTC"
         self.fields = {
-            name: QLabel() for name in ("patient", "phone", "when", "doctor", "type", "status")
+            name: QLabel()
+            for name in ("patient", "phone", "when", "doctor", "type", "status", "note")
         }
         form = QFormLayout()
         for name, label in self.fields.items():
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             form.addRow(f"{name.capitalize()}:", label)
+        self.fields["note"].setObjectName("appointmentNote")
         self.arrived_button = QPushButton("&Arrived")
         self.completed_button = QPushButton("Co&mpleted")
         self.no_show_button = QPushButton("&No-show")
+        self.undo_button = QPushButton("&Undo: back to booked")
         self.reschedule_button = QPushButton("&Reschedule…")
-        self.cancel_button = QPushButton("&Cancel appointment")
+        self.cancel_button = QPushButton("&Cancel appointment…")
+        self.note_button = QPushButton("Edit n&ote…")
+        self.patient_button = QPushButton("Patient &record…")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         for button in (
             self.arrived_button,
             self.completed_button,
             self.no_show_button,
+            self.undo_button,
             self.reschedule_button,
             self.cancel_button,
+            self.note_button,
+            self.patient_button,
         ):
             layout.addWidget(button)
         layout.addStretch(1)
         self.arrived_button.clicked.connect(lambda: self._status(AppointmentStatus.ARRIVED))
         self.completed_button.clicked.connect(lambda: self._status(AppointmentStatus.COMPLETED))
         self.no_show_button.clicked.connect(lambda: self._status(AppointmentStatus.NO_SHOW))
+        self.undo_button.clicked.connect(lambda: self._status(AppointmentStatus.BOOKED))
         self.cancel_button.clicked.connect(
             lambda: self.entry and self.cancel_wanted.emit(self.entry.id)
         )
         self.reschedule_button.clicked.connect(
             lambda: self.entry and self.reschedule_wanted.emit(self.entry)
+        )
+        self.note_button.clicked.connect(lambda: self.entry and self.note_wanted.emit(self.entry))
+        self.patient_button.clicked.connect(
+            lambda: self.entry and self.patient_wanted.emit(self.entry.patient_id)
         )
         self.setMinimumWidth(220)
         self.setMaximumWidth(300)
@@ -96,6 +113,7 @@ class AppointmentPanel(QGroupBox):
 
     def show_entry(self, entry: DayBookEntry | None, doctor: str, timezone: str) -> None:
         self.entry = entry
+        self.timezone = timezone
         if entry is None:
             for label in self.fields.values():
                 label.setText("")
@@ -110,13 +128,37 @@ class AppointmentPanel(QGroupBox):
             self.fields["doctor"].setText(doctor)
             self.fields["type"].setText(f"{entry.type_name} ({entry.minutes} min)")
             self.fields["status"].setText(STATUS_WORDS[entry.status])
-        allowed = _NEXT.get(entry.status, set()) if entry else set()
-        self.arrived_button.setEnabled(AppointmentStatus.ARRIVED in allowed)
-        self.completed_button.setEnabled(AppointmentStatus.COMPLETED in allowed)
-        self.no_show_button.setEnabled(AppointmentStatus.NO_SHOW in allowed)
+            self.fields["note"].setText(entry.note or "—")
+        self._enable_status_buttons()
         booked = entry is not None and entry.status is AppointmentStatus.BOOKED
         self.reschedule_button.setEnabled(booked)
         self.cancel_button.setEnabled(booked)
+        self.note_button.setEnabled(entry is not None)
+        self.patient_button.setEnabled(entry is not None)
+
+    def _enable_status_buttons(self) -> None:
+        """The domain's moves for now: Arrived only on its day, Undo back to booked."""
+        entry, now = self.entry, self.clock()
+        allowed = (
+            allowed_moves(entry.status, start=entry.start, now=now, timezone=self.timezone)
+            if entry
+            else frozenset()
+        )
+        for button, status in (
+            (self.arrived_button, AppointmentStatus.ARRIVED),
+            (self.completed_button, AppointmentStatus.COMPLETED),
+            (self.no_show_button, AppointmentStatus.NO_SHOW),
+            (self.undo_button, AppointmentStatus.BOOKED),
+        ):
+            button.setEnabled(status in allowed)
+            why = (
+                status_refusal(
+                    entry.status, status, start=entry.start, now=now, timezone=self.timezone
+                )
+                if entry and status not in allowed and entry.status is not status
+                else None
+            )
+            button.setToolTip(f"Not now: {why}." if why else "")
 
 
 class DayBookTable(QTableView):

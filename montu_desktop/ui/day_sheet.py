@@ -26,18 +26,19 @@ def day_sheet_html(book: DayBook, doctor_id: int | None = None) -> str:
             end = to_local(entry.end, book.timezone)
             rows.append(
                 f"<tr><td>{start:%H:%M}–{end:%H:%M}</td><td>{escape(entry.patient_name)}</td>"
-                f"<td>{escape(entry.type_name)}</td><td>{STATUS_WORDS[entry.status]}</td></tr>"
+                f"<td>{escape(entry.type_name)}</td><td>{STATUS_WORDS[entry.status]}</td>"
+                f"<td>{escape(entry.note or '')}</td></tr>"
             )
         hours = ", ".join(
             f"{to_local(s, book.timezone):%H:%M}–{to_local(e, book.timezone):%H:%M}"
             for s, e in book.hours.get(doctor.id, ())
         )
-        body = "".join(rows) or '<tr><td colspan="4">No appointments.</td></tr>'
+        body = "".join(rows) or '<tr><td colspan="5">No appointments.</td></tr>'
         brk = ' style="page-break-before: always"' if number else ""
         pages.append(
             f"<h2{brk}>{escape(doctor.name)}</h2><p>{day} · rostered {hours or '—'}</p>"
             '<table border="1" cellspacing="0" cellpadding="4" width="100%">'
-            "<tr><th>Time</th><th>Patient</th><th>Type</th><th>Status</th></tr>"
+            "<tr><th>Time</th><th>Patient</th><th>Type</th><th>Status</th><th>Note</th></tr>"
             f"{body}</table>"
         )
     if not pages:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -16,9 +17,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -26,13 +27,27 @@ from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
-from montu_desktop.domain.wording import day_label
-from montu_desktop.services import availability, booking, catalogue, demo_data, reference
+from montu_desktop.services import (
+    availability,
+    booking,
+    catalogue,
+    demo_data,
+    patients,
+    reference,
+)
 from montu_desktop.services.admin.staff import StaffMember
+from montu_desktop.services.booking import BookedAppointment
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
 from montu_desktop.services.waiting_room import WaitingRoom, waiting_room
 from montu_desktop.ui.about import AboutDialog, app_icon
+from montu_desktop.ui.appointment_dialogs import (
+    AppointmentSummary,
+    CancelDialog,
+    NoteDialog,
+    said,
+    when_words,
+)
 from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.day_book_view import DayBookPanel
 from montu_desktop.ui.day_sheet import print_day_sheet, save_day_sheet_pdf
@@ -41,6 +56,8 @@ from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
 from montu_desktop.ui.notifications.menu import NotificationMenu
 from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
+from montu_desktop.ui.patient_merge import MergeDialog
+from montu_desktop.ui.patient_panel import PatientPanel
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
 from montu_desktop.ui.waiting_room_view import WaitingRoomPanel
@@ -50,6 +67,20 @@ GEOMETRY_KEY = "main_window/geometry"
 """This PC's window size, place and maximised state (QSettings, per PC)."""
 PING_INTERVAL_MS = 30_000
 COALESCE_MS = 30
+NOTICE_IDLE = (
+    "QLabel#actionNotice { color: #444444; padding: 6px 10px;"
+    " border: 1px solid #c8c8c8; border-radius: 4px; }"
+)
+NOTICE_DONE = (
+    "QLabel#actionNotice { background: #e6f4ea; color: #0d4a1f; padding: 6px 10px;"
+    " border: 1px solid #a8d5b5; border-radius: 4px; font-weight: bold; }"
+)
+STATUS_SAID = {
+    AppointmentStatus.ARRIVED: "Marked arrived:",
+    AppointmentStatus.COMPLETED: "Marked completed:",
+    AppointmentStatus.NO_SHOW: "Marked no-show:",
+    AppointmentStatus.BOOKED: "Undone, back to booked:",
+}
 
 
 class MainWindow(QMainWindow):
@@ -69,6 +100,11 @@ class MainWindow(QMainWindow):
         self.types: list[AppointmentType] = []
         self.booking_dialog: BookingDialog | None = None
         self.first_start: FirstStartDialog | None = None
+        self.patient_panel: PatientPanel | None = None
+        self.cancel_dialog: CancelDialog | None = None
+        self.note_dialog: NoteDialog | None = None
+        self.merge_dialog: MergeDialog | None = None
+        self.reschedule_dialog: RescheduleDialog | None = None
         self.member: StaffMember | None = None
         self._pending: set[str] = set()
         self._serial = {"week": 0, "day": 0, "waiting": 0}
@@ -83,7 +119,24 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.week, "&Week availability")
         self.tabs.addTab(self.day, "&Day book")
         self.tabs.addTab(self.waiting, "Wa&iting room")
-        self.setCentralWidget(self.tabs)
+        self.day.details.clock = ctx.clock
+        self.notice = QLabel()
+        self.notice.setObjectName("actionNotice")
+        self.notice.setAccessibleName("What was just done")
+        self.notice.setWordWrap(True)
+        # Always shown (a line appearing later would push the grid down under the mouse).
+        self.notice.setText(
+            "Each booking, move, cancellation and status change is confirmed here, "
+            "naming the patient, doctor, day and time."
+        )
+        self.notice.setStyleSheet(NOTICE_IDLE)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(4)
+        central_layout.addWidget(self.notice)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.clinic_menu = self.menuBar().addMenu("&Clinic")
         self._build_clinic_menu(self.clinic_menu)
         self._build_status_bar()
@@ -122,6 +175,10 @@ class MainWindow(QMainWindow):
         print_action.setShortcut(QKeySequence.StandardKey.Print)
         print_action.triggered.connect(lambda: self.print_day_sheet(None))
         menu.addAction(print_action)
+        patient_action = QAction("&Patient record…", self)
+        patient_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        patient_action.triggered.connect(lambda: self.open_patient(None))
+        menu.addAction(patient_action)
         database_action = QAction("&Database…", self)
         database_action.triggered.connect(self.open_database_settings)
         menu.addAction(database_action)
@@ -176,6 +233,8 @@ class MainWindow(QMainWindow):
         self.day.details.cancel_wanted.connect(self.cancel_appointment)
         self.day.details.reschedule_wanted.connect(self.reschedule)
         self.waiting.status_wanted.connect(self.set_status)
+        self.day.details.note_wanted.connect(self.edit_note)
+        self.day.details.patient_wanted.connect(self.open_patient)
 
     def show_tab(self, panel: QWidget) -> None:
         self.tabs.setCurrentWidget(panel)
@@ -208,8 +267,11 @@ class MainWindow(QMainWindow):
         pending, self._pending = self._pending, set()
         if "reference" in pending:
             self._op(self._load_reference, self._reference_loaded, self._reference_failed)
-        elif "appointments" in pending:
-            self.reload()
+        elif pending & {"appointments", "patients"}:
+            self.reload()  # the day book shows patients' names and phones too
+        panel = self.patient_panel
+        if pending & {"appointments", "patients"} and panel is not None and panel.isVisible():
+            panel.reload()
 
     def _load_reference(self) -> tuple[ClinicPolicy, list[AppointmentType]]:
         return reference.clinic_policy(self.ctx), catalogue.list_types(self.ctx)
@@ -384,18 +446,58 @@ class MainWindow(QMainWindow):
     # Booking and appointment actions ----------------------------------------------------------
 
     def find_patient(self) -> None:
-        """Ctrl+F: book the selected free time, starting with the patient search."""
+        """Ctrl+F: on a free time in the week, book it starting with the patient search;
+        anywhere else, open the patient record with its search."""
         if self.booking_dialog is not None and self.booking_dialog.isVisible():
             self.booking_dialog.search.setFocus()
             return
         cell = self.week.selected_cell()
-        if cell is not None and cell.bookable and cell.start is not None:
+        on_week = self.tabs.currentWidget() is self.week
+        if on_week and cell is not None and cell.bookable and cell.start is not None:
             self.open_booking(cell.start, self.week.type_name)
         else:
-            self.show_tab(self.week)
-            self.statusBar().showMessage(
-                "Select a free time in the week first, then press Enter or Ctrl+F.", 6000
-            )
+            self.open_patient(None)
+
+    def open_patient(self, patient_id: int | None) -> PatientPanel | None:
+        """The patient record (from Ctrl+F, the booking dialog or the day book's details)."""
+        if self.policy is None:
+            return None
+        if self.patient_panel is not None and self.patient_panel.isVisible():
+            self.patient_panel.close()
+        can_merge = self.member is not None and self.member.role.can_manage
+        parent = self.booking_dialog if self._visible(self.booking_dialog) else self
+        panel = PatientPanel(
+            self.ctx, self.policy.timezone, patient_id, self.busy, can_merge, parent
+        )
+        panel.cancel_wanted.connect(self.ask_cancel)
+        panel.reschedule_wanted.connect(self.reschedule)
+        panel.merge_wanted.connect(self.open_merge)
+        self.patient_panel = panel
+        panel.open()
+        return panel
+
+    def open_merge(self, keep: patients.PatientRecord) -> MergeDialog | None:
+        """Managers only: merge a duplicate into `keep`, after a preview of what moves."""
+        if self.policy is None or self.member is None or not self.member.role.can_manage:
+            self.statusBar().showMessage("Only a manager can merge patient records.", 8000)
+            return None
+        parent = self.patient_panel if self.patient_panel is not None else self
+        dialog = MergeDialog(self.ctx, keep, self.policy.timezone, self.busy, parent)
+        dialog.merged.connect(lambda result: self._merged(keep, result))
+        self.merge_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _merged(self, keep: patients.PatientRecord, result: patients.MergeResult) -> None:
+        moved = len(result.appointment_ids)
+        self.say(
+            f"Merged patient {result.duplicate_id} into {keep.details.given_name} "
+            f"{keep.details.family_name} (patient {keep.id}): {moved} appointment"
+            f"{'s' if moved != 1 else ''} and {result.notifications} message"
+            f"{'s' if result.notifications != 1 else ''} moved."
+        )
+        if self.patient_panel is not None and self.patient_panel.isVisible():
+            self.patient_panel.load(keep.id)
 
     def open_booking(self, start: datetime, type_name: str) -> BookingDialog | None:
         if self.policy is None:
@@ -404,6 +506,7 @@ class MainWindow(QMainWindow):
             self.ctx, self.types, type_name, start, self.policy.timezone, self.busy, self
         )
         dialog.accepted.connect(lambda: self._booked(dialog))
+        dialog.patient_wanted.connect(self.open_patient)
         dialog.finished.connect(lambda _r: self._back_to_grid())
         self.booking_dialog = dialog
         dialog.open()
@@ -413,40 +516,128 @@ class MainWindow(QMainWindow):
         self.activateWindow()
         self.week.table.setFocus()
 
+    # Saying what was done to whom ---------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        """What was just done, kept on screen above the tabs until the next action."""
+        self.notice.setText(text)
+        self.notice.setStyleSheet(NOTICE_DONE)
+        self.statusBar().showMessage(text, 15_000)
+
+    def _summarise(self, done: BookedAppointment) -> AppointmentSummary:
+        """Patient and doctor names for an appointment (runs off the GUI thread)."""
+        record = patients.get_patient(self.ctx, done.patient_id)
+        doctor = next(
+            (d.name for d in reference.doctors(self.ctx) if d.id == done.doctor_id),
+            f"doctor {done.doctor_id}",
+        )
+        name = f"{record.details.given_name} {record.details.family_name}"
+        return AppointmentSummary(done.id, name, doctor, done.start, done.type_name)
+
+    def _show_done(self, summary: AppointmentSummary) -> None:
+        """Select the appointment just changed in the day book, on its day."""
+        if self.policy is None:
+            return
+        self._select_after = summary.id
+        self.load_day(to_local(summary.start, self.policy.timezone).date())
+
+    def _zone(self) -> str:
+        return self.policy.timezone if self.policy else "UTC"
+
     def _booked(self, dialog: BookingDialog) -> None:
         booked = dialog.booked
         if booked is None or self.policy is None:
             return
-        local = to_local(booked.start, self.policy.timezone)
+        fair = dialog.requested_doctor is None
         self._select_after = booked.id
-        self.load_day(local.date())
-        self.statusBar().showMessage(
-            f"Booked {booked.type_name} on {day_label(local.date())} at {local:%H:%M}.", 8000
-        )
+        self.load_day(to_local(booked.start, self.policy.timezone).date())
+
+        def done(summary: AppointmentSummary) -> None:
+            extra = f" (Any doctor: the fair choice took {summary.doctor})" if fair else ""
+            self.say(said("Booked", summary, self._zone(), f", {summary.type_name}{extra}"))
+            self._show_done(summary)
+
+        def names_failed(error: BaseException) -> None:
+            # Booked all the same: say what is known, and why the names are missing.
+            self.say(
+                f"Booked {booked.type_name} on {when_words(booked.start, self._zone())} "
+                f"(patient {booked.patient_id}); the names could not be read: {plain_words(error)}"
+            )
+
+        self._op(lambda: self._summarise(booked), done, names_failed)
 
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> None:
         self._select_after = appointment_id
+
+        def work() -> AppointmentSummary:
+            return self._summarise(booking.mark_status(self.ctx, appointment_id, status))
+
+        def done(summary: AppointmentSummary) -> None:
+            self.say(said(STATUS_SAID[status], summary, self._zone()))
+            self._show_done(summary)
+
+        self._op(work, done, self._action_failed)
+
+    def cancel_appointment(self, appointment_id: int) -> None:
+        """The day book's Cancel: name the patient, day and time, and ask for a reason."""
+        book = self.day.model.book
+        entry = (
+            next((e for e in book.appointments if e.id == appointment_id), None) if book else None
+        )
+        if entry is None or book is None:
+            return
+        doctor = next((d.name for d in book.doctors if d.id == entry.doctor_id), "the doctor")
+        self.ask_cancel(
+            AppointmentSummary(entry.id, entry.patient_name, doctor, entry.start, entry.type_name)
+        )
+
+    def ask_cancel(self, summary: AppointmentSummary) -> CancelDialog:
+        dialog = CancelDialog(summary, self._zone(), self._top_parent())
+        dialog.accepted.connect(lambda: self._cancel_confirmed(summary, dialog.reason()))
+        self.cancel_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _cancel_confirmed(self, summary: AppointmentSummary, reason: str | None) -> None:
+        def done(_cancelled: BookedAppointment) -> None:
+            self.say(said("Cancelled", summary, self._zone(), f" (reason: {reason})"))
+            if self.policy is not None:
+                self.load_day(to_local(summary.start, self.policy.timezone).date())
+
         self._op(
-            lambda: booking.set_status(self.ctx, appointment_id, status),
-            lambda _r: None,
+            lambda: booking.cancel_appointment(self.ctx, summary.id, reason=reason),
+            done,
             self._action_failed,
         )
 
-    def cancel_appointment(self, appointment_id: int) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Cancel appointment",
-            "Cancel this appointment? Its time becomes free for others.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        self._op(
-            lambda: booking.cancel_appointment(self.ctx, appointment_id),
-            lambda _r: self.statusBar().showMessage("Appointment cancelled.", 5000),
-            self._action_failed,
-        )
+    def edit_note(self, entry: DayBookEntry) -> NoteDialog:
+        title = f"Note for {entry.patient_name}, {when_words(entry.start, self._zone())}:"
+        dialog = NoteDialog(title, entry.note, self)
+        dialog.accepted.connect(lambda: self._save_note(entry, dialog.note()))
+        self.note_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_note(self, entry: DayBookEntry, note: str) -> None:
+        def work() -> AppointmentSummary:
+            return self._summarise(booking.set_note(self.ctx, entry.id, note or None))
+
+        def done(summary: AppointmentSummary) -> None:
+            self.say(said("Note saved for", summary, self._zone()))
+            self._show_done(summary)
+
+        self._op(work, done, self._action_failed)
+
+    def _top_parent(self) -> QWidget:
+        """The window a new dialog belongs on: the open patient record or booking, else this."""
+        for window in (self.patient_panel, self.booking_dialog):
+            if window is not None and self._visible(window):
+                return window
+        return self
+
+    @staticmethod
+    def _visible(window: QWidget | None) -> bool:
+        return window is not None and shiboken6.isValid(window) and window.isVisible()
 
     def reschedule(self, entry: DayBookEntry) -> None:
         if self.policy is None:
@@ -454,16 +645,29 @@ class MainWindow(QMainWindow):
         book = self.day.model.book
         doctor = next((d.name for d in book.doctors if d.id == entry.doctor_id), "") if book else ""
         dialog = RescheduleDialog(
-            self.ctx, entry, self.policy.timezone, self.busy, self, doctor_name=doctor
+            self.ctx,
+            entry,
+            self.policy.timezone,
+            self.busy,
+            self._top_parent(),
+            doctor_name=doctor,
         )
         dialog.accepted.connect(lambda: self._moved(dialog))
+        self.reschedule_dialog = dialog
         dialog.open()
 
     def _moved(self, dialog: RescheduleDialog) -> None:
-        if dialog.moved is not None and self.policy is not None:
-            self._select_after = dialog.moved.id
-            self.load_day(to_local(dialog.moved.start, self.policy.timezone).date())
-            self.statusBar().showMessage(dialog.summary(), 15_000)
+        moved = dialog.moved
+        if moved is not None and self.policy is not None:
+            self._select_after = moved.id
+            self.load_day(to_local(moved.start, self.policy.timezone).date())
+
+            def done(summary: AppointmentSummary) -> None:
+                origin = f" (from {when_words(dialog.entry.start, self._zone())})"
+                self.say(said("Moved", summary, self._zone(), f"{origin}, {summary.type_name}"))
+                self._show_done(summary)
+
+            self._op(lambda: self._summarise(moved), done, self._background_failed)
 
     def _action_failed(self, error: BaseException) -> None:
         if isinstance(error, DatabaseUnavailable):

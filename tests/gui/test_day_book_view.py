@@ -16,8 +16,10 @@ from montu_desktop.services.day_book import day_book
 from montu_desktop.ui.day_sheet import save_day_sheet_pdf
 from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.main_window import MainWindow
+from tests.support.clock import FixedClock
 
 TUESDAY = date(2026, 11, 24)
+ZONE = "Australia/Melbourne"
 
 
 def _show_day(qtbot: QtBot, window: MainWindow, day: date) -> None:
@@ -50,13 +52,20 @@ def test_each_appointment_sits_at_its_time_and_spans_its_length(
 
 
 def test_selecting_an_appointment_offers_the_allowed_actions(
-    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext, clock: FixedClock
 ) -> None:
     _show_day(qtbot, window, TUESDAY)
     entry = day_book(demo_ctx, TUESDAY).appointments[0]
     assert window.day.select_entry(entry.id)
     panel = window.day.details
     assert panel.fields["patient"].text() == entry.patient_name
+    # Monday: Tuesday's appointment cannot be marked arrived yet, and the button says why.
+    assert not panel.arrived_button.isEnabled() and not panel.completed_button.isEnabled()
+    assert "appointment's day" in panel.arrived_button.toolTip()
+    assert panel.no_show_button.isEnabled() and not panel.undo_button.isEnabled()
+
+    clock.now = entry.start - timedelta(minutes=10)  # Tuesday, just before it starts
+    assert window.day.select_entry(entry.id)
     assert panel.arrived_button.isEnabled() and not panel.completed_button.isEnabled()
     qtbot.mouseClick(panel.arrived_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
@@ -64,6 +73,18 @@ def test_selecting_an_appointment_offers_the_allowed_actions(
         timeout=10_000,
     )
     assert panel.completed_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert panel.undo_button.isEnabled()
+    assert window.notice.text().startswith(f"Marked arrived: {entry.patient_name} with Dr ")
+    assert window.notice.text().endswith(f"{to_local(entry.start, ZONE):%H:%M}.")
+
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)  # a mistake: undo it
+    qtbot.waitUntil(
+        lambda: panel.entry is not None and panel.entry.status is AppointmentStatus.BOOKED,
+        timeout=10_000,
+    )
+    assert window.notice.text().startswith(f"Undone, back to booked: {entry.patient_name}")
+    assert panel.reschedule_button.isEnabled() and panel.cancel_button.isEnabled()
+    assert window.day.details.entry is not None and window.day.details.entry.id == entry.id
 
 
 def test_day_sheet_pdf_has_a_page_per_doctor(

@@ -52,7 +52,9 @@ def set_up_clinic(
 
 
 def patient(ctx: ServiceContext, given: str = "Ivy") -> int:
-    return add_patient(ctx, PatientDetails(given, "Stone", phone="0412345678")).id
+    return add_patient(
+        ctx, PatientDetails(given, "Stone", phone="0412345678"), allow_duplicate=True
+    ).id
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

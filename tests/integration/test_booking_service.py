@@ -159,10 +159,11 @@ def test_reschedule_keeps_the_doctor_when_free_and_refuses_a_clash(ctx) -> None:
     assert overlapping_pairs(ctx) == 0
 
 
-def test_status_moves_follow_the_visit(ctx) -> None:
+def test_status_moves_follow_the_visit(ctx, clock) -> None:
     tiny_clinic(ctx, doctors=1)
     (patient,) = new_patients(ctx, 1)
     booked = book_appointment(ctx, BookingRequest("Long", at(TUESDAY, 9), patient))
+    clock.now = at(TUESDAY, 8, 30)  # arrived only on the day (issue 11)
     assert set_status(ctx, booked.id, AppointmentStatus.ARRIVED).status == "arrived"
     assert set_status(ctx, booked.id, AppointmentStatus.COMPLETED).status == "completed"
     with pytest.raises(InvalidRequest) as refused:

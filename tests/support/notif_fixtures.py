@@ -72,7 +72,7 @@ class NotifClinic:
         **kw: bool,
     ) -> int:
         details = PatientDetails(given, "Nguyen", None, phone, email, **kw)
-        return patients.add_patient(self.ctx, details).id
+        return patients.add_patient(self.ctx, details, allow_duplicate=True).id
 
     def book(self, patient_id: int, local: datetime, type_name: str = "Long") -> BookedAppointment:
         start = local.replace(tzinfo=MELBOURNE)

@@ -19,7 +19,9 @@ TUESDAY = date(2026, 11, 24)
 
 
 def _patient(ctx: ServiceContext, given: str = "Ada") -> int:
-    return add_patient(ctx, PatientDetails(given, "Lovelace", phone="0412 345 678")).id
+    return add_patient(
+        ctx, PatientDetails(given, "Lovelace", phone="0412 345 678"), allow_duplicate=True
+    ).id
 
 
 def test_day_book_lists_live_appointments_with_names_types_and_hours(ctx: ServiceContext) -> None:

@@ -186,7 +186,7 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
         from_was = f" from {was}" if was else ""
         return f"{who} gave {patient}'s appointment to {doctor or '?'}{from_was}"
     if action == "appointment.status":
-        status = str(details.get("status", ""))
+        status = str(details.get("new", details.get("status", "")))
         return f"{who} marked {patient} {_STATUS_WORDS.get(status, status.replace('_', ' '))}"
     words = _SETTINGS_WORDS.get(action, action.replace(".", " ").replace("_", " "))
     if action == "staff.signed_in":

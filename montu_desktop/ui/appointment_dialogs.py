@@ -1,0 +1,152 @@
+"""Small questions about one appointment: cancel (with a reason), edit its note, and the
+sentence that says what was just done to whom."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.visits import CANCEL_REASONS, NOTE_MAX_CHARS, REASON_MAX_CHARS
+
+OTHER_REASON = "Other (type it below)"
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentSummary:
+    """Who, with whom and when: enough to name an appointment in a question or a notice."""
+
+    id: int
+    patient: str
+    doctor: str
+    start: datetime
+    type_name: str = ""
+
+
+def when_words(start: datetime, timezone: str) -> str:
+    """'Tue 24 Nov at 10:00' in the clinic's time."""
+    local = to_local(start, timezone)
+    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+
+
+def said(verb: str, summary: AppointmentSummary, timezone: str, extra: str = "") -> str:
+    """The notice after an action: 'Booked Ava Singh with Dr Lee on Tue 24 Nov at 10:00.'"""
+    text = (
+        f"{verb} {summary.patient} with {summary.doctor} on {when_words(summary.start, timezone)}"
+    )
+    return f"{text}{extra}."
+
+
+class CancelDialog(QDialog):
+    """'Cancel Ava Singh's appointment on Tue 24 Nov at 10:00?' with a reason to choose or type."""
+
+    def __init__(
+        self, summary: AppointmentSummary, timezone: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Cancel appointment")
+        self.setObjectName("cancelDialog")
+        question = QLabel(
+            f"Cancel {summary.patient}’s appointment with {summary.doctor} on "
+            f"{when_words(summary.start, timezone)}?\nIts time becomes free for others."
+        )
+        question.setObjectName("cancelQuestion")
+        question.setWordWrap(True)
+        self.reason_box = QComboBox()
+        self.reason_box.setAccessibleName("Reason")
+        self.reason_box.addItems([*CANCEL_REASONS, OTHER_REASON])
+        self.other = QLineEdit()
+        self.other.setAccessibleName("Other reason")
+        self.other.setPlaceholderText("Say why, in a few words")
+        self.other.setMaxLength(REASON_MAX_CHARS)
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #a50e0e; font-weight: bold;")
+        form = QFormLayout()
+        form.addRow("&Reason:", self.reason_box)
+        form.addRow("&Other:", self.other)
+        buttons = QDialogButtonBox()
+        self.cancel_button: QPushButton = buttons.addButton(
+            "&Cancel the appointment", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.keep_button: QPushButton = buttons.addButton(
+            "&Keep it", QDialogButtonBox.ButtonRole.RejectRole
+        )
+        self.keep_button.setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(question)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        self.reason_box.currentIndexChanged.connect(lambda _i: self._reason_changed())
+        self.other.textEdited.connect(lambda _t: self.reason_box.setCurrentText(OTHER_REASON))
+        self.setMinimumWidth(460)
+        self._reason_changed()
+
+    def _reason_changed(self) -> None:
+        if self.reason_box.currentText() == OTHER_REASON:
+            self.other.setFocus()
+
+    def reason(self) -> str | None:
+        """The reason chosen or typed (None when 'Other' was left empty)."""
+        if self.reason_box.currentText() == OTHER_REASON:
+            return self.other.text().strip() or None
+        return self.reason_box.currentText()
+
+    def _accept(self) -> None:
+        if self.reason() is None:
+            self.message.setText("Reason: choose one, or type it under Other.")
+            self.other.setFocus()
+            return
+        self.accept()
+
+
+class NoteDialog(QDialog):
+    """Edit an appointment's note (reason for visit), up to 500 characters."""
+
+    def __init__(self, title: str, note: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Appointment note")
+        self.editor = QPlainTextEdit(note or "")
+        self.editor.setAccessibleName("Note")
+        self.editor.setTabChangesFocus(True)
+        self.count = QLabel()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        layout = QVBoxLayout(self)
+        heading = QLabel(title)
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.count)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.editor.textChanged.connect(self._count)
+        self.setMinimumSize(420, 260)
+        self._count()
+
+    def _count(self) -> None:
+        used = len(self.note())
+        self.count.setText(f"{used} of {NOTE_MAX_CHARS} characters")
+        too_long = used > NOTE_MAX_CHARS
+        self.count.setStyleSheet("color: #a50e0e; font-weight: bold;" if too_long else "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not too_long)
+
+    def note(self) -> str:
+        return self.editor.toPlainText().strip()

@@ -1,0 +1,518 @@
+"""The patient record: find a patient, correct their details, see and change their appointments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.services import patients
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.day_book import DayBookEntry
+from montu_desktop.services.patients import PatientAppointment, PatientRecord
+from montu_desktop.ui.appointment_dialogs import AppointmentSummary
+from montu_desktop.ui.booking_dialog import SEARCH_DELAY_MS, format_phone, parse_birth_date
+from montu_desktop.ui.day_book_model import STATUS_WORDS
+from montu_desktop.ui.errors import plain_words
+from montu_desktop.ui.operations import BusyTracker, run_op
+
+ERROR_STYLE = "color: #a50e0e; font-weight: bold;"
+GOOD_STYLE = "color: #146c2e; font-weight: bold;"
+COLUMNS = ("When", "Doctor", "Type", "Status", "Note")
+
+
+def full_name(record: PatientRecord) -> str:
+    return f"{record.details.given_name} {record.details.family_name}"
+
+
+def appointment_when(item: PatientAppointment, timezone: str) -> str:
+    start, end = to_local(item.start, timezone), to_local(item.end, timezone)
+    return f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–{end:%H:%M}"
+
+
+def status_words(item: PatientAppointment, timezone: str | None = None) -> str:
+    """'cancelled (Patient unwell)', 'arrived 09:52', 'completed 10:20'."""
+    words = STATUS_WORDS[item.status]
+    if item.status is AppointmentStatus.CANCELLED and item.cancel_reason:
+        words += f" ({item.cancel_reason})"
+    elif timezone is not None:
+        at = {
+            AppointmentStatus.ARRIVED: item.arrived_at,
+            AppointmentStatus.COMPLETED: item.completed_at,
+        }.get(item.status)
+        if at is not None:
+            words += f" {to_local(at, timezone):%H:%M}"
+    return words
+
+
+def as_entry(record: PatientRecord, item: PatientAppointment) -> DayBookEntry:
+    """The appointment as the day book's dialogs (reschedule) expect it."""
+    return DayBookEntry(
+        id=item.id,
+        doctor_id=item.doctor_id,
+        patient_id=record.id,
+        patient_name=full_name(record),
+        patient_phone=record.details.phone,
+        type_name=item.type_name,
+        colour="#888888",
+        start=item.start,
+        end=item.end,
+        status=item.status,
+        note=item.note,
+    )
+
+
+class AppointmentTable(QTableWidget):
+    """A patient's appointments: when, doctor, type, status and note, one row each."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(0, len(COLUMNS))
+        self.setAccessibleName(name)
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(True)
+        self.verticalHeader().setVisible(False)
+        header = self.horizontalHeader()
+        for column in range(len(COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.items: list[PatientAppointment] = []
+
+    def show_items(self, items: tuple[PatientAppointment, ...], timezone: str) -> None:
+        """Show the appointments, keeping the selected one selected (else the first)."""
+        kept = self.selected()
+        self.items = list(items)
+        self.setRowCount(len(items))
+        for row, item in enumerate(items):
+            values = (
+                appointment_when(item, timezone),
+                item.doctor_name,
+                item.type_name,
+                status_words(item, timezone),
+                item.note or "",
+            )
+            for column, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                cell.setToolTip(value)
+                self.setItem(row, column, cell)
+        self.resizeRowsToContents()
+        ids = [item.id for item in items]
+        if items:
+            self.selectRow(ids.index(kept.id) if kept is not None and kept.id in ids else 0)
+
+    def selected(self) -> PatientAppointment | None:
+        row = self.currentRow()
+        return self.items[row] if 0 <= row < len(self.items) else None
+
+
+class PatientPanel(QDialog):
+    """Find a patient and open their record; staff correct details and manage appointments."""
+
+    cancel_wanted = Signal(object)
+    """An AppointmentSummary to cancel (the window asks the cancel question)."""
+    reschedule_wanted = Signal(object)
+    """A DayBookEntry to move."""
+    merge_wanted = Signal(object)
+    """The PatientRecord to keep: a manager wants to merge a duplicate into it."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        timezone: str,
+        patient_id: int | None = None,
+        busy: BusyTracker | None = None,
+        can_merge: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Patient record")
+        self.setObjectName("patientPanel")
+        self.ctx, self.timezone, self.busy = ctx, timezone, busy
+        self.record: PatientRecord | None = None
+        self._found_for: str | None = None
+        self._loading: int | None = None
+
+        self.search = QLineEdit()
+        self.search.setAccessibleName("Find patient")
+        self.search.setPlaceholderText("Name, phone or date of birth (31/12/1980)")
+        self.search.setClearButtonEnabled(True)
+        self.results = QListWidget()
+        self.results.setAccessibleName("Matching patients")
+        self.results.setMaximumHeight(96)
+        self.title = QLabel("Find a patient above.")
+        self.title.setObjectName("patientTitle")
+        self.title.setStyleSheet("QLabel#patientTitle { font-size: 15pt; font-weight: bold; }")
+        self.retired_note = QLabel()
+        self.retired_note.setObjectName("retiredNote")
+        self.retired_note.setStyleSheet(ERROR_STYLE)
+        self.retired_note.setWordWrap(True)
+        self.retired_note.setVisible(False)
+
+        self.given = QLineEdit()
+        self.family = QLineEdit()
+        self.birth = QLineEdit()
+        self.birth.setPlaceholderText("DD/MM/YYYY")
+        self.phone = QLineEdit()
+        self.phone.setPlaceholderText("0412 345 678")
+        self.email = QLineEdit()
+        self.sms = QCheckBox("&SMS reminders")
+        self.email_reminders = QCheckBox("E&mail reminders")
+        self.opt_out = QCheckBox("No reminders at all (&opted out)")
+        self.fields: dict[str, QWidget] = {
+            "given_name": self.given,
+            "family_name": self.family,
+            "date_of_birth": self.birth,
+            "phone": self.phone,
+            "email": self.email,
+        }
+        self.save_button = QPushButton("&Save details")
+        self.details_message = QLabel()
+        self.details_message.setObjectName("detailsMessage")
+        self.details_message.setWordWrap(True)
+
+        self.upcoming = AppointmentTable("Upcoming appointments")
+        self.past = AppointmentTable("Past appointments")
+        self.appointment_tabs = QTabWidget()
+        self.appointment_tabs.addTab(self.upcoming, "&Upcoming")
+        self.appointment_tabs.addTab(self.past, "&Past and cancelled")
+        self.reschedule_button = QPushButton("&Reschedule…")
+        self.cancel_button = QPushButton("&Cancel appointment…")
+        self.merge_button = QPushButton("Merge a &duplicate into this record…")
+        self.merge_button.setVisible(can_merge)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._build_layout()
+        self._connect()
+        self.results.setVisible(False)  # shown once something is searched for
+        self._show_record(None)
+        self.resize(980, 640)
+        if patient_id is not None:
+            self.load(patient_id)
+        else:
+            self.search.setFocus()
+
+    def _build_layout(self) -> None:
+        finder = QHBoxLayout()
+        find_label = QLabel("&Find:")
+        find_label.setBuddy(self.search)
+        finder.addWidget(find_label)
+        finder.addWidget(self.search, 1)
+        details = QGroupBox("Details")
+        form = QFormLayout(details)
+        form.addRow("&Given name:", self.given)
+        form.addRow("&Family name:", self.family)
+        form.addRow("Date of &birth:", self.birth)
+        form.addRow("&Phone:", self.phone)
+        form.addRow("&Email:", self.email)
+        form.addRow("Reminders:", self.sms)
+        form.addRow("", self.email_reminders)
+        form.addRow("", self.opt_out)
+        form.addRow(self.save_button)
+        form.addRow(self.details_message)
+        details.setMinimumWidth(340)
+        details.setMaximumWidth(420)
+        visits = QGroupBox("Appointments")
+        visits_layout = QVBoxLayout(visits)
+        visits_layout.addWidget(self.appointment_tabs, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.reschedule_button)
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        visits_layout.addLayout(row)
+        body = QHBoxLayout()
+        body.addWidget(details)
+        body.addWidget(visits, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.merge_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(finder)
+        layout.addWidget(self.results)
+        layout.addWidget(self.title)
+        layout.addWidget(self.retired_note)
+        layout.addLayout(body, 1)
+        layout.addLayout(bottom)
+
+    def _connect(self) -> None:
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self._search_timer.timeout.connect(self._run_search)
+        self.results.currentItemChanged.connect(lambda item, _p: self._result_chosen(item))
+        self.save_button.clicked.connect(self.save)
+        self.opt_out.toggled.connect(self._opt_out_changed)
+        self.reschedule_button.clicked.connect(self._reschedule)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.upcoming.itemSelectionChanged.connect(self._enable_actions)
+        self.appointment_tabs.currentChanged.connect(lambda _i: self._enable_actions())
+        self.merge_button.clicked.connect(
+            lambda: self.record is not None and self.merge_wanted.emit(self.record)
+        )
+        self.buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter never closes the record (that would lose what was typed): in the search it
+        # opens the highlighted (or first) patient, in the details it saves them.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            focus = self.focusWidget()
+            if focus in (self.search, self.results):
+                row = max(self.results.currentRow(), 0)
+                if self.results.count():
+                    self.results.setCurrentRow(row)
+                    self._result_chosen(self.results.item(row))
+            elif focus in (*self.fields.values(), self.sms, self.email_reminders, self.opt_out):
+                self.save()
+            elif isinstance(focus, QPushButton):
+                focus.click()
+            return
+        super().keyPressEvent(event)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # Finding -----------------------------------------------------------------------------------
+
+    def _run_search(self) -> None:
+        text = self.search.text().strip()
+        if len(text) < 2:
+            self.results.clear()
+            self.results.setVisible(False)
+            self._found_for = text
+            return
+        self._op(
+            lambda: patients.find_patients(self.ctx, text, limit=30),
+            lambda found: self._show_found(text, found),
+            lambda error: self.details_message.setText(plain_words(error)),
+        )
+
+    def _show_found(self, text: str, found: list[PatientRecord]) -> None:
+        if text != self.search.text().strip():
+            return  # an answer for older text
+        self._found_for = text
+        self.results.blockSignals(True)
+        self.results.clear()
+        for record in found:
+            line = f"{record.display_name}"
+            if record.details.date_of_birth:
+                line += f"  ·  born {record.details.date_of_birth:%d/%m/%Y}"
+            if record.next_appointment is not None:
+                line += f"  ·  next {appointment_when(record.next_appointment, self.timezone)}"
+            item = QListWidgetItem(line)
+            item.setData(Qt.ItemDataRole.UserRole, record.id)
+            self.results.addItem(item)
+        if not found:
+            self.results.addItem("No patient found.")
+        self.results.blockSignals(False)
+        self.results.setVisible(True)
+
+    def _result_chosen(self, item: QListWidgetItem | None) -> None:
+        value = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if value is not None:
+            self.load(int(value))
+
+    # The record --------------------------------------------------------------------------------
+
+    def load(self, patient_id: int) -> None:
+        """Fetch the patient's record (details and appointments) and show it."""
+        self._loading = patient_id
+        self._op(
+            lambda: patients.patient_record(self.ctx, patient_id),
+            lambda record: self._loaded(patient_id, record),
+            lambda error: self._load_failed(patient_id, error),
+        )
+
+    def reload(self) -> None:
+        """After a change anywhere: fetch the shown record again (unsaved edits are kept)."""
+        if self.record is not None:
+            self._op(
+                lambda rid=self.record.id: patients.patient_record(self.ctx, rid),
+                self._appointments_loaded,
+                lambda _e: None,
+            )
+
+    def _loaded(self, patient_id: int, record: PatientRecord) -> None:
+        if patient_id != self._loading:
+            return
+        self._show_record(record)
+
+    def _load_failed(self, patient_id: int, error: BaseException) -> None:
+        if patient_id == self._loading:
+            self.details_message.setStyleSheet(ERROR_STYLE)
+            self.details_message.setText(plain_words(error))
+
+    def _appointments_loaded(self, record: PatientRecord) -> None:
+        if self.record is None or record.id != self.record.id:
+            return
+        self.record = record
+        self.upcoming.show_items(record.upcoming, self.timezone)
+        self.past.show_items(record.past, self.timezone)
+        self._enable_actions()
+
+    def _show_record(self, record: PatientRecord | None) -> None:
+        self.record = record
+        editable = record is not None and not record.retired
+        for widget in (*self.fields.values(), self.sms, self.email_reminders, self.opt_out):
+            widget.setEnabled(editable)
+        self.save_button.setEnabled(editable)
+        self.merge_button.setEnabled(editable)
+        self.details_message.setText("")
+        if record is None:
+            self.title.setText("Find a patient above.")
+            self.retired_note.setVisible(False)
+            for line in (self.given, self.family, self.birth, self.phone, self.email):
+                line.clear()
+            self.upcoming.show_items((), self.timezone)
+            self.past.show_items((), self.timezone)
+            self._enable_actions()
+            return
+        details = record.details
+        self.title.setText(f"{full_name(record)}  ·  patient {record.id}")
+        self.retired_note.setText(
+            f"This record was merged into patient {record.merged_into} and is kept for history "
+            "only: open that record to make changes."
+            if record.retired
+            else ""
+        )
+        self.retired_note.setVisible(record.retired)
+        self.given.setText(details.given_name)
+        self.family.setText(details.family_name)
+        self.birth.setText(f"{details.date_of_birth:%d/%m/%Y}" if details.date_of_birth else "")
+        self.phone.setText(format_phone(details.phone) if details.phone else "")
+        self.email.setText(details.email or "")
+        self.sms.setChecked(details.sms_reminders)
+        self.email_reminders.setChecked(details.email_reminders)
+        self.opt_out.setChecked(details.reminders_opt_out)
+        self._opt_out_changed(details.reminders_opt_out)
+        self.upcoming.show_items(record.upcoming, self.timezone)
+        self.past.show_items(record.past, self.timezone)
+        self.appointment_tabs.setTabText(0, f"&Upcoming ({len(record.upcoming)})")
+        self.appointment_tabs.setTabText(1, f"&Past and cancelled ({len(record.past)})")
+        self._enable_actions()
+
+    def _opt_out_changed(self, on: bool) -> None:
+        editable = self.record is not None and not self.record.retired
+        self.sms.setEnabled(editable and not on)
+        self.email_reminders.setEnabled(editable and not on)
+
+    def changes(self) -> dict[str, Any]:
+        """The details as typed, for edit_patient (raises InvalidRequest for a bad date)."""
+        return {
+            "given_name": self.given.text(),
+            "family_name": self.family.text(),
+            "date_of_birth": parse_birth_date(self.birth.text()),
+            "phone": self.phone.text().strip() or None,
+            "email": self.email.text().strip() or None,
+            "sms_reminders": self.sms.isChecked(),
+            "email_reminders": self.email_reminders.isChecked(),
+            "reminders_opt_out": self.opt_out.isChecked(),
+        }
+
+    def save(self) -> None:
+        """Check and store the details; a refusal names the field and puts the cursor in it."""
+        if self.record is None:
+            return
+        try:
+            changes = self.changes()
+        except InvalidRequest as error:
+            self._refused(error)
+            return
+        patient_id = self.record.id
+        self.save_button.setEnabled(False)
+        self._op(
+            lambda: patients.edit_patient(self.ctx, patient_id, **changes),
+            self._saved,
+            self._refused,
+        )
+
+    def _saved(self, record: PatientRecord) -> None:
+        self.save_button.setEnabled(True)
+        if self.record is None or record.id != self.record.id:
+            return
+        self.record = PatientRecord(
+            record.id,
+            record.details,
+            record.merged_into,
+            self.record.upcoming,
+            self.record.past,
+            self.record.next_appointment,
+        )
+        self._show_record(self.record)
+        self.details_message.setStyleSheet(GOOD_STYLE)
+        self.details_message.setText(f"Saved {full_name(record)}’s details.")
+
+    def _refused(self, error: BaseException) -> None:
+        self.save_button.setEnabled(self.record is not None and not self.record.retired)
+        self.details_message.setStyleSheet(ERROR_STYLE)
+        self.details_message.setText(plain_words(error))
+        field = getattr(error, "field", None)
+        widget = self.fields.get(field) if isinstance(field, str) else None
+        if widget is not None:
+            widget.setFocus()
+            if isinstance(widget, QLineEdit):
+                widget.selectAll()
+
+    # Appointments ------------------------------------------------------------------------------
+
+    def selected_appointment(self) -> PatientAppointment | None:
+        if self.appointment_tabs.currentWidget() is not self.upcoming:
+            return None
+        return self.upcoming.selected()
+
+    def _enable_actions(self) -> None:
+        item = self.selected_appointment()
+        booked = item is not None and item.status is AppointmentStatus.BOOKED
+        self.reschedule_button.setEnabled(booked)
+        self.cancel_button.setEnabled(booked)
+
+    def _reschedule(self) -> None:
+        item = self.selected_appointment()
+        if item is not None and self.record is not None:
+            self.reschedule_wanted.emit(as_entry(self.record, item))
+
+    def _cancel(self) -> None:
+        item = self.selected_appointment()
+        if item is not None and self.record is not None:
+            self.cancel_wanted.emit(
+                AppointmentSummary(
+                    item.id, full_name(self.record), item.doctor_name, item.start, item.type_name
+                )
+            )
+
+    def _op(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
+        run_op(self, work, done, failed, self.busy)
