@@ -240,11 +240,12 @@ def test_the_window_opens_maximised_first_then_as_this_pc_left_it(
 
 
 def test_every_block_shows_its_status_and_hover_tells_all(
-    qtbot: QtBot, desk: MainWindow, eight_doctors: ServiceContext
+    qtbot: QtBot, desk: MainWindow, eight_doctors: ServiceContext, clock: FixedClock
 ) -> None:
     from montu_desktop.ui.day_book_model import STATUS_MARKS
 
     first, second, third = day_book(eight_doctors, WEDNESDAY).appointments[:3]
+    clock.now = first.start  # arrivals are marked on the appointment's own day
     booking.set_status(eight_doctors, first.id, AppointmentStatus.ARRIVED)
     booking.set_status(eight_doctors, second.id, AppointmentStatus.ARRIVED)
     booking.set_status(eight_doctors, second.id, AppointmentStatus.COMPLETED)

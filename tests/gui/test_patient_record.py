@@ -441,11 +441,12 @@ def test_a_move_says_who_went_where_and_selects_it(
     assert move is not None and move.isVisible()
     qtbot.waitUntil(lambda: move.times.count() > 1, timeout=5_000)
     move.times.setCurrentRow(move.times.count() - 1)
-    new_start = move.times.currentItem().data(Qt.ItemDataRole.UserRole)
+    new_start = move.times.currentItem().data(Qt.ItemDataRole.UserRole).start
     qtbot.keyClick(move.times, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.notice.text().startswith("Moved"), timeout=5_000)
     assert window.notice.text().startswith(f"Moved {entry.patient_name} with Dr ")
-    assert f"on {_when(new_start)}, {entry.type_name}." in window.notice.text()
+    said = f"on {_when(new_start)} (from {_when(entry.start)}), {entry.type_name}."
+    assert said in window.notice.text()
     qtbot.waitUntil(
         lambda: (
             window.day.details.entry is not None
