@@ -1,7 +1,7 @@
 """Brings a clinic database to the schema this build expects, on request and at start-up.
 
-The migrations live in the top-level db/ folder (in a frozen build, beside the bundle's
-data). An embedded database is copied aside before it is migrated. A database newer
+The migrations live in the top-level db/ folder; an installed wheel carries a copy as
+montu_desktop/_migrations and a frozen build ships it as db/ beside the bundle's data. An embedded database is copied aside before it is migrated. A database newer
 than this build is refused with a plain explanation rather than touched.
 """
 
@@ -35,11 +35,15 @@ class SchemaTooNew(MontuError):
 
 
 def migrations_folder() -> Path:
-    """Where db/ (env.py and versions/) is: beside the package, or inside the frozen bundle."""
+    """Where db/ (env.py and versions/) is: in the frozen bundle, the installed wheel or the source tree."""
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root) / "db"
-    return Path(__file__).resolve().parents[2] / "db"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "_migrations"  # a wheel (pip install ., pipx) ships db/ here
+    if (installed / "env.py").is_file():
+        return installed
+    return package.parent / "db"  # the source tree and editable installs
 
 
 def _config() -> Config:
