@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from montu_desktop.cli.arguments import Parser, count, record_id, unreadable_argument
+
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
 
 Handler = Callable[[argparse.Namespace], int]
@@ -28,9 +30,9 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     _database_option(common)
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="montu-desktop",
         description="Montu Desktop: clinic reception. With no command, starts the app.",
         parents=[common],
@@ -45,10 +47,26 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("status", parents=[common], help="say whether the database is up to date")
 
     demo = commands.add_parser("demo-data", parents=[common], help="create the demo clinic")
-    demo.add_argument("--doctors", type=int, default=8)
-    demo.add_argument("--weeks", type=int, default=4)
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--history-weeks", type=int, default=0, help=argparse.SUPPRESS)
+    demo.add_argument(
+        "--doctors", type=count(1, 500), default=8, metavar="N", help="1 to 500 (default 8)"
+    )
+    demo.add_argument(
+        "--weeks",
+        type=count(1, 104),
+        default=4,
+        metavar="W",
+        help="weeks of appointments from this week on, 1 to 104 (default 4)",
+    )
+    demo.add_argument(
+        "--seed", type=count(0, 2**32 - 1), default=1, metavar="S", help="0 to 4294967295"
+    )
+    demo.add_argument(
+        "--history-weeks",
+        type=count(0, 520),
+        default=0,
+        metavar="H",
+        help="weeks of past appointments before this week, 0 to 520 (default 0)",
+    )
 
     avail = commands.add_parser(
         "availability", parents=[common], help="free doctors per slot of a week"
@@ -76,18 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     book = commands.add_parser("book", parents=[common], help="book an appointment")
     book.add_argument("--type", required=True, metavar="NAME")
     book.add_argument("--start", required=True, metavar="ISO-8601")
-    book.add_argument("--patient", required=True, type=int, metavar="ID")
-    book.add_argument("--doctor", type=int, metavar="ID")
+    book.add_argument("--patient", required=True, type=record_id, metavar="ID")
+    book.add_argument("--doctor", type=record_id, metavar="ID")
     book.add_argument("--json", action="store_true")
 
     cancel = commands.add_parser("cancel", parents=[common], help="cancel an appointment")
-    cancel.add_argument("id", type=int)
+    cancel.add_argument("id", type=record_id)
     cancel.add_argument("--json", action="store_true")
 
     move = commands.add_parser("reschedule", parents=[common], help="move an appointment")
-    move.add_argument("id", type=int)
+    move.add_argument("id", type=record_id)
     move.add_argument("--start", required=True, metavar="ISO-8601")
-    move.add_argument("--doctor", type=int, metavar="ID")
+    move.add_argument("--doctor", type=record_id, metavar="ID")
     move.add_argument("--json", action="store_true")
 
     for noun in ("doctors", "types"):
@@ -109,7 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    unreadable = unreadable_argument(args)
+    if unreadable:
+        parser.error(unreadable)
     if args.command is None:
         from montu_desktop import app  # Qt is loaded only when the GUI starts
 
@@ -128,9 +150,9 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def parse_week(text: str) -> date:
-    from montu_desktop.domain.clinic_time import parse_day
+    from montu_desktop.cli.arguments import day
 
-    return parse_day(text, "week")
+    return day(text, "week")
 
 
 if __name__ == "__main__":
