@@ -74,8 +74,12 @@ def _in_window(found: date, field: str) -> None:
 
 
 def unreadable_argument(args: argparse.Namespace) -> str | None:
-    """The first argument that is not valid UTF-8 text (or holds NUL), as 'argument --name: why'."""
+    """The first argument that is not valid UTF-8 text, holds NUL or lost its value, as
+    'argument --name: why'."""
     for name, value in vars(args).items():
+        if isinstance(value, list) and not value:
+            # argparse (3.11) reads `--family=--` as an empty list instead of refusing it
+            return f"argument {_option(name)}: needs a value"
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, str):
                 continue

@@ -8,6 +8,7 @@ than this build is refused with a plain explanation rather than touched.
 from __future__ import annotations
 
 import enum
+import functools
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -53,13 +54,22 @@ def _config() -> Config:
 
 
 def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+    return _script_at(str(migrations_folder()))
+
+
+@functools.cache
+def _script_at(folder: str) -> ScriptDirectory:
+    # Reading the scripts costs tens of milliseconds; every command checks the schema once.
+    config = Config()
+    config.set_main_option("script_location", folder)
+    return ScriptDirectory.from_config(config)
 
 
 def schema_state(db: Database) -> SchemaState:
     """Whether the database is empty, behind, at, or ahead of this build's migrations."""
-    known = {rev.revision for rev in _script().walk_revisions()}
-    heads = set(_script().get_heads())
+    script = _script()
+    known = {rev.revision for rev in script.walk_revisions()}
+    heads = set(script.get_heads())
     with translate_connection_errors(), db.engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
     if not current:
