@@ -72,6 +72,7 @@ def test_the_wheel_carries_the_migrations_and_serves_the_headless_commands(
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MONTU_DATABASE_URL")}
     env["MONTU_DATABASE_URL"] = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    env["QT_QPA_PLATFORM"] = "offscreen"
 
     def montu(*args: str) -> subprocess.CompletedProcess[str]:
         return _run(installed, *args, cwd=elsewhere, env=env)
@@ -104,3 +105,15 @@ def test_the_wheel_carries_the_migrations_and_serves_the_headless_commands(
     )  # fmt: skip
     assert booked.returncode == 0, booked.stderr
     assert json.loads(booked.stdout)["start"] == free["start"]
+
+    # The app itself (offscreen): its icons and style sheet come from the wheel as well.
+    resources = _run(
+        installed.parent / "python",
+        "-c",
+        "from montu_desktop.ui.style import resources_dir as r; print(r(), (r() / 'icons').is_dir())",
+        cwd=elsewhere,
+        env=env,
+    )
+    assert resources.stdout.split() == [f"{Path(folder).parent}/_resources", "True"]
+    app = montu("--self-test")
+    assert app.returncode == 0, app.stdout + app.stderr

@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import random
+import signal
 import subprocess
 import sys
 import traceback
@@ -81,6 +82,12 @@ def bad_urls(tmp: Path) -> list[str]:
     return ["http://example.com/db", "foo://x", "postgresql://:@:/", "mysql://a/b",
             "sqlite:////proc/montu/clinic.db", f"sqlite:///{not_a_db}", f"sqlite:///{tmp}",
             "postgresql://u@127.0.0.1:99999/x", NOT_UTF8]  # fmt: skip
+
+
+ONE_SHOT: dict[tuple[str, ...], list[str]] = {("worker",): ["--once"]}
+"""Options that make a command that otherwise runs until stopped return (add new ones here)."""
+CASE_SECONDS = 30
+"""A command line running longer than this fails the test rather than hanging it."""
 
 
 @dataclass(frozen=True)
@@ -158,8 +165,7 @@ def generate(command: Command, rng: random.Random, urls: list[str]) -> list[str]
             options.append(f"{action.option_strings[-1]}={value}")
         else:
             positionals.append(value)
-    if command.words == ("worker",):
-        options.append("--once")  # the endless worker is not a command line to fuzz in-process
+    options += ONE_SHOT.get(command.words, [])
     if rng.random() < 0.05:
         options.append("--no-such-option")
     if rng.random() < 0.06:
@@ -186,10 +192,18 @@ class Outcome:
     err: str
 
 
+def _too_long(*_args: object) -> None:
+    raise TimeoutError(
+        f"still running after {CASE_SECONDS} s (a long-running command? see ONE_SHOT)"
+    )
+
+
 def run_in_process(argv: list[str], stdin: str = "x\n") -> Outcome:
     out, err = io.StringIO(), io.StringIO()
     saved_stdin = sys.stdin
     sys.stdin = io.StringIO(stdin)
+    previous = signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(CASE_SECONDS)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -199,6 +213,8 @@ def run_in_process(argv: list[str], stdin: str = "x\n") -> Outcome:
             except BaseException:
                 return Outcome(-1, out.getvalue(), traceback.format_exc())
     finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
         sys.stdin = saved_stdin
     return Outcome(code, out.getvalue(), err.getvalue())
 
@@ -217,11 +233,17 @@ def _check(argv: object, outcome: Outcome, before: dict[str, str], after: dict[s
 
 
 @pytest.fixture
-def clinic(ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> Database:
+def clinic(
+    ctx: ServiceContext,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Database:
     """A small demo clinic (with a few bookings) that every generated command line talks to."""
     create_demo_clinic(ctx, doctors=2, weeks=2, patients=8, fill=0.3)
     url = ctx.database.url.render_as_string(hide_password=False)
     monkeypatch.setenv("MONTU_DATABASE_URL", url)
+    # Commands that write files named on the command line write them in a scratch folder.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     return ctx.database
 
 

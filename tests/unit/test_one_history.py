@@ -26,3 +26,15 @@ def test_every_revision_is_on_the_way_to_that_head() -> None:
         rev.revision for rev in script.iterate_revisions(script.get_current_head(), "base")
     }
     assert on_the_way == reachable
+
+
+def test_the_migrations_are_found_in_a_frozen_bundle_a_wheel_and_the_source_tree(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from montu_desktop.persistence import migrate
+
+    assert (migrations_folder() / "env.py").is_file()  # this checkout (editable install)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert migrate.migrations_folder() == tmp_path / "db"
