@@ -46,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", parents=[common], help="migrate the database to this version")
     db.add_parser("status", parents=[common], help="say whether the database is up to date")
 
-    demo = commands.add_parser("demo-data", parents=[common], help="create the demo clinic")
+    demo = commands.add_parser(
+        "demo-data",
+        parents=[common],
+        help="create the demo clinic",
+        description="Create the demo clinic in an empty database, all or nothing.",
+    )
     demo.add_argument(
         "--doctors", type=count(1, 500), default=8, metavar="N", help="1 to 500 (default 8)"
     )
@@ -99,11 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--json", action="store_true")
 
     cancel = commands.add_parser("cancel", parents=[common], help="cancel an appointment")
-    cancel.add_argument("id", type=record_id)
+    cancel.add_argument("id", type=record_id, help="appointment id (1 to 2147483647)")
     cancel.add_argument("--json", action="store_true")
 
     move = commands.add_parser("reschedule", parents=[common], help="move an appointment")
-    move.add_argument("id", type=record_id)
+    move.add_argument("id", type=record_id, help="appointment id (1 to 2147483647)")
     move.add_argument("--start", required=True, metavar="ISO-8601")
     move.add_argument("--doctor", type=record_id, metavar="ID")
     move.add_argument("--json", action="store_true")
