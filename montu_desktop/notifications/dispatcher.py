@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.notifications import planning
 from montu_desktop.notifications.channels import ChannelFactory, ChannelSet, build_channels
@@ -297,6 +299,10 @@ class Dispatcher:
         except MessageNotRenderable as exc:
             log.warning("notification %s: its template cannot be filled in", claim.id)
             return self._failed_try(claim, settings, str(exc))
+        except (SQLAlchemyError, DatabaseUnavailable):
+            # The outcome could not be read or recorded: the claim's lease runs out and the
+            # message is retried in doubt (never recorded as failed after it may have gone).
+            raise
         except Exception as exc:
             # Logged by type only: the text may hold an address or a name.
             log.warning("notification %s: sending raised %s", claim.id, type(exc).__name__)
