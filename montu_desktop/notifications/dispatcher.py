@@ -117,12 +117,15 @@ class Dispatcher:
     def plan_outbox(self, batch: int = 200) -> int:
         """Turn unprocessed appointment events into notification rows; returns events handled."""
         handled = 0
+        unplannable: set[int] = set()
         while True:
             with self.database.session(write=True) as session:
                 query = (
                     select(t.OutboxEvent)
                     .where(
-                        t.OutboxEvent.processed_at.is_(None), t.OutboxEvent.name.in_(EVENT_NAMES)
+                        t.OutboxEvent.processed_at.is_(None),
+                        t.OutboxEvent.name.in_(EVENT_NAMES),
+                        t.OutboxEvent.id.not_in(unplannable),
                     )
                     .order_by(t.OutboxEvent.id)
                     .limit(batch)
@@ -137,10 +140,22 @@ class Dispatcher:
                 zone = clinic.timezone if clinic else "UTC"
                 now = self.clock()
                 for event in events:
-                    self._plan_event(session, event, settings, zone, now)
-                    event.processed_at = now
+                    try:
+                        with session.begin_nested():
+                            self._plan_event(session, event, settings, zone, now)
+                            event.processed_at = now
+                    except (KeyError, ValueError, TypeError) as exc:
+                        # One malformed event must not hold up every other message: it stays
+                        # unprocessed (and logged) for someone to look at, the rest go on.
+                        log.error(
+                            "outbox event %s cannot be planned (%s); skipped this pass",
+                            event.id,
+                            type(exc).__name__,
+                        )
+                        unplannable.add(event.id)
+                        continue
+                    handled += 1
                 session.commit()
-                handled += len(events)
 
     def _plan_event(
         self,

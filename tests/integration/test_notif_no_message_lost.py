@@ -165,3 +165,30 @@ def test_copies_of_one_email_share_its_message_id() -> None:
     assert first["Message-ID"].endswith("@clinic.example>")
     other = SmtpChannel("127.0.0.1", 25, "none", "Other <desk@other.example>")
     assert other.build(message)["Message-ID"] != first["Message-ID"]
+
+
+def test_a_malformed_outbox_event_does_not_hold_up_the_other_messages(
+    notif_clinic: NotifClinic,  # noqa: F811
+) -> None:
+    from montu_desktop.persistence.tables import OutboxEvent
+
+    with notif_clinic.ctx.database.session(write=True) as session:
+        for payload in ({"appointment_id": 1}, {"patient_id": "x"}, ["not", "a", "dict"]):
+            session.add(
+                OutboxEvent(
+                    name="appointment.booked",
+                    payload=payload,
+                    created_at=notif_clinic.ctx.clock(),
+                )
+            )
+        session.commit()
+    notif_clinic.book(notif_clinic.patient(), datetime(2026, 11, 24, 10, 0))
+
+    outcome = notif.dispatch_now(notif_clinic.ctx)
+
+    assert outcome["planned"] == 1 and outcome["sent"] == 2
+    with notif_clinic.ctx.database.session() as session:
+        waiting = session.scalars(
+            select(OutboxEvent.id).where(OutboxEvent.processed_at.is_(None))
+        ).all()
+    assert len(waiting) == 3, "the malformed events stay for someone to look at"
