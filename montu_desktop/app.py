@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont, QFontInfo
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from montu_desktop import APP_NAME, __version__
+from montu_desktop.config.database import DamagedSettingsFile, reset_settings_file
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.logging_setup import configure_logging
 from montu_desktop.persistence.engine import Database
@@ -130,6 +131,10 @@ def _open_database(url: str | None, *, quiet: bool) -> Database | None:
     """The migrated database, or None after telling the person in plain words why not."""
     try:
         return open_database(url)
+    except DamagedSettingsFile as exc:
+        if not quiet and _offer_reset(exc):
+            return _open_database(url, quiet=quiet)
+        reason = str(exc)
     except MontuError as exc:
         reason = str(exc)
     except Exception as exc:  # a broken file or a refused login must not show a traceback
@@ -141,6 +146,28 @@ def _open_database(url: str | None, *, quiet: bool) -> Database | None:
     else:
         QMessageBox.critical(None, "Montu Desktop", message)
     return None
+
+
+def _offer_reset(exc: DamagedSettingsFile) -> bool:
+    """Ask whether to set the damaged database choice aside (back to the embedded database)."""
+    answer = QMessageBox.question(
+        None,
+        "Montu Desktop",
+        f"This PC's database setting cannot be read:\n{exc.path}\n\n"
+        "Reset it? The damaged file is kept beside it (.damaged) and the app opens the "
+        "embedded database; choose Clinic → Database… afterwards to point at the server again.",
+        QMessageBox.StandardButton.Reset | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    if answer != QMessageBox.StandardButton.Reset:
+        return False
+    try:
+        reset_settings_file()
+    except OSError:
+        log.exception("could not set the damaged database settings file aside")
+        return False
+    log.info("damaged database settings file set aside")
+    return True
 
 
 def _window_check(app: QApplication, ctx: ServiceContext) -> str | None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from montu_desktop.cli.arguments import Parser, count, record_id, unreadable_argument
+
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
 
 Handler = Callable[[argparse.Namespace], int]
@@ -28,9 +30,9 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     _database_option(common)
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="montu-desktop",
         description="Montu Desktop: clinic reception. With no command, starts the app.",
         parents=[common],
@@ -56,11 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("file", metavar="FILE")
 
-    demo = commands.add_parser("demo-data", parents=[common], help="create the demo clinic")
-    demo.add_argument("--doctors", type=int, default=8)
-    demo.add_argument("--weeks", type=int, default=4)
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--history-weeks", type=int, default=0, help=argparse.SUPPRESS)
+    demo = commands.add_parser(
+        "demo-data",
+        parents=[common],
+        help="create the demo clinic",
+        description="Create the demo clinic in an empty database, all or nothing.",
+    )
+    demo.add_argument(
+        "--doctors", type=count(1, 500), default=8, metavar="N", help="1 to 500 (default 8)"
+    )
+    demo.add_argument(
+        "--weeks",
+        type=count(1, 104),
+        default=4,
+        metavar="W",
+        help="weeks of appointments from this week on, 1 to 104 (default 4)",
+    )
+    demo.add_argument(
+        "--seed", type=count(0, 2**32 - 1), default=1, metavar="S", help="0 to 4294967295"
+    )
+    demo.add_argument(
+        "--history-weeks",
+        type=count(0, 520),
+        default=0,
+        metavar="H",
+        help="weeks of past appointments before this week, 0 to 520 (default 0)",
+    )
 
     avail = commands.add_parser(
         "availability", parents=[common], help="free doctors per slot of a week"
@@ -94,32 +117,32 @@ def build_parser() -> argparse.ArgumentParser:
     book = commands.add_parser("book", parents=[common], help="book an appointment")
     book.add_argument("--type", required=True, metavar="NAME")
     book.add_argument("--start", required=True, metavar="ISO-8601")
-    book.add_argument("--patient", required=True, type=int, metavar="ID")
-    book.add_argument("--doctor", type=int, metavar="ID")
+    book.add_argument("--patient", required=True, type=record_id, metavar="ID")
+    book.add_argument("--doctor", type=record_id, metavar="ID")
     book.add_argument("--note", metavar="TEXT", help="reason for visit (up to 500 characters)")
     book.add_argument("--json", action="store_true")
 
     cancel = commands.add_parser("cancel", parents=[common], help="cancel an appointment")
-    cancel.add_argument("id", type=int)
+    cancel.add_argument("id", type=record_id, help="appointment id (1 to 2147483647)")
     cancel.add_argument("--reason", metavar="TEXT", help="why (kept with it and audited)")
     cancel.add_argument("--json", action="store_true")
 
     note = commands.add_parser("note", parents=[common], help="set an appointment's note")
-    note.add_argument("id", type=int, metavar="ID")
+    note.add_argument("id", type=record_id, metavar="ID")
     note.add_argument("text", metavar="TEXT", help="the note (empty text removes it)")
     note.add_argument("--json", action="store_true")
 
     mark = commands.add_parser(
         "mark", parents=[common], help="mark arrived, completed or no-show; booked undoes"
     )
-    mark.add_argument("id", type=int, metavar="ID")
+    mark.add_argument("id", type=record_id, metavar="ID")
     mark.add_argument("status", choices=("arrived", "completed", "no-show", "booked"))
     mark.add_argument("--json", action="store_true")
 
     move = commands.add_parser("reschedule", parents=[common], help="move an appointment")
-    move.add_argument("id", type=int)
+    move.add_argument("id", type=record_id, help="appointment id (1 to 2147483647)")
     move.add_argument("--start", required=True, metavar="ISO-8601")
-    move.add_argument("--doctor", type=int, metavar="ID")
+    move.add_argument("--doctor", type=record_id, metavar="ID")
     move.add_argument("--json", action="store_true")
 
     for noun in ("doctors", "types"):
@@ -151,10 +174,10 @@ def _on_off(text: str) -> bool:
 def _patient_record_parsers(patients: Any, common: argparse.ArgumentParser) -> None:
     """`patients show`, `patients edit` and `patients merge` (issue 11)."""
     show = patients.add_parser("show", parents=[common], help="a patient's record")
-    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("id", type=record_id, metavar="ID")
     show.add_argument("--json", action="store_true")
     edit = patients.add_parser("edit", parents=[common], help="correct a patient's details")
-    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("id", type=record_id, metavar="ID")
     edit.add_argument("--given", metavar="G")
     edit.add_argument("--family", metavar="F")
     edit.add_argument("--dob", metavar="D", help="YYYY-MM-DD (empty text removes it)")
@@ -167,13 +190,17 @@ def _patient_record_parsers(patients: Any, common: argparse.ArgumentParser) -> N
     merge = patients.add_parser(
         "merge", parents=[common], help="merge a duplicate record into the one kept"
     )
-    merge.add_argument("keep_id", type=int, metavar="KEEP_ID")
-    merge.add_argument("duplicate_id", type=int, metavar="DUPLICATE_ID")
+    merge.add_argument("keep_id", type=record_id, metavar="KEEP_ID")
+    merge.add_argument("duplicate_id", type=record_id, metavar="DUPLICATE_ID")
     merge.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    unreadable = unreadable_argument(args)
+    if unreadable:
+        parser.error(unreadable)
     if args.command is None:
         from montu_desktop import app  # Qt is loaded only when the GUI starts
 
@@ -192,9 +219,9 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def parse_week(text: str) -> date:
-    from montu_desktop.domain.clinic_time import parse_day
+    from montu_desktop.cli.arguments import day
 
-    return parse_day(text, "week")
+    return day(text, "week")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ from montu_desktop.cli import (
     EXIT_REFUSED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
+    arguments,
     emit,
     parse_week,
 )
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
-from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
+from montu_desktop.config.database import UnusableDatabase
+from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.services import availability, booking, catalogue, demo_data, patients, schedules
@@ -47,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     except InvalidRequest as exc:
         print(f"refused: {exc.field}: {exc.reason}", file=sys.stderr)
         return EXIT_REFUSED
+    except UnusableDatabase as exc:
+        print(f"database unusable: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     except DatabaseUnavailable as exc:
         print(f"database unavailable: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -144,7 +149,7 @@ def _patients_add(ctx: ServiceContext, args: argparse.Namespace) -> int:
     details = PatientDetails(
         given_name=args.given,
         family_name=args.family,
-        date_of_birth=parse_day(args.dob, "dob") if args.dob else None,
+        date_of_birth=arguments.day(args.dob, "dob") if args.dob else None,
         phone=args.phone,
         email=args.email,
         sms_reminders=not args.no_sms,
@@ -191,7 +196,7 @@ def _patients_find(ctx: ServiceContext, args: argparse.Namespace) -> int:
 def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
     zone = clinic_policy(ctx).timezone
     request = BookingRequest(
-        args.type, parse_local(args.start, zone), args.patient, args.doctor, note=args.note
+        args.type, arguments.moment(args.start, zone), args.patient, args.doctor, note=args.note
     )
     booked = booking.book_appointment(ctx, request)
     data = _appointment_json(ctx, booked)
@@ -342,7 +347,9 @@ def _patients_merge(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 def _reschedule(ctx: ServiceContext, args: argparse.Namespace) -> int:
     zone = clinic_policy(ctx).timezone
-    moved = booking.reschedule_appointment(ctx, args.id, parse_local(args.start, zone), args.doctor)
+    moved = booking.reschedule_appointment(
+        ctx, args.id, arguments.moment(args.start, zone), args.doctor
+    )
     data = _appointment_json(ctx, moved)
     emit(
         args, data, f"appointment {moved.id} moved to {data['start']} with doctor {moved.doctor_id}"

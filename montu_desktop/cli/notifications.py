@@ -8,6 +8,7 @@ import sys
 import threading
 
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, emit
+from montu_desktop.cli.arguments import record_id
 from montu_desktop.config.secrets import KeyringUnavailable
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule
@@ -42,9 +43,9 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     notes_list.add_argument("--status", metavar="pending|sent|failed|dead")
     notes_list.add_argument("--json", action="store_true")
     retry = notes_sub.add_parser("retry", parents=[common], help="put a dead message back")
-    retry.add_argument("id", type=int)
+    retry.add_argument("id", type=record_id, help="notification id (1 to 2147483647)")
     dismiss = notes_sub.add_parser("dismiss", parents=[common], help="set a dead message aside")
-    dismiss.add_argument("id", type=int)
+    dismiss.add_argument("id", type=record_id, help="notification id (1 to 2147483647)")
 
     worker = commands.add_parser(
         "worker", parents=[common], help="run only the notification dispatcher"

@@ -5,6 +5,11 @@ SELECT … FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE, one writer at a time
 "sending" with a lease before anything leaves the PC. A claim whose lease ran out (its PC
 stopped mid-send) is in doubt: an SMS is first looked up at the provider and only sent
 again if it never arrived; an email is sent again with the same Message-ID.
+
+No message is stuck or lost: whatever goes wrong while one is rendered or sent (a template
+that cannot be filled in, a header the mail library refuses, a bug) counts as a failed try
+with its error; after `notifications.max_attempts` tries, or a claim abandoned that often by
+dispatchers that stopped, it becomes a dead letter with the reason.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.notifications import planning
 from montu_desktop.notifications.channels import ChannelFactory, ChannelSet, build_channels
@@ -58,6 +65,12 @@ class Claim:
     id: int
     in_doubt: bool
     attempts: int
+    exhausted: bool = False
+    """Abandoned mid-send by stopped dispatchers as often as it may be tried: no more tries."""
+
+
+class MessageNotRenderable(Exception):
+    """A stored template cannot be filled in (it was put in the database without the checks)."""
 
 
 class Dispatcher:
@@ -92,7 +105,7 @@ class Dispatcher:
                     claim = self._claim_next(settings)
                     if claim is None:
                         break
-                    outcomes[self._deliver(claim, settings, custom, channels)] += 1
+                    outcomes[self._attempt(claim, settings, custom, channels)] += 1
             finally:
                 channels.close()
             if outcomes.total() > outcomes["planned"] or outcomes["planned"]:
@@ -104,12 +117,15 @@ class Dispatcher:
     def plan_outbox(self, batch: int = 200) -> int:
         """Turn unprocessed appointment events into notification rows; returns events handled."""
         handled = 0
+        unplannable: set[int] = set()
         while True:
             with self.database.session(write=True) as session:
                 query = (
                     select(t.OutboxEvent)
                     .where(
-                        t.OutboxEvent.processed_at.is_(None), t.OutboxEvent.name.in_(EVENT_NAMES)
+                        t.OutboxEvent.processed_at.is_(None),
+                        t.OutboxEvent.name.in_(EVENT_NAMES),
+                        t.OutboxEvent.id.not_in(unplannable),
                     )
                     .order_by(t.OutboxEvent.id)
                     .limit(batch)
@@ -124,10 +140,22 @@ class Dispatcher:
                 zone = clinic.timezone if clinic else "UTC"
                 now = self.clock()
                 for event in events:
-                    self._plan_event(session, event, settings, zone, now)
-                    event.processed_at = now
+                    try:
+                        with session.begin_nested():
+                            self._plan_event(session, event, settings, zone, now)
+                            event.processed_at = now
+                    except (KeyError, ValueError, TypeError) as exc:
+                        # One malformed event must not hold up every other message: it stays
+                        # unprocessed (and logged) for someone to look at, the rest go on.
+                        log.error(
+                            "outbox event %s cannot be planned (%s); skipped this pass",
+                            event.id,
+                            type(exc).__name__,
+                        )
+                        unplannable.add(event.id)
+                        continue
+                    handled += 1
                 session.commit()
-                handled += len(events)
 
     def _plan_event(
         self,
@@ -255,14 +283,52 @@ class Dispatcher:
             if row is None:
                 return None
             in_doubt = row.status == Status.SENDING.value
+            exhausted = in_doubt and row.attempts >= settings.max_attempts
             row.status = Status.SENDING.value
             row.claimed_by = self.worker_id
             row.claimed_until = now + self._lease(settings)
-            row.attempts += 1
+            if not exhausted:
+                row.attempts += 1
             row.updated_at = now
-            claim = Claim(row.id, in_doubt, row.attempts)
+            claim = Claim(row.id, in_doubt, row.attempts, exhausted)
             session.commit()
             return claim
+
+    def _attempt(
+        self,
+        claim: Claim,
+        settings: NotificationSettings,
+        custom: dict[str, str],
+        channels: ChannelSet,
+    ) -> str:
+        """Deliver one claimed message; anything that goes wrong is a failed try, never a crash."""
+        if claim.exhausted:
+            return self._finish(
+                claim,
+                Status.DEAD,
+                f"sending was interrupted {claim.attempts} times (the dispatcher stopped "
+                "mid-send); it may have arrived",
+            )
+        try:
+            return self._deliver(claim, settings, custom, channels)
+        except MessageNotRenderable as exc:
+            log.warning("notification %s: its template cannot be filled in", claim.id)
+            return self._failed_try(claim, settings, str(exc))
+        except (SQLAlchemyError, DatabaseUnavailable):
+            # The outcome could not be read or recorded: the claim's lease runs out and the
+            # message is retried in doubt (never recorded as failed after it may have gone).
+            raise
+        except Exception as exc:
+            # Logged by type only: the text may hold an address or a name.
+            log.warning("notification %s: sending raised %s", claim.id, type(exc).__name__)
+            reason = f"could not be sent: {type(exc).__name__}: {exc}"
+            return self._failed_try(claim, settings, reason[:500])
+
+    def _failed_try(self, claim: Claim, settings: NotificationSettings, reason: str) -> str:
+        if claim.attempts >= settings.max_attempts:
+            return self._finish(claim, Status.DEAD, reason)
+        retry_at = self.clock() + settings.retry_delay(claim.attempts)
+        return self._finish(claim, Status.FAILED, reason, due_at=retry_at)
 
     def _deliver(
         self,
@@ -309,7 +375,13 @@ class Dispatcher:
             clinic_phone=where[2],
             old_start_local=to_local(old_start, zone) if old_start else None,
         )
-        subject, body = render(kind, channel, facts, custom)
+        try:
+            subject, body = render(kind, channel, facts, custom)
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+            raise MessageNotRenderable(
+                f"the {kind.value} template for {channel.value} cannot be filled in "
+                f"({type(exc).__name__}: {exc}); correct it in the notification settings"
+            ) from exc
         message = OutgoingMessage(key, channel, address, body, subject)
         try:
             if claim.in_doubt and channel is Channel.SMS and channels.sms is not None:
@@ -318,10 +390,9 @@ class Dispatcher:
                     return self._finish(claim, Status.SENT, None, ref=found, undo_attempt=True)
             ref = channels.send(message)
         except DeliveryError as exc:
-            if exc.permanent or claim.attempts >= settings.max_attempts:
+            if exc.permanent:
                 return self._finish(claim, Status.DEAD, exc.reason)
-            retry_at = self.clock() + settings.retry_delay(claim.attempts)
-            return self._finish(claim, Status.FAILED, exc.reason, due_at=retry_at)
+            return self._failed_try(claim, settings, exc.reason)
         return self._finish(claim, Status.SENT, None, ref=ref)
 
     def _later_reminder_due(self, session: Session, row: NotificationRow, now: datetime) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from montu_desktop.notifications.model import DeliveryError, OutgoingMessage
 
@@ -35,9 +37,7 @@ class SmtpChannel:
         email["To"] = message.to
         email["Subject"] = message.subject
         email["Date"] = formatdate(localtime=False)
-        # The same idempotency key gives the same Message-ID, so a resent copy can be spotted.
-        domain = self.sender.rsplit("@", 1)[-1].strip("> ") or "montu.invalid"
-        email["Message-ID"] = make_msgid(idstring=message.key.replace(":", "."), domain=domain)
+        email["Message-ID"] = message_id(message.key, self.sender)
         email["X-Montu-Key"] = message.key
         email.set_content(message.body)
         return email
@@ -80,6 +80,20 @@ class SmtpChannel:
             smtp.close()
             raise
         return smtp
+
+
+def message_id(key: str, sender: str) -> str:
+    """The Message-ID of a message: derived from its idempotency key alone, so every copy of
+    one message (resent after a dispatcher stopped mid-send) carries the same one and mail
+    systems can drop the duplicate. The sender's address is mixed in (hashed) so two clinics
+    mailing from one provider's domain never share an id."""
+    local = re.sub(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+", ".", key).strip(".") or "message"
+    address = sender[sender.find("<") + 1 : sender.rfind(">")] if "<" in sender else sender
+    clinic = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:10]
+    domain = address.rsplit("@", 1)[-1].strip() if "@" in address else ""
+    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", domain):
+        domain = "montu.invalid"
+    return f"<montu.{local}.{clinic}@{domain}>"
 
 
 def _why(exc: Exception) -> str:

@@ -7,6 +7,7 @@ this module only knows how to read and check them (no database, no Qt).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
@@ -271,6 +272,9 @@ def check_setting(key: str, value: str) -> str:
     spec = SPECS.get(key)
     if spec is None:
         raise InvalidRequest("key", f"{key!r} is not a setting (see `montu-desktop config list`)")
+    if any(unicodedata.category(c) == "Cc" for c in value.strip()):
+        # Values end up in mail headers and API requests: a line break could forge a header.
+        raise InvalidRequest(key, "must not contain line breaks or control characters")
     try:
         spec.parse(value)
     except ValueError as exc:

@@ -7,6 +7,7 @@ anything clinical are simply not offered, so no edit can put them into a message
 from __future__ import annotations
 
 import string
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,20 +78,39 @@ def template_key(kind: Kind, part: str) -> str:
 
 
 def check_template(key: str, text: str) -> None:
-    """Refuse a template naming an unknown placeholder, with broken braces, empty or too long."""
+    """Refuse a template that could not be filled in for every message, naming the key.
+
+    Only the documented placeholders, each written plainly as {name} (no format spec such as
+    {first_name:d} and no conversion such as {date!r}), balanced braces, no control
+    characters (a subject is a mail header: not even a line break), within the length limit.
+    """
     part = key.rsplit(".", 1)[-1]
     if not text.strip():
         raise InvalidRequest(key, "must not be empty")
     if len(text) > MAX_LENGTH[part]:
         raise InvalidRequest(key, f"must be at most {MAX_LENGTH[part]} characters")
+    allowed = "" if part == "subject" else "\n\t"
+    if any(_is_control(c) and c not in allowed for c in text):
+        what = "line breaks or control characters" if part == "subject" else "control characters"
+        raise InvalidRequest(key, f"must not contain {what}")
     try:
-        fields = [f for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
+        fields = list(string.Formatter().parse(text))
     except ValueError as exc:
         raise InvalidRequest(key, f"has a stray brace: {exc}") from None
-    for name in fields:
+    known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+    for _literal, name, spec, conversion in fields:
+        if name is None:
+            continue
         if name not in PLACEHOLDERS:
-            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
             raise InvalidRequest(key, f"{{{name}}} is not a placeholder; use {known}")
+        if spec or conversion:
+            raise InvalidRequest(
+                key, f"write {{{name}}} plainly: no format spec (:…) or conversion (!…)"
+            )
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) == "Cc" or char in "\u2028\u2029"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +158,23 @@ def render(
         return custom.get(key) or DEFAULTS[key]
 
     filled = values(facts)
-    body = text(channel.value).format_map(filled)
-    subject = text("subject").format_map(filled) if channel is Channel.EMAIL else ""
+    body = fill(text(channel.value), filled)
+    subject = fill(text("subject"), filled) if channel is Channel.EMAIL else ""
     return subject, body
+
+
+def fill(template: str, filled: Mapping[str, str]) -> str:
+    """The template with each plain {placeholder} replaced; anything else raises ValueError.
+
+    Unlike str.format, no attribute or index lookups ({first_name.__class__}), format specs
+    or conversions are ever evaluated, even for a template stored without the checks.
+    """
+    parts = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        parts.append(literal)
+        if name is None:
+            continue
+        if name not in filled or spec or conversion:
+            raise ValueError(f"{{{name}}} is not a plain placeholder")
+        parts.append(filled[name])
+    return "".join(parts)

@@ -1,13 +1,15 @@
 """Brings a clinic database to the schema this build expects, on request and at start-up.
 
-The migrations live in the top-level db/ folder (in a frozen build, beside the bundle's
-data). An embedded database is copied into the backup folder before it is migrated. A database newer
+The migrations live in the top-level db/ folder; an installed wheel carries a copy as
+montu_desktop/_migrations and a frozen build ships it as db/ beside the bundle's data. An
+embedded database is copied into the backup folder before it is migrated. A database newer
 than this build is refused with a plain explanation rather than touched.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,11 +37,15 @@ class SchemaTooNew(MontuError):
 
 
 def migrations_folder() -> Path:
-    """Where db/ (env.py and versions/) is: beside the package, or inside the frozen bundle."""
+    """Where db/ (env.py and versions/) is: in the frozen bundle, the installed wheel or the source tree."""
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root) / "db"
-    return Path(__file__).resolve().parents[2] / "db"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "_migrations"  # a wheel (pip install ., pipx) ships db/ here
+    if (installed / "env.py").is_file():
+        return installed
+    return package.parent / "db"  # the source tree and editable installs
 
 
 def _config() -> Config:
@@ -49,7 +55,15 @@ def _config() -> Config:
 
 
 def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+    return _script_at(str(migrations_folder()))
+
+
+@functools.cache
+def _script_at(folder: str) -> ScriptDirectory:
+    # Reading the scripts costs tens of milliseconds; every command checks the schema once.
+    config = Config()
+    config.set_main_option("script_location", folder)
+    return ScriptDirectory.from_config(config)
 
 
 def known_revisions() -> set[str]:
@@ -59,8 +73,9 @@ def known_revisions() -> set[str]:
 
 def schema_state(db: Database) -> SchemaState:
     """Whether the database is empty, behind, at, or ahead of this build's migrations."""
+    script = _script()
     known = known_revisions()
-    heads = set(_script().get_heads())
+    heads = set(script.get_heads())
     with translate_connection_errors(), db.engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
     if not current:

@@ -229,15 +229,16 @@ def find_patients(
     query = select(t.Patient)
     conditions = []
     for word in words:
-        pattern = f"{word.lower()}%"
+        # autoescape: a typed % or _ is an ordinary character, not a LIKE wildcard
+        prefix = word.lower()
         conditions.append(
             or_(
-                func.lower(t.Patient.given_name).like(pattern),
-                func.lower(t.Patient.family_name).like(pattern),
+                func.lower(t.Patient.given_name).startswith(prefix, autoescape=True),
+                func.lower(t.Patient.family_name).startswith(prefix, autoescape=True),
             )
         )
     if phone_digits:
-        conditions.append(t.Patient.phone.like(f"%{phone_digits}%"))
+        conditions.append(t.Patient.phone.contains(phone_digits, autoescape=True))
     if birth_date:
         conditions.append(t.Patient.date_of_birth == birth_date)
     if not conditions:

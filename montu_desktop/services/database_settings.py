@@ -95,7 +95,10 @@ class ConnectionCheck:
 
 def current_choice() -> CurrentChoice:
     embedded = str(paths.default_database_path())
-    text = config.saved_database_url()
+    try:
+        text = config.saved_database_url()
+    except config.DamagedSettingsFile:  # shown as no choice; saving a new one replaces the file
+        text = None
     if not text:
         return CurrentChoice(None, embedded, False)
     url = make_url(text)

@@ -1,5 +1,9 @@
 """Builds a realistic demo clinic in Melbourne: hours, holidays, doctors with varied rosters,
-appointment types, patients, and a plausible fill of appointments from the current week."""
+appointment types, patients, and a plausible fill of appointments from the current week.
+
+Everything is written in one transaction: a run that is stopped part-way leaves the
+database as empty as it found it, so it can simply be run again.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ from datetime import date, time, timedelta
 
 import holidays
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus, epoch, from_epoch
 from montu_desktop.persistence import tables as t
+from montu_desktop.services.admin import planning
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.schedules import regenerate_schedules
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 ZONE = "Australia/Melbourne"
@@ -105,6 +110,9 @@ PATTERNS = (
 )
 
 
+MAX_DOCTORS, MAX_WEEKS, MAX_HISTORY_WEEKS = 500, 104, 520
+
+
 @dataclass(frozen=True, slots=True)
 class DemoSummary:
     doctors: int
@@ -125,10 +133,13 @@ def create_demo_clinic(
     patients: int | None = None,
 ) -> DemoSummary:
     """Create the demo clinic in an empty database (refused if a clinic already exists)."""
-    if not 1 <= doctors <= 500:
-        raise InvalidRequest("doctors", "must be between 1 and 500")
-    if not 1 <= weeks <= 104:
-        raise InvalidRequest("weeks", "must be between 1 and 104")
+    if not 1 <= doctors <= MAX_DOCTORS:
+        raise InvalidRequest("doctors", f"must be between 1 and {MAX_DOCTORS}")
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise InvalidRequest("weeks", f"must be between 1 and {MAX_WEEKS}")
+    if not 0 <= history_weeks <= MAX_HISTORY_WEEKS:
+        raise InvalidRequest("history_weeks", f"must be between 0 and {MAX_HISTORY_WEEKS}")
+    horizon = min(MAX_WEEKS, max(12, weeks + 1))
     rng = random.Random(seed)
     today = to_local(ctx.clock(), ZONE).date()
     monday = today - timedelta(days=today.weekday())
@@ -147,7 +158,7 @@ def create_demo_clinic(
                 address="12 Collins Street, Melbourne VIC 3000",
                 phone="+61390000000",
                 slot_minutes=15,
-                horizon_weeks=max(12, weeks + 1),
+                horizon_weeks=horizon,
                 min_notice_minutes=0,
             )
         )
@@ -190,15 +201,21 @@ def create_demo_clinic(
                             valid_from=first,
                         )
                     )
+        session.flush()
+        schedules_until = max(last, today + timedelta(weeks=horizon))
+        planning.write_schedules(session, planning.load_inputs(session), first, schedules_until)
+        patient_ids = _add_patients(ctx, session, rng, patients or max(200, doctors * 40))
+        booked = _fill_appointments(ctx, session, rng, patient_ids, first, last, fill)
         uow.touches("reference")
+        uow.touches("patients")
+        uow.touches("appointments")
         uow.commit()
-    regenerate_schedules(ctx, first, max(last, today + timedelta(weeks=max(12, weeks + 1))))
-    patient_ids = _add_patients(ctx, rng, patients or max(200, doctors * 40))
-    booked = _fill_appointments(ctx, rng, patient_ids, first, last, fill)
     return DemoSummary(doctors, len(patient_ids), booked, first, last)
 
 
-def _add_patients(ctx: ServiceContext, rng: random.Random, count: int) -> list[int]:
+def _add_patients(
+    ctx: ServiceContext, session: Session, rng: random.Random, count: int
+) -> list[int]:
     now = ctx.clock()
     rows = []
     for _ in range(count):
@@ -220,16 +237,13 @@ def _add_patients(ctx: ServiceContext, rng: random.Random, count: int) -> list[i
                 "updated_at": now,
             }
         )
-    with UnitOfWork(ctx, write=True) as uow:
-        uow.session.execute(insert(t.Patient), rows)
-        ids = list(uow.session.scalars(select(t.Patient.id).order_by(t.Patient.id)))
-        uow.touches("patients")
-        uow.commit()
-    return ids
+    session.execute(insert(t.Patient), rows)
+    return list(session.scalars(select(t.Patient.id).order_by(t.Patient.id)))
 
 
 def _fill_appointments(
     ctx: ServiceContext,
+    session: Session,
     rng: random.Random,
     patient_ids: list[int],
     first: date,
@@ -239,52 +253,48 @@ def _fill_appointments(
     """Place appointments in a share `fill` of rostered time, walking each block slot by slot."""
     now = ctx.clock()
     now_s = epoch(now)
-    with UnitOfWork(ctx, write=True) as uow:
-        session = uow.session
-        types = list(
-            session.execute(select(t.AppointmentType.id, t.AppointmentType.length_minutes))
-        )
-        weights = [share for *_, share in TYPES]
-        blocks = session.execute(
-            select(t.DoctorSchedule.doctor_id, t.DoctorSchedule.start_at, t.DoctorSchedule.end_at)
-            .where(t.DoctorSchedule.day.between(first, last))
-            .order_by(t.DoctorSchedule.start_at)
-        ).all()
-        patient_busy: dict[int, list[tuple[int, int]]] = {}
-        rows = []
-        for doctor_id, start_at, end_at in blocks:
-            cursor, block_end = epoch(start_at), epoch(end_at)
-            while cursor < block_end:
-                type_id, minutes = rng.choices(types, weights)[0]
-                end = cursor + minutes * 60
-                if end > block_end or rng.random() > fill:
-                    cursor += 15 * 60
-                    continue
-                patient = rng.choice(patient_ids)
-                taken = patient_busy.setdefault(patient, [])
-                if any(s < end and cursor < e for s, e in taken):
-                    cursor += 15 * 60
-                    continue
-                taken.append((cursor, end))
-                status = _past_status(rng) if end <= now_s else AppointmentStatus.BOOKED.value
-                rows.append(
-                    {
-                        "doctor_id": doctor_id,
-                        "patient_id": patient,
-                        "type_id": type_id,
-                        "start_at": from_epoch(cursor),
-                        "end_at": from_epoch(end),
-                        "status": status,
-                        "created_by": "demo",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                cursor = end
-        for chunk in range(0, len(rows), 5000):
-            session.execute(insert(t.Appointment), rows[chunk : chunk + 5000])
-        uow.touches("appointments")
-        uow.commit()
+    types = list(
+        session.execute(select(t.AppointmentType.id, t.AppointmentType.length_minutes))
+    )
+    weights = [share for *_, share in TYPES]
+    blocks = session.execute(
+        select(t.DoctorSchedule.doctor_id, t.DoctorSchedule.start_at, t.DoctorSchedule.end_at)
+        .where(t.DoctorSchedule.day.between(first, last))
+        .order_by(t.DoctorSchedule.start_at)
+    ).all()
+    patient_busy: dict[int, list[tuple[int, int]]] = {}
+    rows = []
+    for doctor_id, start_at, end_at in blocks:
+        cursor, block_end = epoch(start_at), epoch(end_at)
+        while cursor < block_end:
+            type_id, minutes = rng.choices(types, weights)[0]
+            end = cursor + minutes * 60
+            if end > block_end or rng.random() > fill:
+                cursor += 15 * 60
+                continue
+            patient = rng.choice(patient_ids)
+            taken = patient_busy.setdefault(patient, [])
+            if any(s < end and cursor < e for s, e in taken):
+                cursor += 15 * 60
+                continue
+            taken.append((cursor, end))
+            status = _past_status(rng) if end <= now_s else AppointmentStatus.BOOKED.value
+            rows.append(
+                {
+                    "doctor_id": doctor_id,
+                    "patient_id": patient,
+                    "type_id": type_id,
+                    "start_at": from_epoch(cursor),
+                    "end_at": from_epoch(end),
+                    "status": status,
+                    "created_by": "demo",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            cursor = end
+    for chunk in range(0, len(rows), 5000):
+        session.execute(insert(t.Appointment), rows[chunk : chunk + 5000])
     return len(rows)
 
 

@@ -4,26 +4,68 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
-from montu_desktop.config.database import resolve_database_url
+from sqlalchemy.exc import DBAPIError
+
+from montu_desktop.config.database import UnusableDatabase, resolve_database_url
 from montu_desktop.persistence import migrate
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.context import ServiceContext
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Database:
     """The database chosen by `url`, the environment or this PC's setting, migrated if asked."""
     database = Database(resolve_database_url(url))
-    if database.sqlite_path is not None:
-        database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        database.mark_in_use()
-    if migrate_schema:
-        try:
+    try:
+        if database.sqlite_path is not None:
+            _check_sqlite_file(database.sqlite_path)
+            database.mark_in_use()
+        if migrate_schema:
             migrate.upgrade(database)
-        except Exception:
-            database.dispose()
-            raise
+    except DBAPIError as exc:
+        database.dispose()
+        if database.is_sqlite and _damaged(exc):
+            raise UnusableDatabase(
+                f"{database.sqlite_path} is not a usable database: {_first_line(exc)}"
+            ) from exc
+        raise
+    except Exception:
+        database.dispose()
+        raise
     return database
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse, naming the path, a folder that cannot be made or a file that is not SQLite."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnusableDatabase(
+            f"the folder {path.parent} for the database cannot be created: {exc.strerror or exc}"
+        ) from None
+    if path.is_dir():
+        raise UnusableDatabase(f"{path} is a folder, not a database file")
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise UnusableDatabase(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if head and head != _SQLITE_HEADER:
+        raise UnusableDatabase(f"{path} is not a database: it is not an SQLite file")
+
+
+def _damaged(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return any(w in text for w in ("not a database", "malformed", "disk i/o", "readonly"))
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
 
 
 @contextlib.contextmanager

@@ -9,11 +9,15 @@ from PySide6.QtWidgets import QApplication
 
 
 def resources_dir() -> Path:
-    """The `resources/` folder: next to the package from source, in _MEIPASS when frozen."""
+    """The `resources/` folder: in _MEIPASS when frozen, inside an installed wheel, or the source tree."""
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "_resources"  # a wheel ships resources/ here
+    if installed.is_dir():
+        return installed
+    return package.parent / "resources"
 
 
 def apply_style(app: QApplication) -> None:

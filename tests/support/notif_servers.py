@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import socket
@@ -28,11 +29,14 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+        self.delay = 0.0  # seconds between receiving a message and answering "250"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted"
 
 
@@ -48,6 +52,10 @@ class SmtpServer:
     def messages(self) -> list[EmailMessage]:
         with self._inbox.lock:
             return list(self._inbox.messages)
+
+    def answer_after(self, seconds: float) -> None:
+        """Keep each message (as received) but answer only after `seconds`: a slow server."""
+        self._inbox.delay = seconds
 
     def start(self) -> SmtpServer:
         self._controller.start()
