@@ -210,6 +210,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return commands.run(args)
 
 
+def one_line(text: str) -> str:
+    """A message safe to print as one line: typed text may hold line breaks, control
+    characters or bytes that were not UTF-8; those are shown escaped."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def refuse(text: str) -> None:
+    """Print one refusal line on stderr."""
+    print(one_line(text), file=sys.stderr)
+
+
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
     """Print JSON when --json was given, else the human text."""
     if getattr(args, "json", False):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE
+from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, refuse
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 
 
@@ -31,17 +30,17 @@ def run(args: argparse.Namespace) -> int:
         finally:
             database.dispose()
     except InvalidRequest as exc:
-        print(_shown(f"refused: {exc.field}: {exc.reason}"), file=sys.stderr)
+        refuse(f"refused: {exc.field}: {exc.reason}")
         return EXIT_REFUSED
     except DatabaseUnavailable as exc:
-        print(_shown(f"database unavailable: {exc}"), file=sys.stderr)
+        refuse(f"database unavailable: {exc}")
         return EXIT_UNREACHABLE
     except MontuError as exc:
-        print(_shown(f"error: {exc}"), file=sys.stderr)
+        refuse(f"error: {exc}")
         return EXIT_UNREACHABLE
     except OSError as exc:  # a file system refusal not foreseen above: still one line
         where = f" ({exc.filename})" if exc.filename else ""
-        print(_shown(f"refused: file: {exc.strerror or exc}{where}"), file=sys.stderr)
+        refuse(f"refused: file: {exc.strerror or exc}{where}")
         return EXIT_REFUSED
 
 

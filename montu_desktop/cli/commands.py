@@ -15,6 +15,7 @@ from montu_desktop.cli import (
     arguments,
     emit,
     parse_week,
+    refuse,
 )
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
@@ -47,16 +48,16 @@ def run(args: argparse.Namespace) -> int:
                 return _db(ctx, args)
             return handler(ctx, args)
     except InvalidRequest as exc:
-        print(f"refused: {exc.field}: {exc.reason}", file=sys.stderr)
+        refuse(f"refused: {exc.field}: {exc.reason}")
         return EXIT_REFUSED
     except UnusableDatabase as exc:
-        print(f"database unusable: {exc}", file=sys.stderr)
+        refuse(f"database unusable: {exc}")
         return EXIT_UNREACHABLE
     except DatabaseUnavailable as exc:
-        print(f"database unavailable: {exc}", file=sys.stderr)
+        refuse(f"database unavailable: {exc}")
         return EXIT_UNREACHABLE
     except MontuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        refuse(f"error: {exc}")
         return EXIT_UNREACHABLE if "database" in str(exc) else EXIT_REFUSED
 
 

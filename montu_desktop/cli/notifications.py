@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, emit
+from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, emit, refuse
 from montu_desktop.cli.arguments import record_id
 from montu_desktop.config.secrets import KeyringUnavailable
 from montu_desktop.domain.clinic_time import to_local
@@ -59,10 +59,10 @@ def secrets_set(args: argparse.Namespace) -> int:
     try:
         clinic_settings.store_secret(args.name, value)
     except InvalidRequest as exc:
-        print(f"refused: {exc.field}: {exc.reason}", file=sys.stderr)
+        refuse(f"refused: {exc.field}: {exc.reason}")
         return EXIT_REFUSED
     except KeyringUnavailable as exc:
-        print(f"refused: {args.name}: {exc}", file=sys.stderr)
+        refuse(f"refused: {args.name}: {exc}")
         return EXIT_REFUSED
     print(f"secret {args.name} stored in the OS keyring")
     return EXIT_OK
