@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications import planning
 from montu_desktop.notifications.channels import ChannelFactory, ChannelSet, build_channels
 from montu_desktop.notifications.model import (
@@ -59,6 +60,14 @@ class Claim:
     in_doubt: bool
     attempts: int
 
+
+
+def masked_error(reason: str, address: str) -> str:
+    """A send error as stored and shown: the patient's address (as in an SMTP "550 <addr>"
+    reply) and any other email address or phone number replaced by a placeholder."""
+    if address:
+        reason = reason.replace(address, "<address>")
+    return mask_contact_details(reason)
 
 class Dispatcher:
     """One PC's dispatcher; several may share a database (each claims its own work)."""
@@ -318,10 +327,11 @@ class Dispatcher:
                     return self._finish(claim, Status.SENT, None, ref=found, undo_attempt=True)
             ref = channels.send(message)
         except DeliveryError as exc:
+            reason = masked_error(exc.reason, address)
             if exc.permanent or claim.attempts >= settings.max_attempts:
-                return self._finish(claim, Status.DEAD, exc.reason)
+                return self._finish(claim, Status.DEAD, reason)
             retry_at = self.clock() + settings.retry_delay(claim.attempts)
-            return self._finish(claim, Status.FAILED, exc.reason, due_at=retry_at)
+            return self._finish(claim, Status.FAILED, reason, due_at=retry_at)
         return self._finish(claim, Status.SENT, None, ref=ref)
 
     def _later_reminder_due(self, session: Session, row: NotificationRow, now: datetime) -> bool:

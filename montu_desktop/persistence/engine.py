@@ -8,6 +8,7 @@ half-way. A bare `postgresql://` URL is read as psycopg 3.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import random
 import sqlite3
 import time
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from montu_desktop.domain.errors import DatabaseUnavailable
+from montu_desktop.persistence.security import sqlite_sha256
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _WRITE_POLL_SECONDS = (0.0005, 0.002)
@@ -44,16 +46,21 @@ class Database:
     def __init__(self, url: str | URL, *, pool_size: int = 5) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.actor = _os_user()
+        """Who the SQLite audit triggers name (the signed-in staff member, or the OS user)."""
         if self.is_sqlite:
             self.engine = create_engine(
-                self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+                self.url,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+                hide_parameters=True,  # a failed insert must not log patient details
             )
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, self)
         else:
             self.engine = create_engine(
                 self.url,
                 pool_pre_ping=True,
                 pool_size=pool_size,
+                hide_parameters=True,  # a failed insert must not log patient details
                 connect_args={"connect_timeout": 5, "application_name": "montu-desktop"},
             )
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
@@ -92,9 +99,19 @@ class Database:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def _configure_sqlite(engine: Engine, database: Database) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # The audit triggers call these (SQLite has no sha256 and no notion of a login).
+        dbapi_connection.create_function("montu_sha256", 1, sqlite_sha256, deterministic=True)
+        dbapi_connection.create_function("montu_actor", 0, lambda: database.actor)
         # The driver's own transaction handling is switched off; "begin" below decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -14,7 +14,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus, epoch, from_epoch
 from montu_desktop.persistence import tables as t
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.schedules import regenerate_schedules
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -125,6 +125,7 @@ def create_demo_clinic(
     patients: int | None = None,
 ) -> DemoSummary:
     """Create the demo clinic in an empty database (refused if a clinic already exists)."""
+    require_manager(ctx, "create the demo clinic")
     if not 1 <= doctors <= 500:
         raise InvalidRequest("doctors", "must be between 1 and 500")
     if not 1 <= weeks <= 104:

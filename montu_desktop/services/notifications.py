@@ -28,7 +28,7 @@ from montu_desktop.notifications.scheduler import DispatchSchedule
 from montu_desktop.notifications.store import load_settings
 from montu_desktop.notifications.templates import MessageFacts, render
 from montu_desktop.persistence import tables as t
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -101,6 +101,7 @@ def _row(uow: UnitOfWork, notification_id: int) -> NotificationRow:
 
 def retry_notification(ctx: ServiceContext, notification_id: int) -> NotificationView:
     """Put a dead (or dismissed, or failed) message back in the queue, due now, with fresh tries."""
+    require_manager(ctx, "retry notifications")
     with UnitOfWork(ctx, write=True) as uow:
         row = _row(uow, notification_id)
         if Status(row.status) not in RETRYABLE:
@@ -118,6 +119,7 @@ def retry_notification(ctx: ServiceContext, notification_id: int) -> Notificatio
 
 def dismiss_notification(ctx: ServiceContext, notification_id: int) -> NotificationView:
     """Set a dead message aside for good (it stays in the log as dismissed)."""
+    require_manager(ctx, "dismiss notifications")
     with UnitOfWork(ctx, write=True) as uow:
         row = _row(uow, notification_id)
         if row.status != Status.DEAD.value:
