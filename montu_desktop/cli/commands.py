@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 
+from sqlalchemy.exc import DBAPIError
+
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, emit, parse_week
 from montu_desktop.cli import notifications as notification_commands
+from montu_desktop.cli import security as security_commands
 from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.domain.patients import PatientDetails
@@ -23,6 +27,9 @@ Command = Callable[[ServiceContext, argparse.Namespace], int]
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; map refusals and lost databases to exit codes."""
+    from montu_desktop.logging_setup import configure_logging
+
+    configure_logging()  # the same rotated file as the app and the worker
     if args.command == "secrets":  # the keyring only: no database needed
         return notification_commands.secrets_set(args)
     handler = _handler(args)
@@ -40,6 +47,17 @@ def run(args: argparse.Namespace) -> int:
     except MontuError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE if "database" in str(exc) else EXIT_REFUSED
+    except DBAPIError as exc:
+        code = getattr(exc.orig, "sqlstate", None)
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        logging.getLogger(__name__).warning(
+            "command %s refused by the database: %s", args.command, first
+        )
+        if code == "42501" or (code or "").startswith("P0"):  # no privilege, or a trigger said no
+            print(f"refused: permission: the database refused: {first}", file=sys.stderr)
+            return EXIT_REFUSED
+        print(f"database error: {first}", file=sys.stderr)
+        return EXIT_UNREACHABLE
 
 
 def _handler(args: argparse.Namespace) -> Command | None:
@@ -52,6 +70,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         "types_command",
         "schedules_command",
         *notification_commands.SUBCOMMANDS,
+        *security_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -255,3 +274,4 @@ COMMANDS: dict[str, Command] = {
     "schedules generate": _schedules_generate,
 }
 COMMANDS.update(notification_commands.COMMANDS)
+COMMANDS.update(security_commands.COMMANDS)

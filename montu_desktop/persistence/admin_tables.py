@@ -27,7 +27,8 @@ class StaffAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # Never loaded unless asked for: on PostgreSQL staff logins may not read it at all.
+    password_hash: Mapped[str] = mapped_column(String(255), deferred=True)
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -378,6 +378,12 @@ def set_status(
             )
         row.status = status.value
         row.updated_at = ctx.clock()
+        uow.audit(
+            "appointment.status_changed",
+            f"appointment {row.id}",
+            status=status.value,
+            was=current.value,
+        )
         uow.touches("appointments")
         uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))

@@ -87,6 +87,7 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
                 uow.session.add(Setting(key=key, value=value))
             else:
                 row.value = value
+            uow.audit("setting.changed", key, value=value)
         uow.touches("settings")
         uow.commit()
     return [SettingValue(k, v, False, _default(k)[1]) for k, v in clean.items()]
@@ -100,6 +101,7 @@ def reset_setting(ctx: ServiceContext, key: str) -> SettingValue:
         row = uow.session.get(Setting, key)
         if row is not None:
             uow.session.delete(row)
+        uow.audit("setting.reset", key)
         uow.touches("settings")
         uow.commit()
     return SettingValue(key, default, True, meaning)

@@ -111,6 +111,7 @@ def retry_notification(ctx: ServiceContext, notification_id: int) -> Notificatio
         now = ctx.clock()
         row.status, row.attempts, row.due_at, row.updated_at = Status.PENDING.value, 0, now, now
         uow.session.flush()
+        uow.audit("notification.retried", f"notification {row.id}")
         view = _view(row)
         uow.touches("notifications")
         uow.commit()
@@ -129,6 +130,7 @@ def dismiss_notification(ctx: ServiceContext, notification_id: int) -> Notificat
             )
         row.status, row.updated_at = Status.DISMISSED.value, ctx.clock()
         uow.session.flush()
+        uow.audit("notification.dismissed", f"notification {row.id}")
         view = _view(row)
         uow.touches("notifications")
         uow.commit()

@@ -69,6 +69,7 @@ def add_patient(ctx: ServiceContext, details: PatientDetails) -> PatientRecord:
         uow.session.add(row)
         uow.session.flush()
         record = _record(row)
+        uow.audit("patient.added", f"patient {row.id}")
         uow.touches("patients")
         uow.commit()
         return record
@@ -80,10 +81,16 @@ def update_patient(ctx: ServiceContext, patient_id: int, details: PatientDetails
         row = uow.session.get(t.Patient, patient_id)
         if row is None:
             raise NotFound("patient", f"no patient with id {patient_id}")
+        before = _record(row).details
         _apply(row, clean)
         row.updated_at = ctx.clock()
         uow.session.flush()
         record = _record(row)
+        # Which fields changed, never their values (no patient details in the audit log).
+        changed = sorted(
+            k for k in before.__dataclass_fields__ if getattr(before, k) != getattr(clean, k)
+        )
+        uow.audit("patient.edited", f"patient {row.id}", fields=changed)
         uow.touches("patients")
         uow.commit()
         return record

@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from sqlalchemy import text
+
 from montu_desktop.config.database import resolve_database_url
+from montu_desktop.domain.staff import Role
 from montu_desktop.persistence import migrate
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.security import server_role
 from montu_desktop.services.context import ServiceContext
 
 
@@ -29,6 +33,20 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
 def open_services(url: str | None = None, *, migrate: bool = True) -> Iterator[ServiceContext]:
     database = open_database(url, migrate_schema=migrate)
     try:
-        yield ServiceContext(database)
+        yield _acting_as_login(ServiceContext(database))
     finally:
         database.dispose()
+
+
+def _acting_as_login(ctx: ServiceContext) -> ServiceContext:
+    """On PostgreSQL a command acts as the login it connected with: a staff member's login
+    has that member's role (IT's and the owner's logins have none: the server decides)."""
+    if ctx.database.is_sqlite:
+        return ctx
+    with ctx.database.session() as session:
+        conn = session.connection()
+        role = server_role(conn)
+        if role is not None:
+            ctx.role = Role(role)
+            ctx.actor = str(conn.execute(text("SELECT current_user")).scalar_one())
+    return ctx

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from montu_desktop.domain.clinic_time import local_instant
 from montu_desktop.persistence import admin_tables as at
+from montu_desktop.persistence.security import ChainBreak, chain_breaks
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -48,3 +49,25 @@ def audit_log(
             AuditRecord(r.at, r.actor, r.action, r.subject, dict(r.details))
             for r in uow.session.scalars(query)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """What `audit verify` found: how many entries hold together, or the first broken link."""
+
+    entries: int
+    broken: ChainBreak | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+def verify_chain(ctx: ServiceContext) -> ChainCheck:
+    """Recompute every audit entry's hash link in order; stop at the first that does not hold."""
+    with UnitOfWork(ctx) as uow:
+        for found in chain_breaks(uow.session.connection()):
+            if isinstance(found, ChainBreak):
+                return ChainCheck(found.chain_seq or 0, found)
+            return ChainCheck(found)
+    return ChainCheck(0)
