@@ -50,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
     except DBAPIError as exc:
         code = getattr(exc.orig, "sqlstate", None)
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        # The whole error (statement included) goes to the log; the engine hides parameters.
         logging.getLogger(__name__).warning(
-            "command %s refused by the database: %s", args.command, first
+            "command %s failed in the database: %s", args.command, exc
         )
         if code == "42501" or (code or "").startswith("P0"):  # no privilege, or a trigger said no
             print(f"refused: permission: the database refused: {first}", file=sys.stderr)
