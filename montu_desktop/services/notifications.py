@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
@@ -144,6 +144,22 @@ def make_dispatcher(ctx: ServiceContext, channels: ChannelFactory = build_channe
 def poll_seconds(ctx: ServiceContext) -> float:
     with UnitOfWork(ctx) as uow:
         return load_settings(uow.session)[0].poll_seconds
+
+
+def can_dispatch(ctx: ServiceContext) -> bool:
+    """Whether this login may plan and send notifications (on a server: the dispatcher's
+    grants; reception logins leave sending to `montu-desktop worker`)."""
+    if ctx.database.is_sqlite:
+        return True
+    with UnitOfWork(ctx) as uow:
+        return bool(
+            uow.session.scalar(
+                text(
+                    "SELECT has_table_privilege('notification', 'INSERT')"
+                    " AND has_table_privilege('notification', 'UPDATE')"
+                )
+            )
+        )
 
 
 @contextlib.contextmanager

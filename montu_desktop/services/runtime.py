@@ -29,6 +29,22 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
     return database
 
 
+def open_for_desk(url: str | None = None) -> Database:
+    """The database for the app. A server reached without a saved login is only opened when
+    someone signs in (as their own login); the schema is checked then (`check_schema`)."""
+    resolved = resolve_database_url(url)
+    if resolved.get_backend_name() == "postgresql" and not (
+        resolved.username and resolved.password
+    ):
+        return Database(resolved)
+    return open_database(url)
+
+
+def check_schema(database: Database) -> None:
+    """Bring the schema up to date (or say plainly why not), as open_database does."""
+    migrate.upgrade(database)
+
+
 @contextlib.contextmanager
 def open_services(url: str | None = None, *, migrate: bool = True) -> Iterator[ServiceContext]:
     database = open_database(url, migrate_schema=migrate)

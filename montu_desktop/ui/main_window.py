@@ -107,9 +107,10 @@ class MainWindow(QMainWindow):
         print_action.setShortcut(QKeySequence.StandardKey.Print)
         print_action.triggered.connect(lambda: self.print_day_sheet(None))
         menu.addAction(print_action)
-        database_action = QAction("&Database…", self)
-        database_action.triggered.connect(self.open_database_settings)
-        menu.addAction(database_action)
+        self.database_action = QAction("&Database…", self)
+        self.database_action.triggered.connect(self.open_database_settings)
+        self.database_action.setVisible(False)  # managers only: see signed_in()
+        menu.addAction(self.database_action)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
         self.settings_action.setVisible(False)  # managers only: see signed_in()
@@ -279,9 +280,12 @@ class MainWindow(QMainWindow):
         self._reachability.emit(reachable)
 
     def open_database_settings(self) -> None:
-        """Clinic → Database…: this PC's database, used from the next start."""
+        """Clinic → Database…: this PC's database, used from the next start (managers only)."""
         from montu_desktop.ui.database_dialog import RESTART_NOTE, DatabaseDialog
 
+        if self.member is None or not self.member.role.can_manage:
+            self.statusBar().showMessage("Only a manager can change this PC's database.", 10_000)
+            return
         if DatabaseDialog(self).exec():
             self.statusBar().showMessage(RESTART_NOTE, 30_000)
 
@@ -324,6 +328,7 @@ class MainWindow(QMainWindow):
         """Who is at the desk: managers see Settings in the Clinic menu."""
         self.member = member
         self.settings_action.setVisible(member.role.can_manage)
+        self.database_action.setVisible(member.role.can_manage)
         self.notification_menu.set_role(member.role)
 
     def open_settings(self) -> SettingsDialog | None:

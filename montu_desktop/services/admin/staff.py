@@ -55,6 +55,11 @@ def _member(row: at.StaffAccount) -> StaffMember:
     return StaffMember(row.id, row.username, row.display_name, Role(row.role), row.active)
 
 
+def accounts_on_server(ctx: ServiceContext) -> bool:
+    """True when people sign in as their own PostgreSQL logins (set up by IT, not the app)."""
+    return _on_server(ctx)
+
+
 def has_accounts(ctx: ServiceContext) -> bool:
     with UnitOfWork(ctx) as uow:
         return bool(uow.session.scalar(select(func.count()).select_from(at.StaffAccount)))
