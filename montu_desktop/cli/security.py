@@ -101,7 +101,7 @@ def _audit_verify(ctx: ServiceContext, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_REFUSED
-    print(f"audit trail intact: {check.entries} entries")
+    print(f"audit trail intact: {check.entries} entries, last hash {check.last_hash or '-'}")
     return EXIT_OK
 
 

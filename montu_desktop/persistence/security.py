@@ -61,8 +61,8 @@ class ChainBreak:
     reason: str
 
 
-def chain_breaks(conn: Connection) -> Iterator[ChainBreak | int]:
-    """Walk the chain in order: yields the number of rows checked at the end, or the first break."""
+def chain_breaks(conn: Connection) -> Iterator[ChainBreak | tuple[int, str]]:
+    """Walk the chain in order: yields the first break, or at the end (rows checked, last hash)."""
     dialect = conn.dialect.name
     rows = conn.execute(
         text(
@@ -96,7 +96,7 @@ def chain_breaks(conn: Connection) -> Iterator[ChainBreak | int]:
             return
         previous = row_hash
         expected_seq += 1
-    yield count
+    yield count, previous
 
 
 def scram_verifier(password: str, iterations: int = 4096) -> str:

@@ -63,6 +63,8 @@ class ChainCheck:
 
     entries: int
     broken: ChainBreak | None = None
+    last_hash: str = ""
+    """Write it down now and then: removing the newest entries leaves no broken link."""
 
     @property
     def intact(self) -> bool:
@@ -75,5 +77,5 @@ def verify_chain(ctx: ServiceContext) -> ChainCheck:
         for found in chain_breaks(uow.session.connection()):
             if isinstance(found, ChainBreak):
                 return ChainCheck(found.chain_seq or 0, found)
-            return ChainCheck(found)
+            return ChainCheck(found[0], None, found[1])
     return ChainCheck(0)
