@@ -362,3 +362,54 @@ def test_audit_verify_finds_a_row_the_owner_changed(
     assert found.broken is not None and found.broken.entry_id == victim
     assert cli(["audit", "verify", "--database", url]) == 3
     assert f"audit entry {victim} " in capsys.readouterr().err
+
+
+def test_the_it_guide_with_an_owner_that_is_not_a_superuser(
+    scram: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Step 1 to 3 of the guide: an owner with CREATEROLE only, the upgrade, the first manager."""
+    import io
+
+    owner = pg_logins.unique_name("owner")
+    boss = pg_logins.unique_name("boss")
+    database = pg_logins.unique_name("guide")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    base = make_url(PG_ADMIN_URL)
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD 'owner pass'"))
+        conn.execute(text(f"CREATE DATABASE {database} OWNER {owner}"))
+    in_db = create_engine(base.set(database=database), isolation_level="AUTOCOMMIT")
+    try:
+        with in_db.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+            conn.execute(text("REVOKE EXECUTE ON FUNCTION pg_notify(text, text) FROM PUBLIC"))
+            conn.execute(text(f"GRANT EXECUTE ON FUNCTION pg_notify(text, text) TO {owner}"))
+        as_owner = base.set(username=owner, password="owner pass", database=database)
+        owner_url = as_owner.render_as_string(hide_password=False)
+        assert cli(["db", "upgrade", "--database", owner_url]) == 0
+        monkeypatch.setattr("sys.stdin", io.StringIO("boss pass phrase\n"))
+        assert cli(["staff", "add", "--username", boss, "--name", "Boss", "--role", "manager",
+                    "--database", owner_url]) == 0  # fmt: skip
+        boss_url = as_owner.set(username=boss, password="boss pass phrase").render_as_string(
+            hide_password=False
+        )
+        assert (
+            cli(["config", "set", "smtp.host", "mail.clinic.example", "--database", boss_url]) == 0
+        )
+        assert cli(["audit", "verify", "--database", owner_url]) == 0
+        assert "intact" in capsys.readouterr().out
+        with in_db.connect() as conn:  # the desk login of the old guide would have no rights
+            grants = conn.execute(
+                text(
+                    "SELECT count(*) FROM information_schema.role_table_grants "
+                    "WHERE grantee = 'PUBLIC' AND table_schema = 'public'"
+                )
+            ).scalar_one()
+        assert grants == 0
+    finally:
+        in_db.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{boss}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{owner}"'))
+        admin.dispose()
