@@ -413,3 +413,38 @@ def test_the_it_guide_with_an_owner_that_is_not_a_superuser(
             conn.execute(text(f'DROP ROLE IF EXISTS "{boss}"'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{owner}"'))
         admin.dispose()
+
+
+def test_the_dispatcher_login_sends_and_does_nothing_else(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    worker = pg_logins.unique_name("worker")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f"CREATE ROLE {worker} LOGIN PASSWORD '{PASSWORD}' IN ROLE montu_dispatcher")
+        )
+    admin.dispose()
+    patient = add_patient(clinic.reception, PatientDetails("Di", "Eng", email="di@example.com"))
+    book_appointment(clinic.reception, BookingRequest("Standard", at(TUESDAY, 9), patient.id))
+    capsys.readouterr()
+    assert cli(["worker", "--once", "--database", clinic.url(worker)]) == 0
+    assert "nothing to do" not in capsys.readouterr().out  # it planned and tried to send
+    with clinic.owner.database.engine.connect() as conn:
+        planned = conn.execute(text("SELECT count(*) FROM notification")).scalar_one()
+        pending = conn.execute(
+            text("SELECT count(*) FROM outbox_event WHERE processed_at IS NULL")
+        ).scalar_one()
+    assert planned > 0 and pending == 0
+    engine = clinic.engine(worker)
+    try:
+        for sql in (
+            "SELECT display_name FROM staff_account",
+            "UPDATE patient SET email = 'x@evil.example'",
+            "UPDATE appointment SET status = 'cancelled'",
+            "INSERT INTO setting (key, value) VALUES ('smtp.host', 'evil')",
+            "UPDATE outbox_event SET payload = '{}'",
+        ):
+            assert _refused(engine, sql).startswith("42501 ")
+    finally:
+        engine.dispose()
