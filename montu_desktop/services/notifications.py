@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications.channels import ChannelFactory, build_channels
 from montu_desktop.notifications.dispatcher import Dispatcher
 from montu_desktop.notifications.model import (
@@ -59,7 +60,7 @@ def _view(row: NotificationRow) -> NotificationView:
         row.kind,
         row.status,
         row.attempts,
-        row.last_error,
+        mask_contact_details(row.last_error) if row.last_error else row.last_error,
         row.due_at,
         row.sent_at,
         row.appointment_start,

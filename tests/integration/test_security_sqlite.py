@@ -181,3 +181,26 @@ def test_staff_commands_on_sqlite(
     assert staff.sign_in(ctx, "maria", "correct horse").role.can_manage
     with pytest.raises(InvalidRequest):
         staff.find_account(ctx, "nobody")
+
+
+def test_the_audit_triggers_exist_after_every_migration(any_db: Database) -> None:
+    """A later revision that rebuilds an audited table (SQLite batch mode) would drop them."""
+    expected = {"montu_audit_chain"}
+    if any_db.is_sqlite:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        expected |= {"montu_audit_no_update", "montu_audit_no_delete"}
+        expected |= {
+            f"montu_audit_{table}_{verb}"
+            for table in ("appointment", "patient", "staff_account", "setting")
+            for verb in ("insert", "update", "delete")
+        }
+    else:
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        expected |= {"montu_audit_no_change", "montu_audit_no_truncate", "montu_appointment_outbox"}
+        expected |= {
+            f"montu_audit_{table}"
+            for table in ("appointment", "patient", "staff_account", "setting")
+        }
+    with any_db.engine.connect() as conn:
+        found = set(conn.execute(text(sql)).scalars())
+    assert expected <= found, expected - found

@@ -98,3 +98,18 @@ def test_a_traceback_quoting_an_email_is_masked_in_the_file() -> None:
     assert "reminder for appointment 5 not sent" in text
     assert "ValueError: SMTP refused recipient <email>" in text
     assert "jane@example.com" not in text
+
+
+def test_postgresql_error_details_lose_their_row_values() -> None:
+    from montu_desktop.logging_setup import mask_contact_details
+
+    detail = (
+        'null value in column "given_name" of relation "patient" violates not-null constraint\n'
+        "DETAIL:  Failing row contains (5, null, Ahmedova, 1966-03-04, +61412345678).\n"
+        "[SQL parameters hidden due to hide_parameters=True]\n"
+        "DETAIL:  Key (family_name, given_name)=(Ahmedova, Meiying) already exists."
+    )
+    masked = mask_contact_details(detail)
+    assert "Ahmedova" not in masked and "1966-03-04" not in masked and "Meiying" not in masked
+    assert "Failing row contains (…)" in masked and "Key (family_name, given_name)=(…)" in masked
+    assert "not-null constraint" in masked  # the reason stays readable
