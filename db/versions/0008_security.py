@@ -159,6 +159,9 @@ def _sqlite() -> None:
 
 
 def _postgresql() -> None:
+    # On a server people sign in as their own logins: the app's argon2 hashes are not used
+    # any more, so they are not kept (IT re-creates those accounts with `staff add`).
+    op.execute("UPDATE staff_account SET password_hash = ''")
     _create_groups()
     _audit_functions()
     _staff_functions()
@@ -347,9 +350,12 @@ def _staff_functions() -> None:
             EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_username,
                            p_verifier, CASE p_role WHEN 'manager' THEN '{MANAGER_GROUP}'
                                                    ELSE '{RECEPTION_GROUP}' END);
+            -- An account from before logins (its row, no login role) is taken over.
             INSERT INTO public.staff_account
                 (username, display_name, password_hash, role, active, created_at, updated_at)
             VALUES (p_username, left(p_display_name, 200), '', p_role, true, now(), now())
+            ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name,
+                role = EXCLUDED.role, active = true, password_hash = '', updated_at = now()
             RETURNING id INTO new_id;
             RETURN new_id;
         END $$

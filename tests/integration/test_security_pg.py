@@ -4,6 +4,7 @@ cancel and edit patients, and the server refuses every attack the shared desk lo
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Iterator
 from datetime import date
@@ -152,6 +153,8 @@ ATTACKS = [
     ("remove audit entries", "DELETE FROM audit_entry"),
     ("promote oneself in the table", "UPDATE staff_account SET role = 'manager'"),
     ("promote oneself on the server", "GRANT montu_manager TO CURRENT_USER"),
+    ("swap in a known password hash", "UPDATE staff_account SET password_hash = '$argon2id$x'"),
+    ("give oneself CREATEROLE", "ALTER ROLE CURRENT_USER CREATEROLE"),
     (
         "insert a new manager",
         "INSERT INTO staff_account (username, display_name, password_hash, role, active,"
@@ -198,6 +201,21 @@ def test_the_server_refuses_the_receptionist(clinic: Clinic, what: str, sql: str
     assert clinic_settings.get_setting(clinic.owner, "smtp.host").value == "smtp.clinic.example"
 
 
+def test_a_receptionist_cannot_take_over_a_managers_login(clinic: Clinic) -> None:
+    engine = clinic.engine(clinic.reception_name)
+    try:
+        for sql in (
+            f"ALTER ROLE {clinic.manager_name} PASSWORD 'known password'",
+            f"SELECT montu_staff_password('{clinic.manager_name}', 'SCRAM-SHA-256$4096:a$b:c')",
+            f"GRANT {clinic.manager_name} TO CURRENT_USER",
+            f"SET ROLE {clinic.manager_name}",
+        ):
+            assert _refused(engine, sql).startswith("42501 "), sql
+    finally:
+        engine.dispose()
+    clinic.sign_in(clinic.manager_name, PASSWORD).database.dispose()  # unchanged
+
+
 def test_appointments_without_their_outbox_event_are_refused(clinic: Clinic) -> None:
     desk = clinic.reception
     patient = add_patient(desk, PatientDetails("Ann", "Lee"))
@@ -226,6 +244,27 @@ def test_appointments_without_their_outbox_event_are_refused(clinic: Clinic) -> 
             i=booked.id,
         )
         assert "without its outbox event" in refusal
+        # Even with an outbox event, the no-overlap guard still refuses a double booking.
+        with engine.connect() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO outbox_event (name, payload, created_at) VALUES"
+                    " ('appointment.booked', CAST(:p AS json), now())"
+                ),
+                {"p": '{"appointment_id": 0}'},
+            )
+            with pytest.raises(DBAPIError) as overlap:
+                conn.execute(
+                    text(
+                        "INSERT INTO appointment (doctor_id, patient_id, type_id, start_at,"
+                        " end_at, status, created_by, created_at, updated_at) SELECT doctor_id,"
+                        " patient_id, type_id, start_at, end_at, 'booked', 'x', now(), now()"
+                        " FROM appointment WHERE id = :i"
+                    ),
+                    {"i": booked.id},
+                )
+            assert getattr(overlap.value.orig, "sqlstate", None) == "23P01"
+            conn.rollback()
     finally:
         engine.dispose()
 
@@ -288,6 +327,17 @@ def test_past_the_service_layer_the_server_refuses_the_cli(
     assert cli(["config", "set", "smtp.host", "smtp.evil.example", "--database", url]) == 3
     assert "refused: permission: the database refused" in capsys.readouterr().err
     assert clinic_settings.get_setting(clinic.owner, "smtp.host").is_default
+    monkeypatch.setattr(staff, "require_manager", lambda *_args: None)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long pass phrase\n"))
+    evil = pg_logins.unique_name("evil")
+    args = ["staff", "add", "--username", evil, "--name", "Evil", "--role", "manager"]
+    assert cli([*args, "--database", url]) == 3
+    assert "permission denied for function montu_staff_add" in capsys.readouterr().err
+    assert cli(["staff", "disable", clinic.manager_name, "--database", url]) == 3
+    assert "permission denied for function montu_staff_active" in capsys.readouterr().err
+    assert [m.username for m in staff.list_staff(clinic.owner) if m.active] == sorted(
+        [clinic.manager_name, clinic.reception_name]
+    )
 
 
 def test_a_manager_changes_settings_and_staff(
@@ -461,3 +511,23 @@ def test_the_dispatcher_login_sends_and_does_nothing_else(
             assert _refused(engine, sql).startswith("42501 ")
     finally:
         engine.dispose()
+
+
+def test_an_account_from_before_logins_is_taken_over_by_staff_add(clinic: Clinic) -> None:
+    old_name = pg_logins.unique_name("legacy")
+    with clinic.owner.database.engine.begin() as conn:  # a row as revision 0003 made them
+        conn.execute(
+            text(
+                "INSERT INTO staff_account (username, display_name, password_hash, role, active,"
+                " created_at, updated_at) VALUES (:u, 'Lee Gacy', '$argon2id$…', 'receptionist',"
+                " true, now(), now())"
+            ),
+            {"u": old_name},
+        )
+    with pytest.raises(staff.SignInRefused):
+        clinic.sign_in(old_name, PASSWORD)
+    staff.add_staff(clinic.manager, old_name, "Lee Gacy", PASSWORD, "receptionist")
+    signed = clinic.sign_in(old_name, PASSWORD)
+    assert signed.role is Role.RECEPTIONIST
+    signed.database.dispose()
+    assert [m.username for m in staff.list_staff(clinic.owner)].count(old_name) == 1
