@@ -333,8 +333,9 @@ def test_past_the_service_layer_the_server_refuses_the_cli(
     args = ["staff", "add", "--username", evil, "--name", "Evil", "--role", "manager"]
     assert cli([*args, "--database", url]) == 3
     assert "permission denied for function montu_staff_add" in capsys.readouterr().err
-    assert cli(["staff", "disable", clinic.manager_name, "--database", url]) == 3
-    assert "permission denied for function montu_staff_active" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("known pass phrase\n"))
+    assert cli(["staff", "reset-password", clinic.manager_name, "--database", url]) == 3
+    assert "permission denied for function montu_staff_password" in capsys.readouterr().err
     assert [m.username for m in staff.list_staff(clinic.owner) if m.active] == sorted(
         [clinic.manager_name, clinic.reception_name]
     )
