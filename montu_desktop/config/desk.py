@@ -29,7 +29,3 @@ def idle_lock_minutes() -> float:
         return DEFAULT_IDLE_LOCK_MINUTES
     return max(0.0, minutes)
 
-
-def save_idle_lock_minutes(minutes: float) -> None:
-    path = paths.config_dir() / _FILE
-    path.write_text(json.dumps({"idle_lock_minutes": minutes}), encoding="utf-8")
