@@ -434,19 +434,52 @@ def _staff_functions() -> None:
 
 
 def _outbox_guard() -> None:
-    """A staff login's booking, move or cancellation must carry its outbox event (same
-    transaction), or no confirmation would go out and the desks would never hear of it."""
+    """What a staff login writes to appointments follows the desk's rules even from psql: a
+    booking, move or cancellation carries its outbox event (same transaction), or no
+    confirmation would go out and no desk would hear of it; a booked or moved appointment
+    lasts its type's length inside the doctor's rostered time; a status changes only as the
+    day book allows. Checked at commit (deferred), for staff logins only (IT's and the
+    owner's repairs are not held to it)."""
+    bind = op.get_bind()
+    modern = int(bind.execute(sa.text("SHOW server_version_num")).scalar_one()) >= 140000
+    # PostgreSQL 14+ joins adjacent roster blocks as the app does; 13 checks one block.
+    covered = (
+        "(SELECT range_agg(tstzrange(ds.start_at, ds.end_at)) FROM public.doctor_schedule ds"
+        " WHERE ds.doctor_id = NEW.doctor_id AND ds.start_at < NEW.end_at"
+        " AND ds.end_at > NEW.start_at) @> tstzrange(NEW.start_at, NEW.end_at)"
+        if modern
+        else "EXISTS (SELECT FROM public.doctor_schedule ds WHERE ds.doctor_id = NEW.doctor_id"
+        " AND ds.start_at <= NEW.start_at AND ds.end_at >= NEW.end_at)"
+    )
     op.execute(
         f"""
         CREATE FUNCTION montu_require_outbox() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+        DECLARE
+            moved boolean := TG_OP = 'INSERT' OR NEW.start_at <> OLD.start_at
+                OR NEW.end_at <> OLD.end_at OR NEW.doctor_id <> OLD.doctor_id;
         BEGIN
             IF NOT coalesce({_STAFF_LOGIN}, false) THEN
                 RETURN NULL;
             END IF;
-            IF TG_OP = 'UPDATE' AND NEW.start_at = OLD.start_at AND NEW.end_at = OLD.end_at
-               AND NEW.doctor_id = OLD.doctor_id
-               AND (NEW.status = 'cancelled') = (OLD.status = 'cancelled') THEN
+            IF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status
+               AND (OLD.status, NEW.status) NOT IN (
+                   ('booked', 'arrived'), ('booked', 'no_show'), ('booked', 'cancelled'),
+                   ('arrived', 'completed'), ('arrived', 'booked'), ('arrived', 'cancelled'),
+                   ('no_show', 'booked'), ('no_show', 'cancelled'), ('completed', 'arrived'),
+                   ('completed', 'cancelled')) THEN
+                RAISE EXCEPTION 'appointment %: % cannot become %', NEW.id, OLD.status, NEW.status
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF moved AND NEW.status <> 'cancelled' THEN
+                IF NOT EXISTS (SELECT FROM public.appointment_type k WHERE k.id = NEW.type_id
+                               AND NEW.end_at - NEW.start_at = make_interval(mins => k.length_minutes))
+                   OR NOT coalesce({covered}, false) THEN
+                    RAISE EXCEPTION 'appointment % is not its type''s length inside the doctor''s rostered time', NEW.id
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+            END IF;
+            IF NOT moved AND (NEW.status = 'cancelled') = (OLD.status = 'cancelled') THEN
                 RETURN NULL;
             END IF;
             IF NOT EXISTS (SELECT FROM public.outbox_event o

@@ -216,6 +216,25 @@ def test_a_receptionist_cannot_take_over_a_managers_login(clinic: Clinic) -> Non
     clinic.sign_in(clinic.manager_name, PASSWORD).database.dispose()  # unchanged
 
 
+def _with_event(engine: Engine, insert: str, **params: object) -> str:
+    """Insert an appointment together with a matching outbox event; the server's refusal."""
+    with engine.connect() as conn:
+        try:
+            new_id = conn.execute(text(insert), params).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO outbox_event (name, payload, created_at) VALUES"
+                    " ('appointment.booked', CAST(:p AS json), now())"
+                ),
+                {"p": f'{{"appointment_id": {new_id}}}'},
+            )
+            conn.commit()
+        except DBAPIError as exc:
+            conn.rollback()
+            return str(exc.orig).splitlines()[0]
+    pytest.fail(f"the server accepted: {insert}")
+
+
 def test_appointments_without_their_outbox_event_are_refused(clinic: Clinic) -> None:
     desk = clinic.reception
     patient = add_patient(desk, PatientDetails("Ann", "Lee"))
@@ -265,6 +284,25 @@ def test_appointments_without_their_outbox_event_are_refused(clinic: Clinic) -> 
                 )
             assert getattr(overlap.value.orig, "sqlstate", None) == "23P01"
             conn.rollback()
+        # With an outbox event, still the desk's rules: the type's length, the doctor's roster,
+        # and the day book's status steps.
+        for start, end in (
+            (at(TUESDAY, 10), at(TUESDAY, 10, 45)),
+            (at(TUESDAY, 19), at(TUESDAY, 19, 15)),
+        ):
+            refusal = _with_event(
+                engine,
+                "INSERT INTO appointment (doctor_id, patient_id, type_id, start_at, end_at,"
+                " status, created_by, created_at, updated_at) SELECT :d, :p, id, :s, :e,"
+                " 'booked', 'x', now(), now() FROM appointment_type WHERE name = 'Standard'"
+                " RETURNING id",
+                d=clinic.doctors[1], p=patient.id, s=start, e=end,
+            )  # fmt: skip
+            assert "rostered time" in refusal
+        refusal = _refused(
+            engine, "UPDATE appointment SET status = 'completed' WHERE id = :i", i=booked.id
+        )
+        assert "booked cannot become completed" in refusal
     finally:
         engine.dispose()
 
