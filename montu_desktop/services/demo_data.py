@@ -126,6 +126,11 @@ def create_demo_clinic(
 ) -> DemoSummary:
     """Create the demo clinic in an empty database (refused if a clinic already exists)."""
     require_manager(ctx, "create the demo clinic")
+    if ctx.role is not None and not ctx.database.is_sqlite:
+        # Demo bookings send nothing (no outbox events), which the server allows IT only.
+        raise InvalidRequest(
+            "database", "on a server, IT creates the demo clinic: montu-desktop demo-data"
+        )
     if not 1 <= doctors <= 500:
         raise InvalidRequest("doctors", "must be between 1 and 500")
     if not 1 <= weeks <= 104:
