@@ -204,3 +204,40 @@ def test_the_audit_triggers_exist_after_every_migration(any_db: Database) -> Non
     with any_db.engine.connect() as conn:
         found = set(conn.execute(text(sql)).scalars())
     assert expected <= found, expected - found
+
+
+def test_notification_retry_and_dismiss_are_audited_from_the_app_and_the_cli(
+    desk: ServiceContext, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from montu_desktop.notifications.records import NotificationRow
+
+    patient = add_patient(desk, PatientDetails("Al", "Bo", email="al@example.com"))
+    booked = book_appointment(desk, BookingRequest("Standard", at(TUESDAY, 9), patient.id))
+    now = desk.clock()
+    with UnitOfWork(desk, write=True) as uow:
+        for key in ("a", "b"):
+            uow.session.add(
+                NotificationRow(
+                    idempotency_key=key,
+                    appointment_id=booked.id,
+                    patient_id=patient.id,
+                    channel="email",
+                    kind="confirmation",
+                    status="dead",
+                    due_at=now,
+                    appointment_start=booked.start,
+                    attempts=5,
+                    last_error="550 <address>",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        uow.commit()
+        ids = [n.id for n in notifications.list_notifications(desk, "dead")]
+    staff.sign_in(desk, "maria", "correct horse")
+    notifications.retry_notification(desk, ids[0])
+    monkeypatch.setattr("getpass.getuser", lambda: "it-person")
+    url = f"sqlite:///{desk.database.sqlite_path}"
+    assert cli(["notifications", "dismiss", str(ids[1]), "--database", url]) == 0
+    entries = {e.action: e.actor for e in audit_log(desk, action="notification.")}
+    assert entries == {"notification.retried": "maria", "notification.dismissed": "it-person"}
