@@ -393,6 +393,15 @@ def _staff_functions() -> None:
                            CASE WHEN p_active THEN 'LOGIN' ELSE 'NOLOGIN' END);
             UPDATE public.staff_account SET active = p_active, updated_at = now()
             WHERE username = p_username;
+            IF NOT p_active THEN
+                -- Desks still connected as that login lose the connection now (needs
+                -- pg_signal_backend for a non-superuser owner; otherwise at their next sign-in).
+                BEGIN
+                    PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE usename = p_username AND pid <> pg_backend_pid();
+                EXCEPTION WHEN insufficient_privilege THEN NULL;
+                END;
+            END IF;
         END $$
         """
     )

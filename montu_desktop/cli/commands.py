@@ -42,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"refused: {exc.field}: {exc.reason}", file=sys.stderr)
         return EXIT_REFUSED
     except DatabaseUnavailable as exc:
+        if "password authentication failed" in str(exc) or "not permitted to log in" in str(exc):
+            print("refused: password: the server refused this login and password", file=sys.stderr)
+            return EXIT_REFUSED
         print(f"database unavailable: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
     except MontuError as exc:

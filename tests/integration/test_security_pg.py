@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from montu_desktop.cli import main as cli
-from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.staff import Role
@@ -119,7 +119,9 @@ def test_passwords_are_checked_by_the_server(clinic: Clinic) -> None:
     ctx = _ctx(Database(clinic.owner.database.url), clinic.clock)
     with pytest.raises(staff.SignInRefused):
         staff.sign_in_server(ctx, clinic.reception_name, "not the password")
-    bad = create_engine(clinic.url(clinic.reception_name, "not the password"))
+    bad_url = clinic.url(clinic.reception_name, "not the password")
+    assert cli(["patients", "find", "Lee", "--database", bad_url]) == 3
+    bad = create_engine(bad_url)
     with pytest.raises(DBAPIError, match="password authentication failed"):
         bad.connect()
     bad.dispose()
@@ -400,9 +402,14 @@ def test_a_manager_changes_settings_and_staff(
     with pytest.raises(staff.SignInRefused):
         clinic.sign_in(clinic.reception_name, PASSWORD)
     clinic.sign_in(clinic.reception_name, "a new pass phrase").database.dispose()
+    at_desk = clinic.sign_in(clinic.reception_name, "a new pass phrase")
+    add_patient(at_desk, PatientDetails("Still", "Here"))  # a connection is open
     staff.set_account_active(boss, ros.id, False)
     with pytest.raises(staff.SignInRefused):
         clinic.sign_in(clinic.reception_name, "a new pass phrase")
+    with pytest.raises(DatabaseUnavailable):  # the open desk is cut off at once
+        add_patient(at_desk, PatientDetails("Not", "Anymore"))
+    at_desk.database.dispose()
     with pytest.raises(InvalidRequest) as last:
         staff.set_account_active(boss, staff.find_account(boss, clinic.manager_name).id, False)
     assert "last active manager" in last.value.reason
