@@ -136,12 +136,14 @@ def add_staff(
 def sign_in(ctx: ServiceContext, username: str, password: str) -> StaffMember:
     """The member whose username and password these are; the context now acts as them.
 
-    On PostgreSQL the context's database becomes a connection as that person's own login;
-    the one it had is returned to the caller's care (see `sign_in_server`).
+    On PostgreSQL the context's database becomes a connection as that person's own login
+    (see `sign_in_server`).
     """
     name = username.strip().lower()
     if _on_server(ctx):
-        member, _previous = sign_in_server(ctx, name, password)
+        member, previous = sign_in_server(ctx, name, password)
+        # Anything still holding the old engine gets fresh connections from it if it asks.
+        previous.dispose()
         return member
     with UnitOfWork(ctx, write=True) as uow:
         row = uow.session.scalars(
@@ -293,7 +295,7 @@ def _add_login(
     return row
 
 
-_REFUSED_LOGIN = ("password authentication failed", "does not exist", "not permitted to log in")
+_REFUSED_LOGIN = ("password authentication failed", "not permitted to log in")
 
 
 def sign_in_server(
@@ -318,7 +320,9 @@ def sign_in_server(
             member = _member(row) if row is not None else None
     except DatabaseUnavailable as exc:
         signed.dispose()
-        if any(words in str(exc) for words in _REFUSED_LOGIN):
+        if any(words in str(exc) for words in _REFUSED_LOGIN) or (
+            f'role "{name}" does not exist' in str(exc)
+        ):
             raise SignInRefused(
                 "username or password is wrong, or the account is disabled"
             ) from None
