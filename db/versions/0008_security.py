@@ -502,6 +502,38 @@ def _outbox_guard() -> None:
         """
     )
     op.execute("REVOKE ALL ON FUNCTION montu_require_outbox() FROM PUBLIC")
+    # The other way round: an appointment event from a staff login must report a change
+    # made in the same transaction, or a desk could have patients sent made-up
+    # confirmations or cancellations (and their reminders withdrawn).
+    op.execute(
+        f"""
+        CREATE FUNCTION montu_event_matches() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+        BEGIN
+            IF NOT coalesce({_STAFF_LOGIN}, false) OR NEW.name NOT IN
+               ('appointment.booked', 'appointment.rescheduled', 'appointment.cancelled') THEN
+                RETURN NULL;
+            END IF;
+            IF NOT EXISTS (
+                SELECT FROM public.appointment a
+                WHERE a.id::text = NEW.payload ->> 'appointment_id'
+                  AND a.patient_id::text = NEW.payload ->> 'patient_id'
+                  AND a.xmin = pg_current_xact_id()::xid
+                  AND CASE WHEN NEW.name = 'appointment.cancelled' THEN a.status = 'cancelled'
+                      ELSE a.status <> 'cancelled'
+                           AND a.start_at = (NEW.payload ->> 'start')::timestamptz END) THEN
+                RAISE EXCEPTION 'outbox event % does not match a change made with it', NEW.id
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute("REVOKE ALL ON FUNCTION montu_event_matches() FROM PUBLIC")
+    op.execute(
+        "CREATE CONSTRAINT TRIGGER montu_outbox_matches AFTER INSERT ON outbox_event "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION montu_event_matches()"
+    )
     op.execute(
         "CREATE CONSTRAINT TRIGGER montu_appointment_outbox AFTER INSERT OR UPDATE ON appointment "
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION montu_require_outbox()"
@@ -612,12 +644,14 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS montu_appointment_outbox ON appointment")
+        op.execute("DROP TRIGGER IF EXISTS montu_outbox_matches ON outbox_event")
         for table in AUDITED:
             op.execute(f"DROP TRIGGER IF EXISTS montu_audit_{table} ON {table}")
         for trigger in ("montu_audit_chain", "montu_audit_no_change", "montu_audit_no_truncate"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON audit_entry")
         for function in (
             "montu_require_outbox()",
+            "montu_event_matches()",
             "montu_audit_row()",
             "montu_audit_chain()",
             "montu_audit_refuse()",

@@ -309,6 +309,39 @@ def test_appointments_without_their_outbox_event_are_refused(clinic: Clinic) -> 
         engine.dispose()
 
 
+def test_made_up_outbox_events_are_refused(clinic: Clinic) -> None:
+    """A desk cannot have a patient sent a confirmation or cancellation that did not happen."""
+    desk = clinic.reception
+    patient = add_patient(desk, PatientDetails("Eve", "Fox", email="eve@example.com"))
+    other = add_patient(desk, PatientDetails("Gus", "Ho", email="gus@example.com"))
+    booked = book_appointment(desk, BookingRequest("Standard", at(TUESDAY, 9), patient.id))
+    fakes = [
+        ("appointment.cancelled", booked.id, patient.id, booked.start),  # still booked
+        ("appointment.booked", booked.id, other.id, booked.start),  # someone else's
+        ("appointment.rescheduled", booked.id, patient.id, at(TUESDAY, 11)),  # no move
+    ]
+    engine = clinic.engine(clinic.reception_name)
+    try:
+        for name, appointment_id, patient_id, start in fakes:
+            payload = (
+                f'{{"appointment_id": {appointment_id}, "patient_id": {patient_id}, '
+                f'"start": "{start.isoformat()}", "old_start": "{start.isoformat()}", '
+                f'"end": "{start.isoformat()}", "doctor_id": 1}}'
+            )
+            refusal = _refused(
+                engine,
+                "INSERT INTO outbox_event (name, payload, created_at)"
+                " VALUES (:n, CAST(:p AS json), now())",
+                n=name,
+                p=payload,
+            )
+            assert "does not match a change" in refusal, name
+    finally:
+        engine.dispose()
+    # The real thing still goes through.
+    assert cancel_appointment(desk, booked.id).status == "cancelled"
+
+
 def test_notifications_pg_notify_refused_after_the_guide_step_but_notify_remains(
     clinic: Clinic,
 ) -> None:

@@ -197,6 +197,7 @@ def test_the_audit_triggers_exist_after_every_migration(any_db: Database) -> Non
     else:
         sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
         expected |= {"montu_audit_no_change", "montu_audit_no_truncate", "montu_appointment_outbox"}
+        expected |= {"montu_outbox_matches"}
         expected |= {
             f"montu_audit_{table}"
             for table in ("appointment", "patient", "staff_account", "setting")
