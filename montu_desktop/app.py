@@ -17,12 +17,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from montu_desktop import APP_NAME, __version__
 from montu_desktop.config.database import DamagedSettingsFile, reset_settings_file
 from montu_desktop.domain.errors import MontuError
+from montu_desktop.domain.staff import Role
 from montu_desktop.logging_setup import configure_logging
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.connection import ConnectionMonitor
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.live import ChangeFeed
-from montu_desktop.services.runtime import open_database
+from montu_desktop.services.runtime import open_for_desk
 from montu_desktop.ui.about import app_icon
 from montu_desktop.ui.crash import install_crash_reporter
 
@@ -49,26 +50,60 @@ def main(args: argparse.Namespace) -> int:
     database = _open_database(getattr(args, "database", None), quiet=self_test)
     if database is None:
         return EXIT_UNREACHABLE
+    ctx = ServiceContext(database)
     try:
-        ctx = ServiceContext(database)
         from montu_desktop.ui.main_window import MainWindow
         from montu_desktop.ui.sign_in import sign_in
 
         member = sign_in(ctx)
         if member is None:
             return EXIT_OK
+        if ctx.database is not database and not _schema_ready(ctx):
+            return EXIT_UNREACHABLE
         window = MainWindow(ctx)
         window.signed_in(member)
+        from montu_desktop.config.desk import idle_lock_minutes
+        from montu_desktop.ui.desk_lock import DeskLock
+
+        window.desk_lock = DeskLock(  # type: ignore[attr-defined]
+            window,
+            ctx,
+            member,
+            idle_minutes=idle_lock_minutes(),
+            menu=window.clinic_menu,
+            on_member=window.signed_in,
+        )
         window.show_as_last_time()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
         window.start()
-        from montu_desktop.services.notifications import running_dispatcher
+        from montu_desktop.services.notifications import can_dispatch, running_dispatcher
 
-        with _live_refresh(ctx, window), _nightly_roll_forward(ctx), running_dispatcher(ctx):
+        dispatching = running_dispatcher(ctx) if can_dispatch(ctx) else contextlib.nullcontext()
+        with _live_refresh(ctx, window), _nightly_roll_forward(ctx), dispatching:
             return app.exec()
     finally:
         crash_reporter.uninstall()
+        if ctx.database is not database:
+            ctx.database.dispose()
         database.dispose()
+
+
+def _schema_ready(ctx: ServiceContext) -> bool:
+    """After signing in to a server as one's own login: is the schema this version's?"""
+    from montu_desktop.services.runtime import check_schema
+
+    try:
+        check_schema(ctx.database)
+    except Exception as exc:  # a refused upgrade must not show a traceback
+        log.warning("the database schema is not ready: %s", type(exc).__name__)
+        QMessageBox.critical(
+            None,
+            "Montu Desktop",
+            "Montu Desktop could not open the clinic database.\n\n"
+            f"{exc if isinstance(exc, MontuError) else 'The database needs upgrading by IT.'}",
+        )
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -97,6 +132,11 @@ def _nightly_roll_forward(ctx: ServiceContext) -> Iterator[None]:
     from montu_desktop.services.reference import clinic_policy
 
     scheduler = BackgroundScheduler()
+    if not ctx.database.is_sqlite and ctx.role is not Role.MANAGER:
+        # A receptionist's server login may not write schedules: a manager's desk (or the
+        # `schedules generate` IT runs) keeps them rolled forward.
+        yield
+        return
     try:
         roll_forward(ctx)
         schedule_nightly(scheduler, ctx, clinic_policy(ctx).timezone)
@@ -130,7 +170,7 @@ def _application() -> QApplication:
 def _open_database(url: str | None, *, quiet: bool) -> Database | None:
     """The migrated database, or None after telling the person in plain words why not."""
     try:
-        return open_database(url)
+        return open_for_desk(url)
     except DamagedSettingsFile as exc:
         if not quiet and _offer_reset(exc):
             return _open_database(url, quiet=quiet)

@@ -32,8 +32,15 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w.:/-])(?:\+|\(?0)\d(?:[ ()-]{0,2}\d){7,}")
 
 
+# PostgreSQL's error details quote the row or key values (names, dates of birth).
+_FAILING_ROW = re.compile(r"(Failing row contains )\(.*?\)(?=\.?\s*$|\n)", re.MULTILINE)
+_KEY_VALUES = re.compile(r"(Key \([^)]*\))=\(.*?\)")
+
+
 def mask_contact_details(text: str) -> str:
-    """The text with email addresses and phone numbers replaced by placeholders."""
+    """The text with email addresses and phone numbers replaced by placeholders, and the row
+    values PostgreSQL quotes in a constraint error's detail left out."""
+    text = _KEY_VALUES.sub(r"\1=(…)", _FAILING_ROW.sub(r"\1(…)", text))
     return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
 
 

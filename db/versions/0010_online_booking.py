@@ -54,6 +54,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("api_key_id", "idempotency_key", name="uq_api_request_key"),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # `montu-desktop serve` signs in as a staff login: it records online bookings and
+        # the first answers to retried requests (default privileges give managers the keys).
+        op.execute(
+            """
+            DO $$ BEGIN
+              IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'montu_reception') THEN
+                GRANT SELECT, INSERT ON online_booking TO montu_reception, montu_manager;
+                GRANT SELECT, INSERT, UPDATE, DELETE ON api_request
+                  TO montu_reception, montu_manager;
+              END IF;
+            END $$
+            """
+        )
     # Plain ADD COLUMN (SQLite has it): a batch copy would drop the appointment triggers.
     op.add_column(
         "appointment_type",

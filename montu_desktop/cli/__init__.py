@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     notifications.add_parsers(commands, common)
     online.add_parsers(commands, common)
+    from montu_desktop.cli import security
+
+    security.add_parsers(commands, common)
     return parser
 
 

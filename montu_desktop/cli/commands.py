@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
+
+from sqlalchemy.exc import DBAPIError
 
 from montu_desktop.cli import (
     EXIT_OK,
@@ -19,6 +22,7 @@ from montu_desktop.cli import (
 )
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
+from montu_desktop.cli import security as security_commands
 from montu_desktop.config.database import UnusableDatabase
 from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
@@ -35,6 +39,9 @@ Command = Callable[[ServiceContext, argparse.Namespace], int]
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; map refusals and lost databases to exit codes."""
+    from montu_desktop.logging_setup import configure_logging
+
+    configure_logging()  # the same rotated file as the app and the worker
     if args.command == "secrets":  # the keyring only: no database needed
         return notification_commands.secrets_set(args)
     if args.command == "db" and args.db_command in ("backup", "restore"):
@@ -54,11 +61,26 @@ def run(args: argparse.Namespace) -> int:
         refuse(f"database unusable: {exc}")
         return EXIT_UNREACHABLE
     except DatabaseUnavailable as exc:
+        if "password authentication failed" in str(exc) or "not permitted to log in" in str(exc):
+            refuse("refused: password: the server refused this login and password")
+            return EXIT_REFUSED
         refuse(f"database unavailable: {exc}")
         return EXIT_UNREACHABLE
     except MontuError as exc:
         refuse(f"error: {exc}")
         return EXIT_UNREACHABLE if "database" in str(exc) else EXIT_REFUSED
+    except DBAPIError as exc:
+        code = getattr(exc.orig, "sqlstate", None)
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        # The whole error (statement included) goes to the log; the engine hides parameters.
+        logging.getLogger(__name__).warning(
+            "command %s failed in the database: %s", args.command, exc
+        )
+        if code == "42501" or (code or "").startswith("P0"):  # no privilege, or a trigger said no
+            print(f"refused: permission: the database refused: {first}", file=sys.stderr)
+            return EXIT_REFUSED
+        print(f"database error: {first}", file=sys.stderr)
+        return EXIT_UNREACHABLE
 
 
 def _handler(args: argparse.Namespace) -> Command | None:
@@ -72,6 +94,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         "schedules_command",
         *notification_commands.SUBCOMMANDS,
         *online_commands.SUBCOMMANDS,
+        *security_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -410,3 +433,4 @@ COMMANDS: dict[str, Command] = {
 }
 COMMANDS.update(notification_commands.COMMANDS)
 COMMANDS.update(online_commands.COMMANDS)
+COMMANDS.update(security_commands.COMMANDS)

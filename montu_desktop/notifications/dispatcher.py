@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications import planning
 from montu_desktop.notifications.channels import ChannelFactory, ChannelSet, build_channels
 from montu_desktop.notifications.model import (
@@ -72,6 +73,14 @@ class Claim:
 class MessageNotRenderable(Exception):
     """A stored template cannot be filled in (it was put in the database without the checks)."""
 
+
+
+def masked_error(reason: str, address: str) -> str:
+    """A send error as stored and shown: the patient's address (as in an SMTP "550 <addr>"
+    reply) and any other email address or phone number replaced by a placeholder."""
+    if address:
+        reason = reason.replace(address, "<address>")
+    return mask_contact_details(reason)
 
 class Dispatcher:
     """One PC's dispatcher; several may share a database (each claims its own work)."""
@@ -390,9 +399,10 @@ class Dispatcher:
                     return self._finish(claim, Status.SENT, None, ref=found, undo_attempt=True)
             ref = channels.send(message)
         except DeliveryError as exc:
+            reason = masked_error(exc.reason, address)
             if exc.permanent:
-                return self._finish(claim, Status.DEAD, exc.reason)
-            return self._failed_try(claim, settings, exc.reason)
+                return self._finish(claim, Status.DEAD, reason)
+            return self._failed_try(claim, settings, reason)
         return self._finish(claim, Status.SENT, None, ref=ref)
 
     def _later_reminder_due(self, session: Session, row: NotificationRow, now: datetime) -> bool:

@@ -266,6 +266,10 @@ SPECS: dict[str, SettingSpec] = {
 
 def check_setting(key: str, value: str) -> str:
     """The value as it will be stored, or InvalidRequest naming the key and the reason."""
+    # Header and SMS values with CR/LF could smuggle headers (Bcc:); NUL truncates text.
+    bodies = key in TEMPLATE_KEYS and not key.endswith(".subject")
+    if "\x00" in value or (not bodies and ("\r" in value or "\n" in value)):
+        raise InvalidRequest(key, "must not contain control characters (line breaks or NUL)")
     if key in TEMPLATE_KEYS:
         check_template(key, value)
         return value

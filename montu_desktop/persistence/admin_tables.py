@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -26,7 +27,8 @@ class StaffAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # Never loaded unless asked for: on PostgreSQL staff logins may not read it at all.
+    password_hash: Mapped[str] = mapped_column(String(255), deferred=True)
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -44,6 +46,13 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, object]] = mapped_column(JSON)
+    # Filled in by the database when the row is inserted (see persistence/security.py):
+    # its place in the hash chain, the server login that wrote it, and the chain's links.
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    db_user: Mapped[str | None] = mapped_column(String(100))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (Index("ux_audit_entry_chain", "chain_seq", unique=True),)
 
 
 class RosterException(Base):

@@ -15,6 +15,7 @@ MONTU_PG_IDLE_TRANSACTION_SECONDS and MONTU_PG_LOCK_TIMEOUT_SECONDS or per Datab
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import random
 import sqlite3
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.persistence.in_use import InUseMarker
+from montu_desktop.persistence.security import sqlite_sha256
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _WRITE_POLL_SECONDS = (0.0005, 0.002)
@@ -100,13 +102,15 @@ class Database:
         self.lock_timeout_seconds = lock_timeout_seconds or _seconds_from_env(
             "MONTU_PG_LOCK_TIMEOUT_SECONDS", PG_LOCK_TIMEOUT_SECONDS
         )
+        self.actor = _os_user()
+        """Who the SQLite audit triggers name (the signed-in staff member, or the OS user)."""
         if self.is_sqlite:
             self.engine = create_engine(
                 self.url,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
                 hide_parameters=True,
             )
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, self)
         else:
             self.engine = create_engine(
                 self.url,
@@ -165,9 +169,19 @@ class Database:
             self.in_use = None
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def _configure_sqlite(engine: Engine, database: Database) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # The audit triggers call these (SQLite has no sha256 and no notion of a login).
+        dbapi_connection.create_function("montu_sha256", 1, sqlite_sha256, deterministic=True)
+        dbapi_connection.create_function("montu_actor", 0, lambda: database.actor)
         # The driver's own transaction handling is switched off; "begin" below decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

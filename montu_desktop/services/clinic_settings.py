@@ -16,7 +16,7 @@ from montu_desktop.notifications.settings import SECRET_NAMES, SPECS, check_sett
 from montu_desktop.notifications.templates import DEFAULTS as TEMPLATE_DEFAULTS
 from montu_desktop.notifications.templates import TEMPLATE_KEYS
 from montu_desktop.persistence.tables import Setting
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -73,6 +73,7 @@ def set_setting(ctx: ServiceContext, key: str, value: str) -> SettingValue:
 
 def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingValue]:
     """Store several values at once: all are checked first, and none is stored if one is wrong."""
+    require_manager(ctx, "change settings")
     if any(k in SECRET_NAMES for k in values):
         secret = next(k for k in values if k in SECRET_NAMES)
         raise InvalidRequest(
@@ -86,6 +87,7 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
                 uow.session.add(Setting(key=key, value=value))
             else:
                 row.value = value
+            uow.audit("setting.changed", key, value=value)
         uow.touches("settings")
         uow.commit()
     return [SettingValue(k, v, False, _default(k)[1]) for k, v in clean.items()]
@@ -93,11 +95,13 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
 
 def reset_setting(ctx: ServiceContext, key: str) -> SettingValue:
     """Go back to the default value."""
+    require_manager(ctx, "change settings")
     default, meaning = _default(key)
     with UnitOfWork(ctx, write=True) as uow:
         row = uow.session.get(Setting, key)
         if row is not None:
             uow.session.delete(row)
+        uow.audit("setting.reset", key)
         uow.touches("settings")
         uow.commit()
     return SettingValue(key, default, True, meaning)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.staff import Role
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.reference_cache import ReferenceCache
 
@@ -32,6 +34,9 @@ class ServiceContext:
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.SystemRandom)
     actor: str = field(default_factory=_default_actor)
+    role: Role | None = None
+    """The signed-in staff member's role; None for IT's headless commands (on PostgreSQL the
+    server's grants still decide what those may do)."""
     on_change: list[Callable[[str], None]] = field(default_factory=list)
     """Called after a commit with what changed ("appointments", "reference"), e.g. to repaint."""
 
@@ -40,3 +45,13 @@ class ServiceContext:
             self.cache.invalidate()
         for listener in list(self.on_change):
             listener(what)
+
+
+class NotAllowed(InvalidRequest):
+    """The signed-in person's role may not do this (refused before anything is changed)."""
+
+
+def require_manager(ctx: ServiceContext, what: str) -> None:
+    """Refuse a receptionist a manager's use case, even when called directly."""
+    if ctx.role is Role.RECEPTIONIST:
+        raise NotAllowed("role", f"only a manager can {what}; {ctx.actor} is a receptionist")

@@ -20,7 +20,7 @@ from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus, epoch, from_epoch
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin import planning
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 ZONE = "Australia/Melbourne"
@@ -133,6 +133,12 @@ def create_demo_clinic(
     patients: int | None = None,
 ) -> DemoSummary:
     """Create the demo clinic in an empty database (refused if a clinic already exists)."""
+    require_manager(ctx, "create the demo clinic")
+    if ctx.role is not None and not ctx.database.is_sqlite:
+        # Demo bookings send nothing (no outbox events), which the server allows IT only.
+        raise InvalidRequest(
+            "database", "on a server, IT creates the demo clinic: montu-desktop demo-data"
+        )
     if not 1 <= doctors <= MAX_DOCTORS:
         raise InvalidRequest("doctors", f"must be between 1 and {MAX_DOCTORS}")
     if not 1 <= weeks <= MAX_WEEKS:

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications.channels import NOT_SET_UP, ChannelFactory, build_channels
 from montu_desktop.notifications.dispatcher import Dispatcher
 from montu_desktop.notifications.model import (
@@ -28,7 +29,7 @@ from montu_desktop.notifications.scheduler import DispatchSchedule
 from montu_desktop.notifications.store import load_settings
 from montu_desktop.notifications.templates import MessageFacts, render
 from montu_desktop.persistence import tables as t
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -88,7 +89,7 @@ def _view(row: NotificationRow, patient: str = "", doctor: str = "") -> Notifica
         row.kind,
         row.status,
         row.attempts,
-        row.last_error,
+        mask_contact_details(row.last_error) if row.last_error else row.last_error,
         row.due_at,
         row.sent_at,
         row.appointment_start,
@@ -169,6 +170,7 @@ def _row(uow: UnitOfWork, notification_id: int) -> NotificationRow:
 
 def retry_notification(ctx: ServiceContext, notification_id: int) -> NotificationView:
     """Put a dead (or dismissed, or failed) message back in the queue, due now, with fresh tries."""
+    require_manager(ctx, "retry notifications")
     with UnitOfWork(ctx, write=True) as uow:
         row = _row(uow, notification_id)
         if Status(row.status) not in RETRYABLE:
@@ -178,6 +180,7 @@ def retry_notification(ctx: ServiceContext, notification_id: int) -> Notificatio
         now = ctx.clock()
         row.status, row.attempts, row.due_at, row.updated_at = Status.PENDING.value, 0, now, now
         uow.session.flush()
+        uow.audit("notification.retried", f"notification {row.id}")
         view = _view(row)
         uow.touches("notifications")
         uow.commit()
@@ -186,6 +189,7 @@ def retry_notification(ctx: ServiceContext, notification_id: int) -> Notificatio
 
 def dismiss_notification(ctx: ServiceContext, notification_id: int) -> NotificationView:
     """Set a dead message aside for good (it stays in the log as dismissed)."""
+    require_manager(ctx, "dismiss notifications")
     with UnitOfWork(ctx, write=True) as uow:
         row = _row(uow, notification_id)
         if row.status != Status.DEAD.value:
@@ -195,6 +199,7 @@ def dismiss_notification(ctx: ServiceContext, notification_id: int) -> Notificat
             )
         row.status, row.updated_at = Status.DISMISSED.value, ctx.clock()
         uow.session.flush()
+        uow.audit("notification.dismissed", f"notification {row.id}")
         view = _view(row)
         uow.touches("notifications")
         uow.commit()
@@ -208,6 +213,22 @@ def make_dispatcher(ctx: ServiceContext, channels: ChannelFactory = build_channe
 def poll_seconds(ctx: ServiceContext) -> float:
     with UnitOfWork(ctx) as uow:
         return load_settings(uow.session)[0].poll_seconds
+
+
+def can_dispatch(ctx: ServiceContext) -> bool:
+    """Whether this login may plan and send notifications (on a server: the dispatcher's
+    grants; reception logins leave sending to `montu-desktop worker`)."""
+    if ctx.database.is_sqlite:
+        return True
+    with UnitOfWork(ctx) as uow:
+        return bool(
+            uow.session.scalar(
+                text(
+                    "SELECT has_table_privilege('notification', 'INSERT')"
+                    " AND has_table_privilege('notification', 'UPDATE')"
+                )
+            )
+        )
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ from montu_desktop.persistence import booking_rows
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import overlap_refused
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.reference import appointment_types, clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -524,6 +524,7 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
     Refused (field "patient", nothing changed): into itself, unknown or retired records, or
     when the kept patient would get two overlapping live appointments (they are named).
     """
+    require_manager(ctx, "merge patient records")
     try:
         with UnitOfWork(ctx, write=True) as uow:
             session = uow.session

@@ -6,11 +6,14 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from montu_desktop.config.database import UnusableDatabase, resolve_database_url
+from montu_desktop.domain.staff import Role
 from montu_desktop.persistence import migrate
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.security import server_role
 from montu_desktop.services.context import ServiceContext
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -60,18 +63,48 @@ def _check_sqlite_file(path: Path) -> None:
 
 
 def _damaged(exc: DBAPIError) -> bool:
-    text = str(exc.orig).lower()
-    return any(w in text for w in ("not a database", "malformed", "disk i/o", "readonly"))
+    message = str(exc.orig).lower()
+    return any(w in message for w in ("not a database", "malformed", "disk i/o", "readonly"))
 
 
 def _first_line(exc: DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
 
 
+def open_for_desk(url: str | None = None) -> Database:
+    """The database for the app. A server reached without a saved login is only opened when
+    someone signs in (as their own login); the schema is checked then (`check_schema`)."""
+    resolved = resolve_database_url(url)
+    if resolved.get_backend_name() == "postgresql" and not (
+        resolved.username and resolved.password
+    ):
+        return Database(resolved)
+    return open_database(url)
+
+
+def check_schema(database: Database) -> None:
+    """Bring the schema up to date (or say plainly why not), as open_database does."""
+    migrate.upgrade(database)
+
+
 @contextlib.contextmanager
 def open_services(url: str | None = None, *, migrate: bool = True) -> Iterator[ServiceContext]:
     database = open_database(url, migrate_schema=migrate)
     try:
-        yield ServiceContext(database)
+        yield _acting_as_login(ServiceContext(database))
     finally:
         database.dispose()
+
+
+def _acting_as_login(ctx: ServiceContext) -> ServiceContext:
+    """On PostgreSQL a command acts as the login it connected with: a staff member's login
+    has that member's role (IT's and the owner's logins have none: the server decides)."""
+    if ctx.database.is_sqlite:
+        return ctx
+    with ctx.database.session() as session:
+        conn = session.connection()
+        role = server_role(conn)
+        if role is not None:
+            ctx.role = Role(role)
+            ctx.actor = str(conn.execute(text("SELECT current_user")).scalar_one())
+    return ctx

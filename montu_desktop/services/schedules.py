@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.services.admin import planning
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -27,6 +27,7 @@ def regenerate_schedules(
     ctx: ServiceContext, first: date | None = None, last: date | None = None
 ) -> int:
     """Rebuild clinic days and roster blocks for [first, last]; returns the days written."""
+    require_manager(ctx, "regenerate schedules")
     default_first, default_last = schedule_range(ctx)
     first, last = first or default_first, last or default_last
     with UnitOfWork(ctx, write=True) as uow:

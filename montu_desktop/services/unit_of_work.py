@@ -23,6 +23,7 @@ class UnitOfWork:
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
+        self._ctx.database.actor = self._ctx.actor  # whom SQLite's audit triggers name
         self.session = self._session_cm.__enter__()
         return self
 

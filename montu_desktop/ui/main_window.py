@@ -179,9 +179,10 @@ class MainWindow(QMainWindow):
         patient_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
         patient_action.triggered.connect(lambda: self.open_patient(None))
         menu.addAction(patient_action)
-        database_action = QAction("&Database…", self)
-        database_action.triggered.connect(self.open_database_settings)
-        menu.addAction(database_action)
+        self.database_action = QAction("&Database…", self)
+        self.database_action.triggered.connect(self.open_database_settings)
+        self.database_action.setVisible(False)  # managers only: see signed_in()
+        menu.addAction(self.database_action)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
         self.settings_action.setVisible(False)  # managers only: see signed_in()
@@ -377,9 +378,12 @@ class MainWindow(QMainWindow):
         self._reachability.emit(reachable)
 
     def open_database_settings(self) -> None:
-        """Clinic → Database…: this PC's database, used from the next start."""
+        """Clinic → Database…: this PC's database, used from the next start (managers only)."""
         from montu_desktop.ui.database_dialog import RESTART_NOTE, DatabaseDialog
 
+        if self.member is None or not self.member.role.can_manage:
+            self.statusBar().showMessage("Only a manager can change this PC's database.", 10_000)
+            return
         if DatabaseDialog(self).exec():
             self.statusBar().showMessage(RESTART_NOTE, 30_000)
 
@@ -422,6 +426,7 @@ class MainWindow(QMainWindow):
         """Who is at the desk: managers see Settings in the Clinic menu."""
         self.member = member
         self.settings_action.setVisible(member.role.can_manage)
+        self.database_action.setVisible(member.role.can_manage)
         self.notification_menu.set_role(member.role)
 
     def open_settings(self) -> SettingsDialog | None:

@@ -20,15 +20,28 @@ from montu_desktop.ui.settings.form import FieldMessages
 
 
 class SignInDialog(QDialog):
-    """Username and password; `member` holds who signed in once the dialog is accepted."""
+    """Username and password; `member` holds who signed in once the dialog is accepted.
 
-    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+    With `locked` it is the lock screen in front of a desk left unused (or signed out): the
+    window behind keeps what was typed, and Cancel becomes Quit.
+    """
+
+    def __init__(
+        self, ctx: ServiceContext, parent: QWidget | None = None, *, locked: str = ""
+    ) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.member: StaffMember | None = None
-        self.first_account = not staff.has_accounts(ctx)
+        self.locked = bool(locked)
+        # On a server, accounts are the server's logins: IT creates the first manager.
+        self.first_account = (
+            not self.locked and not staff.accounts_on_server(ctx) and not staff.has_accounts(ctx)
+        )
         self.setWindowTitle("Create the manager account" if self.first_account else "Sign in")
         layout = QVBoxLayout(self)
+        if self.locked:
+            self.setWindowTitle("Montu Desktop is locked")
+            layout.addWidget(QLabel(locked))
         if self.first_account:
             intro = QLabel(
                 "No one has an account on this clinic yet. Create the first one: it is a\n"
@@ -53,6 +66,9 @@ class SignInDialog(QDialog):
             self.messages.add_row(form, "Password again", "repeat", self.repeat)
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        if self.locked:
+            cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+            cancel.setText("Quit Montu Desktop")
         self.ok_button = buttons.addButton(
             "Create account" if self.first_account else "Sign in",
             QDialogButtonBox.ButtonRole.AcceptRole,

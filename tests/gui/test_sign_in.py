@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.staff import Role
+from montu_desktop.persistence.engine import Database
 from montu_desktop.services.admin import staff
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.sign_in import SignInDialog
@@ -47,3 +49,34 @@ def test_a_wrong_password_is_refused_without_saying_which_part(
     dialog.password.setText("front desk 1")
     assert dialog.submit()
     assert dialog.member is not None and dialog.member.role is Role.RECEPTIONIST
+
+
+@pytest.mark.postgres
+def test_on_a_server_the_sign_in_window_connects_as_the_persons_own_login(
+    qtbot: QtBot, pg_db: Database
+) -> None:
+    from montu_desktop.services.context import ServiceContext
+    from tests.conftest import PG_ADMIN_URL
+    from tests.support import pg_logins
+
+    pg_logins.ensure_scram_rule(PG_ADMIN_URL)
+    owner = ServiceContext(pg_db, actor="it")
+    name = pg_logins.unique_name("desk")
+    try:
+        staff.create_first_manager(owner, name, "Desk Manager", "server pass phrase")
+        # The PC knows only the server and database: no user, no password.
+        desk = ServiceContext(Database(pg_db.url.set(username=None, password=None)))
+        dialog = SignInDialog(desk)
+        qtbot.addWidget(dialog)
+        assert not dialog.first_account  # IT creates the first manager on a server
+        dialog.username.setText(name)
+        dialog.password.setText("wrong pass phrase")
+        assert not dialog.submit()
+        assert "username or password is wrong" in dialog.messages.label("password").text()
+        dialog.password.setText("server pass phrase")
+        assert dialog.submit()
+        assert dialog.member is not None and dialog.member.role is Role.MANAGER
+        assert desk.database.url.username == name and desk.actor == name
+        desk.database.dispose()
+    finally:
+        pg_logins.drop_session_logins(PG_ADMIN_URL)

@@ -10,11 +10,15 @@ from montu_desktop.domain.staff import Role
 from montu_desktop.persistence import admin_tables as at
 from montu_desktop.services.admin import staff
 from montu_desktop.services.admin.audit import audit_log
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import NotAllowed, ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
-def test_first_manager_signs_in_and_the_password_is_only_a_salted_hash(ctx: ServiceContext) -> None:
+def test_first_manager_signs_in_and_the_password_is_only_a_salted_hash(
+    sqlite_ctx: ServiceContext,
+) -> None:
+    """On one PC (SQLite); on a server the accounts are login roles (test_security_pg.py)."""
+    ctx = sqlite_ctx
     assert not staff.has_accounts(ctx)
     boss = staff.create_first_manager(ctx, "Maria", "Maria Rossi", "correct horse")
     assert (boss.username, boss.role) == ("maria", Role.MANAGER)
@@ -50,7 +54,8 @@ def test_bad_accounts_are_refused(
     assert not staff.has_accounts(ctx)
 
 
-def test_wrong_password_reset_and_disable(ctx: ServiceContext) -> None:
+def test_wrong_password_reset_and_disable(sqlite_ctx: ServiceContext) -> None:
+    ctx = sqlite_ctx
     boss = staff.create_first_manager(ctx, "maria", "Maria", "correct horse")
     ros = staff.add_staff(ctx, "ros", "Ros", "first password", "receptionist")
     with pytest.raises(staff.SignInRefused):
@@ -63,6 +68,9 @@ def test_wrong_password_reset_and_disable(ctx: ServiceContext) -> None:
         staff.sign_in(ctx, "ros", "first password")
     assert staff.sign_in(ctx, "ros", "second password").username == "ros"
 
+    with pytest.raises(NotAllowed):  # ros is signed in now, and is a receptionist
+        staff.set_account_active(ctx, ros.id, False)
+    staff.sign_in(ctx, "maria", "correct horse")
     staff.set_account_active(ctx, ros.id, False)
     with pytest.raises(staff.SignInRefused):
         staff.sign_in(ctx, "ros", "second password")

@@ -126,3 +126,18 @@ def test_the_scheduler_routine_lines_stay_out_and_a_week_fits_the_rotation(
     # around the clock for seven days must fit in the rotated files.
     week = 31 * 120 * (12 * 24) * 7
     assert week <= logging_setup.MAX_BYTES * (logging_setup.BACKUP_COUNT + 1)
+
+
+def test_postgresql_error_details_lose_their_row_values() -> None:
+    from montu_desktop.logging_setup import mask_contact_details
+
+    detail = (
+        'null value in column "given_name" of relation "patient" violates not-null constraint\n'
+        "DETAIL:  Failing row contains (5, null, Ahmedova, 1966-03-04, +61412345678).\n"
+        "[SQL parameters hidden due to hide_parameters=True]\n"
+        "DETAIL:  Key (family_name, given_name)=(Ahmedova, Meiying) already exists."
+    )
+    masked = mask_contact_details(detail)
+    assert "Ahmedova" not in masked and "1966-03-04" not in masked and "Meiying" not in masked
+    assert "Failing row contains (…)" in masked and "Key (family_name, given_name)=(…)" in masked
+    assert "not-null constraint" in masked  # the reason stays readable

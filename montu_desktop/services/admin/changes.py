@@ -29,7 +29,7 @@ from montu_desktop.services.admin.planning import (
     write_schedules,
 )
 from montu_desktop.services.booking import reschedule_appointment
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -80,6 +80,7 @@ def run_change(
     With `reassign`, each stranded booking that has an offer moves to that doctor in the same
     transaction; the others stay booked as they are and are returned to be dealt with.
     """
+    require_manager(ctx, "change the clinic settings")
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
         mutate(session)
@@ -227,6 +228,7 @@ class MoveResult:
 
 def move_bookings(ctx: ServiceContext, moves: Iterable[tuple[int, int]]) -> list[MoveResult]:
     """Give each (appointment, doctor) pair's booking to that doctor at the same time."""
+    require_manager(ctx, "give bookings to another doctor")
     results = []
     for appointment_id, doctor_id in moves:
         with UnitOfWork(ctx) as uow:

@@ -18,7 +18,7 @@ from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.admin.planning import load_inputs, write_schedules
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -72,6 +72,7 @@ def save_clinic(
     ctx: ServiceContext, details: ClinicDetails, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     """Create the clinic (with this and next year's public holidays closed) or change it."""
+    require_manager(ctx, "change the clinic details")
     details = check_clinic(details)
     with UnitOfWork(ctx) as uow:
         exists = repo.clinic_row(uow.session) is not None
@@ -136,6 +137,7 @@ def set_opening_hours(
     ctx: ServiceContext, hours: list[WeeklyHours], *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     """Replace the weekly opening hours (a weekday left out is closed)."""
+    require_manager(ctx, "change opening hours")
 
     def mutate(session: Session) -> None:
         policy = repo.policy(session)
@@ -183,6 +185,7 @@ def close_day(
     ctx: ServiceContext, day: date, reason: str, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     """Close the clinic on one day (a one-off closure, or a holiday that was kept open)."""
+    require_manager(ctx, "close a day")
     reason = reason.strip()
     if not reason:
         raise InvalidRequest("reason", "say why the clinic is closed (e.g. Staff training)")
@@ -211,6 +214,7 @@ def open_day(
     ctx: ServiceContext, day: date, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     """Open on a closed day; a public holiday is remembered as kept open."""
+    require_manager(ctx, "open a day")
 
     def mutate(session: Session) -> None:
         closure = session.scalars(select(t.Closure).where(t.Closure.day == day)).first()
@@ -236,6 +240,7 @@ def load_public_holidays(
     ctx: ServiceContext, year: int, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     """Close on the state's public holidays of `year` (except those kept open)."""
+    require_manager(ctx, "load public holidays")
     if not 2000 <= year <= 2100:
         raise InvalidRequest("year", "must be between 2000 and 2100")
 

@@ -9,7 +9,7 @@ from montu_desktop.domain.model import Doctor
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -35,6 +35,7 @@ def _doctor(session: Session, doctor_id: int) -> t.Doctor:
 
 
 def add_doctor(ctx: ServiceContext, name: str) -> int:
+    require_manager(ctx, "add doctors")
     name = _check_name(name)
     with UnitOfWork(ctx, write=True) as uow:
         now = ctx.clock()
@@ -48,6 +49,7 @@ def add_doctor(ctx: ServiceContext, name: str) -> int:
 
 
 def rename_doctor(ctx: ServiceContext, doctor_id: int, name: str) -> None:
+    require_manager(ctx, "rename doctors")
     name = _check_name(name)
     with UnitOfWork(ctx, write=True) as uow:
         row = _doctor(uow.session, doctor_id)
@@ -66,6 +68,7 @@ def set_doctor_active(
     reassign: bool = False,
 ) -> ChangeOutcome:
     """Take a doctor off (or back on) the books; their future bookings are listed first."""
+    require_manager(ctx, "change doctors")
 
     def mutate(session: Session) -> None:
         row = _doctor(session, doctor_id)
@@ -85,6 +88,7 @@ def remove_doctor(
     ctx: ServiceContext, doctor_id: int, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     """Remove a doctor (soft delete); their future bookings are listed so they can be moved."""
+    require_manager(ctx, "remove doctors")
 
     def mutate(session: Session) -> None:
         row = _doctor(session, doctor_id)

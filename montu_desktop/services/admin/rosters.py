@@ -23,7 +23,7 @@ from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.admin.planning import load_inputs, plan
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -53,6 +53,7 @@ def save_templates(
     reassign: bool = False,
 ) -> ChangeOutcome:
     """Replace a doctor's weekly blocks; the preview lists bookings the new roster strands."""
+    require_manager(ctx, "change rosters")
     blocks = [
         RosterTemplate(doctor_id, b.weekday, b.starts, b.ends, b.valid_from, b.valid_until)
         for b in blocks
@@ -108,6 +109,7 @@ def add_exception(
     ctx: ServiceContext, exception: RosterException, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     """Record leave or an extra session for one day; leave previews the bookings it strands."""
+    require_manager(ctx, "change rosters")
 
     def mutate(session: Session) -> None:
         _live_doctor(session, exception.doctor_id)
@@ -142,6 +144,7 @@ def add_exception(
 def remove_exception(
     ctx: ServiceContext, exception_id: int, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
+    require_manager(ctx, "change rosters")
     def mutate(session: Session) -> None:
         row = session.get(at.RosterException, exception_id)
         if row is None:

@@ -1,6 +1,10 @@
 """Staff accounts: the first manager, sign-in, roles, password resets and disabling.
 
-Passwords are kept only as argon2id hashes (salted, memory-hard) and never logged.
+On SQLite (one PC) passwords are kept only as argon2id hashes (salted, memory-hard) and
+never logged. On PostgreSQL every account is a login role of the server, member of
+montu_reception or montu_manager: signing in is connecting with one's own password (SCRAM),
+and accounts are changed through the server's montu_staff_* functions, which a manager's
+login may call (only a SCRAM verifier of a new password reaches the server).
 """
 
 from __future__ import annotations
@@ -10,13 +14,16 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from montu_desktop.domain.errors import InvalidRequest, MontuError, NotFound
+from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError, NotFound
 from montu_desktop.domain.staff import Role, check_password, check_role, check_username
 from montu_desktop.persistence import admin_tables as at
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.security import scram_verifier, server_role
+from montu_desktop.services.context import NotAllowed, ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 _hasher = PasswordHasher()
@@ -46,6 +53,11 @@ class StaffMember:
 
 def _member(row: at.StaffAccount) -> StaffMember:
     return StaffMember(row.id, row.username, row.display_name, Role(row.role), row.active)
+
+
+def accounts_on_server(ctx: ServiceContext) -> bool:
+    """True when people sign in as their own PostgreSQL logins (set up by IT, not the app)."""
+    return _on_server(ctx)
 
 
 def has_accounts(ctx: ServiceContext) -> bool:
@@ -97,7 +109,10 @@ def create_first_manager(
     with UnitOfWork(ctx, write=True) as uow:
         if uow.session.scalar(select(func.count()).select_from(at.StaffAccount)):
             raise InvalidRequest("username", "this clinic already has staff accounts; sign in")
-        row = _add(uow.session, ctx, username, display_name, password, Role.MANAGER)
+        if _on_server(ctx):
+            row = _add_login(uow, username, display_name, password, Role.MANAGER)
+        else:
+            row = _add(uow.session, ctx, username, display_name, password, Role.MANAGER)
         uow.audit("staff.created", row.username, role=row.role)
         uow.commit()
         return _member(row)
@@ -106,17 +121,30 @@ def create_first_manager(
 def add_staff(
     ctx: ServiceContext, username: str, display_name: str, password: str, role: str
 ) -> StaffMember:
+    require_manager(ctx, "add staff")
     checked_role = check_role(role)
     with UnitOfWork(ctx, write=True) as uow:
-        row = _add(uow.session, ctx, username, display_name, password, checked_role)
+        if _on_server(ctx):
+            row = _add_login(uow, username, display_name, password, checked_role)
+        else:
+            row = _add(uow.session, ctx, username, display_name, password, checked_role)
         uow.audit("staff.created", row.username, role=row.role)
         uow.commit()
         return _member(row)
 
 
 def sign_in(ctx: ServiceContext, username: str, password: str) -> StaffMember:
-    """The member whose username and password these are; the context now acts as them."""
+    """The member whose username and password these are; the context now acts as them.
+
+    On PostgreSQL the context's database becomes a connection as that person's own login
+    (see `sign_in_server`).
+    """
     name = username.strip().lower()
+    if _on_server(ctx):
+        member, previous = sign_in_server(ctx, name, password)
+        # Anything still holding the old engine gets fresh connections from it if it asks.
+        previous.dispose()
+        return member
     with UnitOfWork(ctx, write=True) as uow:
         row = uow.session.scalars(
             select(at.StaffAccount).where(at.StaffAccount.username == name)
@@ -130,6 +158,7 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> StaffMember:
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = _hasher.hash(password)
         ctx.actor = row.username
+        ctx.role = Role(row.role)
         uow.audit("staff.signed_in", row.username)
         uow.commit()
         return _member(row)
@@ -158,17 +187,23 @@ def _other_managers(session: Session, staff_id: int) -> int:
 
 
 def reset_password(ctx: ServiceContext, staff_id: int, new_password: str) -> None:
+    require_manager(ctx, "reset passwords")
     with UnitOfWork(ctx, write=True) as uow:
         row = _account(uow.session, staff_id)
         check_password(new_password, row.username)
-        row.password_hash = _hasher.hash(new_password)
-        row.updated_at = ctx.clock()
+        if _on_server(ctx):
+            verifier = scram_verifier(new_password)
+            _call(uow, "montu_staff_password(:u, :v)", u=row.username, v=verifier)
+        else:
+            row.password_hash = _hasher.hash(new_password)
+            row.updated_at = ctx.clock()
         uow.audit("staff.password_reset", row.username)
         uow.commit()
 
 
 def set_account_active(ctx: ServiceContext, staff_id: int, active: bool) -> None:
     """Disable (or re-enable) an account; the last active manager cannot be disabled."""
+    require_manager(ctx, "disable or enable staff")
     with UnitOfWork(ctx, write=True) as uow:
         row = _account(uow.session, staff_id)
         if (
@@ -177,12 +212,16 @@ def set_account_active(ctx: ServiceContext, staff_id: int, active: bool) -> None
             and not _other_managers(uow.session, staff_id)
         ):
             raise InvalidRequest("account", "is the last active manager; add another manager first")
-        row.active, row.updated_at = active, ctx.clock()
+        if _on_server(ctx):  # the login itself is refused from now on, not just the app
+            _call(uow, "montu_staff_active(:u, :a)", u=row.username, a=active)
+        else:
+            row.active, row.updated_at = active, ctx.clock()
         uow.audit("staff.enabled" if active else "staff.disabled", row.username)
         uow.commit()
 
 
 def set_role(ctx: ServiceContext, staff_id: int, role: str) -> None:
+    require_manager(ctx, "change staff roles")
     checked = check_role(role)
     with UnitOfWork(ctx, write=True) as uow:
         row = _account(uow.session, staff_id)
@@ -192,6 +231,112 @@ def set_role(ctx: ServiceContext, staff_id: int, role: str) -> None:
             and not _other_managers(uow.session, staff_id)
         ):
             raise InvalidRequest("role", "this is the last active manager; add another first")
-        row.role, row.updated_at = checked.value, ctx.clock()
+        if _on_server(ctx):
+            _call(uow, "montu_staff_role(:u, :r)", u=row.username, r=checked.value)
+        else:
+            row.role, row.updated_at = checked.value, ctx.clock()
         uow.audit("staff.role_changed", row.username, role=checked.value)
         uow.commit()
+
+
+def find_account(ctx: ServiceContext, username: str) -> StaffMember:
+    """The account with this username (for IT's scripts, which name people, not ids)."""
+    name = username.strip().lower()
+    with UnitOfWork(ctx) as uow:
+        row = uow.session.scalars(
+            select(at.StaffAccount).where(at.StaffAccount.username == name)
+        ).first()
+        if row is None:
+            raise NotFound("username", f"no staff account named {name!r}")
+        return _member(row)
+
+
+# ---------------------------------------------------------------- on a PostgreSQL server
+
+
+def _on_server(ctx: ServiceContext) -> bool:
+    return not ctx.database.is_sqlite
+
+
+def _call(uow: UnitOfWork, call: str, **params: object) -> object:
+    """Run one of the server's montu_staff_* functions; its refusals become plain errors."""
+    try:
+        with uow.session.begin_nested():
+            return uow.session.scalar(text(f"SELECT {call}"), params)
+    except DBAPIError as exc:
+        code = getattr(exc.orig, "sqlstate", None)
+        message = str(getattr(getattr(exc.orig, "diag", None), "message_primary", "") or exc.orig)
+        if code == "42501":
+            raise NotAllowed("role", message) from None
+        if code in ("23505", "22023", "P0002", "23514"):
+            field, _, reason = message.partition(": ")
+            if not reason:
+                field, reason = "account", message
+            raise InvalidRequest(field, reason) from None
+        raise
+
+
+def _add_login(
+    uow: UnitOfWork, username: str, display_name: str, password: str, role: Role
+) -> at.StaffAccount:
+    username = check_username(username)
+    display_name = " ".join(display_name.split()) or username
+    check_password(password, username)
+    new_id = _call(
+        uow,
+        "montu_staff_add(:u, :n, :v, :r)",
+        u=username,
+        n=display_name[:200],
+        v=scram_verifier(password),
+        r=role.value,
+    )
+    row = uow.session.get(at.StaffAccount, new_id)
+    assert row is not None
+    return row
+
+
+_REFUSED_LOGIN = ("password authentication failed", "not permitted to log in")
+
+
+def sign_in_server(
+    ctx: ServiceContext, username: str, password: str
+) -> tuple[StaffMember, Database]:
+    """Connect to the server as this person's own login; the context now uses that connection.
+
+    Returns who signed in and the database the context used before (the caller disposes of
+    it when nothing else uses it).
+    """
+    name = username.strip().lower()
+    if not name or not password:
+        raise SignInRefused("username or password is wrong, or the account is disabled")
+    signed = Database(ctx.database.url.set(username=name, password=password))
+    try:
+        signed.ping()
+        with signed.session() as session:
+            role = server_role(session.connection())
+            row = session.scalars(
+                select(at.StaffAccount).where(at.StaffAccount.username == name)
+            ).first()
+            member = _member(row) if row is not None else None
+    except DatabaseUnavailable as exc:
+        signed.dispose()
+        if any(words in str(exc) for words in _REFUSED_LOGIN) or (
+            f'role "{name}" does not exist' in str(exc)
+        ):
+            raise SignInRefused(
+                "username or password is wrong, or the account is disabled"
+            ) from None
+        raise
+    except BaseException:
+        signed.dispose()
+        raise
+    if member is None or not member.active or role is None:
+        signed.dispose()
+        raise SignInRefused("this server login is not a Montu Desktop staff account")
+    previous = ctx.database
+    ctx.database, ctx.actor, ctx.role = signed, name, Role(role)
+    ctx.cache.invalidate()
+    with UnitOfWork(ctx, write=True) as uow:
+        uow.audit("staff.signed_in", name)
+        uow.commit()
+    return StaffMember(member.id, member.username, member.display_name, Role(role), True), previous

@@ -14,7 +14,7 @@ from montu_desktop.domain.settings_rules import check_type
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -42,6 +42,7 @@ def _refuse_duplicate(session: Session, name: str, type_id: int | None) -> None:
 
 
 def add_type(ctx: ServiceContext, name: str, length_minutes: int, colour: str) -> int:
+    require_manager(ctx, "add appointment types")
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
         name, colour = check_type(name, length_minutes, colour, _slot(session))
@@ -70,6 +71,7 @@ def edit_type(
 
     Bookings that would no longer fit keep their old times and are listed to be moved.
     """
+    require_manager(ctx, "change appointment types")
     with UnitOfWork(ctx) as uow:
         row = uow.session.get(t.AppointmentType, type_id)
         if row is None:
@@ -124,6 +126,7 @@ def edit_type(
 
 def delete_type(ctx: ServiceContext, type_id: int) -> None:
     """Delete a type nobody has ever booked; a type in use can only be deactivated."""
+    require_manager(ctx, "remove appointment types")
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
         row = session.get(t.AppointmentType, type_id)
