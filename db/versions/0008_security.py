@@ -273,11 +273,12 @@ def _audit_functions() -> None:
             WHERE (newj -> k) IS DISTINCT FROM (oldj -> k) AND k <> 'updated_at';
             details := jsonb_build_object('table', TG_TABLE_NAME, 'id', key, 'columns', changed);
             -- Appointment and setting values say what changed; patient and staff rows
-            -- name the columns only (no patient details, no password hashes in the log).
+            -- name the columns only (no patient details, no password hashes in the log),
+            -- and an appointment's note (the reason for the visit) is named, never copied.
             IF TG_TABLE_NAME IN ('appointment', 'setting') AND newj IS NOT NULL THEN
                 details := details || jsonb_build_object('values', (
                     SELECT jsonb_object_agg(k, newj -> k)
-                    FROM jsonb_array_elements_text(changed) k));
+                    FROM jsonb_array_elements_text(changed) k WHERE k <> 'note'));
             END IF;
             INSERT INTO public.audit_entry (at, actor, action, subject, details)
             VALUES (now(), session_user, 'row.' || TG_TABLE_NAME || '.' || lower(TG_OP),
