@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -41,6 +41,7 @@ from montu_desktop.domain.events import (
     AppointmentCancelled,
     AppointmentRescheduled,
 )
+from montu_desktop.domain.holds import doctors_held
 from montu_desktop.domain.model import (
     AppointmentStatus,
     AppointmentType,
@@ -54,7 +55,9 @@ from montu_desktop.persistence.engine import is_retryable, overlap_refused
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
+from montu_desktop.services.scheduling_reference import held_now
 from montu_desktop.services.unit_of_work import UnitOfWork
+from montu_desktop.services.waitlist_rows import close_entry
 
 MAX_ATTEMPTS = 6
 R = TypeVar("R")
@@ -68,6 +71,10 @@ class BookingRequest:
     start: datetime
     patient_id: int
     doctor_id: int | None = None
+    urgent: bool = False
+    """An urgent booking may take time held for urgent patients."""
+    waitlist_id: int | None = None
+    """The waitlist entry this booking settles (closed with it, in the same transaction)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,8 @@ class BookedAppointment:
     start: datetime
     end: datetime
     status: str = AppointmentStatus.BOOKED.value
+    choice: rules.DoctorChoice | None = None
+    """Why this doctor: the free doctors and their loads (set by booking and moving)."""
 
 
 def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppointment:
@@ -107,12 +116,13 @@ def _choose(
     policy: ClinicPolicy,
     kind: AppointmentType,
     request: BookingRequest,
-) -> tuple[rules.TimeRange, model.ClinicDay, int]:
-    """Check the request and fairly choose its doctor: (range, clinic day, doctor id)."""
+) -> tuple[rules.TimeRange, model.ClinicDay, rules.DoctorChoice]:
+    """Check the request and fairly choose its doctor: (range, clinic day, choice)."""
     wanted, clinic_day, doctors = _check_time(
         ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
     )
-    return wanted, clinic_day, _pick_doctor(doctors, wanted, ctx.rng, request.doctor_id)
+    held = set() if request.urgent else _held(ctx, policy, clinic_day, wanted)
+    return wanted, clinic_day, _pick_doctor(ctx, doctors, wanted, held, request.doctor_id)
 
 
 def _book_once(
@@ -125,11 +135,12 @@ def _book_once(
 ) -> BookedAppointment:
     if read_first:
         with UnitOfWork(ctx) as reading:
-            wanted, clinic_day, doctor_id = _choose(ctx, reading, policy, kind, request)
+            wanted, clinic_day, choice = _choose(ctx, reading, policy, kind, request)
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
         if not read_first:
-            wanted, clinic_day, doctor_id = _choose(ctx, uow, policy, kind, request)
+            wanted, clinic_day, choice = _choose(ctx, uow, policy, kind, request)
+        doctor_id = choice.doctor_id
         start, end = from_epoch(wanted.start), from_epoch(wanted.end)
         if read_first and not rows.still_rostered(session, clinic_day, doctor_id, start, end):
             raise _ReadAgain()
@@ -145,8 +156,12 @@ def _book_once(
             now=ctx.clock(),
         )
         booked = BookedAppointment(
-            appointment_id, doctor_id, request.patient_id, kind.name, start, end
+            appointment_id, doctor_id, request.patient_id, kind.name, start, end, choice=choice
         )
+        if request.waitlist_id is not None:
+            close_entry(
+                uow, request.waitlist_id, booked.id, request.patient_id, kind.id, ctx.clock()
+            )
         uow.emit(
             AppointmentBooked(
                 booked.id,
@@ -162,6 +177,7 @@ def _book_once(
             doctor_id=doctor_id,
             start=booked.start.isoformat(),
             type=kind.name,
+            **({"urgent": True} if request.urgent else {}),
         )
         uow.touches("appointments")
         uow.commit()
@@ -204,29 +220,41 @@ def _check_time(
     )
     if standing.patient_busy:
         raise PatientDoubleBooked()
-    return wanted, clinic_day, rows.doctors_around(session, clinic_day, start, end, exclude_id)
+    return (
+        wanted,
+        clinic_day,
+        rows.doctors_around(session, clinic_day, start, end, exclude_id, type_id=kind.id),
+    )
 
 
-def _free_doctors(doctors: rows.DoctorsAround, wanted: rules.TimeRange) -> list[int]:
-    """Doctors rostered for the whole range with no live appointment in it (roster order)."""
-    return [d for d in rules.rostered_doctors(doctors.roster, wanted) if d not in doctors.clashing]
+def _held(
+    ctx: ServiceContext, policy: ClinicPolicy, day: model.ClinicDay, wanted: rules.TimeRange
+) -> set[int]:
+    """Doctors whose time in the range is held for urgent patients and not yet released."""
+    held = held_now(ctx, day.day, day.day, policy.timezone)
+    return doctors_held(held, wanted.start, wanted.end) if held else set()
 
 
 def _pick_doctor(
+    ctx: ServiceContext,
     doctors: rows.DoctorsAround,
     wanted: rules.TimeRange,
-    rng: random.Random,
+    held: set[int],
     requested: int | None = None,
-) -> int:
-    """The domain's pick_doctor, fed with per-doctor loads and clashes the database summed."""
-    free = _free_doctors(doctors, wanted)
-    if requested is None:
-        return rules.choose_doctor(free, doctors.booked_minutes, rng)
-    if requested in free:
-        return requested
-    if requested not in rules.rostered_doctors(doctors.roster, wanted):
-        raise InvalidRequest("doctor", "is not rostered for the whole length at that time")
-    raise SlotTaken("the requested doctor is already booked at that time")
+) -> rules.DoctorChoice:
+    """The domain's pick_doctor, fed with the loads, clashes and skipped types the
+    database read in one statement."""
+    return rules.pick_doctor(
+        doctors.roster,
+        wanted,
+        ctx.rng,
+        taken=doctors.clashing,
+        booked=doctors.booked_minutes,
+        rostered=doctors.rostered_minutes,
+        skipped=doctors.skipped,
+        held=held,
+        requested=requested,
+    )
 
 
 def _require_doctor(session, doctor_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -323,9 +351,11 @@ def _reschedule_once(
         wanted, _day, doctors = _check_time(
             ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
         )
-        if doctor_id is None and row.doctor_id in _free_doctors(doctors, wanted):
+        held = _held(ctx, policy, _day, wanted)
+        if doctor_id is None and row.doctor_id in _free(doctors, wanted, held):
             doctor_id = row.doctor_id
-        chosen = _pick_doctor(doctors, wanted, ctx.rng, doctor_id)
+        choice = _pick_doctor(ctx, doctors, wanted, held, doctor_id)
+        chosen = choice.doctor_id
         rows.queue_behind_other_bookings(session, chosen, row.patient_id)
         old_start = row.start_at
         row.doctor_id = chosen
@@ -350,9 +380,17 @@ def _reschedule_once(
             start=row.start_at.isoformat(),
         )
         uow.touches("appointments")
-        result = _booked(row, kind.name)
+        result = replace(_booked(row, kind.name), choice=choice)
         uow.commit()
         return result
+
+
+def _free(doctors: rows.DoctorsAround, wanted: rules.TimeRange, held: set[int]) -> list[int]:
+    return [
+        d
+        for d in rules.rostered_doctors(doctors.roster, wanted)
+        if d not in doctors.clashing and d not in doctors.skipped and d not in held
+    ]
 
 
 _NEXT_STATUSES = {
