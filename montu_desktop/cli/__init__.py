@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--self-test", action="store_true", help="start offscreen, check, exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from montu_desktop.cli import scheduling
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
@@ -79,10 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--patient", required=True, type=int, metavar="ID")
     book.add_argument("--doctor", type=int, metavar="ID")
     book.add_argument("--json", action="store_true")
+    scheduling.add_book_options(book)
 
     cancel = commands.add_parser("cancel", parents=[common], help="cancel an appointment")
     cancel.add_argument("id", type=int)
     cancel.add_argument("--json", action="store_true")
+    scheduling.add_cancel_options(cancel)
 
     move = commands.add_parser("reschedule", parents=[common], help="move an appointment")
     move.add_argument("id", type=int)
@@ -96,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         listing = sub.add_parser("list", parents=[common], help=f"list {noun}")
         listing.add_argument("--json", action="store_true")
+        if noun == "doctors":
+            scheduling.add_doctor_types(sub, common)
+    scheduling.add_parsers(commands, common)
 
     schedules = commands.add_parser("schedules", help="clinic and doctor schedules").add_subparsers(
         dest="schedules_command", required=True

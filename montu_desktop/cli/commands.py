@@ -7,8 +7,17 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, emit, parse_week
+from montu_desktop.cli import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    emit,
+    parse_week,
+)
 from montu_desktop.cli import notifications as notification_commands
+from montu_desktop.cli import scheduling as scheduling_commands
+from montu_desktop.domain.availability import Unavailable
 from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.domain.patients import PatientDetails
@@ -52,6 +61,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         "types_command",
         "schedules_command",
         *notification_commands.SUBCOMMANDS,
+        *scheduling_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -107,10 +117,16 @@ def _availability(ctx: ServiceContext, args: argparse.Namespace) -> int:
             {
                 "date": day.day.isoformat(),
                 "open": day.open,
+                **(
+                    {"closed_reason": week.closed_reasons.get(day.day, "closed")}
+                    if not day.open
+                    else {}
+                ),
                 "slots": [
                     {
                         "start": _local_iso(s.starts_at, week.timezone),
                         "free_doctors": s.free_doctors,
+                        **({"reason": SLOT_REASONS[s.unavailable]} if s.unavailable else {}),
                     }
                     for s in day.slots
                 ],
@@ -120,6 +136,17 @@ def _availability(ctx: ServiceContext, args: argparse.Namespace) -> int:
     }
     emit(args, data, _availability_text(week))
     return EXIT_OK
+
+
+SLOT_REASONS = {
+    Unavailable.ALL_BUSY: "booked out",
+    Unavailable.NOBODY_ROSTERED: "no doctor rostered",
+    Unavailable.TOO_CLOSE_TO_CLOSING: "too late for this length",
+    Unavailable.PAST: "past",
+    Unavailable.HELD: "held",
+    Unavailable.BEYOND_HORIZON: "beyond the horizon",
+}
+"""The `reason` of a slot with no free doctor, in the availability JSON."""
 
 
 def _availability_text(week: availability.WeekAvailability) -> str:
@@ -182,20 +209,42 @@ def _patients_find(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
     zone = clinic_policy(ctx).timezone
-    request = BookingRequest(args.type, parse_local(args.start, zone), args.patient, args.doctor)
+    request = BookingRequest(
+        args.type,
+        parse_local(args.start, zone),
+        args.patient,
+        args.doctor,
+        urgent=args.urgent,
+        waitlist_id=args.waitlist,
+    )
+    if args.repeat is not None or args.count is not None or args.until is not None:
+        if args.repeat is None:
+            print("usage: --count and --until need --repeat", file=sys.stderr)
+            return EXIT_USAGE
+        return scheduling_commands.book_series(ctx, args, request)
     booked = booking.book_appointment(ctx, request)
     data = _appointment_json(ctx, booked)
+    data.update(scheduling_commands.chosen_because(booked))
     emit(
         args,
         data,
-        f"booked appointment {booked.id} with doctor {booked.doctor_id} at {data['start']}",
+        f"booked appointment {booked.id} with doctor {booked.doctor_id} at {data['start']}"
+        f" ({scheduling_commands.why_text(ctx, booked)})",
     )
     return EXIT_OK
 
 
 def _cancel(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    if args.following:
+        return scheduling_commands.cancel_following(ctx, args)
     cancelled = booking.cancel_appointment(ctx, args.id)
-    emit(args, _appointment_json(ctx, cancelled), f"appointment {cancelled.id} cancelled")
+    data = _appointment_json(ctx, cancelled)
+    waiting = scheduling_commands.waitlist_for_freed(ctx, cancelled)
+    data.update(waiting)
+    text = f"appointment {cancelled.id} cancelled"
+    if waiting["waitlist_matches"]:
+        text += f"; waitlist entries that fit the freed time: {waiting['waitlist_matches']}"
+    emit(args, data, text)
     return EXIT_OK
 
 
@@ -255,3 +304,4 @@ COMMANDS: dict[str, Command] = {
     "schedules generate": _schedules_generate,
 }
 COMMANDS.update(notification_commands.COMMANDS)
+COMMANDS.update(scheduling_commands.COMMANDS)

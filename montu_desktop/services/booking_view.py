@@ -7,16 +7,21 @@ from datetime import date, datetime, timedelta
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import NoSchedule
+from montu_desktop.domain.holds import with_held
 from montu_desktop.domain.model import Doctor, Roster, busy_by_doctor, epoch
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy, doctors, find_type
+from montu_desktop.services.scheduling_reference import held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
-def free_doctors_at(ctx: ServiceContext, type_name: str, start: datetime) -> list[Doctor]:
-    """Doctors rostered and free for the whole length of `type_name` from `start`, by name."""
+def free_doctors_at(
+    ctx: ServiceContext, type_name: str, start: datetime, *, urgent: bool = False
+) -> list[Doctor]:
+    """Doctors who perform `type_name`, rostered and free for its whole length from `start`
+    (time held for urgent patients counts as taken unless `urgent`), by name."""
     policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
     day = to_local(start, policy.timezone).date()
@@ -26,7 +31,9 @@ def free_doctors_at(ctx: ServiceContext, type_name: str, start: datetime) -> lis
         busy = busy_by_doctor(
             repo.busy_times(uow.session, start, start + timedelta(minutes=kind.length_minutes))
         )
-    free = set(rules.free_doctors(roster, busy, wanted))
+    roster = performers(ctx, roster, kind.id)
+    held = {} if urgent else held_now(ctx, day, day, policy.timezone)
+    free = set(rules.free_doctors(roster, with_held(busy, held), wanted))
     return [d for d in doctors(ctx) if d.id in free]
 
 

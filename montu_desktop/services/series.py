@@ -1,0 +1,250 @@
+"""Recurring appointments: preview a series, book it all at once, cancel this and the following."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.events import AppointmentBooked, AppointmentCancelled
+from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy, from_epoch
+from montu_desktop.domain.series import Repeat, occurrence_days
+from montu_desktop.persistence import booking_rows as rows
+from montu_desktop.persistence import scheduling_tables as st
+from montu_desktop.persistence import tables as t
+from montu_desktop.services import booking
+from montu_desktop.services.booking import BookedAppointment, BookingRequest
+from montu_desktop.services.booking_view import nearest_free_slots
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import clinic_policy, find_type
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One start of a series: the doctor it would go to, or why it clashes (and nearby free starts)."""
+
+    start: datetime
+    doctor_id: int | None
+    clash: str = ""
+    alternatives: tuple[datetime, ...] = ()
+
+    @property
+    def free(self) -> bool:
+        return not self.clash
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesResult:
+    series_id: int | None
+    appointments: list[BookedAppointment] = field(default_factory=list)
+    clashes: list[Occurrence] = field(default_factory=list)
+
+
+def series_starts(
+    ctx: ServiceContext,
+    first: datetime,
+    repeat: Repeat,
+    *,
+    count: int | None = None,
+    until: date | None = None,
+) -> list[datetime]:
+    """Every start of the series at the first one's clinic-local wall-clock time."""
+    zone = clinic_policy(ctx).timezone
+    local = to_local(first, zone)
+    days = occurrence_days(local.date(), repeat, count=count, until=until)
+    return [local_instant(day, local.time(), zone) for day in days]
+
+
+def _plan(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    kind: AppointmentType,
+    request: BookingRequest,
+    starts: list[datetime],
+    *,
+    write: bool,
+) -> tuple[list[BookedAppointment], list[Occurrence]]:
+    """Choose each occurrence's doctor (the same one where possible) and, when `write`,
+    insert it at once; returns the booked ones and every occurrence (clashes not raised)."""
+    preferred = request.doctor_id
+    booked: list[BookedAppointment] = []
+    planned: list[Occurrence] = []
+    for start in starts:
+        wanted = replace(request, start=start, doctor_id=preferred)
+        try:
+            try:
+                _range, _day, choice = booking._choose(ctx, uow, policy, kind, wanted)
+            except InvalidRequest:
+                if request.doctor_id is not None or preferred is None:
+                    raise
+                # The doctor of the earlier visits is not free: anyone fair will do.
+                _range, _day, choice = booking._choose(
+                    ctx, uow, policy, kind, replace(wanted, doctor_id=None)
+                )
+        except InvalidRequest as exc:
+            planned.append(Occurrence(start, None, str(exc)))
+            continue
+        if preferred is None:
+            preferred = choice.doctor_id
+        planned.append(Occurrence(start, choice.doctor_id))
+        if write:
+            begin, end = from_epoch(_range.start), from_epoch(_range.end)
+            rows.queue_behind_other_bookings(uow.session, choice.doctor_id, request.patient_id)
+            new_id = rows.add_appointment(
+                uow.session,
+                doctor_id=choice.doctor_id,
+                patient_id=request.patient_id,
+                type_id=kind.id,
+                start=begin,
+                end=end,
+                actor=ctx.actor,
+                now=ctx.clock(),
+            )
+            booked.append(
+                BookedAppointment(
+                    new_id,
+                    choice.doctor_id,
+                    request.patient_id,
+                    kind.name,
+                    begin,
+                    end,
+                    choice=choice,
+                )
+            )
+    return booked, planned
+
+
+def preview_series(
+    ctx: ServiceContext, request: BookingRequest, starts: list[datetime]
+) -> list[Occurrence]:
+    """Every occurrence as free (with its doctor) or clashing (with the reason and up to
+    three nearby free starts); nothing is written."""
+    policy = clinic_policy(ctx)
+    kind = find_type(ctx, request.type_name)
+    with UnitOfWork(ctx) as uow:
+        _booked, planned = _plan(ctx, uow, policy, kind, request, starts, write=False)
+    return [
+        o
+        if o.free
+        else replace(o, alternatives=tuple(nearest_free_slots(ctx, kind.name, o.start, 3)))
+        for o in planned
+    ]
+
+
+def book_series(
+    ctx: ServiceContext,
+    request: BookingRequest,
+    starts: list[datetime],
+    repeat: Repeat,
+    *,
+    skip_clashes: bool = False,
+) -> SeriesResult:
+    """Book every occurrence in one transaction (each insert under the no-overlap guard).
+
+    Without `skip_clashes` any clash refuses the whole series, naming the dates, and
+    nothing is written; with it the free occurrences are booked and the clashes listed.
+    """
+    policy = clinic_policy(ctx)
+    kind = find_type(ctx, request.type_name)
+    if request.start.tzinfo is None:
+        raise InvalidRequest("start", "must say which time zone it is in")
+
+    def attempt(_tries: int) -> SeriesResult:
+        with UnitOfWork(ctx, write=True) as uow:
+            booked, planned = _plan(ctx, uow, policy, kind, request, starts, write=True)
+            clashes = [p for p in planned if not p.free]
+            if clashes and not skip_clashes:
+                dates = ", ".join(
+                    f"{to_local(c.start, policy.timezone):%Y-%m-%d} ({c.clash})" for c in clashes
+                )
+                raise InvalidRequest("start", f"the series clashes on {dates}")
+            if not booked:
+                raise InvalidRequest("start", "no occurrence of the series is free")
+            series = st.AppointmentSeries(
+                rule=str(repeat), created_by=ctx.actor, created_at=ctx.clock()
+            )
+            uow.session.add(series)
+            uow.session.flush()
+            for position, item in enumerate(booked, start=1):
+                uow.session.add(
+                    st.SeriesOccurrence(
+                        appointment_id=item.id, series_id=series.id, position=position
+                    )
+                )
+                uow.emit(
+                    AppointmentBooked(
+                        item.id,
+                        item.doctor_id,
+                        item.patient_id,
+                        item.start.isoformat(),
+                        item.end.isoformat(),
+                    )
+                )
+                uow.audit(
+                    "appointment.booked",
+                    f"appointment {item.id}",
+                    doctor_id=item.doctor_id,
+                    start=item.start.isoformat(),
+                    type=kind.name,
+                    series_id=series.id,
+                )
+            uow.touches("appointments")
+            series_id = series.id
+            uow.commit()
+            return SeriesResult(series_id, booked, clashes)
+
+    return booking._with_retries(ctx, attempt)
+
+
+def cancel_following(ctx: ServiceContext, appointment_id: int) -> list[BookedAppointment]:
+    """Cancel this appointment and every later live one of its series (just this one when it
+    is not part of a series), in one transaction."""
+    with UnitOfWork(ctx, write=True) as uow:
+        session = uow.session
+        first = booking._live_appointment(session, appointment_id)
+        link = session.get(st.SeriesOccurrence, appointment_id)
+        ids = [first.id]
+        if link is not None:
+            ids += list(
+                session.scalars(
+                    select(st.SeriesOccurrence.appointment_id)
+                    .join(t.Appointment, t.Appointment.id == st.SeriesOccurrence.appointment_id)
+                    .where(
+                        st.SeriesOccurrence.series_id == link.series_id,
+                        st.SeriesOccurrence.position > link.position,
+                        t.Appointment.status == AppointmentStatus.BOOKED.value,
+                    )
+                    .order_by(st.SeriesOccurrence.position)
+                )
+            )
+        type_names = {k.id: k.name for k in booking.appointment_types(ctx)}
+        cancelled = []
+        for row_id in ids:
+            row = session.get(t.Appointment, row_id)
+            assert row is not None
+            row.status = AppointmentStatus.CANCELLED.value
+            row.updated_at = ctx.clock()
+            uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
+            uow.audit(
+                "appointment.cancelled", f"appointment {row.id}", start=row.start_at.isoformat()
+            )
+            cancelled.append(
+                BookedAppointment(
+                    row.id,
+                    row.doctor_id,
+                    row.patient_id,
+                    type_names.get(row.type_id, str(row.type_id)),
+                    row.start_at,
+                    row.end_at,
+                    row.status,
+                )
+            )
+        uow.touches("appointments")
+        session.flush()
+        uow.commit()
+        return cancelled
