@@ -14,7 +14,15 @@ branch_labels = None
 depends_on = None
 
 
+def _horizon_limit(weeks: int) -> None:
+    with op.batch_alter_table("clinic") as batch:
+        batch.drop_constraint("ck_clinic_horizon", type_="check")
+        batch.create_check_constraint("ck_clinic_horizon", f"horizon_weeks BETWEEN 1 AND {weeks}")
+
+
 def upgrade() -> None:
+    # A horizon of up to three years (was two), so a 30-month horizon can be kept.
+    _horizon_limit(156)
     op.create_table(
         "doctor_type_skipped",
         sa.Column("doctor_id", sa.Integer(), nullable=False),
@@ -80,6 +88,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("UPDATE clinic SET horizon_weeks = 104 WHERE horizon_weeks > 104")
+    _horizon_limit(104)
     op.drop_index("ix_series_occurrence_series", table_name="series_occurrence")
     op.drop_table("series_occurrence")
     op.drop_table("appointment_series")
