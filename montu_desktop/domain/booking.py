@@ -123,6 +123,16 @@ class DoctorChoice:
         least = "the least" if tied == 1 else f"tied least (picked at random of {tied})"
         return f"{doctor_name}: {load}, {least} of {len(self.candidates)} free"
 
+    def summary(self, names: Mapping[int, str]) -> str:
+        """Before booking: 'Any doctor: the least booked of 3 free (Dr Chen 2 h of 7 h, …)'."""
+        ordered = sorted(self.candidates, key=lambda c: (c.load, names.get(c.doctor_id, "")))
+        loads = ", ".join(
+            f"{names.get(c.doctor_id, f'doctor {c.doctor_id}')} "
+            f"{hours_text(c.booked_minutes)} of {hours_text(c.rostered_minutes)}"
+            for c in ordered
+        )
+        return f"Any doctor: the least booked of {len(self.candidates)} free ({loads})"
+
 
 def choose_doctor(candidates: Iterable[Candidate], rng: random.Random) -> Candidate:
     """The candidate with the least load (booked ÷ rostered minutes that day), ties broken at

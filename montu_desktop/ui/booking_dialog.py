@@ -142,6 +142,12 @@ class BookingDialog(QDialog):
         self.new_patient_form = QGroupBox("New patient")
         self.doctor_box = QComboBox()
         self.doctor_box.addItem(ANY_DOCTOR, None)
+        self.urgent = QCheckBox("&Urgent patient (may take time held for urgent patients)")
+        self.why_label = QLabel()
+        self.why_label.setObjectName("bookingWhy")
+        self.why_label.setWordWrap(True)
+        self.why_label.setStyleSheet("QLabel#bookingWhy { color: #3c4043; }")
+        self._doctor_names: dict[int, str] = {}
         self.message = QLabel()
         self.message.setObjectName("bookingMessage")
         self.message.setWordWrap(True)
@@ -188,6 +194,8 @@ class BookingDialog(QDialog):
         doctor = QFormLayout()
         doctor.addRow("&Doctor:", self.doctor_box)
         doctor.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setBuddy(self.doctor_box)  # type: ignore[union-attr]
+        doctor.addRow("", self.why_label)
+        doctor.addRow("", self.urgent)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(patient, 1)
@@ -206,6 +214,7 @@ class BookingDialog(QDialog):
             self.phone,
             self.email,
             self.doctor_box,
+            self.urgent,
             self.alternatives,
             self.type_box,
             self.book_button,
@@ -219,6 +228,7 @@ class BookingDialog(QDialog):
         self.results.itemDoubleClicked.connect(lambda _i: self.try_book())
         self.new_patient_box.toggled.connect(self._toggle_new_patient)
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
+        self.urgent.toggled.connect(lambda _on: self._load_doctors())
         self.alternatives.currentItemChanged.connect(self._alternative_chosen)
         self.buttons.accepted.connect(self.try_book)
         self.buttons.rejected.connect(self.reject)
@@ -295,13 +305,23 @@ class BookingDialog(QDialog):
         self._load_doctors()
 
     def _load_doctors(self) -> None:
-        type_name, start = self.type_name, self.start
-        self._op(
-            lambda: booking_view.free_doctors_at(self.ctx, type_name, start),
-            self._show_doctors,
-        )
+        type_name, start, urgent = self.type_name, self.start, self.urgent.isChecked()
 
-    def _show_doctors(self, doctors: list[Any]) -> None:
+        def work() -> tuple[list[Any], Any]:
+            free = booking_view.free_doctors_at(self.ctx, type_name, start, urgent=urgent)
+            return free, booking_view.choice_preview(self.ctx, type_name, start, urgent=urgent)
+
+        self._op(work, lambda found: self._show_doctors(*found))
+
+    def why_text(self, booked: BookedAppointment) -> str:
+        """'Dr Chen: 2 h of 7 h booked, the least of 3 free' for the booking made."""
+        if booked.choice is None:
+            return ""
+        return booked.choice.why(self._doctor_names.get(booked.doctor_id, "The doctor"))
+
+    def _show_doctors(self, doctors: list[Any], preview: Any = None) -> None:
+        self._doctor_names.update({d.id: d.name for d in doctors})
+        self.why_label.setText(preview.summary(self._doctor_names) if preview is not None else "")
         chosen = self.doctor_box.currentData()
         self.doctor_box.clear()
         self.doctor_box.addItem(ANY_DOCTOR, None)
@@ -352,6 +372,7 @@ class BookingDialog(QDialog):
             self._failed(error)
             return
         type_name, start, doctor = self.type_name, self.start, self.doctor_box.currentData()
+        urgent = self.urgent.isChecked()
 
         def work() -> BookedAppointment:
             patient_id = request_patient
@@ -359,7 +380,7 @@ class BookingDialog(QDialog):
                 assert details is not None
                 patient_id = patients.add_patient(self.ctx, details).id
                 self.new_patient_id = patient_id
-            request = BookingRequest(type_name, start, patient_id, doctor)
+            request = BookingRequest(type_name, start, patient_id, doctor, urgent=urgent)
             return booking.book_appointment(self.ctx, request)
 
         self._working = True

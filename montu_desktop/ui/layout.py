@@ -7,7 +7,7 @@ doctors (day book). Kept free of Qt so the geometry is tested with plain pytest.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -23,6 +23,8 @@ class CellKind(enum.Enum):
     UNAVAILABLE = "unavailable"
     PAST = "past"
     CLOSED = "closed"
+    HELD = "held"
+    """Held for urgent patients: only an urgent booking may take it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,10 @@ class WeekCell:
     @property
     def bookable(self) -> bool:
         return self.kind is CellKind.AVAILABLE
+
+    @property
+    def urgent_only(self) -> bool:
+        return self.kind is CellKind.HELD
 
 
 CLOSED_CELL = WeekCell(CellKind.CLOSED, reason="the clinic is closed")
@@ -63,6 +69,8 @@ class WeekGrid:
 def _kind(reason: Unavailable | None) -> CellKind:
     if reason is None:
         return CellKind.AVAILABLE
+    if reason is Unavailable.HELD:
+        return CellKind.HELD
     return CellKind.PAST if reason is Unavailable.PAST else CellKind.UNAVAILABLE
 
 
@@ -75,8 +83,15 @@ def _slot_times(first: time, last: time, slot_minutes: int) -> list[time]:
     return times
 
 
-def week_grid(days: Sequence[DayAvailability], timezone: str, slot_minutes: int) -> WeekGrid:
-    """The grid of a week's availability: one row per slot time any open day has."""
+def week_grid(
+    days: Sequence[DayAvailability],
+    timezone: str,
+    slot_minutes: int,
+    closed_reasons: Mapping[date, str] | None = None,
+) -> WeekGrid:
+    """The grid of a week's availability: one row per slot time any open day has; a closed
+    day's cells carry why it is closed (e.g. the public holiday's name)."""
+    why_closed = closed_reasons or {}
     by_day: list[dict[time, WeekCell]] = []
     for day in days:
         cells = {}
@@ -92,7 +107,7 @@ def week_grid(days: Sequence[DayAvailability], timezone: str, slot_minutes: int)
     times = _slot_times(min(seen), max(seen), slot_minutes) if seen else []
     rows = tuple(
         tuple(
-            cells.get(t, _closed_at(day.day, t, timezone))
+            cells.get(t, _closed_at(day.day, t, timezone, why_closed.get(day.day)))
             for day, cells in zip(days, by_day, strict=True)
         )
         for t in times
@@ -100,8 +115,9 @@ def week_grid(days: Sequence[DayAvailability], timezone: str, slot_minutes: int)
     return WeekGrid(tuple(d.day for d in days), tuple(times), rows)
 
 
-def _closed_at(day: date, wall: time, timezone: str) -> WeekCell:
-    return WeekCell(CellKind.CLOSED, local_instant(day, wall, timezone), reason="clinic closed")
+def _closed_at(day: date, wall: time, timezone: str, why: str | None = None) -> WeekCell:
+    reason = why if why and why not in ("closed", "no schedule") else "clinic closed"
+    return WeekCell(CellKind.CLOSED, local_instant(day, wall, timezone), reason=reason)
 
 
 @dataclass(frozen=True, slots=True)

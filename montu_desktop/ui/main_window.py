@@ -26,7 +26,14 @@ from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
-from montu_desktop.services import availability, booking, catalogue, demo_data, reference
+from montu_desktop.services import (
+    availability,
+    booking,
+    catalogue,
+    demo_data,
+    reference,
+    waitlist,
+)
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
@@ -41,6 +48,7 @@ from montu_desktop.ui.notifications.menu import NotificationMenu
 from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
+from montu_desktop.ui.waitlist_dialog import WaitlistDialog
 from montu_desktop.ui.week_view import WeekPanel
 
 PING_INTERVAL_MS = 30_000
@@ -63,6 +71,7 @@ class MainWindow(QMainWindow):
         self.policy: ClinicPolicy | None = None
         self.types: list[AppointmentType] = []
         self.booking_dialog: BookingDialog | None = None
+        self.waitlist_dialog: WaitlistDialog | None = None
         self.first_start: FirstStartDialog | None = None
         self.member: StaffMember | None = None
         self._pending: set[str] = set()
@@ -110,6 +119,9 @@ class MainWindow(QMainWindow):
         database_action = QAction("&Database…", self)
         database_action.triggered.connect(self.open_database_settings)
         menu.addAction(database_action)
+        self.waitlist_action = QAction("&Waitlist…", self)
+        self.waitlist_action.triggered.connect(lambda: self.open_waitlist(None))
+        menu.addAction(self.waitlist_action)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
         self.settings_action.setVisible(False)  # managers only: see signed_in()
@@ -222,7 +234,7 @@ class MainWindow(QMainWindow):
 
         def work() -> WeekGrid:
             week = availability.week_availability(self.ctx, type_name, day)
-            return week_grid(week.days, policy.timezone, policy.slot_minutes)
+            return week_grid(week.days, policy.timezone, policy.slot_minutes, week.closed_reasons)
 
         self._op(work, lambda grid: self._week_loaded(serial, grid), self._week_failed)
 
@@ -353,7 +365,7 @@ class MainWindow(QMainWindow):
             self.booking_dialog.search.setFocus()
             return
         cell = self.week.selected_cell()
-        if cell is not None and cell.bookable and cell.start is not None:
+        if cell is not None and (cell.bookable or cell.urgent_only) and cell.start is not None:
             self.open_booking(cell.start, self.week.type_name)
         else:
             self.show_tab(self.week)
@@ -367,25 +379,35 @@ class MainWindow(QMainWindow):
         dialog = BookingDialog(
             self.ctx, self.types, type_name, start, self.policy.timezone, self.busy, self
         )
+        if self._held_at(start):
+            dialog.urgent.setChecked(True)
         dialog.accepted.connect(lambda: self._booked(dialog))
         dialog.finished.connect(lambda _r: self._back_to_grid())
         self.booking_dialog = dialog
         dialog.open()
         return dialog
 
+    def _held_at(self, start: datetime) -> bool:
+        """True when the week grid shows `start` as held for urgent patients."""
+        grid = self.week.model.grid
+        where = grid.position_of(start) if grid is not None else None
+        return where is not None and grid is not None and grid.cell(*where).urgent_only
+
     def _back_to_grid(self) -> None:
         self.activateWindow()
         self.week.table.setFocus()
 
-    def _booked(self, dialog: BookingDialog) -> None:
+    def _booked(self, dialog: BookingDialog | WaitlistDialog) -> None:
         booked = dialog.booked
         if booked is None or self.policy is None:
             return
         local = to_local(booked.start, self.policy.timezone)
         self._select_after = booked.id
         self.load_day(local.date())
+        why_text = getattr(dialog, "why_text", None)
+        why = f" {why_text(booked)}" if why_text and booked.choice is not None else ""
         self.statusBar().showMessage(
-            f"Booked {booked.type_name} on {local:%a %d %b} at {local:%H:%M}.", 8000
+            f"Booked {booked.type_name} on {local:%a %d %b} at {local:%H:%M}.{why}", 12000
         )
 
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> None:
@@ -408,9 +430,48 @@ class MainWindow(QMainWindow):
             return
         self._op(
             lambda: booking.cancel_appointment(self.ctx, appointment_id),
-            lambda _r: self.statusBar().showMessage("Appointment cancelled.", 5000),
+            self._cancelled,
             self._action_failed,
         )
+
+    def _cancelled(self, cancelled: Any) -> None:
+        self.statusBar().showMessage("Appointment cancelled.", 5000)
+        self.offer_freed_time(cancelled.type_name, cancelled.start)
+
+    def offer_freed_time(self, type_name: str, start: datetime) -> None:
+        """Time was freed: if anyone on the waitlist fits it, show them (oldest first)."""
+        if start <= self.ctx.clock():
+            return
+
+        def found(matches: list[Any]) -> None:
+            if matches:
+                self.statusBar().showMessage(
+                    f"{len(matches)} waiting patient(s) fit the freed time.", 8000
+                )
+                self.open_waitlist((type_name, start))
+
+        self._op(
+            lambda: waitlist.waitlist_matches(self.ctx, type_name, start),
+            found,
+            lambda _e: None,  # only an offer: a failure here must not disturb the desk
+        )
+
+    def open_waitlist(self, freed: tuple[str, datetime] | None) -> WaitlistDialog | None:
+        if self.policy is None:
+            return None
+        dialog = WaitlistDialog(
+            self.ctx,
+            self.types,
+            reference.doctors(self.ctx),
+            self.policy.timezone,
+            freed=freed,
+            busy=self.busy,
+            parent=self,
+        )
+        dialog.accepted.connect(lambda: self._booked(dialog))  # type: ignore[arg-type]
+        self.waitlist_dialog = dialog
+        dialog.open()
+        return dialog
 
     def reschedule(self, entry: DayBookEntry) -> None:
         if self.policy is None:
@@ -423,6 +484,8 @@ class MainWindow(QMainWindow):
         if dialog.moved is not None and self.policy is not None:
             self._select_after = dialog.moved.id
             self.load_day(to_local(dialog.moved.start, self.policy.timezone).date())
+            if dialog.moved.start != dialog.entry.start:
+                self.offer_freed_time(dialog.entry.type_name, dialog.entry.start)
 
     def _action_failed(self, error: BaseException) -> None:
         if isinstance(error, DatabaseUnavailable):

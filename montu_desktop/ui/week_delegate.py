@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QFont, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from montu_desktop.ui import palette
@@ -15,6 +15,7 @@ _FILLS = {
     CellKind.UNAVAILABLE: (palette.UNAVAILABLE_FILL, palette.UNAVAILABLE_TEXT),
     CellKind.CLOSED: (palette.CLOSED_FILL, palette.CLOSED_TEXT),
     CellKind.PAST: (palette.PAST_FILL, palette.PAST_TEXT),
+    CellKind.HELD: (palette.HELD_FILL, palette.HELD_TEXT),
 }
 
 
@@ -34,6 +35,8 @@ class WeekCellDelegate(QStyledItemDelegate):
         painter.fillRect(rect, fill)
         if cell.kind is CellKind.UNAVAILABLE:
             painter.fillRect(rect, palette.hatch(palette.UNAVAILABLE_HATCH))
+        if cell.kind is CellKind.HELD:  # crossed, unlike the single stripes of unavailable
+            painter.fillRect(rect, QBrush(palette.HELD_HATCH, Qt.BrushStyle.DiagCrossPattern))
         painter.setPen(QPen(palette.GRID_LINE, 1))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         painter.drawLine(rect.topRight(), rect.bottomRight())

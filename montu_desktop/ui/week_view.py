@@ -227,7 +227,7 @@ class WeekPanel(QWidget):
         cell = self.selected_cell()
         if cell is None:
             return
-        if cell.bookable and cell.start is not None:
+        if (cell.bookable or cell.urgent_only) and cell.start is not None:
             self.book_wanted.emit(cell.start, self.type_name)
         else:
             self._explain(cell)

@@ -1,0 +1,93 @@
+"""The desk's side of scheduling: held cells in the week grid, the urgent booking, why the
+fair choice chose, and the waitlist offered when time is freed (screenshots kept in /tmp)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QListWidgetItem
+from pytestqt.qtbot import QtBot
+
+from montu_desktop.services import waitlist
+from montu_desktop.services.admin import holds
+from montu_desktop.services.availability import week_availability
+from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import appointment_types, doctors
+from montu_desktop.ui.booking_dialog import BookingDialog
+from montu_desktop.ui.layout import CellKind, week_grid
+from montu_desktop.ui.waitlist_dialog import WaitlistDialog
+from montu_desktop.ui.week_model import cell_explanation, cell_text
+from tests.support.clinic import at, new_patients, tiny_clinic
+
+SHOTS = Path(os.environ.get("MONTU_SHOTS", "/tmp"))
+TUESDAY = date(2026, 11, 24)
+ZONE = "Australia/Melbourne"
+
+
+def test_held_time_is_its_own_kind_of_cell_and_an_urgent_booking_takes_it(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    (a,) = tiny_clinic(sqlite_ctx, doctors=1)
+    holds.add_hold(sqlite_ctx, a, TUESDAY.weekday(), time(11), time(11, 30))
+    week = week_availability(sqlite_ctx, "Standard", TUESDAY)
+    grid = week_grid(week.days, ZONE, 15, week.closed_reasons)
+    row, column = grid.position_of(at(TUESDAY, 11))  # type: ignore[misc]
+    held = grid.cell(row, column)
+    assert held.kind is CellKind.HELD and held.urgent_only and not held.bookable
+    assert cell_text(held) == "Held: urgent"
+    assert "urgent" in cell_explanation(held)
+    sunday = grid.cell(0, 6)
+    assert sunday.kind is CellKind.CLOSED
+
+    (p,) = new_patients(sqlite_ctx, 1)
+    dialog = BookingDialog(
+        sqlite_ctx, appointment_types(sqlite_ctx), "Standard", at(TUESDAY, 11), ZONE
+    )
+    qtbot.addWidget(dialog)
+    qtbot.wait(300)
+    assert dialog.doctor_box.count() == 1  # held: nobody to offer an ordinary booking
+    dialog.urgent.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.doctor_box.count() == 2, timeout=3000)  # Dr A is offered
+    assert dialog.why_label.text() == "Any doctor: the least booked of 1 free (Dr A 0 min of 3 h)"
+    item = QListWidgetItem("Pat0 Tester")
+    item.setData(Qt.ItemDataRole.UserRole, p)
+    dialog.results.addItem(item)
+    dialog.results.setCurrentRow(0)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.try_book()
+    assert dialog.booked is not None and dialog.booked.doctor_id == a
+    assert dialog.why_text(dialog.booked) == "Dr A: 0 min of 3 h booked, the only one free"
+
+
+def test_a_cancellation_offers_the_waitlisted_patient_who_fits(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    tiny_clinic(sqlite_ctx, doctors=2)
+    first, second, waiting = new_patients(sqlite_ctx, 3)
+    booked = book_appointment(sqlite_ctx, BookingRequest("Long", at(TUESDAY, 10), first))
+    book_appointment(sqlite_ctx, BookingRequest("Long", at(TUESDAY, 10), second))
+    entry = waitlist.add_to_waitlist(
+        sqlite_ctx, waiting, "Long", part="morning", note="can come at short notice"
+    )
+    cancel_appointment(sqlite_ctx, booked.id)
+    dialog = WaitlistDialog(
+        sqlite_ctx,
+        [],
+        doctors(sqlite_ctx),
+        ZONE,
+        freed=("Long", at(TUESDAY, 10)),
+    )
+    qtbot.addWidget(dialog)
+    dialog.resize(1100, 640)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
+    assert [e.id for e in dialog.entries] == [entry]
+    dialog.grab().save(str(SHOTS / "w15-waitlist.png"))
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.book_selected()
+    assert dialog.booked is not None and dialog.booked.patient_id == waiting
+    assert waitlist.list_waitlist(sqlite_ctx) == []
