@@ -7,7 +7,7 @@ rebuild and fingerprint on every call, and the database turns instants into epoc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
@@ -111,7 +111,6 @@ def _doctors_statement(dialect: str) -> TextClause:
     # A doctor who clashes cannot be chosen, so their load is not summed (NULL instead):
     # CASE evaluates the costly sum only for the free.
     a_seconds = f"{_epoch(dialect, 'a.end_at')} - {_epoch(dialect, 'a.start_at')}"
-    r_seconds = f"{_epoch(dialect, 'r.end_at')} - {_epoch(dialect, 'r.start_at')}"
     return text(
         f"SELECT ds.doctor_id, {_epoch(dialect, 'ds.start_at')}, {_epoch(dialect, 'ds.end_at')},"
         " CASE WHEN EXISTS (SELECT 1 FROM appointment a WHERE a.doctor_id = ds.doctor_id AND "
@@ -119,9 +118,7 @@ def _doctors_statement(dialect: str) -> TextClause:
         + f") THEN NULL ELSE (SELECT coalesce(sum({a_seconds}), 0) FROM appointment a"
         " WHERE a.doctor_id = ds.doctor_id AND "
         + _OVERLAPS.format(lo="opens", hi="closes")
-        + f") END, (SELECT coalesce(sum({r_seconds}), 0) FROM doctor_schedule r"
-        " WHERE r.day = :day AND r.doctor_id = ds.doctor_id),"
-        " EXISTS (SELECT 1 FROM doctor_type_skipped k"
+        + ") END, EXISTS (SELECT 1 FROM doctor_type_skipped k"
         " WHERE k.doctor_id = ds.doctor_id AND k.type_id = :type_id)"
         " FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
         " WHERE ds.day = :day AND ds.start_at <= :end AND ds.end_at >= :start"
@@ -135,13 +132,12 @@ def _doctors_statement(dialect: str) -> TextClause:
 @dataclass(frozen=True, slots=True)
 class DoctorsAround:
     """Who could take a range on one day: the bookable doctors' roster blocks touching it,
-    who already has an appointment in it, the others' booked minutes that day, everyone's
-    rostered minutes that day, and who does not perform the type."""
+    who already has an appointment in it, the others' booked minutes that day, and who
+    does not perform the type."""
 
     roster: model.Roster
     booked_minutes: dict[int, int]
     clashing: frozenset[int]
-    rostered_minutes: dict[int, int] = field(default_factory=dict)
     skipped: frozenset[int] = frozenset()
 
 
@@ -155,7 +151,7 @@ def doctors_around(
 ) -> DoctorsAround:
     """In one statement: the roster blocks of bookable doctors on `day` that touch
     [start, end), whether each doctor clashes and, if not, their load over the clinic day,
-    their rostered time that day and whether they skip type `type_id`.
+    and whether they skip type `type_id`.
 
     Blocks that only touch the range are read too, so that joined blocks (a session that
     runs on into an extra one) cover the range exactly as the whole day's roster would.
@@ -177,21 +173,17 @@ def doctors_around(
     )
     blocks: dict[int, list[tuple[int, int]]] = {}
     minutes: dict[int, int] = {}
-    rostered: dict[int, int] = {}
     clashing: set[int] = set()
     skipped: set[int] = set()
-    for doctor_id, block_start, block_end, busy_seconds, rostered_seconds, skips in rows:
+    for doctor_id, block_start, block_end, busy_seconds, skips in rows:
         blocks.setdefault(doctor_id, []).append((int(block_start), int(block_end)))
-        rostered[doctor_id] = int(rostered_seconds) // 60
         if skips:
             skipped.add(doctor_id)
         if busy_seconds is None:
             clashing.add(doctor_id)
         else:
             minutes[doctor_id] = int(busy_seconds) // 60
-    return DoctorsAround(
-        model.Roster(blocks), minutes, frozenset(clashing), rostered, frozenset(skipped)
-    )
+    return DoctorsAround(model.Roster(blocks), minutes, frozenset(clashing), frozenset(skipped))
 
 
 @cache

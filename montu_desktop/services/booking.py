@@ -55,7 +55,7 @@ from montu_desktop.persistence.engine import is_retryable, overlap_refused
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
-from montu_desktop.services.scheduling_reference import held_now
+from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
 from montu_desktop.services.waitlist_rows import close_entry
 
@@ -122,7 +122,11 @@ def _choose(
         ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
     )
     held = set() if request.urgent else _held(ctx, policy, clinic_day, wanted)
-    return wanted, clinic_day, _pick_doctor(ctx, doctors, wanted, held, request.doctor_id)
+    return (
+        wanted,
+        clinic_day,
+        _pick_doctor(ctx, clinic_day, doctors, wanted, held, request.doctor_id),
+    )
 
 
 def _book_once(
@@ -237,20 +241,25 @@ def _held(
 
 def _pick_doctor(
     ctx: ServiceContext,
+    day: model.ClinicDay,
     doctors: rows.DoctorsAround,
     wanted: rules.TimeRange,
     held: set[int],
     requested: int | None = None,
 ) -> rules.DoctorChoice:
     """The domain's pick_doctor, fed with the loads, clashes and skipped types the
-    database read in one statement."""
+    database read in one statement, and each doctor's rostered minutes that day (the
+    cached roster; never less than the fresh blocks just read)."""
+    touching = rules.rostered_minutes(doctors.roster)
+    cached = rostered_minutes_on(ctx, day)
+    rostered = {d: max(cached.get(d, 0), m) for d, m in touching.items()}
     return rules.pick_doctor(
         doctors.roster,
         wanted,
         ctx.rng,
         taken=doctors.clashing,
         booked=doctors.booked_minutes,
-        rostered=doctors.rostered_minutes,
+        rostered=rostered,
         skipped=doctors.skipped,
         held=held,
         requested=requested,
@@ -354,7 +363,7 @@ def _reschedule_once(
         held = _held(ctx, policy, _day, wanted)
         if doctor_id is None and row.doctor_id in _free(doctors, wanted, held):
             doctor_id = row.doctor_id
-        choice = _pick_doctor(ctx, doctors, wanted, held, doctor_id)
+        choice = _pick_doctor(ctx, _day, doctors, wanted, held, doctor_id)
         chosen = choice.doctor_id
         rows.queue_behind_other_bookings(session, chosen, row.patient_id)
         old_start = row.start_at

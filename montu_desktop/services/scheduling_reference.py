@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from montu_desktop.domain.holds import HeldRule, held_times
-from montu_desktop.domain.model import Roster, epoch
+from montu_desktop.domain.model import ClinicDay, Roster, epoch
 from montu_desktop.notifications.settings import SPECS, parse_hold_release
 from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import week_reference
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 RELEASE_KEY = "holds.release_before"
@@ -73,6 +74,24 @@ def held_now(
         return {}
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     return held_times(policy.rules, days, zone, epoch(ctx.clock()), policy.release_seconds)
+
+
+def rostered_minutes_on(ctx: ServiceContext, day: ClinicDay) -> dict[int, int]:
+    """Minutes each bookable doctor is rostered on an open clinic day (from the cached week
+    roster: the fair choice's denominator costs the booking no extra query)."""
+    if day.opens is None or day.closes is None:
+        return {}
+    opens, closes = epoch(day.opens), epoch(day.closes)
+
+    def load() -> dict[int, int]:
+        roster = week_reference(ctx, day.day).roster
+        return {
+            d: sum(min(e, closes) - max(s, opens) for s, e in blocks if s < closes and e > opens)
+            // 60
+            for d, blocks in roster.blocks.items()
+        }
+
+    return ctx.cache.get(("rostered", day.day, opens, closes), load)
 
 
 def closure_reasons(ctx: ServiceContext, first: date, last: date) -> dict[date, str]:
