@@ -60,6 +60,8 @@ from montu_desktop.services.unit_of_work import UnitOfWork
 from montu_desktop.services.waitlist_rows import close_entry
 
 MAX_ATTEMPTS = 6
+NO_PATIENT_YET = 0
+"""The patient id a preview uses before the patient is chosen (never booked: no such row)."""
 R = TypeVar("R")
 
 
@@ -213,7 +215,7 @@ def _check_time(
     end = start + timedelta(minutes=kind.length_minutes)
     standing = rows.request_standing(session, day, patient_id, start, end, exclude_id)
     clinic_day = standing.clinic_day
-    if not standing.patient_known:
+    if not standing.patient_known and patient_id != NO_PATIENT_YET:
         raise NotFound("patient", f"no patient with id {patient_id}")
     if doctor_id is not None:
         _require_doctor(session, doctor_id)

@@ -34,12 +34,14 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import PatientDetails
-from montu_desktop.services import booking, booking_view, patients
-from montu_desktop.services.booking import BookedAppointment, BookingRequest
+from montu_desktop.services import booking, booking_view, patients, series
+from montu_desktop.services.booking import NO_PATIENT_YET, BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.patients import PatientRecord
+from montu_desktop.services.series import SeriesResult
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.series_preview import SeriesBox
 
 SEARCH_DELAY_MS = 200
 ANY_DOCTOR = "Any doctor (fair choice)"
@@ -148,6 +150,9 @@ class BookingDialog(QDialog):
         self.why_label.setWordWrap(True)
         self.why_label.setStyleSheet("QLabel#bookingWhy { color: #3c4043; }")
         self._doctor_names: dict[int, str] = {}
+        self.series_box = SeriesBox(timezone)
+        self.series_result: SeriesResult | None = None
+        """The series booked, when the dialog booked one (self.booked is its first visit)."""
         self.message = QLabel()
         self.message.setObjectName("bookingMessage")
         self.message.setWordWrap(True)
@@ -200,6 +205,7 @@ class BookingDialog(QDialog):
         layout.addLayout(top)
         layout.addWidget(patient, 1)
         layout.addLayout(doctor)
+        layout.addWidget(self.series_box)
         layout.addWidget(self.message)
         layout.addWidget(self.alternatives)
         layout.addWidget(self.buttons)
@@ -229,6 +235,7 @@ class BookingDialog(QDialog):
         self.new_patient_box.toggled.connect(self._toggle_new_patient)
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
         self.urgent.toggled.connect(lambda _on: self._load_doctors())
+        self.series_box.preview_wanted.connect(self.preview_series)
         self.alternatives.currentItemChanged.connect(self._alternative_chosen)
         self.buttons.accepted.connect(self.try_book)
         self.buttons.rejected.connect(self.reject)
@@ -374,6 +381,12 @@ class BookingDialog(QDialog):
         type_name, start, doctor = self.type_name, self.start, self.doctor_box.currentData()
         urgent = self.urgent.isChecked()
 
+        repeat = self.series_box.rule()
+        if repeat is not None and not self.series_box.previewed:
+            self._failed(InvalidRequest("repeat", "preview the series first, then Book"))
+            return
+        starts = self.series_box.chosen_starts() if repeat is not None else []
+
         def work() -> BookedAppointment:
             patient_id = request_patient
             if patient_id is None:
@@ -381,12 +394,27 @@ class BookingDialog(QDialog):
                 patient_id = patients.add_patient(self.ctx, details).id
                 self.new_patient_id = patient_id
             request = BookingRequest(type_name, start, patient_id, doctor, urgent=urgent)
+            if repeat is not None:
+                self.series_result = series.book_series(self.ctx, request, starts, repeat)
+                return self.series_result.appointments[0]
             return booking.book_appointment(self.ctx, request)
 
         self._working = True
         self.book_button.setEnabled(False)
         self.message.setText("Booking…")
         self._op(work, self._booked, self._failed)
+
+    def preview_series(self) -> None:
+        """List every occurrence of the series as free or clashing (nothing is booked)."""
+        request = BookingRequest(
+            self.type_name,
+            self.start,
+            self.selected_patient_id() or self.new_patient_id or NO_PATIENT_YET,
+            self.doctor_box.currentData(),
+            urgent=self.urgent.isChecked(),
+        )
+        self.message.clear()
+        self._op(self.series_box.preview_work(self.ctx, request), self.series_box.show_preview)
 
     def _booked(self, booked: BookedAppointment) -> None:
         self._working = False

@@ -404,6 +404,15 @@ class MainWindow(QMainWindow):
         local = to_local(booked.start, self.policy.timezone)
         self._select_after = booked.id
         self.load_day(local.date())
+        made = getattr(dialog, "series_result", None)
+        if made is not None and self.policy is not None:
+            self._select_after = booked.id
+            self.load_day(to_local(booked.start, self.policy.timezone).date())
+            self.statusBar().showMessage(
+                f"Booked a series of {len(made.appointments)} {booked.type_name} appointments.",
+                12000,
+            )
+            return
         why_text = getattr(dialog, "why_text", None)
         why = f" {why_text(booked)}" if why_text and booked.choice is not None else ""
         self.statusBar().showMessage(

@@ -4,7 +4,7 @@ fair choice chose, and the waitlist offered when time is freed (screenshots kept
 from __future__ import annotations
 
 import os
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -21,7 +21,7 @@ from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.layout import CellKind, week_grid
 from montu_desktop.ui.waitlist_dialog import WaitlistDialog
 from montu_desktop.ui.week_model import cell_explanation, cell_text
-from tests.support.clinic import at, new_patients, tiny_clinic
+from tests.support.clinic import appointment_count, at, new_patients, tiny_clinic
 
 SHOTS = Path(os.environ.get("MONTU_SHOTS", "/tmp"))
 TUESDAY = date(2026, 11, 24)
@@ -91,3 +91,45 @@ def test_a_cancellation_offers_the_waitlisted_patient_who_fits(
         dialog.book_selected()
     assert dialog.booked is not None and dialog.booked.patient_id == waiting
     assert waitlist.list_waitlist(sqlite_ctx) == []
+
+
+def test_the_series_preview_settles_a_clash_before_booking_the_series(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    tiny_clinic(sqlite_ctx, doctors=1)
+    mine, theirs = new_patients(sqlite_ctx, 2)
+    middle = at(TUESDAY + timedelta(weeks=1), 10)
+    book_appointment(sqlite_ctx, BookingRequest("Long", middle, theirs))
+    dialog = BookingDialog(
+        sqlite_ctx, appointment_types(sqlite_ctx), "Long", at(TUESDAY, 10), ZONE
+    )
+    qtbot.addWidget(dialog)
+    dialog.resize(760, 740)
+    dialog.show()
+    item = QListWidgetItem("Pat0 Tester")
+    item.setData(Qt.ItemDataRole.UserRole, mine)
+    dialog.results.addItem(item)
+    dialog.results.setCurrentRow(0)
+    box = dialog.series_box
+    box.repeat_box.setCurrentIndex(box.repeat_box.findData("weekly"))
+    box.count.setValue(3)
+    dialog.try_book()  # not previewed yet: refused, nothing booked
+    assert "preview" in dialog.message.text().lower() and appointment_count(sqlite_ctx) == 1
+    dialog.preview_series()
+    qtbot.waitUntil(lambda: box.table.rowCount() == 3, timeout=5000)
+    assert [o.free for o in box.occurrences] == [True, False, True]
+    assert box.table.item(1, 1).text().startswith("Clash: ")
+    instead = box.table.cellWidget(1, 2)
+    assert instead.count() >= 2  # nearby free times, then "Skip this one"
+    alternative = instead.itemData(0)
+    dialog.grab().save(str(SHOTS / "w15-series-preview.png"))
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.try_book()
+    made = dialog.series_result
+    assert made is not None and len(made.appointments) == 3
+    assert [a.start for a in made.appointments] == [
+        at(TUESDAY, 10),
+        alternative,
+        at(TUESDAY + timedelta(weeks=2), 10),
+    ]
+    assert appointment_count(sqlite_ctx) == 4
