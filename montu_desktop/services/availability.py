@@ -55,11 +55,16 @@ def booking_window(policy: ClinicPolicy, now: datetime) -> rules.BookingWindow:
 
 
 def week_availability(
-    ctx: ServiceContext, type_name: str, day: date, *, urgent: bool = False
+    ctx: ServiceContext,
+    type_name: str,
+    day: date,
+    *,
+    urgent: bool = False,
+    doctor_id: int | None = None,
 ) -> WeekAvailability:
     """Availability of `type_name` in the Monday-to-Sunday week that holds `day`, counting
     only the doctors who perform it; time held for urgent patients is offered only when
-    `urgent` (otherwise its slots say HELD)."""
+    `urgent` (otherwise its slots say HELD); with `doctor_id`, that doctor's slots only."""
     policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
     monday = week_start(day)
@@ -76,6 +81,8 @@ def week_availability(
     with UnitOfWork(ctx) as uow:
         busy = repo.busy_pairs_by_doctor(uow.session, start, end)
     roster = performers(ctx, reference.roster, kind.id)
+    if doctor_id is not None:
+        roster = roster.only([doctor_id])
     window = booking_window(policy, ctx.clock())
     sunday = monday + timedelta(days=6)
     computed = rules.week_availability(

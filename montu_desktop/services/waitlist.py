@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from montu_desktop.domain import waitlist as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.model import week_start
 from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.persistence import tables as t
+from montu_desktop.services.availability import week_availability
 from montu_desktop.services.booking_view import free_doctors_at
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy, find_type
@@ -125,6 +127,45 @@ def remove_from_waitlist(ctx: ServiceContext, entry_id: int) -> None:
         uow.audit("waitlist.removed", f"waitlist {entry_id}")
         uow.touches("waitlist")
         uow.commit()
+
+
+def earliest_fits(
+    ctx: ServiceContext, entries: list[WaitlistItem], *, weeks: int | None = None
+) -> dict[int, datetime]:
+    """For each entry, the earliest free start that fits it (its type, doctor, dates and part
+    of day) within the booking horizon: what a roster or leave change may have opened up.
+    One availability read per week and (type, doctor) asked about, shared by the entries."""
+    policy = clinic_policy(ctx)
+    today = to_local(ctx.clock(), policy.timezone).date()
+    horizon = today + timedelta(weeks=weeks or policy.horizon_weeks)
+    weeks_seen: dict[tuple[str, int | None, date], list[tuple[datetime, int]]] = {}
+    found: dict[int, datetime] = {}
+    for item in entries:
+        first = max(today, item.from_day or today)
+        last = min(horizon, item.until_day or horizon)
+        part = rules.PartOfDay(item.part)
+        monday = week_start(first)
+        while monday <= last and item.id not in found:
+            key = (item.type_name, item.doctor_id, monday)
+            if key not in weeks_seen:
+                weeks_seen[key] = _free_starts(ctx, item.type_name, monday, item.doctor_id)
+            for start, _free in weeks_seen[key]:
+                local = to_local(start, policy.timezone)
+                if first <= local.date() <= last and part.holds(local.time()):
+                    found[item.id] = start
+                    break
+            monday += timedelta(weeks=1)
+    return found
+
+
+def _free_starts(
+    ctx: ServiceContext, type_name: str, monday: date, doctor_id: int | None
+) -> list[tuple[datetime, int]]:
+    try:
+        week = week_availability(ctx, type_name, monday, doctor_id=doctor_id)
+    except InvalidRequest:
+        return []
+    return [(s.starts_at, s.free_doctors) for d in week.days for s in d.slots if s.available]
 
 
 def waitlist_matches(ctx: ServiceContext, type_name: str, start: datetime) -> list[WaitlistItem]:

@@ -36,7 +36,7 @@ from montu_desktop.services.waitlist import WaitlistItem
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 
-COLUMNS = ["Added", "Patient", "Type", "Doctor", "Dates", "Part of day", "Note"]
+COLUMNS = ["Added", "Patient", "Type", "Doctor", "Dates", "Part of day", "Earliest fit", "Note"]
 
 
 class WaitlistDialog(QDialog):
@@ -57,6 +57,8 @@ class WaitlistDialog(QDialog):
         self.ctx, self.timezone, self.busy, self.freed = ctx, timezone, busy, freed
         self.doctor_names = {d.id: d.name for d in doctors}
         self.entries: list[WaitlistItem] = []
+        self.fits: dict[int, datetime] = {}
+        """Entry id → the earliest free start that fits it (shown when listing everyone)."""
         self.booked: BookedAppointment | None = None
         self.setWindowTitle("Waitlist")
         layout = QVBoxLayout(self)
@@ -78,12 +80,15 @@ class WaitlistDialog(QDialog):
         self.book_button = QPushButton("&Book into the freed time")
         self.book_button.setVisible(freed is not None)
         self.book_button.clicked.connect(self.book_selected)
+        self.book_fit_button = QPushButton("Book the &earliest fit")
+        self.book_fit_button.setVisible(freed is None)
+        self.book_fit_button.clicked.connect(self.book_earliest_fit)
         self.remove_button = QPushButton("&Remove from waitlist")
         self.remove_button.clicked.connect(self.remove_selected)
         self.show_all = QPushButton("Show &everyone waiting")
         self.show_all.setVisible(freed is not None)
         self.show_all.clicked.connect(self._show_everyone)
-        for button in (self.book_button, self.remove_button, self.show_all):
+        for button in (self.book_button, self.book_fit_button, self.remove_button, self.show_all):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -150,8 +155,16 @@ class WaitlistDialog(QDialog):
     def load(self) -> None:
         freed = self.freed
         if freed is None:
-            self.heading.setText("Everyone waiting, oldest first.")
-            self._op(lambda: waitlist.list_waitlist(self.ctx), self._show)
+            self.heading.setText(
+                "Everyone waiting, oldest first, with the earliest free time that fits each."
+            )
+
+            def everyone() -> list[WaitlistItem]:
+                entries = waitlist.list_waitlist(self.ctx)
+                self.fits = waitlist.earliest_fits(self.ctx, entries)
+                return entries
+
+            self._op(everyone, self._show)
             return
         type_name, start = freed
         local = to_local(start, self.timezone)
@@ -165,6 +178,7 @@ class WaitlistDialog(QDialog):
         self.freed = None
         self.book_button.setVisible(False)
         self.show_all.setVisible(False)
+        self.book_fit_button.setVisible(True)
         self.load()
 
     def _show(self, entries: list[WaitlistItem]) -> None:
@@ -184,6 +198,7 @@ class WaitlistDialog(QDialog):
                 self.doctor_names.get(item.doctor_id, "") if item.doctor_id else "Any",
                 dates,
                 item.part,
+                self._when(self.fits.get(item.id)) if self.freed is None else "",
                 item.note,
             ]
             for column, text in enumerate(cells):
@@ -192,6 +207,7 @@ class WaitlistDialog(QDialog):
         if entries:
             self.table.selectRow(0)
         self.book_button.setEnabled(bool(entries))
+        self.book_fit_button.setEnabled(bool(entries))
         self.remove_button.setEnabled(bool(entries))
         if self.freed is not None and not entries:
             self.heading.setText(self.heading.text() + "\nNobody on the waitlist fits it.")
@@ -257,6 +273,26 @@ class WaitlistDialog(QDialog):
             type_name, start, entry.patient_id, entry.doctor_id, waitlist_id=entry.id
         )
         self._op(lambda: booking.book_appointment(self.ctx, request), self._booked)
+
+    def book_earliest_fit(self) -> None:
+        """Book the selected waiting patient at the earliest free time that fits them."""
+        entry = self.selected()
+        if entry is None:
+            return
+        start = self.fits.get(entry.id)
+        if start is None:
+            self.message.setText("No free time fits this patient yet.")
+            return
+        request = BookingRequest(
+            entry.type_name, start, entry.patient_id, entry.doctor_id, waitlist_id=entry.id
+        )
+        self._op(lambda: booking.book_appointment(self.ctx, request), self._booked)
+
+    def _when(self, start: datetime | None) -> str:
+        if start is None:
+            return "none yet"
+        local = to_local(start, self.timezone)
+        return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
 
     def _booked(self, booked: BookedAppointment) -> None:
         self.booked = booked

@@ -128,6 +128,12 @@ class WeekPanel(QWidget):
         )
         legend.addWidget(_legend_swatch("Closed", f"background: {palette.CLOSED_FILL.name()};"))
         legend.addWidget(
+            _legend_swatch(
+                "Held: urgent",
+                f"background: {palette.HELD_FILL.name()}; color: {palette.HELD_TEXT.name()};",
+            )
+        )
+        legend.addWidget(
             _legend_swatch("Past", f"background: {palette.PAST_FILL.name()}; color: #a3a3a3;")
         )
         legend.addStretch(1)

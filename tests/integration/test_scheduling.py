@@ -252,3 +252,22 @@ def test_a_change_of_state_re_derives_holidays_keeping_days_kept_open(ctx) -> No
     assert closed[date(2027, 10, 4)] == "Labor Day"  # NSW; Victoria's is in March
     assert date(2027, 1, 26) not in closed  # still kept open
     assert closed[date(2027, 3, 3)] == "Staff training"
+
+
+def test_the_waitlist_shows_the_earliest_fit_and_a_leave_change_moves_it(ctx) -> None:
+    from montu_desktop.domain.roster_rules import ExceptionKind, RosterException
+    from montu_desktop.services.admin import rosters
+
+    (a,) = tiny_clinic(ctx, doctors=1)
+    first, other = new_patients(ctx, 2)
+    wednesday = TUESDAY + timedelta(days=1)
+    morning = waitlist.add_to_waitlist(ctx, first, "Long", doctor_id=a, from_day=wednesday)
+    afternoon = waitlist.add_to_waitlist(ctx, other, "Standard", part="afternoon")
+    rosters.add_exception(ctx, RosterException(a, wednesday, ExceptionKind.LEAVE))
+    fits = waitlist.earliest_fits(ctx, waitlist.list_waitlist(ctx))
+    assert fits == {morning: at(wednesday + timedelta(days=1), 9)}  # the clinic shuts at noon
+    assert afternoon not in fits
+    leave = rosters.exceptions(ctx, a, wednesday)[0]
+    rosters.remove_exception(ctx, leave.id)
+    fits = waitlist.earliest_fits(ctx, waitlist.list_waitlist(ctx))
+    assert fits[morning] == at(wednesday, 9)
