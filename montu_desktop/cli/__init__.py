@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument("--start", required=True, metavar="ISO-8601")
     move.add_argument("--doctor", type=int, metavar="ID")
     move.add_argument("--json", action="store_true")
+    scheduling.add_reschedule_options(move)
 
     for noun in ("doctors", "types"):
         sub = commands.add_parser(noun, help=f"list {noun}").add_subparsers(

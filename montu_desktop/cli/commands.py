@@ -249,6 +249,8 @@ def _cancel(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 
 def _reschedule(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    if args.following:
+        return scheduling_commands.move_following(ctx, args)
     zone = clinic_policy(ctx).timezone
     moved = booking.reschedule_appointment(ctx, args.id, parse_local(args.start, zone), args.doctor)
     data = _appointment_json(ctx, moved)

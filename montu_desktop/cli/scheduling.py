@@ -41,6 +41,25 @@ def add_cancel_options(cancel: argparse.ArgumentParser) -> None:
     )
 
 
+def add_reschedule_options(move: argparse.ArgumentParser) -> None:
+    move.add_argument(
+        "--following",
+        action="store_true",
+        help="also move the later occurrences of its series by the same number of days",
+    )
+
+
+def move_following(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    zone = clinic_policy(ctx).timezone
+    moved = series.move_following(ctx, args.id, parse_local(args.start, zone))
+    emit(
+        args,
+        [_series_json(ctx, m) for m in moved],
+        "\n".join(f"appointment {m.id} moved to {_local(m.start, zone)}" for m in moved),
+    )
+    return EXIT_OK
+
+
 def add_doctor_types(
     doctors_sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 ) -> None:  # type: ignore[type-arg]

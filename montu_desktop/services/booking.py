@@ -351,49 +351,62 @@ def _reschedule_once(
     doctor_id: int | None,
 ) -> BookedAppointment:
     with UnitOfWork(ctx, write=True) as uow:
-        session = uow.session
-        row = _live_appointment(session, appointment_id)
-        if row.status != AppointmentStatus.BOOKED.value:
-            raise InvalidRequest(
-                "appointment", f"is {row.status.replace('_', ' ')}; it cannot be moved"
-            )
-        kind = next(k for k in appointment_types(ctx) if k.id == row.type_id)
-        kind = AppointmentType(kind.id, kind.name, kind.length_minutes, kind.colour, True)
-        wanted, _day, doctors = _check_time(
-            ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
-        )
-        held = _held(ctx, policy, _day, wanted)
-        if doctor_id is None and row.doctor_id in _free(doctors, wanted, held):
-            doctor_id = row.doctor_id
-        choice = _pick_doctor(ctx, _day, doctors, wanted, held, doctor_id)
-        chosen = choice.doctor_id
-        rows.queue_behind_other_bookings(session, chosen, row.patient_id)
-        old_start = row.start_at
-        row.doctor_id = chosen
-        row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
-        row.updated_at = ctx.clock()
-        session.flush()
-        uow.emit(
-            AppointmentRescheduled(
-                row.id,
-                chosen,
-                row.patient_id,
-                old_start.isoformat(),
-                row.start_at.isoformat(),
-                row.end_at.isoformat(),
-            )
-        )
-        uow.audit(
-            "appointment.rescheduled",
-            f"appointment {row.id}",
-            doctor_id=chosen,
-            old_start=old_start.isoformat(),
-            start=row.start_at.isoformat(),
-        )
-        uow.touches("appointments")
-        result = replace(_booked(row, kind.name), choice=choice)
+        result = move_in(ctx, uow, policy, appointment_id, new_start, doctor_id)
         uow.commit()
         return result
+
+
+def move_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    appointment_id: int,
+    new_start: datetime,
+    doctor_id: int | None,
+) -> BookedAppointment:
+    """Move one booked appointment inside the caller's writing transaction (same doctor
+    when free, else a fair choice), with its event and audit entry."""
+    session = uow.session
+    row = _live_appointment(session, appointment_id)
+    if row.status != AppointmentStatus.BOOKED.value:
+        raise InvalidRequest(
+            "appointment", f"is {row.status.replace('_', ' ')}; it cannot be moved"
+        )
+    kind = next(k for k in appointment_types(ctx) if k.id == row.type_id)
+    kind = AppointmentType(kind.id, kind.name, kind.length_minutes, kind.colour, True)
+    wanted, _day, doctors = _check_time(
+        ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
+    )
+    held = _held(ctx, policy, _day, wanted)
+    if doctor_id is None and row.doctor_id in _free(doctors, wanted, held):
+        doctor_id = row.doctor_id
+    choice = _pick_doctor(ctx, _day, doctors, wanted, held, doctor_id)
+    chosen = choice.doctor_id
+    rows.queue_behind_other_bookings(session, chosen, row.patient_id)
+    old_start = row.start_at
+    row.doctor_id = chosen
+    row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
+    row.updated_at = ctx.clock()
+    session.flush()
+    uow.emit(
+        AppointmentRescheduled(
+            row.id,
+            chosen,
+            row.patient_id,
+            old_start.isoformat(),
+            row.start_at.isoformat(),
+            row.end_at.isoformat(),
+        )
+    )
+    uow.audit(
+        "appointment.rescheduled",
+        f"appointment {row.id}",
+        doctor_id=chosen,
+        old_start=old_start.isoformat(),
+        start=row.start_at.isoformat(),
+    )
+    uow.touches("appointments")
+    return replace(_booked(row, kind.name), choice=choice)
 
 
 def _free(doctors: rows.DoctorsAround, wanted: rules.TimeRange, held: set[int]) -> list[int]:

@@ -248,3 +248,66 @@ def cancel_following(ctx: ServiceContext, appointment_id: int) -> list[BookedApp
         session.flush()
         uow.commit()
         return cancelled
+
+
+def following_ids(ctx: ServiceContext, appointment_id: int) -> list[int]:
+    """This appointment and the later booked ones of its series, in order ([] when it is not
+    part of a series)."""
+    with UnitOfWork(ctx) as uow:
+        return _following(uow.session, appointment_id)
+
+
+def _following(session, appointment_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+    link = session.get(st.SeriesOccurrence, appointment_id)
+    if link is None:
+        return []
+    later = session.scalars(
+        select(st.SeriesOccurrence.appointment_id)
+        .join(t.Appointment, t.Appointment.id == st.SeriesOccurrence.appointment_id)
+        .where(
+            st.SeriesOccurrence.series_id == link.series_id,
+            st.SeriesOccurrence.position > link.position,
+            t.Appointment.status == AppointmentStatus.BOOKED.value,
+        )
+        .order_by(st.SeriesOccurrence.position)
+    )
+    return [appointment_id, *later]
+
+
+def move_following(
+    ctx: ServiceContext, appointment_id: int, new_start: datetime
+) -> list[BookedAppointment]:
+    """Move this occurrence to `new_start` and every later one by the same number of days, to
+    the same clinic-local time, all in one transaction: one clash refuses them all, naming
+    its date."""
+    policy = clinic_policy(ctx)
+    if new_start.tzinfo is None:
+        raise InvalidRequest("start", "must say which time zone it is in")
+
+    def attempt(_tries: int) -> list[BookedAppointment]:
+        with UnitOfWork(ctx, write=True) as uow:
+            session = uow.session
+            ids = _following(session, appointment_id) or [appointment_id]
+            first = booking._live_appointment(session, appointment_id)
+            old_local = to_local(first.start_at, policy.timezone)
+            new_local = to_local(new_start, policy.timezone)
+            shift = new_local.date() - old_local.date()
+            plans = []
+            for row_id in ids:
+                row = booking._live_appointment(session, row_id)
+                day = to_local(row.start_at, policy.timezone).date() + shift
+                plans.append((row_id, local_instant(day, new_local.time(), policy.timezone)))
+            # Later ones first when moving forward (and earlier first when back), so no
+            # occurrence lands on a sibling that has not moved yet.
+            order = list(reversed(plans)) if shift.days > 0 else plans
+            moved = []
+            for row_id, start in order:
+                try:
+                    moved.append(booking.move_in(ctx, uow, policy, row_id, start, None))
+                except InvalidRequest as exc:
+                    when = to_local(start, policy.timezone)
+                    raise InvalidRequest(exc.field, f"{when:%Y-%m-%d %H:%M}: {exc.reason}") from exc
+            uow.commit()
+            return sorted(moved, key=lambda b: b.start)
+
+    return booking._with_retries(ctx, attempt)

@@ -32,6 +32,7 @@ from montu_desktop.services import (
     catalogue,
     demo_data,
     reference,
+    series,
     waitlist,
 )
 from montu_desktop.services.admin.staff import StaffMember
@@ -428,20 +429,37 @@ class MainWindow(QMainWindow):
         )
 
     def cancel_appointment(self, appointment_id: int) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Cancel appointment",
-            "Cancel this appointment? Its time becomes free for others.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
         self._op(
-            lambda: booking.cancel_appointment(self.ctx, appointment_id),
-            self._cancelled,
+            lambda: series.following_ids(self.ctx, appointment_id),
+            lambda ids: self._ask_cancel(appointment_id, len(ids)),
             self._action_failed,
         )
+
+    def _ask_cancel(self, appointment_id: int, in_series: int) -> None:
+        """Ask before cancelling; a visit of a series may take its later visits with it."""
+        box = QMessageBox(self)
+        box.setWindowTitle("Cancel appointment")
+        box.setText("Cancel this appointment? Its time becomes free for others.")
+        just_this = box.addButton("Cancel &this one", QMessageBox.ButtonRole.YesRole)
+        following = None
+        if in_series > 1:
+            box.setInformativeText(f"It is part of a series: {in_series - 1} later visit(s).")
+            following = box.addButton("This and the &following", QMessageBox.ButtonRole.YesRole)
+        keep = box.addButton("&Keep it", QMessageBox.ButtonRole.NoRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        if box.clickedButton() is just_this:
+            self._op(
+                lambda: booking.cancel_appointment(self.ctx, appointment_id),
+                self._cancelled,
+                self._action_failed,
+            )
+        elif following is not None and box.clickedButton() is following:
+            self._op(
+                lambda: series.cancel_following(self.ctx, appointment_id),
+                lambda done: self._cancelled(done[0]),
+                self._action_failed,
+            )
 
     def _cancelled(self, cancelled: Any) -> None:
         self.statusBar().showMessage("Appointment cancelled.", 5000)

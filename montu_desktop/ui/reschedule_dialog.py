@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from montu_desktop.domain.clinic_time import to_local
-from montu_desktop.services import availability, booking
+from montu_desktop.services import availability, booking, series
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.ui.errors import plain_words
@@ -46,6 +47,8 @@ class RescheduleDialog(QDialog):
         self.times.setAccessibleName("Free times")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.following = QCheckBox("Also move the &later visits of this series (same shift)")
+        self.following.setVisible(False)  # shown once we know it is part of a series
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -60,6 +63,7 @@ class RescheduleDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Free &times (same doctor when free, else a fair choice):"))
         layout.addWidget(self.times, 1)
+        layout.addWidget(self.following)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.date_edit.dateChanged.connect(lambda d: self._load(d.toPython()))
@@ -68,6 +72,13 @@ class RescheduleDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.setMinimumSize(420, 420)
         self._load(local.date())
+        run_op(
+            self,
+            lambda: len(series.following_ids(self.ctx, entry.id)) > 1,
+            self.following.setVisible,
+            lambda _e: None,
+            self.busy,
+        )
 
     def _load(self, day: date) -> None:
         type_name = self.entry.type_name
@@ -94,6 +105,15 @@ class RescheduleDialog(QDialog):
             self.message.setText("Choose a free time first.")
             return
         start = item.data(Qt.ItemDataRole.UserRole)
+        if self.following.isChecked():
+            run_op(
+                self,
+                lambda: series.move_following(self.ctx, self.entry.id, start)[0],
+                self._moved,
+                lambda e: self.message.setText(plain_words(e)),
+                self.busy,
+            )
+            return
         run_op(
             self,
             lambda: booking.reschedule_appointment(self.ctx, self.entry.id, start),

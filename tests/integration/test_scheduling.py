@@ -271,3 +271,24 @@ def test_the_waitlist_shows_the_earliest_fit_and_a_leave_change_moves_it(ctx) ->
     rosters.remove_exception(ctx, leave.id)
     fits = waitlist.earliest_fits(ctx, waitlist.list_waitlist(ctx))
     assert fits[morning] == at(wednesday, 9)
+
+
+def test_this_and_following_occurrences_move_together_or_not_at_all(ctx) -> None:
+    tiny_clinic(ctx, doctors=1)
+    mine, theirs = new_patients(ctx, 2)
+    request = BookingRequest("Long", at(TUESDAY, 10), mine)
+    result = series.book_series(ctx, request, _starts(ctx, request.start, 3), Repeat(1))
+    second = result.appointments[1]
+    week = timedelta(weeks=1)
+    moved = series.move_following(ctx, second.id, at(TUESDAY + 2 * week, 11))
+    # A week later each, at 11:00 (the third moves first, so the second can take its day).
+    assert [m.start for m in moved] == [at(TUESDAY + 2 * week, 11), at(TUESDAY + 3 * week, 11)]
+    with UnitOfWork(ctx) as uow:
+        first = uow.session.get(t.Appointment, result.appointments[0].id)
+        assert first.start_at == at(TUESDAY, 10)  # the earlier visit stays
+    book_appointment(ctx, BookingRequest("Long", at(TUESDAY + 3 * week, 9), theirs))
+    with pytest.raises(InvalidRequest) as refused:
+        series.move_following(ctx, second.id, at(TUESDAY + 2 * week, 9))
+    assert "2026-12-15" in refused.value.reason  # the last one would clash: none moved
+    cancelled = series.cancel_following(ctx, second.id)
+    assert [c.start for c in cancelled] == [at(TUESDAY + 2 * week, 11), at(TUESDAY + 3 * week, 11)]
