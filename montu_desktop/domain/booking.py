@@ -120,8 +120,12 @@ class DoctorChoice:
         if len(self.candidates) == 1:
             return f"{doctor_name}: {load}, the only one free"
         tied = sum(1 for c in self.candidates if c.load == me.load)
-        least = "the least" if tied == 1 else f"tied least (picked at random of {tied})"
-        return f"{doctor_name}: {load}, {least} of {len(self.candidates)} free"
+        if tied > 1:
+            return (
+                f"{doctor_name}: {load}, the least of {len(self.candidates)} free"
+                f" (tied with {tied - 1} other{'s' if tied > 2 else ''}, picked at random)"
+            )
+        return f"{doctor_name}: {load}, the least of {len(self.candidates)} free"
 
     def summary(self, names: Mapping[int, str]) -> str:
         """Before booking: 'Any doctor: the least booked of 3 free (Dr Chen 2 h of 7 h, …)'."""

@@ -20,6 +20,7 @@ from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.booking_view import nearest_free_slots
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy, find_type
+from montu_desktop.services.scheduling_reference import closure_reasons
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -128,12 +129,26 @@ def preview_series(
     kind = find_type(ctx, request.type_name)
     with UnitOfWork(ctx) as uow:
         _booked, planned = _plan(ctx, uow, policy, kind, request, starts, write=False)
+    if not planned:
+        return []
+    zone = policy.timezone
+    days = [to_local(o.start, zone).date() for o in planned]
+    closed = closure_reasons(ctx, min(days), max(days))
     return [
         o
         if o.free
-        else replace(o, alternatives=tuple(nearest_free_slots(ctx, kind.name, o.start, 3)))
-        for o in planned
+        else replace(
+            o,
+            clash=_closed_named(o.clash, closed.get(day)),
+            alternatives=tuple(nearest_free_slots(ctx, kind.name, o.start, 3)),
+        )
+        for o, day in zip(planned, days, strict=True)
     ]
+
+
+def _closed_named(clash: str, holiday: str | None) -> str:
+    """'start: the clinic is closed on 2026-12-25' → '… (Christmas Day)'."""
+    return f"{clash} ({holiday})" if holiday and "closed" in clash else clash
 
 
 def book_series(

@@ -236,6 +236,7 @@ class BookingDialog(QDialog):
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
         self.urgent.toggled.connect(lambda _on: self._load_doctors())
         self.series_box.preview_wanted.connect(self.preview_series)
+        self.series_box.grown.connect(lambda: QTimer.singleShot(0, self._fit))
         self.alternatives.currentItemChanged.connect(self._alternative_chosen)
         self.buttons.accepted.connect(self.try_book)
         self.buttons.rejected.connect(self.reject)
@@ -403,6 +404,15 @@ class BookingDialog(QDialog):
         self.book_button.setEnabled(False)
         self.message.setText("Booking…")
         self._op(work, self._booked, self._failed)
+
+    def _fit(self) -> None:
+        """Grow (or shrink) to the contents, staying on the screen."""
+        screen = self.screen().availableGeometry()
+        self.adjustSize()
+        height = min(self.sizeHint().height(), screen.height() - 40)
+        self.resize(self.width(), max(height, self.minimumSizeHint().height()))
+        top = max(screen.top(), min(self.y(), screen.bottom() - self.height()))
+        self.move(self.x(), top)
 
     def preview_series(self) -> None:
         """List every occurrence of the series as free or clashing (nothing is booked)."""

@@ -37,6 +37,8 @@ class SeriesBox(QGroupBox):
     """Repeat: none, weekly, fortnightly, monthly or every N weeks, N times; with a preview."""
 
     preview_wanted = Signal()
+    grown = Signal()
+    """The box was shown or hidden: the dialog should fit its contents again."""
 
     def __init__(self, timezone: str) -> None:
         super().__init__("Repeat")
@@ -72,6 +74,7 @@ class SeriesBox(QGroupBox):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setAccessibleName("Series preview")
+        self.table.setMinimumHeight(170)
         layout.addWidget(self.table)
         self.summary = QLabel()
         layout.addWidget(self.summary)
@@ -97,6 +100,7 @@ class SeriesBox(QGroupBox):
         self.occurrences = []
         self.table.setRowCount(0)
         self.summary.clear()
+        self.grown.emit()
 
     @property
     def previewed(self) -> bool:
@@ -132,8 +136,11 @@ class SeriesBox(QGroupBox):
                 choice.addItem(self._when(start), start)
             choice.addItem(SKIP, None)
             self.table.setCellWidget(row, 2, choice)
-        self.table.resizeColumnsToContents()
+        self.table.resizeColumnToContents(0)
+        self.table.setColumnWidth(2, 165)
+        self.table.setWordWrap(True)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.resizeRowsToContents()
         clashes = sum(1 for o in occurrences if not o.free)
         self.summary.setText(
             f"{len(occurrences) - clashes} of {len(occurrences)} free."
@@ -154,9 +161,21 @@ class SeriesBox(QGroupBox):
 
     def _when(self, start: datetime) -> str:
         local = to_local(start, self.timezone)
-        return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}"
+        return f"{local:%a} {local.day} {local:%b} {local:%y}, {local:%H:%M}"
 
 
 def _reason(text: str) -> str:
-    """'start: no doctor is free…' → 'no doctor is free…' (the field is the desk's concern)."""
-    return text.split(": ", 1)[1] if ": " in text else text
+    """The refusal in a few words: 'start: the clinic is closed on 2026-12-25 (Christmas Day)'
+    → 'clinic closed (Christmas Day)'."""
+    reason = text.split(": ", 1)[1] if ": " in text else text
+    holiday = reason[reason.index("(") :] if "(" in reason else ""
+    for words, short in (
+        ("is closed", "clinic closed"),
+        ("no doctor is free", "no doctor free"),
+        ("already has an appointment", "patient already booked"),
+        ("no clinic schedule", "not open for booking yet"),
+        ("already booked", "doctor booked"),
+    ):
+        if words in reason:
+            return f"{short} {holiday}".strip()
+    return reason

@@ -137,3 +137,10 @@ def test_the_choice_says_why_with_the_candidates_loads() -> None:
         (3, 150, 300),
     ]
     assert choice.why("Dr Chen") == "Dr Chen: 2 h of 7 h booked, the least of 3 free"
+
+
+def test_a_tie_is_said_to_be_picked_at_random() -> None:
+    choice = pick_doctor(ROSTER, WANTED, random.Random(0), taken=(), booked={1: 60, 2: 60})
+    assert choice.why("Dr Chen") == (
+        "Dr Chen: 1 h of 7 h booked, the least of 2 free (tied with 1 other, picked at random)"
+    )
