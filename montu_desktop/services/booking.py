@@ -100,12 +100,19 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     kind = find_type(ctx, request.type_name)
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
+    _require_patient_id(request.patient_id)
     return _with_retries(
         ctx,
         lambda tries: _book_once(
             ctx, policy, kind, request, read_first=ctx.database.is_sqlite and tries == 1
         ),
     )
+
+
+def _require_patient_id(patient_id: int) -> None:
+    """Only previews may leave the patient out (NO_PATIENT_YET); a booking needs one."""
+    if patient_id == NO_PATIENT_YET:
+        raise NotFound("patient", f"no patient with id {patient_id}")
 
 
 class _ReadAgain(Exception):

@@ -168,6 +168,7 @@ def book_series(
     kind = find_type(ctx, request.type_name)
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
+    booking._require_patient_id(request.patient_id)
 
     def attempt(_tries: int) -> SeriesResult:
         with UnitOfWork(ctx, write=True) as uow:

@@ -133,3 +133,21 @@ def test_the_series_preview_settles_a_clash_before_booking_the_series(
         at(TUESDAY + timedelta(weeks=2), 10),
     ]
     assert appointment_count(sqlite_ctx) == 4
+
+
+def test_the_waitlist_window_books_the_earliest_fit_of_a_waiting_patient(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    tiny_clinic(sqlite_ctx, doctors=1)
+    (waiting,) = new_patients(sqlite_ctx, 1)
+    wednesday = TUESDAY + timedelta(days=1)
+    entry = waitlist.add_to_waitlist(sqlite_ctx, waiting, "Long", from_day=wednesday)
+    dialog = WaitlistDialog(sqlite_ctx, appointment_types(sqlite_ctx), doctors(sqlite_ctx), ZONE)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=5000)
+    assert dialog.fits == {entry: at(wednesday, 9)}
+    assert dialog.table.item(0, 6).text() == "Wed 25 Nov 09:00"
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.book_earliest_fit()
+    assert dialog.booked is not None and dialog.booked.start == at(wednesday, 9)
+    assert waitlist.list_waitlist(sqlite_ctx) == []
