@@ -8,6 +8,7 @@ from datetime import datetime
 
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, emit
 from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
+from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.series import Repeat
 from montu_desktop.services import series, waitlist
 from montu_desktop.services.admin import doctor_types
@@ -135,7 +136,10 @@ def waitlist_for_freed(ctx: ServiceContext, freed: BookedAppointment) -> dict[st
     """The open waitlist entries (ids, oldest first) that fit the time a cancellation freed."""
     if freed.start <= ctx.clock():
         return {"waitlist_matches": []}
-    found = waitlist.waitlist_matches(ctx, freed.type_name, freed.start)
+    try:
+        found = waitlist.waitlist_matches(ctx, freed.type_name, freed.start)
+    except InvalidRequest:  # e.g. a type no longer offered: the cancellation itself stands
+        return {"waitlist_matches": []}
     return {"waitlist_matches": [i.id for i in found]}
 
 

@@ -385,9 +385,13 @@ def move_in(
         ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
     )
     held = _held(ctx, policy, _day, wanted)
-    if doctor_id is None and row.doctor_id in _free(doctors, wanted, held):
-        doctor_id = row.doctor_id
-    choice = _pick_doctor(ctx, _day, doctors, wanted, held, doctor_id)
+    if doctor_id is None:
+        try:  # the same doctor when they are free, else a fair choice
+            choice = _pick_doctor(ctx, _day, doctors, wanted, held, row.doctor_id)
+        except InvalidRequest:
+            choice = _pick_doctor(ctx, _day, doctors, wanted, held)
+    else:
+        choice = _pick_doctor(ctx, _day, doctors, wanted, held, doctor_id)
     chosen = choice.doctor_id
     rows.queue_behind_other_bookings(session, chosen, row.patient_id)
     old_start = row.start_at
@@ -414,14 +418,6 @@ def move_in(
     )
     uow.touches("appointments")
     return replace(_booked(row, kind.name), choice=choice)
-
-
-def _free(doctors: rows.DoctorsAround, wanted: rules.TimeRange, held: set[int]) -> list[int]:
-    return [
-        d
-        for d in rules.rostered_doctors(doctors.roster, wanted)
-        if d not in doctors.clashing and d not in doctors.skipped and d not in held
-    ]
 
 
 _NEXT_STATUSES = {
