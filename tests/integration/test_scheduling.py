@@ -292,3 +292,36 @@ def test_this_and_following_occurrences_move_together_or_not_at_all(ctx) -> None
     assert "2026-12-15" in refused.value.reason  # the last one would clash: none moved
     cancelled = series.cancel_following(ctx, second.id)
     assert [c.start for c in cancelled] == [at(TUESDAY + 2 * week, 11), at(TUESDAY + 3 * week, 11)]
+
+
+def test_two_desks_booking_clashing_series_at_once_never_overlap(ctx, clock) -> None:
+    import random
+    import threading
+
+    from montu_desktop.services.context import ServiceContext
+    from tests.support.clinic import overlapping_pairs
+
+    tiny_clinic(ctx, doctors=1)
+    patients = new_patients(ctx, 2)
+    starts = _starts(ctx, at(TUESDAY, 10), 3)
+    outcomes: list[object] = []
+    go = threading.Barrier(2)
+
+    def desk(patient: int) -> None:
+        mine = ServiceContext(ctx.database, clock=clock, rng=random.Random(patient), actor="desk")
+        go.wait()
+        try:
+            made = series.book_series(
+                mine, BookingRequest("Long", starts[0], patient), starts, Repeat(1)
+            )
+            outcomes.append(len(made.appointments))
+        except InvalidRequest as refused:
+            outcomes.append(refused.field)
+
+    threads = [threading.Thread(target=desk, args=(p,)) for p in patients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes, key=str) == [3, "start"]  # one whole series; the other refused
+    assert overlapping_pairs(ctx) == 0 and appointment_count(ctx) == 3
