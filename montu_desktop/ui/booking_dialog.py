@@ -236,7 +236,7 @@ class BookingDialog(QDialog):
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
         self.urgent.toggled.connect(lambda _on: self._load_doctors())
         self.series_box.preview_wanted.connect(self.preview_series)
-        self.series_box.grown.connect(lambda: QTimer.singleShot(0, self._fit))
+        self.series_box.grown.connect(lambda: QTimer.singleShot(0, self, self._fit))
         self.alternatives.currentItemChanged.connect(self._alternative_chosen)
         self.buttons.accepted.connect(self.try_book)
         self.buttons.rejected.connect(self.reject)

@@ -4,13 +4,16 @@ fair choice chose, and the waitlist offered when time is freed (screenshots kept
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import date, time, timedelta
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidgetItem
 from pytestqt.qtbot import QtBot
 
+from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.services import waitlist
 from montu_desktop.services.admin import holds
 from montu_desktop.services.availability import week_availability
@@ -19,11 +22,20 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, doctors
 from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.layout import CellKind, week_grid
+from montu_desktop.ui.operations import wait_for_operations
 from montu_desktop.ui.waitlist_dialog import WaitlistDialog
 from montu_desktop.ui.week_model import cell_explanation, cell_text
 from tests.support.clinic import appointment_count, at, new_patients, tiny_clinic
 
 SHOTS = Path(os.environ.get("MONTU_SHOTS", "/tmp"))
+
+
+@pytest.fixture(autouse=True)
+def _operations_finish(qtbot: QtBot) -> Iterator[None]:
+    """Background reads still running must end before the test's database is closed."""
+    yield
+    wait_for_operations()
+    qtbot.wait(10)
 TUESDAY = date(2026, 11, 24)
 ZONE = "Australia/Melbourne"
 
@@ -91,6 +103,8 @@ def test_a_cancellation_offers_the_waitlisted_patient_who_fits(
         dialog.book_selected()
     assert dialog.booked is not None and dialog.booked.patient_id == waiting
     assert waitlist.list_waitlist(sqlite_ctx) == []
+    dialog.deleteLater()  # through the event loop, not the garbage collector
+    qtbot.wait(20)
 
 
 def test_the_series_preview_settles_a_clash_before_booking_the_series(
@@ -100,9 +114,7 @@ def test_the_series_preview_settles_a_clash_before_booking_the_series(
     mine, theirs = new_patients(sqlite_ctx, 2)
     middle = at(TUESDAY + timedelta(weeks=1), 10)
     book_appointment(sqlite_ctx, BookingRequest("Long", middle, theirs))
-    dialog = BookingDialog(
-        sqlite_ctx, appointment_types(sqlite_ctx), "Long", at(TUESDAY, 10), ZONE
-    )
+    dialog = BookingDialog(sqlite_ctx, appointment_types(sqlite_ctx), "Long", at(TUESDAY, 10), ZONE)
     qtbot.addWidget(dialog)
     dialog.resize(760, 740)
     dialog.show()
@@ -151,3 +163,37 @@ def test_the_waitlist_window_books_the_earliest_fit_of_a_waiting_patient(
         dialog.book_earliest_fit()
     assert dialog.booked is not None and dialog.booked.start == at(wednesday, 9)
     assert waitlist.list_waitlist(sqlite_ctx) == []
+    dialog.deleteLater()  # through the event loop, not the garbage collector
+    qtbot.wait(20)
+
+
+def test_the_move_dialog_moves_this_and_the_following_visits(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    from montu_desktop.domain.series import Repeat
+    from montu_desktop.services import series
+    from montu_desktop.services.day_book import day_book
+    from montu_desktop.ui.reschedule_dialog import RescheduleDialog
+
+    tiny_clinic(sqlite_ctx, doctors=1)
+    (mine,) = new_patients(sqlite_ctx, 1)
+    starts = series.series_starts(sqlite_ctx, at(TUESDAY, 10), Repeat(1), count=3)
+    made = series.book_series(
+        sqlite_ctx, BookingRequest("Long", starts[0], mine), starts, Repeat(1)
+    )
+    second_day = TUESDAY + timedelta(weeks=1)
+    entry = next(e for e in day_book(sqlite_ctx, second_day).appointments if e.patient_id == mine)
+    dialog = RescheduleDialog(sqlite_ctx, entry, ZONE)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.following.isVisibleTo(dialog), timeout=5000)
+    qtbot.waitUntil(lambda: dialog.times.count() > 0, timeout=5000)
+    eleven = next(i for i in range(dialog.times.count()) if dialog.times.item(i).text() == "11:00")
+    dialog.times.setCurrentRow(eleven)
+    dialog.following.setChecked(True)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog._move()
+    after = {
+        a.id: to_local(a.start, ZONE).strftime("%d %H:%M")
+        for a in series.cancel_following(sqlite_ctx, made.appointments[1].id)
+    }
+    assert sorted(after.values()) == ["01 11:00", "08 11:00"]  # both later visits moved
