@@ -144,8 +144,13 @@ def choose_doctor(candidates: Iterable[Candidate], rng: random.Random) -> Candid
     pool = list(candidates)
     if not pool:
         raise SlotTaken("no doctor is free for the whole length at that time")
-    lightest = min(c.load for c in pool)
-    return rng.choice([c for c in pool if c.load == lightest])
+    # A float finds the least (ratios of whole minutes in a day differ by far more than
+    # float error); ties are then found exactly by cross-multiplying, without Fractions.
+    best = min(pool, key=lambda c: c.booked_minutes / max(c.rostered_minutes, 1))
+    b_booked, b_rostered = best.booked_minutes, max(best.rostered_minutes, 1)
+    return rng.choice(
+        [c for c in pool if c.booked_minutes * b_rostered == b_booked * max(c.rostered_minutes, 1)]
+    )
 
 
 def pick_doctor(
