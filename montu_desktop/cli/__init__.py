@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--self-test", action="store_true", help="start offscreen, check, exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from montu_desktop.cli import scheduling
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
@@ -121,11 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--doctor", type=record_id, metavar="ID")
     book.add_argument("--note", metavar="TEXT", help="reason for visit (up to 500 characters)")
     book.add_argument("--json", action="store_true")
+    scheduling.add_book_options(book)
 
     cancel = commands.add_parser("cancel", parents=[common], help="cancel an appointment")
     cancel.add_argument("id", type=record_id, help="appointment id (1 to 2147483647)")
     cancel.add_argument("--reason", metavar="TEXT", help="why (kept with it and audited)")
     cancel.add_argument("--json", action="store_true")
+    scheduling.add_cancel_options(cancel)
 
     note = commands.add_parser("note", parents=[common], help="set an appointment's note")
     note.add_argument("id", type=record_id, metavar="ID")
@@ -144,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument("--start", required=True, metavar="ISO-8601")
     move.add_argument("--doctor", type=record_id, metavar="ID")
     move.add_argument("--json", action="store_true")
+    scheduling.add_reschedule_options(move)
 
     for noun in ("doctors", "types"):
         sub = commands.add_parser(noun, help=f"list {noun}").add_subparsers(
@@ -151,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         listing = sub.add_parser("list", parents=[common], help=f"list {noun}")
         listing.add_argument("--json", action="store_true")
+        if noun == "doctors":
+            scheduling.add_doctor_types(sub, common)
+    scheduling.add_parsers(commands, common)
 
     schedules = commands.add_parser("schedules", help="clinic and doctor schedules").add_subparsers(
         dest="schedules_command", required=True

@@ -22,6 +22,7 @@ from montu_desktop.cli import (
 )
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
+from montu_desktop.cli import scheduling as scheduling_commands
 from montu_desktop.cli import security as security_commands
 from montu_desktop.config.database import UnusableDatabase
 from montu_desktop.domain.clinic_time import parse_day, to_local
@@ -95,6 +96,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         *notification_commands.SUBCOMMANDS,
         *online_commands.SUBCOMMANDS,
         *security_commands.SUBCOMMANDS,
+        *scheduling_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -147,6 +149,9 @@ def _availability(ctx: ServiceContext, args: argparse.Namespace) -> int:
     data = week_document(week)
     emit(args, data, _availability_text(week))
     return EXIT_OK
+
+
+"""The `reason` of a slot with no free doctor, in the availability JSON."""
 
 
 def _availability_text(week: availability.WeekAvailability) -> str:
@@ -220,21 +225,42 @@ def _patients_find(ctx: ServiceContext, args: argparse.Namespace) -> int:
 def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
     zone = clinic_policy(ctx).timezone
     request = BookingRequest(
-        args.type, arguments.moment(args.start, zone), args.patient, args.doctor, note=args.note
+        args.type,
+        arguments.moment(args.start, zone),
+        args.patient,
+        args.doctor,
+        note=args.note,
+        urgent=args.urgent,
+        waitlist_id=args.waitlist,
     )
+    if args.repeat is not None or args.count is not None or args.until is not None:
+        if args.repeat is None:
+            refuse("usage: --count and --until need --repeat")
+            return EXIT_USAGE
+        return scheduling_commands.book_series(ctx, args, request)
     booked = booking.book_appointment(ctx, request)
     data = _appointment_json(ctx, booked)
+    data.update(scheduling_commands.chosen_because(booked))
     emit(
         args,
         data,
-        f"booked appointment {booked.id} with doctor {booked.doctor_id} at {data['start']}",
+        f"booked appointment {booked.id} with doctor {booked.doctor_id} at {data['start']}"
+        f" ({scheduling_commands.why_text(ctx, booked)})",
     )
     return EXIT_OK
 
 
 def _cancel(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    if args.following:
+        return scheduling_commands.cancel_following(ctx, args)
     cancelled = booking.cancel_appointment(ctx, args.id, reason=args.reason)
-    emit(args, _appointment_json(ctx, cancelled), f"appointment {cancelled.id} cancelled")
+    data = _appointment_json(ctx, cancelled)
+    waiting = scheduling_commands.waitlist_for_freed(ctx, cancelled)
+    data.update(waiting)
+    text = f"appointment {cancelled.id} cancelled"
+    if waiting["waitlist_matches"]:
+        text += f"; waitlist entries that fit the freed time: {waiting['waitlist_matches']}"
+    emit(args, data, text)
     return EXIT_OK
 
 
@@ -370,6 +396,8 @@ def _patients_merge(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 
 def _reschedule(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    if args.following:
+        return scheduling_commands.move_following(ctx, args)
     zone = clinic_policy(ctx).timezone
     moved = booking.reschedule_appointment(
         ctx, args.id, arguments.moment(args.start, zone), args.doctor
@@ -434,3 +462,4 @@ COMMANDS: dict[str, Command] = {
 COMMANDS.update(notification_commands.COMMANDS)
 COMMANDS.update(online_commands.COMMANDS)
 COMMANDS.update(security_commands.COMMANDS)
+COMMANDS.update(scheduling_commands.COMMANDS)

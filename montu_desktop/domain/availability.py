@@ -24,6 +24,7 @@ class Unavailable(enum.StrEnum):
     TOO_CLOSE_TO_CLOSING = "too close to closing for this length"
     NOBODY_ROSTERED = "no doctor rostered for the whole length"
     ALL_BUSY = "every rostered doctor is busy"
+    HELD = "held for urgent patients"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,3 +176,20 @@ def week_availability(
     return [
         day_availability(day, roster, busy, length_minutes, slot_minutes, window) for day in days
     ]
+
+
+def mark_held(
+    plain: Sequence[DayAvailability], held: Sequence[DayAvailability]
+) -> list[DayAvailability]:
+    """The availability with held time taken (`held`), where a slot free only because of
+    held time says HELD (`plain` is the same week computed without the held time)."""
+    marked = []
+    for plain_day, held_day in zip(plain, held, strict=True):
+        slots = tuple(
+            Slot(h.start, 0, h.rostered_doctors, Unavailable.HELD)
+            if h.free_doctors == 0 and p.free_doctors > 0
+            else h
+            for p, h in zip(plain_day.slots, held_day.slots, strict=True)
+        )
+        marked.append(DayAvailability(held_day.day, held_day.open, slots))
+    return marked

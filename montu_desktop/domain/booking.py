@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from montu_desktop.domain.availability import BookingWindow
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
@@ -71,30 +72,124 @@ def booked_minutes(busy: Mapping[int, Sequence[tuple[int, int]]]) -> dict[int, i
     return {doctor: sum(e - s for s, e in pairs) // 60 for doctor, pairs in busy.items()}
 
 
-def choose_doctor(
-    candidates: Iterable[int], load_minutes: Mapping[int, int], rng: random.Random
-) -> int:
-    """The least-loaded candidate, ties broken at random (never by name or id order)."""
+def rostered_minutes(roster: Roster) -> dict[int, int]:
+    """Minutes each doctor of the roster works in it (pass one day's roster for a day's)."""
+    return {d: sum(e - s for s, e in blocks) // 60 for d, blocks in roster.blocks.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A doctor free for the whole length, with that day's booked and rostered minutes."""
+
+    doctor_id: int
+    booked_minutes: int
+    rostered_minutes: int
+
+    @property
+    def load(self) -> Fraction:
+        """Share of the day's rostered time already booked (exact, so ties are real ties)."""
+        return Fraction(self.booked_minutes, max(self.rostered_minutes, 1))
+
+
+def hours_text(minutes: int) -> str:
+    """'2 h', '2 h 30 min' or '45 min': how the desk says a length of time."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" if not rest else f"{hours} h {rest} min"
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorChoice:
+    """The doctor chosen and the free doctors the choice was made among."""
+
+    doctor_id: int
+    candidates: tuple[Candidate, ...]
+    requested: bool = False
+
+    @property
+    def chosen(self) -> Candidate:
+        return next(c for c in self.candidates if c.doctor_id == self.doctor_id)
+
+    def why(self, doctor_name: str) -> str:
+        """E.g. 'Dr Chen: 2 h of 7 h booked, the least of 3 free'."""
+        me = self.chosen
+        load = f"{hours_text(me.booked_minutes)} of {hours_text(me.rostered_minutes)} booked"
+        if self.requested:
+            return f"{doctor_name}: asked for ({load})"
+        if len(self.candidates) == 1:
+            return f"{doctor_name}: {load}, the only one free"
+        tied = sum(1 for c in self.candidates if c.load == me.load)
+        if tied > 1:
+            return (
+                f"{doctor_name}: {load}, the least of {len(self.candidates)} free"
+                f" (tied with {tied - 1} other{'s' if tied > 2 else ''}, picked at random)"
+            )
+        return f"{doctor_name}: {load}, the least of {len(self.candidates)} free"
+
+    def summary(self, names: Mapping[int, str]) -> str:
+        """Before booking: 'Any doctor: the least booked of 3 free (Dr Chen 2 h of 7 h, …)'."""
+        ordered = sorted(self.candidates, key=lambda c: (c.load, names.get(c.doctor_id, "")))
+        loads = ", ".join(
+            f"{names.get(c.doctor_id, f'doctor {c.doctor_id}')} "
+            f"{hours_text(c.booked_minutes)} of {hours_text(c.rostered_minutes)}"
+            for c in ordered
+        )
+        return f"Any doctor: the least booked of {len(self.candidates)} free ({loads})"
+
+
+def choose_doctor(candidates: Iterable[Candidate], rng: random.Random) -> Candidate:
+    """The candidate with the least load (booked ÷ rostered minutes that day), ties broken at
+    random (never by name or id order)."""
     pool = list(candidates)
     if not pool:
         raise SlotTaken("no doctor is free for the whole length at that time")
-    lightest = min(load_minutes.get(d, 0) for d in pool)
-    return rng.choice([d for d in pool if load_minutes.get(d, 0) == lightest])
+    # A float finds the least (ratios of whole minutes in a day differ by far more than
+    # float error); ties are then found exactly by cross-multiplying, without Fractions.
+    best = min(pool, key=lambda c: c.booked_minutes / max(c.rostered_minutes, 1))
+    b_booked, b_rostered = best.booked_minutes, max(best.rostered_minutes, 1)
+    return rng.choice(
+        [c for c in pool if c.booked_minutes * b_rostered == b_booked * max(c.rostered_minutes, 1)]
+    )
 
 
 def pick_doctor(
     roster: Roster,
-    busy: Mapping[int, Sequence[tuple[int, int]]],
     wanted: TimeRange,
     rng: random.Random,
+    *,
+    taken: Collection[int],
+    booked: Mapping[int, int],
+    rostered: Mapping[int, int] | None = None,
+    skipped: Collection[int] = (),
+    held: Collection[int] = (),
     requested: int | None = None,
-) -> int:
-    """The doctor to book: the one asked for if free, else the fair choice among the free."""
-    free = free_doctors(roster, busy, wanted)
+) -> DoctorChoice:
+    """The doctor to book: the one asked for if free, else the fair choice among the free.
+
+    `roster` holds (at least) the blocks touching the range; `taken` are the doctors whose
+    time in it is already taken (an appointment, or time held for urgent patients);
+    `booked` and `rostered` are each doctor's minutes that day (`rostered` defaults to the
+    roster's own); `skipped` are the doctors who do not perform this type; `held` those
+    whose time in the range is held for urgent patients (empty for an urgent booking).
+    """
+    day_minutes = rostered_minutes(roster) if rostered is None else rostered
+    if requested is not None and requested in skipped:
+        raise InvalidRequest("doctor", "does not perform this type of appointment")
+    free = [
+        d
+        for d in rostered_doctors(roster, wanted)
+        if d not in taken and d not in skipped and d not in held
+    ]
+    candidates = tuple(Candidate(d, booked.get(d, 0), day_minutes.get(d, 0)) for d in free)
     if requested is None:
-        return choose_doctor(free, booked_minutes(busy), rng)
+        return DoctorChoice(choose_doctor(candidates, rng).doctor_id, candidates)
     if requested in free:
-        return requested
+        return DoctorChoice(
+            requested, tuple(c for c in candidates if c.doctor_id == requested), requested=True
+        )
     if requested not in rostered_doctors(roster, wanted):
         raise InvalidRequest("doctor", "is not rostered for the whole length at that time")
+    if requested in held and requested not in taken:
+        raise InvalidRequest("start", "is held for urgent patients (book it as urgent)")
     raise SlotTaken("the requested doctor is already booked at that time")

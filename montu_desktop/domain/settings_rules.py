@@ -41,8 +41,8 @@ def check_clinic(details: ClinicDetails) -> ClinicDetails:
     if details.slot_minutes not in SLOT_SIZES:
         sizes = ", ".join(str(s) for s in SLOT_SIZES)
         raise InvalidRequest("slot_minutes", f"must be one of {sizes} minutes")
-    if not 1 <= details.horizon_weeks <= 104:
-        raise InvalidRequest("horizon_weeks", "must be between 1 and 104 weeks")
+    if not 1 <= details.horizon_weeks <= 156:
+        raise InvalidRequest("horizon_weeks", "must be between 1 and 156 weeks")
     if not 0 <= details.min_notice_minutes <= 7 * 24 * 60:
         raise InvalidRequest("min_notice_minutes", "must be between 0 minutes and one week")
     return ClinicDetails(

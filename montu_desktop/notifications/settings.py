@@ -143,6 +143,17 @@ def parse_offsets(value: str) -> tuple[timedelta, ...]:
     return tuple(sorted(offsets, reverse=True))
 
 
+def parse_hold_release(value: str) -> timedelta:
+    """'2h' → 2 hours: how long before its start held time is offered to everyone ('0m': never early)."""
+    match = _DURATION.match(value.strip().lower())
+    if not match:
+        raise ValueError(f"{value.strip()!r} is not a duration like 2h, 30m or 1d")
+    offset = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    if offset > timedelta(days=7):
+        raise ValueError("must be at most 7 days")
+    return offset
+
+
 def format_offset(offset: timedelta) -> str:
     minutes = int(offset.total_seconds() // 60)
     if minutes % (24 * 60) == 0:
@@ -223,6 +234,12 @@ SPECS: dict[str, SettingSpec] = {
             "10",
             "how often the dispatcher looks for work",
             _seconds(0.1, 3600),
+        ),
+        SettingSpec(
+            "holds.release_before",
+            "2h",
+            "held urgent time is offered to everyone this long before it starts",
+            parse_hold_release,
         ),
         SettingSpec(
             "quiet_hours",

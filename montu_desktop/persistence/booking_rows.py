@@ -121,7 +121,9 @@ def _doctors_statement(dialect: str) -> TextClause:
         + f") THEN NULL ELSE (SELECT coalesce(sum({a_seconds}), 0) FROM appointment a"
         " WHERE a.doctor_id = ds.doctor_id AND "
         + _OVERLAPS.format(lo="opens", hi="closes")
-        + ") END FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
+        + ") END, EXISTS (SELECT 1 FROM doctor_type_skipped k"
+        " WHERE k.doctor_id = ds.doctor_id AND k.type_id = :type_id)"
+        " FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
         " WHERE ds.day = :day AND ds.start_at <= :end AND ds.end_at >= :start"
         " AND d.active AND d.removed_at IS NULL"
     ).bindparams(
@@ -133,11 +135,13 @@ def _doctors_statement(dialect: str) -> TextClause:
 @dataclass(frozen=True, slots=True)
 class DoctorsAround:
     """Who could take a range on one day: the bookable doctors' roster blocks touching it,
-    who already has an appointment in it, and the others' booked minutes that day."""
+    who already has an appointment in it, the others' booked minutes that day, and who
+    does not perform the type."""
 
     roster: model.Roster
     booked_minutes: dict[int, int]
     clashing: frozenset[int]
+    skipped: frozenset[int] = frozenset()
 
 
 def doctors_around(
@@ -146,9 +150,11 @@ def doctors_around(
     start: datetime,
     end: datetime,
     exclude_id: int = NO_APPOINTMENT,
+    type_id: int = 0,
 ) -> DoctorsAround:
     """In one statement: the roster blocks of bookable doctors on `day` that touch
-    [start, end), whether each doctor clashes and, if not, their load over the clinic day.
+    [start, end), whether each doctor clashes and, if not, their load over the clinic day,
+    and whether they skip type `type_id`.
 
     Blocks that only touch the range are read too, so that joined blocks (a session that
     runs on into an extra one) cover the range exactly as the whole day's roster would.
@@ -165,18 +171,22 @@ def doctors_around(
             "opens_floor": _floor(day.opens),
             "closes": day.closes,
             "exclude_id": exclude_id,
+            "type_id": type_id,
         },
     )
     blocks: dict[int, list[tuple[int, int]]] = {}
     minutes: dict[int, int] = {}
     clashing: set[int] = set()
-    for doctor_id, block_start, block_end, busy_seconds in rows:
+    skipped: set[int] = set()
+    for doctor_id, block_start, block_end, busy_seconds, skips in rows:
         blocks.setdefault(doctor_id, []).append((int(block_start), int(block_end)))
+        if skips:
+            skipped.add(doctor_id)
         if busy_seconds is None:
             clashing.add(doctor_id)
         else:
             minutes[doctor_id] = int(busy_seconds) // 60
-    return DoctorsAround(model.Roster(blocks), minutes, frozenset(clashing))
+    return DoctorsAround(model.Roster(blocks), minutes, frozenset(clashing), frozenset(skipped))
 
 
 @cache

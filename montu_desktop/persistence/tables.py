@@ -65,7 +65,7 @@ class Clinic(Base):
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
     __table_args__ = (
         CheckConstraint("slot_minutes > 0 AND 60 % slot_minutes = 0", name="ck_clinic_slot"),
-        CheckConstraint("horizon_weeks BETWEEN 1 AND 104", name="ck_clinic_horizon"),
+        CheckConstraint("horizon_weeks BETWEEN 1 AND 156", name="ck_clinic_horizon"),
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from montu_desktop.domain import availability as rules
 from montu_desktop.domain.clinic_time import local_day_bounds, local_instant, to_local
 from montu_desktop.domain.errors import NoSchedule
+from montu_desktop.domain.holds import with_held
 from montu_desktop.domain.model import (
     AppointmentType,
     ClinicDay,
@@ -19,6 +20,7 @@ from montu_desktop.domain.model import (
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy, find_type, week_reference
+from montu_desktop.services.scheduling_reference import closure_reasons, held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -31,6 +33,8 @@ class WeekAvailability:
     slot_minutes: int
     monday: date
     days: tuple[rules.DayAvailability, ...]
+    closed_reasons: dict[date, str] = field(default_factory=dict)
+    """Why each closed day is closed (a holiday's name, 'closed' on a day it never opens)."""
 
     def slot_at(self, moment: datetime) -> rules.Slot | None:
         target = epoch(moment)
@@ -50,8 +54,17 @@ def booking_window(policy: ClinicPolicy, now: datetime) -> rules.BookingWindow:
     return rules.BookingWindow(epoch(now) + policy.min_notice_minutes * 60, epoch(horizon_end))
 
 
-def week_availability(ctx: ServiceContext, type_name: str, day: date) -> WeekAvailability:
-    """Availability of `type_name` in the Monday-to-Sunday week that holds `day`."""
+def week_availability(
+    ctx: ServiceContext,
+    type_name: str,
+    day: date,
+    *,
+    urgent: bool = False,
+    doctor_id: int | None = None,
+) -> WeekAvailability:
+    """Availability of `type_name` in the Monday-to-Sunday week that holds `day`, counting
+    only the doctors who perform it; time held for urgent patients is offered only when
+    `urgent` (otherwise its slots say HELD); with `doctor_id`, that doctor's slots only."""
     policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
     monday = week_start(day)
@@ -67,12 +80,26 @@ def week_availability(ctx: ServiceContext, type_name: str, day: date) -> WeekAva
     end = local_day_bounds(monday + timedelta(days=6), policy.timezone)[1]
     with UnitOfWork(ctx) as uow:
         busy = repo.busy_pairs_by_doctor(uow.session, start, end)
+    roster = performers(ctx, reference.roster, kind.id)
+    if doctor_id is not None:
+        roster = roster.only([doctor_id])
+    window = booking_window(policy, ctx.clock())
+    sunday = monday + timedelta(days=6)
     computed = rules.week_availability(
-        days,
-        reference.roster,
-        busy,
-        kind.length_minutes,
-        policy.slot_minutes,
-        booking_window(policy, ctx.clock()),
+        days, roster, busy, kind.length_minutes, policy.slot_minutes, window
     )
-    return WeekAvailability(kind, policy.timezone, policy.slot_minutes, monday, tuple(computed))
+    held = {} if urgent else held_now(ctx, monday, sunday, policy.timezone)
+    if held:
+        taken = rules.week_availability(
+            days, roster, with_held(busy, held), kind.length_minutes, policy.slot_minutes, window
+        )
+        computed = rules.mark_held(computed, taken)
+    closures = closure_reasons(ctx, monday, sunday)
+    closed = {
+        d.day: closures.get(d.day, "closed" if d.day in reference.days else "no schedule")
+        for d in computed
+        if not d.open
+    }
+    return WeekAvailability(
+        kind, policy.timezone, policy.slot_minutes, monday, tuple(computed), closed
+    )

@@ -43,6 +43,7 @@ from montu_desktop.domain.events import (
     AppointmentCancelled,
     AppointmentRescheduled,
 )
+from montu_desktop.domain.holds import doctors_held
 from montu_desktop.domain.model import (
     AppointmentStatus,
     AppointmentType,
@@ -61,9 +62,13 @@ from montu_desktop.persistence.engine import (
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
+from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
+from montu_desktop.services.waitlist_rows import close_entry
 
 MAX_ATTEMPTS = 6
+NO_PATIENT_YET = 0
+"""The patient id a preview uses before the patient is chosen (never booked: no such row)."""
 R = TypeVar("R")
 
 
@@ -77,6 +82,10 @@ class BookingRequest:
     doctor_id: int | None = None
     note: str | None = None
     """Reason for visit (up to 500 characters); kept with the appointment, never sent."""
+    urgent: bool = False
+    """An urgent booking may take time held for urgent patients."""
+    waitlist_id: int | None = None
+    """The waitlist entry this booking settles (closed with it, in the same transaction)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,8 @@ class BookedAppointment:
     cancel_reason: str | None = None
     arrived_at: datetime | None = None
     completed_at: datetime | None = None
+    choice: rules.DoctorChoice | None = None
+    """Why this doctor: the free doctors and their loads (set by booking and moving)."""
 
 
 def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppointment:
@@ -103,12 +114,19 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
     request = replace(request, note=visits.clean_note(request.note))
+    _require_patient_id(request.patient_id)
     return _with_retries(
         ctx,
         lambda tries: _book_once(
             ctx, policy, kind, request, read_first=ctx.database.is_sqlite and tries == 1
         ),
     )
+
+
+def _require_patient_id(patient_id: int) -> None:
+    """Only previews may leave the patient out (NO_PATIENT_YET); a booking needs one."""
+    if patient_id == NO_PATIENT_YET:
+        raise NotFound("patient", f"no patient with id {patient_id}")
 
 
 class _ReadAgain(Exception):
@@ -121,12 +139,17 @@ def _choose(
     policy: ClinicPolicy,
     kind: AppointmentType,
     request: BookingRequest,
-) -> tuple[rules.TimeRange, model.ClinicDay, int]:
-    """Check the request and fairly choose its doctor: (range, clinic day, doctor id)."""
+) -> tuple[rules.TimeRange, model.ClinicDay, rules.DoctorChoice]:
+    """Check the request and fairly choose its doctor: (range, clinic day, choice)."""
     wanted, clinic_day, doctors = _check_time(
         ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
     )
-    return wanted, clinic_day, _pick_doctor(doctors, wanted, ctx.rng, request.doctor_id)
+    held = set() if request.urgent else _held(ctx, policy, clinic_day, wanted)
+    return (
+        wanted,
+        clinic_day,
+        _pick_doctor(ctx, clinic_day, doctors, wanted, held, request.doctor_id),
+    )
 
 
 def _book_once(
@@ -139,11 +162,12 @@ def _book_once(
 ) -> BookedAppointment:
     if read_first:
         with UnitOfWork(ctx) as reading:
-            wanted, clinic_day, doctor_id = _choose(ctx, reading, policy, kind, request)
+            wanted, clinic_day, choice = _choose(ctx, reading, policy, kind, request)
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
         if not read_first:
-            wanted, clinic_day, doctor_id = _choose(ctx, uow, policy, kind, request)
+            wanted, clinic_day, choice = _choose(ctx, uow, policy, kind, request)
+        doctor_id = choice.doctor_id
         start, end = from_epoch(wanted.start), from_epoch(wanted.end)
         if read_first and not rows.still_rostered(session, clinic_day, doctor_id, start, end):
             raise _ReadAgain()
@@ -165,8 +189,19 @@ def _book_once(
             note=request.note,
         )
         booked = BookedAppointment(
-            appointment_id, doctor_id, request.patient_id, kind.name, start, end, note=request.note
+            appointment_id,
+            doctor_id,
+            request.patient_id,
+            kind.name,
+            start,
+            end,
+            note=request.note,
+            choice=choice,
         )
+        if request.waitlist_id is not None:
+            close_entry(
+                uow, request.waitlist_id, booked.id, request.patient_id, kind.id, ctx.clock()
+            )
         uow.emit(
             AppointmentBooked(
                 booked.id,
@@ -182,6 +217,7 @@ def _book_once(
             doctor_id=doctor_id,
             start=booked.start.isoformat(),
             type=kind.name,
+            **({"urgent": True} if request.urgent else {}),
         )
         uow.touches("appointments")
         uow.commit()
@@ -213,7 +249,7 @@ def _check_time(
     end = start + timedelta(minutes=kind.length_minutes)
     standing = rows.request_standing(session, day, patient_id, start, end, exclude_id)
     clinic_day = standing.clinic_day
-    if not standing.patient_known:
+    if not standing.patient_known and patient_id != NO_PATIENT_YET:
         merged_into = session.scalar(
             select(t.Patient.merged_into_id).where(t.Patient.id == patient_id)
         )
@@ -231,29 +267,46 @@ def _check_time(
     )
     if standing.patient_busy:
         raise PatientDoubleBooked()
-    return wanted, clinic_day, rows.doctors_around(session, clinic_day, start, end, exclude_id)
+    return (
+        wanted,
+        clinic_day,
+        rows.doctors_around(session, clinic_day, start, end, exclude_id, type_id=kind.id),
+    )
 
 
-def _free_doctors(doctors: rows.DoctorsAround, wanted: rules.TimeRange) -> list[int]:
-    """Doctors rostered for the whole range with no live appointment in it (roster order)."""
-    return [d for d in rules.rostered_doctors(doctors.roster, wanted) if d not in doctors.clashing]
+def _held(
+    ctx: ServiceContext, policy: ClinicPolicy, day: model.ClinicDay, wanted: rules.TimeRange
+) -> set[int]:
+    """Doctors whose time in the range is held for urgent patients and not yet released."""
+    held = held_now(ctx, day.day, day.day, policy.timezone)
+    return doctors_held(held, wanted.start, wanted.end) if held else set()
 
 
 def _pick_doctor(
+    ctx: ServiceContext,
+    day: model.ClinicDay,
     doctors: rows.DoctorsAround,
     wanted: rules.TimeRange,
-    rng: random.Random,
+    held: set[int],
     requested: int | None = None,
-) -> int:
-    """The domain's pick_doctor, fed with per-doctor loads and clashes the database summed."""
-    free = _free_doctors(doctors, wanted)
-    if requested is None:
-        return rules.choose_doctor(free, doctors.booked_minutes, rng)
-    if requested in free:
-        return requested
-    if requested not in rules.rostered_doctors(doctors.roster, wanted):
-        raise InvalidRequest("doctor", "is not rostered for the whole length at that time")
-    raise SlotTaken("the requested doctor is already booked at that time")
+) -> rules.DoctorChoice:
+    """The domain's pick_doctor, fed with the loads, clashes and skipped types the
+    database read in one statement, and each doctor's rostered minutes that day (the
+    cached roster; never less than the fresh blocks just read)."""
+    touching = rules.rostered_minutes(doctors.roster)
+    cached = rostered_minutes_on(ctx, day)
+    rostered = {d: max(cached.get(d, 0), m) for d, m in touching.items()}
+    return rules.pick_doctor(
+        doctors.roster,
+        wanted,
+        ctx.rng,
+        taken=doctors.clashing,
+        booked=doctors.booked_minutes,
+        rostered=rostered,
+        skipped=doctors.skipped,
+        held=held,
+        requested=requested,
+    )
 
 
 def _require_doctor(session, doctor_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -369,52 +422,68 @@ def _reschedule_once(
     doctor_id: int | None,
 ) -> BookedAppointment:
     with UnitOfWork(ctx, write=True) as uow:
-        session = uow.session
-        row = _live_appointment(session, appointment_id)
-        if row.status != AppointmentStatus.BOOKED.value:
-            raise InvalidRequest(
-                "appointment", f"is {row.status.replace('_', ' ')}; it cannot be moved"
-            )
-        kind = next(k for k in appointment_types(ctx) if k.id == row.type_id)
-        kind = AppointmentType(kind.id, kind.name, kind.length_minutes, kind.colour, True)
-        wanted, _day, doctors = _check_time(
-            ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
-        )
-        if doctor_id is None and row.doctor_id in _free_doctors(doctors, wanted):
-            doctor_id = row.doctor_id
-        chosen = _pick_doctor(doctors, wanted, ctx.rng, doctor_id)
-        rows.queue_behind_other_bookings(
-            session,
-            chosen,
-            row.patient_id,
-            lock_timeout_seconds=ctx.database.lock_timeout_seconds,
-        )
-        old_start = row.start_at
-        row.doctor_id = chosen
-        row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
-        row.updated_at = ctx.clock()
-        session.flush()
-        uow.emit(
-            AppointmentRescheduled(
-                row.id,
-                chosen,
-                row.patient_id,
-                old_start.isoformat(),
-                row.start_at.isoformat(),
-                row.end_at.isoformat(),
-            )
-        )
-        uow.audit(
-            "appointment.rescheduled",
-            f"appointment {row.id}",
-            doctor_id=chosen,
-            old_start=old_start.isoformat(),
-            start=row.start_at.isoformat(),
-        )
-        uow.touches("appointments")
-        result = _booked(row, kind.name)
+        result = move_in(ctx, uow, policy, appointment_id, new_start, doctor_id)
         uow.commit()
         return result
+
+
+def move_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    appointment_id: int,
+    new_start: datetime,
+    doctor_id: int | None,
+) -> BookedAppointment:
+    """Move one booked appointment inside the caller's writing transaction (same doctor
+    when free, else a fair choice), with its event and audit entry."""
+    session = uow.session
+    row = _live_appointment(session, appointment_id)
+    if row.status != AppointmentStatus.BOOKED.value:
+        raise InvalidRequest(
+            "appointment", f"is {row.status.replace('_', ' ')}; it cannot be moved"
+        )
+    kind = next(k for k in appointment_types(ctx) if k.id == row.type_id)
+    kind = AppointmentType(kind.id, kind.name, kind.length_minutes, kind.colour, True)
+    wanted, _day, doctors = _check_time(
+        ctx, uow, policy, kind, new_start, row.patient_id, exclude_id=row.id
+    )
+    held = _held(ctx, policy, _day, wanted)
+    if doctor_id is None:
+        try:  # the same doctor when they are free, else a fair choice
+            choice = _pick_doctor(ctx, _day, doctors, wanted, held, row.doctor_id)
+        except InvalidRequest:
+            choice = _pick_doctor(ctx, _day, doctors, wanted, held)
+    else:
+        choice = _pick_doctor(ctx, _day, doctors, wanted, held, doctor_id)
+    chosen = choice.doctor_id
+    rows.queue_behind_other_bookings(
+        session, chosen, row.patient_id, lock_timeout_seconds=ctx.database.lock_timeout_seconds
+    )
+    old_start = row.start_at
+    row.doctor_id = chosen
+    row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
+    row.updated_at = ctx.clock()
+    session.flush()
+    uow.emit(
+        AppointmentRescheduled(
+            row.id,
+            chosen,
+            row.patient_id,
+            old_start.isoformat(),
+            row.start_at.isoformat(),
+            row.end_at.isoformat(),
+        )
+    )
+    uow.audit(
+        "appointment.rescheduled",
+        f"appointment {row.id}",
+        doctor_id=chosen,
+        old_start=old_start.isoformat(),
+        start=row.start_at.isoformat(),
+    )
+    uow.touches("appointments")
+    return replace(_booked(row, kind.name), choice=choice)
 
 
 def mark_status(

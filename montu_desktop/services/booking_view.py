@@ -6,17 +6,22 @@ from datetime import date, datetime, timedelta
 
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain.clinic_time import to_local
-from montu_desktop.domain.errors import NoSchedule
+from montu_desktop.domain.errors import InvalidRequest, NoSchedule
+from montu_desktop.domain.holds import doctors_held, with_held
 from montu_desktop.domain.model import Doctor, Roster, busy_by_doctor, epoch
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy, doctors, find_type
+from montu_desktop.services.scheduling_reference import held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
-def free_doctors_at(ctx: ServiceContext, type_name: str, start: datetime) -> list[Doctor]:
-    """Doctors rostered and free for the whole length of `type_name` from `start`, by name."""
+def free_doctors_at(
+    ctx: ServiceContext, type_name: str, start: datetime, *, urgent: bool = False
+) -> list[Doctor]:
+    """Doctors who perform `type_name`, rostered and free for its whole length from `start`
+    (time held for urgent patients counts as taken unless `urgent`), by name."""
     policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
     day = to_local(start, policy.timezone).date()
@@ -26,8 +31,42 @@ def free_doctors_at(ctx: ServiceContext, type_name: str, start: datetime) -> lis
         busy = busy_by_doctor(
             repo.busy_times(uow.session, start, start + timedelta(minutes=kind.length_minutes))
         )
-    free = set(rules.free_doctors(roster, busy, wanted))
+    roster = performers(ctx, roster, kind.id)
+    held = {} if urgent else held_now(ctx, day, day, policy.timezone)
+    free = set(rules.free_doctors(roster, with_held(busy, held), wanted))
     return [d for d in doctors(ctx) if d.id in free]
+
+
+def choice_preview(
+    ctx: ServiceContext, type_name: str, start: datetime, *, urgent: bool = False
+) -> rules.DoctorChoice | None:
+    """The fair choice as it stands (who is free, booked and rostered minutes that day), for
+    the booking dialog to show before booking; None when nobody is free or the day is closed."""
+    policy = clinic_policy(ctx)
+    kind = find_type(ctx, type_name)
+    day = to_local(start, policy.timezone).date()
+    wanted = rules.TimeRange(epoch(start), epoch(start) + kind.length_minutes * 60)
+    with UnitOfWork(ctx) as uow:
+        clinic_day = repo.clinic_days(uow.session, day, day).get(day)
+        if clinic_day is None or clinic_day.opens is None or clinic_day.closes is None:
+            return None
+        roster = Roster.from_blocks(repo.roster_blocks(uow.session, day, day))
+        busy = busy_by_doctor(repo.busy_times(uow.session, clinic_day.opens, clinic_day.closes))
+    performing = performers(ctx, roster, kind.id)
+    held = {} if urgent else held_now(ctx, day, day, policy.timezone)
+    taken = {d for d, pairs in busy.items() if any(wanted.overlaps(s, e) for s, e in pairs)}
+    try:
+        return rules.pick_doctor(
+            performing,
+            wanted,
+            ctx.rng,
+            taken=taken,
+            booked=rules.booked_minutes(busy),
+            rostered=rules.rostered_minutes(roster),
+            held=doctors_held(held, wanted.start, wanted.end),
+        )
+    except InvalidRequest:
+        return None
 
 
 def nearest_free_slots(

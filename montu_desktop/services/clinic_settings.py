@@ -89,6 +89,8 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
                 row.value = value
             uow.audit("setting.changed", key, value=value)
         uow.touches("settings")
+        if any(k.startswith("holds.") for k in clean):
+            uow.touches("reference")  # the held-time rules are cached with reference data
         uow.commit()
     return [SettingValue(k, v, False, _default(k)[1]) for k, v in clean.items()]
 

@@ -44,12 +44,14 @@ from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.visits import NOTE_MAX_CHARS, clean_note
-from montu_desktop.services import booking, booking_view, patients
-from montu_desktop.services.booking import BookedAppointment, BookingRequest
+from montu_desktop.services import booking, booking_view, patients, series
+from montu_desktop.services.booking import NO_PATIENT_YET, BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.patients import PatientAppointment, PatientRecord
+from montu_desktop.services.series import SeriesResult
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.series_preview import SeriesBox
 
 SEARCH_DELAY_MS = 200
 ANY_DOCTOR = "Any doctor (fair choice)"
@@ -190,6 +192,15 @@ class BookingDialog(QDialog):
         self.note.setMaxLength(NOTE_MAX_CHARS)
         self.record_button = QPushButton("Patient &record…")
         self.record_button.setAutoDefault(False)
+        self.urgent = QCheckBox("&Urgent patient (may take time held for urgent patients)")
+        self.why_label = QLabel()
+        self.why_label.setObjectName("bookingWhy")
+        self.why_label.setWordWrap(True)
+        self.why_label.setStyleSheet("QLabel#bookingWhy { color: #3c4043; }")
+        self._doctor_names: dict[int, str] = {}
+        self.series_box = SeriesBox(timezone)
+        self.series_result: SeriesResult | None = None
+        """The series booked, when the dialog booked one (self.booked is its first visit)."""
         self.message = QLabel()
         self.message.setObjectName("bookingMessage")
         self.message.setWordWrap(True)
@@ -242,10 +253,13 @@ class BookingDialog(QDialog):
         doctor.addRow("&Doctor:", self.doctor_box)
         doctor.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setBuddy(self.doctor_box)  # type: ignore[union-attr]
         doctor.addRow("N&ote:", self.note)
+        doctor.addRow("", self.why_label)
+        doctor.addRow("", self.urgent)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(patient, 1)
         layout.addLayout(doctor)
+        layout.addWidget(self.series_box)
         layout.addWidget(self.message)
         layout.addWidget(self.alternatives)
         layout.addWidget(self.buttons)
@@ -261,6 +275,7 @@ class BookingDialog(QDialog):
             self.email,
             self.doctor_box,
             self.note,
+            self.urgent,
             self.alternatives,
             self.type_box,
             self.book_button,
@@ -276,6 +291,9 @@ class BookingDialog(QDialog):
         self.record_button.clicked.connect(self._open_record)
         self.new_patient_box.toggled.connect(self._toggle_new_patient)
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
+        self.urgent.toggled.connect(lambda _on: self._load_doctors())
+        self.series_box.preview_wanted.connect(self.preview_series)
+        self.series_box.grown.connect(lambda: QTimer.singleShot(0, self, self._fit))
         self.alternatives.currentItemChanged.connect(self._alternative_chosen)
         self.buttons.accepted.connect(self.try_book)
         self.buttons.rejected.connect(self.reject)
@@ -426,13 +444,24 @@ class BookingDialog(QDialog):
         self._load_doctors()
 
     def _load_doctors(self) -> None:
-        type_name, start = self.type_name, self.start
+        type_name, start, urgent = self.type_name, self.start, self.urgent.isChecked()
         self.doctor_box.setEnabled(False)
+
+        def work() -> tuple[list[Any], Any]:
+            free = booking_view.free_doctors_at(self.ctx, type_name, start, urgent=urgent)
+            return free, booking_view.choice_preview(self.ctx, type_name, start, urgent=urgent)
+
         self._op(
-            lambda: booking_view.free_doctors_at(self.ctx, type_name, start),
-            lambda doctors: self._show_doctors(type_name, start, doctors),
+            work,
+            lambda found: self._show_doctors(type_name, start, *found),
             lambda error: self._doctors_failed(type_name, start, error),
         )
+
+    def why_text(self, booked: BookedAppointment) -> str:
+        """'Dr Chen: 2 h of 7 h booked, the least of 3 free' for the booking made."""
+        if booked.choice is None:
+            return ""
+        return booked.choice.why(self._doctor_names.get(booked.doctor_id, "The doctor"))
 
     def _doctors_failed(self, type_name: str, start: datetime, error: BaseException) -> None:
         if (type_name, start) != (self.type_name, self.start):
@@ -445,9 +474,13 @@ class BookingDialog(QDialog):
         self._drop_pending_booking()
         self.message.setText(plain_words(error))
 
-    def _show_doctors(self, type_name: str, start: datetime, doctors: list[Any]) -> None:
+    def _show_doctors(
+        self, type_name: str, start: datetime, doctors: list[Any], preview: Any = None
+    ) -> None:
         if (type_name, start) != (self.type_name, self.start):
             return  # the list for a type or time no longer shown
+        self._doctor_names.update({d.id: d.name for d in doctors})
+        self.why_label.setText(preview.summary(self._doctor_names) if preview is not None else "")
         chosen = self.doctor_box.currentData()
         chosen_name = self.doctor_box.currentText()
         self.doctor_box.clear()
@@ -560,6 +593,13 @@ class BookingDialog(QDialog):
             self._failed(error)
             return
         type_name, start, doctor = self.type_name, self.start, self.doctor_box.currentData()
+        urgent = self.urgent.isChecked()
+
+        repeat = self.series_box.rule()
+        if repeat is not None and not self.series_box.previewed:
+            self._failed(InvalidRequest("repeat", "preview the series first, then Book"))
+            return
+        starts = self.series_box.chosen_starts() if repeat is not None else []
         day = to_local(start, self.timezone).date()
         if (
             request_patient is not None
@@ -583,7 +623,12 @@ class BookingDialog(QDialog):
                 patient_id = added.id
                 self.new_patient_id = patient_id
                 self._created_here.add(patient_id)
-            request = BookingRequest(type_name, start, patient_id, doctor, note=note)
+            request = BookingRequest(
+                type_name, start, patient_id, doctor, note=note, urgent=urgent
+            )
+            if repeat is not None:
+                self.series_result = series.book_series(self.ctx, request, starts, repeat)
+                return self.series_result.appointments[0]
             return booking.book_appointment(self.ctx, request)
 
         self._working = True
@@ -645,6 +690,28 @@ class BookingDialog(QDialog):
             return f"{self.given.text().strip()} {self.family.text().strip()}".strip() or None
         item = self.results.currentItem()
         return item.data(NAME_ROLE) if item is not None and self.search_settled() else None
+
+
+    def _fit(self) -> None:
+        """Grow (or shrink) to the contents, staying on the screen."""
+        screen = self.screen().availableGeometry()
+        self.adjustSize()
+        height = min(self.sizeHint().height(), screen.height() - 40)
+        self.resize(self.width(), max(height, self.minimumSizeHint().height()))
+        top = max(screen.top(), min(self.y(), screen.bottom() - self.height()))
+        self.move(self.x(), top)
+
+    def preview_series(self) -> None:
+        """List every occurrence of the series as free or clashing (nothing is booked)."""
+        request = BookingRequest(
+            self.type_name,
+            self.start,
+            self.selected_patient_id() or self.new_patient_id or NO_PATIENT_YET,
+            self.doctor_box.currentData(),
+            urgent=self.urgent.isChecked(),
+        )
+        self.message.clear()
+        self._op(self.series_box.preview_work(self.ctx, request), self.series_box.show_preview)
 
     def _booked(self, outcome: BookedAppointment | _Duplicates) -> None:
         self._working = False

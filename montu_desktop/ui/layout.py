@@ -7,7 +7,7 @@ doctors (day book). Kept free of Qt so the geometry is tested with plain pytest.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -23,6 +23,8 @@ class CellKind(enum.Enum):
     UNAVAILABLE = "unavailable"
     PAST = "past"
     CLOSED = "closed"
+    HELD = "held"
+    """Held for urgent patients: only an urgent booking may take it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,10 @@ class WeekCell:
     @property
     def bookable(self) -> bool:
         return self.kind is CellKind.AVAILABLE
+
+    @property
+    def urgent_only(self) -> bool:
+        return self.kind is CellKind.HELD
 
 
 CLOSED_CELL = WeekCell(CellKind.CLOSED, reason="the clinic is closed")
@@ -63,6 +69,8 @@ class WeekGrid:
 def _kind(reason: Unavailable | None) -> CellKind:
     if reason is None:
         return CellKind.AVAILABLE
+    if reason is Unavailable.HELD:
+        return CellKind.HELD
     return CellKind.PAST if reason is Unavailable.PAST else CellKind.UNAVAILABLE
 
 
@@ -80,12 +88,14 @@ def week_grid(
     timezone: str,
     slot_minutes: int,
     now: datetime | None = None,
+    closed_reasons: Mapping[date, str] | None = None,
 ) -> WeekGrid:
     """The grid of a week's availability: one row per slot time any open day has.
 
     Times with no slot (closed, or before the clinic existed) read as past once `now` has
-    gone by them.
+    gone by them; a closed day's cells carry why it is closed (e.g. the public holiday's name).
     """
+    why_closed = closed_reasons or {}
     by_day: list[dict[time, WeekCell]] = []
     for day in days:
         cells = {}
@@ -101,7 +111,7 @@ def week_grid(
     times = _slot_times(min(seen), max(seen), slot_minutes) if seen else []
     rows = tuple(
         tuple(
-            cells.get(t) or _closed_at(day.day, t, timezone, now)
+            cells.get(t) or _closed_at(day.day, t, timezone, why_closed.get(day.day), now)
             for day, cells in zip(days, by_day, strict=True)
         )
         for t in times
@@ -109,10 +119,14 @@ def week_grid(
     return WeekGrid(tuple(d.day for d in days), tuple(times), rows)
 
 
-def _closed_at(day: date, wall: time, timezone: str, now: datetime | None = None) -> WeekCell:
+def _closed_at(
+    day: date, wall: time, timezone: str, why: str | None = None, now: datetime | None = None
+) -> WeekCell:
     start = local_instant(day, wall, timezone)
-    kind = CellKind.PAST if now is not None and start < now else CellKind.CLOSED
-    return WeekCell(kind, start, reason="clinic closed")
+    if now is not None and start < now:
+        return WeekCell(CellKind.PAST, start, reason="clinic closed")
+    reason = why if why and why not in ("closed", "no schedule") else "clinic closed"
+    return WeekCell(CellKind.CLOSED, start, reason=reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QTabWidget,
     QVBoxLayout,
@@ -34,6 +35,8 @@ from montu_desktop.services import (
     demo_data,
     patients,
     reference,
+    series,
+    waitlist,
 )
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.booking import BookedAppointment
@@ -61,6 +64,7 @@ from montu_desktop.ui.patient_panel import PatientPanel
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
 from montu_desktop.ui.waiting_room_view import WaitingRoomPanel
+from montu_desktop.ui.waitlist_dialog import WaitlistDialog
 from montu_desktop.ui.week_view import WeekPanel
 
 GEOMETRY_KEY = "main_window/geometry"
@@ -99,9 +103,12 @@ class MainWindow(QMainWindow):
         self.policy: ClinicPolicy | None = None
         self.types: list[AppointmentType] = []
         self.booking_dialog: BookingDialog | None = None
+        self.waitlist_dialog: WaitlistDialog | None = None
         self.first_start: FirstStartDialog | None = None
         self.patient_panel: PatientPanel | None = None
         self.cancel_dialog: CancelDialog | None = None
+        self.ask_following = self._ask_following
+        """Asks whether a series' later visits go too; tests answer for the person."""
         self.note_dialog: NoteDialog | None = None
         self.merge_dialog: MergeDialog | None = None
         self.reschedule_dialog: RescheduleDialog | None = None
@@ -183,6 +190,9 @@ class MainWindow(QMainWindow):
         self.database_action.triggered.connect(self.open_database_settings)
         self.database_action.setVisible(False)  # managers only: see signed_in()
         menu.addAction(self.database_action)
+        self.waitlist_action = QAction("&Waitlist…", self)
+        self.waitlist_action.triggered.connect(lambda: self.open_waitlist(None))
+        menu.addAction(self.waitlist_action)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
         self.settings_action.setVisible(False)  # managers only: see signed_in()
@@ -308,7 +318,13 @@ class MainWindow(QMainWindow):
 
         def work() -> WeekGrid:
             week = availability.week_availability(self.ctx, type_name, day)
-            return week_grid(week.days, policy.timezone, policy.slot_minutes, self.ctx.clock())
+            return week_grid(
+                week.days,
+                policy.timezone,
+                policy.slot_minutes,
+                self.ctx.clock(),
+                week.closed_reasons,
+            )
 
         self._op(work, lambda grid: self._week_loaded(serial, grid), self._week_failed)
 
@@ -458,7 +474,12 @@ class MainWindow(QMainWindow):
             return
         cell = self.week.selected_cell()
         on_week = self.tabs.currentWidget() is self.week
-        if on_week and cell is not None and cell.bookable and cell.start is not None:
+        if (
+            on_week
+            and cell is not None
+            and (cell.bookable or cell.urgent_only)
+            and cell.start is not None
+        ):
             self.open_booking(cell.start, self.week.type_name)
         else:
             self.open_patient(None)
@@ -510,12 +531,20 @@ class MainWindow(QMainWindow):
         dialog = BookingDialog(
             self.ctx, self.types, type_name, start, self.policy.timezone, self.busy, self
         )
+        if self._held_at(start):
+            dialog.urgent.setChecked(True)
         dialog.accepted.connect(lambda: self._booked(dialog))
         dialog.patient_wanted.connect(self.open_patient)
         dialog.finished.connect(lambda _r: self._back_to_grid())
         self.booking_dialog = dialog
         dialog.open()
         return dialog
+
+    def _held_at(self, start: datetime) -> bool:
+        """True when the week grid shows `start` as held for urgent patients."""
+        grid = self.week.model.grid
+        where = grid.position_of(start) if grid is not None else None
+        return where is not None and grid is not None and grid.cell(*where).urgent_only
 
     def _back_to_grid(self) -> None:
         self.activateWindow()
@@ -549,16 +578,26 @@ class MainWindow(QMainWindow):
     def _zone(self) -> str:
         return self.policy.timezone if self.policy else "UTC"
 
-    def _booked(self, dialog: BookingDialog) -> None:
+    def _booked(self, dialog: BookingDialog | WaitlistDialog) -> None:
         booked = dialog.booked
         if booked is None or self.policy is None:
             return
-        fair = dialog.requested_doctor is None
+        fair = getattr(dialog, "requested_doctor", None) is None
         self._select_after = booked.id
         self.load_day(to_local(booked.start, self.policy.timezone).date())
+        made = getattr(dialog, "series_result", None)
+        if made is not None:
+            self.say(
+                f"Booked a series of {len(made.appointments)} {booked.type_name} appointments, "
+                f"the first on {when_words(booked.start, self._zone())}."
+            )
+            return
+        why_text = getattr(dialog, "why_text", None)
+        why = why_text(booked) if why_text and booked.choice is not None else ""
 
         def done(summary: AppointmentSummary) -> None:
-            extra = f" (Any doctor: the fair choice took {summary.doctor})" if fair else ""
+            because = f": {why}" if why else ""
+            extra = f" (Any doctor: the fair choice took {summary.doctor}{because})" if fair else ""
             self.say(said("Booked", summary, self._zone(), f", {summary.type_name}{extra}"))
             self._show_done(summary)
 
@@ -604,16 +643,38 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _cancel_confirmed(self, summary: AppointmentSummary, reason: str | None) -> None:
-        def done(_cancelled: BookedAppointment) -> None:
+        def done(_cancelled: object) -> None:
             self.say(said("Cancelled", summary, self._zone(), f" (reason: {reason})"))
             if self.policy is not None:
                 self.load_day(to_local(summary.start, self.policy.timezone).date())
+            self.offer_freed_time(summary.type_name, summary.start)
 
-        self._op(
-            lambda: booking.cancel_appointment(self.ctx, summary.id, reason=reason),
-            done,
-            self._action_failed,
+        def go(series_ids: list[int]) -> None:
+            later = len(series_ids) - 1
+            if later > 0 and self.ask_following(later):
+                self._op(
+                    lambda: series.cancel_following(self.ctx, summary.id), done, self._action_failed
+                )
+                return
+            self._op(
+                lambda: booking.cancel_appointment(self.ctx, summary.id, reason=reason),
+                done,
+                self._action_failed,
+            )
+
+        self._op(lambda: series.following_ids(self.ctx, summary.id), go, self._action_failed)
+
+    def _ask_following(self, later: int) -> bool:
+        """A visit of a series: cancel its later visits too?"""
+        answer = QMessageBox.question(
+            self._top_parent(),
+            "Cancel the series too?",
+            f"This visit is part of a series with {later} later visit(s). "
+            "Cancel those as well?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
         )
+        return answer == QMessageBox.StandardButton.Yes
 
     def edit_note(self, entry: DayBookEntry) -> NoteDialog:
         title = f"Note for {entry.patient_name}, {when_words(entry.start, self._zone())}:"
@@ -644,6 +705,41 @@ class MainWindow(QMainWindow):
     def _visible(window: QWidget | None) -> bool:
         return window is not None and shiboken6.isValid(window) and window.isVisible()
 
+    def offer_freed_time(self, type_name: str, start: datetime) -> None:
+        """Time was freed: if anyone on the waitlist fits it, show them (oldest first)."""
+        if start <= self.ctx.clock():
+            return
+
+        def found(matches: list[Any]) -> None:
+            if matches:
+                self.statusBar().showMessage(
+                    f"{len(matches)} waiting patient(s) fit the freed time.", 8000
+                )
+                self.open_waitlist((type_name, start))
+
+        self._op(
+            lambda: waitlist.waitlist_matches(self.ctx, type_name, start),
+            found,
+            lambda _e: None,  # only an offer: a failure here must not disturb the desk
+        )
+
+    def open_waitlist(self, freed: tuple[str, datetime] | None) -> WaitlistDialog | None:
+        if self.policy is None:
+            return None
+        dialog = WaitlistDialog(
+            self.ctx,
+            self.types,
+            reference.doctors(self.ctx),
+            self.policy.timezone,
+            freed=freed,
+            busy=self.busy,
+            parent=self,
+        )
+        dialog.accepted.connect(lambda: self._booked(dialog))  # type: ignore[arg-type]
+        self.waitlist_dialog = dialog
+        dialog.open()
+        return dialog
+
     def reschedule(self, entry: DayBookEntry) -> None:
         if self.policy is None:
             return
@@ -673,6 +769,8 @@ class MainWindow(QMainWindow):
                 self._show_done(summary)
 
             self._op(lambda: self._summarise(moved), done, self._background_failed)
+            if moved.start != dialog.entry.start:
+                self.offer_freed_time(dialog.entry.type_name, dialog.entry.start)
 
     def _action_failed(self, error: BaseException) -> None:
         if isinstance(error, DatabaseUnavailable):

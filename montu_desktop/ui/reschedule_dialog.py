@@ -7,6 +7,7 @@ from datetime import date
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import Doctor
 from montu_desktop.domain.wording import day_label, when_label
-from montu_desktop.services import booking
+from montu_desktop.services import booking, series
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.services.move_options import DEFAULT_DAYS, MoveOption, move_options
@@ -74,6 +75,8 @@ class RescheduleDialog(QDialog):
         self.times.setAccessibleName("Free times")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.following = QCheckBox("Also move the &later visits of this series (same shift)")
+        self.following.setVisible(False)  # shown once we know it is part of a series
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -99,6 +102,7 @@ class RescheduleDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(times_label)
         layout.addWidget(self.times, 1)
+        layout.addWidget(self.following)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.date_edit.dateChanged.connect(lambda _d: self.load())
@@ -109,6 +113,13 @@ class RescheduleDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.setMinimumSize(520, 480)
         self.load()
+        run_op(
+            self,
+            lambda: len(series.following_ids(self.ctx, entry.id)) > 1,
+            self.following.setVisible,
+            lambda _e: None,
+            self.busy,
+        )
 
     def first_day(self) -> date:
         return self.date_edit.date().toPython()
@@ -186,6 +197,15 @@ class RescheduleDialog(QDialog):
             return
         self.chosen = option
         doctor_id = self.doctor.currentData()
+        if self.following.isChecked():
+            run_op(
+                self,
+                lambda: series.move_following(self.ctx, self.entry.id, option.start)[0],
+                self._moved,
+                lambda e: self.message.setText(plain_words(e)),
+                self.busy,
+            )
+            return
         run_op(
             self,
             lambda: booking.reschedule_appointment(

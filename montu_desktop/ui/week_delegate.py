@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from montu_desktop.domain.availability import Unavailable
@@ -17,6 +17,7 @@ _FILLS = {
     CellKind.UNAVAILABLE: (palette.UNAVAILABLE_FILL, palette.UNAVAILABLE_TEXT),
     CellKind.CLOSED: (palette.CLOSED_FILL, palette.CLOSED_TEXT),
     CellKind.PAST: (palette.PAST_FILL, palette.PAST_TEXT),
+    CellKind.HELD: (palette.HELD_FILL, palette.HELD_TEXT),
 }
 
 
@@ -32,12 +33,15 @@ def cell_look(cell: WeekCell) -> tuple[QColor, QColor]:
 
 
 def paint_background(painter: QPainter, rect: QRect, cell: WeekCell) -> None:
-    """Fill and stripes: booked out dark with diagonal stripes, no doctor light cross-hatched."""
+    """Fill and pattern: booked out dark with diagonal stripes, no doctor light cross-hatched,
+    held time amber and dotted (each tells apart in greyscale too)."""
     painter.fillRect(rect, cell_look(cell)[0])
     if is_no_doctor(cell):
         painter.fillRect(rect, palette.cross_hatch(palette.NO_DOCTOR_HATCH))
     elif cell.kind is CellKind.UNAVAILABLE:
         painter.fillRect(rect, palette.hatch(palette.UNAVAILABLE_HATCH))
+    elif cell.kind is CellKind.HELD:
+        painter.fillRect(rect, QBrush(palette.HELD_HATCH, Qt.BrushStyle.Dense6Pattern))
 
 
 def draw_label(painter: QPainter, rect: QRect, cell: WeekCell, text: str, colour: QColor) -> None:

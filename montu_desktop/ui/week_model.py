@@ -34,6 +34,10 @@ def cell_text(cell: WeekCell) -> str:
         return _SHORT.get(cell.reason, "Unavailable")
     if cell.kind is CellKind.PAST:
         return "past"
+    if cell.kind is CellKind.HELD:
+        return "Held: urgent"
+    if cell.kind is CellKind.CLOSED and cell.reason != "clinic closed":
+        return cell.reason  # the public holiday (or closure) by name
     return ""
 
 
@@ -43,7 +47,11 @@ def cell_explanation(cell: WeekCell) -> str:
         doctors = "doctor" if cell.rostered == 1 else "doctors"
         return f"Available: {cell.free} of {cell.rostered} rostered {doctors} free"
     if cell.kind is CellKind.CLOSED:
-        return "Clinic closed"
+        return (
+            "Clinic closed" if cell.reason == "clinic closed" else f"Clinic closed: {cell.reason}"
+        )
+    if cell.kind is CellKind.HELD:
+        return "Held for urgent patients: press Enter to book an urgent patient"
     if cell.kind is CellKind.PAST:
         return "Past: this time has gone"
     if cell.reason in (Unavailable.NOBODY_ROSTERED.value, Unavailable.ALL_BUSY.value):

@@ -84,6 +84,7 @@ LEGEND = (
     ("3 free", WeekCell(CellKind.AVAILABLE, free=3, rostered=4)),
     ("Booked out", WeekCell(CellKind.UNAVAILABLE, reason=Unavailable.ALL_BUSY.value)),
     ("No doctor", WeekCell(CellKind.UNAVAILABLE, reason=Unavailable.NOBODY_ROSTERED.value)),
+    ("Held: urgent", WeekCell(CellKind.HELD, reason=Unavailable.HELD.value)),
     ("Closed", WeekCell(CellKind.CLOSED)),
     ("Past", WeekCell(CellKind.PAST)),
 )
@@ -298,7 +299,7 @@ class WeekPanel(QWidget):
         cell = self.selected_cell()
         if cell is None:
             return
-        if cell.bookable and cell.start is not None:
+        if (cell.bookable or cell.urgent_only) and cell.start is not None:
             self.book_wanted.emit(cell.start, self.type_name)
         else:
             self._explain(cell)

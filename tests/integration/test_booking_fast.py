@@ -146,8 +146,8 @@ def _after_first_choice(monkeypatch: pytest.MonkeyPatch, meanwhile) -> list[int]
     def choose(*args):  # type: ignore[no-untyped-def]
         result = real(*args)
         if not chosen:
-            chosen.append(result[2])
-            meanwhile(result[2])
+            chosen.append(result[2].doctor_id)
+            meanwhile(result[2].doctor_id)
         return result
 
     monkeypatch.setattr(booking, "_choose", choose)

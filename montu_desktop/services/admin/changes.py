@@ -177,10 +177,13 @@ def stranded_bookings(
             doctor,
             epoch(start),
             epoch(start) + new_lengths[type_id] * 60 if type_id in new_lengths else epoch(end),
+            type_id,
         )
         for id_, doctor, type_id, start, end in rows
     ]
-    found = find_stranded(bookings, roster, ctx.rng, set(inputs.bookable))
+    found = find_stranded(
+        bookings, roster, ctx.rng, set(inputs.bookable), inputs.skipped_by_doctor()
+    )
     if not found:
         return []
     return _describe(session, found, {r[0]: r for r in rows})

@@ -17,7 +17,7 @@ from montu_desktop.persistence import admin_tables as at
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
-from montu_desktop.services.admin.planning import load_inputs, write_schedules
+from montu_desktop.services.admin.planning import generated_until, load_inputs, write_schedules
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -68,10 +68,35 @@ def _add_holiday_closures(session: Session, subdivision: str, years: range) -> i
     return added
 
 
+def horizon_years(today: date, horizon_weeks: int, generated_until: date | None = None) -> range:
+    """Every calendar year from today's to the one the horizon (or the schedules) reach."""
+    last = today + timedelta(weeks=horizon_weeks)
+    if generated_until is not None and generated_until > last:
+        last = generated_until
+    return range(today.year, last.year + 1)
+
+
+def sync_holiday_closures(
+    session: Session, old_subdivision: str | None, new_subdivision: str, years: range
+) -> None:
+    """Close on the state's public holidays in `years`; after a change of state, first drop
+    the closures that were only the old state's holidays (a manager's one-off closures and
+    the holidays kept open stay as they are)."""
+    if old_subdivision is not None and old_subdivision != new_subdivision:
+        old = _holidays(old_subdivision, years)
+        new = _holidays(new_subdivision, years)
+        for closure in session.scalars(select(t.Closure).where(t.Closure.day.in_(list(old)))):
+            if closure.reason == old[closure.day] and closure.day not in new:
+                session.delete(closure)
+        session.flush()
+    _add_holiday_closures(session, new_subdivision, years)
+
+
 def save_clinic(
     ctx: ServiceContext, details: ClinicDetails, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
-    """Create the clinic (with this and next year's public holidays closed) or change it."""
+    """Create the clinic (closed on the public holidays of every year the horizon reaches)
+    or change it (a change of state re-derives the holidays, keeping days kept open)."""
     require_manager(ctx, "change the clinic details")
     details = check_clinic(details)
     with UnitOfWork(ctx) as uow:
@@ -84,8 +109,12 @@ def save_clinic(
         assert row is not None
         if details.slot_minutes != row.slot_minutes:
             _check_slot_change(session, details.slot_minutes)
+        old_subdivision = row.subdivision or ""
         for name, value in asdict(details).items():
             setattr(row, name, value)
+        today = to_local(ctx.clock(), details.timezone).date()
+        years = horizon_years(today, details.horizon_weeks, generated_until(session))
+        sync_holiday_closures(session, old_subdivision, details.subdivision, years)
 
     return run_change(
         ctx,
@@ -119,7 +148,8 @@ def _create_clinic(ctx: ServiceContext, details: ClinicDetails) -> ChangeOutcome
             raise InvalidRequest("clinic", "was just set up at another desk")
         session.add(t.Clinic(region="AU", **asdict(details)))
         session.flush()
-        _add_holiday_closures(session, details.subdivision, range(today.year, today.year + 2))
+        years = horizon_years(today, details.horizon_weeks)
+        _add_holiday_closures(session, details.subdivision, range(today.year, max(years) + 1))
         inputs = load_inputs(session)
         write_schedules(session, inputs, today, today + timedelta(weeks=details.horizon_weeks))
         uow.audit("settings.clinic.created", "clinic", name=details.name)

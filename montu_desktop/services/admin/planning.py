@@ -25,6 +25,7 @@ from montu_desktop.domain.roster_rules import ExceptionKind, RosterException, ap
 from montu_desktop.domain.schedule import plan_clinic_days, plan_roster
 from montu_desktop.persistence import admin_tables as at
 from montu_desktop.persistence import repositories as repo
+from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.persistence import tables as t
 
 GENERATED_UNTIL = "schedules.generated_until"
@@ -41,6 +42,14 @@ class PlanInputs:
     templates: tuple[RosterTemplate, ...]
     exceptions: tuple[RosterException, ...]
     bookable: frozenset[int]
+    skipped: frozenset[tuple[int, int]] = frozenset()
+    """(doctor id, type id): the types each doctor does not perform."""
+
+    def skipped_by_doctor(self) -> dict[int, frozenset[int]]:
+        found: dict[int, set[int]] = {}
+        for doctor_id, type_id in self.skipped:
+            found.setdefault(doctor_id, set()).add(type_id)
+        return {d: frozenset(types) for d, types in found.items()}
 
     def but(self, **changes: object) -> PlanInputs:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -68,6 +77,12 @@ def load_inputs(session: Session) -> PlanInputs:
         bookable=frozenset(
             session.scalars(
                 select(t.Doctor.id).where(t.Doctor.active.is_(True), t.Doctor.removed_at.is_(None))
+            )
+        ),
+        skipped=frozenset(
+            (d, k)
+            for d, k in session.execute(
+                select(st.DoctorTypeSkipped.doctor_id, st.DoctorTypeSkipped.type_id)
             )
         ),
     )

@@ -14,6 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.persistence import repositories as repo
+from montu_desktop.services.admin.clinic import sync_holiday_closures
 from montu_desktop.services.admin.planning import generated_until, load_inputs, write_schedules
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -38,6 +39,13 @@ def roll_forward(ctx: ServiceContext) -> tuple[date, date] | None:
         first = today if done is None or done < today else done + timedelta(days=1)
         if first > target:
             return None
+        # The horizon may now reach a new year: close on that year's public holidays first.
+        row = repo.clinic_row(session)
+        assert row is not None
+        sync_holiday_closures(
+            session, None, row.subdivision or "", range(first.year, target.year + 1)
+        )
+        inputs = load_inputs(session)
         write_schedules(session, inputs, first, target)
         uow.audit("schedules.rolled_forward", f"{first.isoformat()}..{target.isoformat()}")
         uow.touches("reference")

@@ -74,7 +74,7 @@ class ClinicPage(QWidget):
         self.slot.addItems([f"{s} min" for s in SLOT_SIZES])
         self.slot.setCurrentIndex(SLOT_SIZES.index(15))
         self.horizon = QSpinBox()
-        self.horizon.setRange(1, 104)
+        self.horizon.setRange(1, 156)
         self.horizon.setValue(12)
         self.horizon.setSuffix(" weeks")
         self.notice = QSpinBox()

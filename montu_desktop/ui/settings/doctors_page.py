@@ -1,17 +1,34 @@
-"""The Doctors page: add, rename, take off the books, remove (their bookings listed first)."""
+"""The Doctors page: add, rename, take off the books, remove (their bookings listed first),
+the appointment types each performs, and time held for urgent patients."""
 
 from __future__ import annotations
 
+from datetime import time
+
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTimeEdit,
     QWidget,
 )
 
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import Doctor
-from montu_desktop.services.admin import doctors
+from montu_desktop.services.admin import doctor_types, doctors, holds
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _as_time(value: QTime) -> time:
+    return time(value.hour(), value.minute())
 
 
 class DoctorsPage(QWidget):
@@ -34,6 +51,39 @@ class DoctorsPage(QWidget):
                 ("Remove…", self.remove),
             )
         )
+        right.addWidget(QLabel("Appointment types this doctor performs"))
+        self.types = QListWidget()
+        self.types.setObjectName("doctor_types")
+        self.types.setMaximumHeight(120)
+        right.addWidget(self.types)
+        self.types_button = QPushButton("Save types")
+        self.types_button.clicked.connect(self.save_types)
+        right.addWidget(self.types_button)
+        right.addWidget(QLabel("Held for urgent patients (released to everyone shortly before they start)"))
+        self.holds = QListWidget()
+        self.holds.setMaximumHeight(90)
+        right.addWidget(self.holds)
+        hold_row = QHBoxLayout()
+        self.hold_day = QComboBox()
+        self.hold_day.addItems(WEEKDAYS)
+        self.hold_from, self.hold_to = QTimeEdit(QTime(14, 0)), QTimeEdit(QTime(14, 30))
+        for edit in (self.hold_from, self.hold_to):
+            edit.setDisplayFormat("HH:mm")
+        self.hold_add = QPushButton("Hold")
+        self.hold_add.clicked.connect(self.add_hold)
+        self.hold_remove = QPushButton("Release")
+        self.hold_remove.clicked.connect(self.remove_hold)
+        for widget in (
+            self.hold_day,
+            self.hold_from,
+            QLabel("to"),
+            self.hold_to,
+            self.hold_add,
+            self.hold_remove,
+        ):
+            hold_row.addWidget(widget)
+        hold_row.addStretch(1)
+        right.addLayout(hold_row)
         right.addStretch(1)
         self.messages.clear()
         self.load()
@@ -53,6 +103,81 @@ class DoctorsPage(QWidget):
             self.active_button.setText(
                 "Take off the books" if doctor.active else "Put back on the books"
             )
+            self._show_types(doctor.id)
+            self._show_holds(doctor.id)
+
+    def _show_types(self, doctor_id: int) -> None:
+        found = doctor_types.doctor_types(self._ctx, doctor_id)
+        self.types.clear()
+        performs = {k.id for k in found.performs}
+        for kind in sorted([*found.performs, *found.skips], key=lambda k: k.name):
+            item = QListWidgetItem(f"{kind.name} ({kind.length_minutes} min)")
+            item.setData(Qt.ItemDataRole.UserRole, kind.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if kind.id in performs else Qt.CheckState.Unchecked
+            )
+            self.types.addItem(item)
+
+    def checked_types(self) -> list[str]:
+        return [
+            self.types.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.types.count())
+            if self.types.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def save_types(self) -> bool:
+        """Keep the ticked types; bookings of a type taken away are listed before anything changes."""
+        doctor = self.selected()
+        if doctor is None:
+            return False
+        names = self.checked_types()
+        done = apply_change(
+            self.messages,
+            lambda confirm, reassign: doctor_types.set_doctor_types(
+                self._ctx, doctor.id, names, confirm=confirm, reassign=reassign
+            ),
+            self._confirm,
+        )
+        self._show_types(doctor.id)
+        return done is not None
+
+    def _show_holds(self, doctor_id: int) -> None:
+        self.holds.clear()
+        for rule in holds.list_holds(self._ctx):
+            if rule.doctor_id == doctor_id:
+                item = QListWidgetItem(
+                    f"{WEEKDAYS[rule.weekday]} {rule.starts:%H:%M}–{rule.ends:%H:%M}"
+                )
+                item.setData(Qt.ItemDataRole.UserRole, rule.id)
+                self.holds.addItem(item)
+
+    def add_hold(self) -> bool:
+        doctor = self.selected()
+        if doctor is None:
+            return False
+        starts, ends = (_as_time(e.time()) for e in (self.hold_from, self.hold_to))
+        try:
+            holds.add_hold(self._ctx, doctor.id, self.hold_day.currentIndex(), starts, ends)
+        except MontuError as error:
+            self.messages.show(error)
+            return False
+        self.messages.done("Time held for urgent patients.")
+        self._show_holds(doctor.id)
+        return True
+
+    def remove_hold(self) -> bool:
+        doctor, item = self.selected(), self.holds.currentItem()
+        if doctor is None or item is None:
+            return False
+        try:
+            holds.remove_hold(self._ctx, item.data(Qt.ItemDataRole.UserRole))
+        except MontuError as error:
+            self.messages.show(error)
+            return False
+        self.messages.done("Held time released.")
+        self._show_holds(doctor.id)
+        return True
 
     def selected(self) -> Doctor | None:
         row = self.list.currentRow()

@@ -97,6 +97,7 @@ class FieldMessages:
                 target.setText(error.reason)
                 target.show()
                 return
+        self.page.setStyleSheet("color: #b3261e;")  # after done() it was green
         self.page.setText(plain_words(error))
         self.page.show()
 

@@ -29,7 +29,8 @@ class ImpactDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
-                f"{len(stranded)} future booking(s) would no longer fit their doctor's roster.\n"
+                f"{len(stranded)} future booking(s) would no longer fit their doctor's roster"
+                " (or the types the doctor performs).\n"
                 "Nothing is cancelled: they stay booked until moved."
             )
         )
