@@ -46,7 +46,7 @@ def test_held_time_is_its_own_kind_of_cell_and_an_urgent_booking_takes_it(
     (a,) = tiny_clinic(sqlite_ctx, doctors=1)
     holds.add_hold(sqlite_ctx, a, TUESDAY.weekday(), time(11), time(11, 30))
     week = week_availability(sqlite_ctx, "Standard", TUESDAY)
-    grid = week_grid(week.days, ZONE, 15, week.closed_reasons)
+    grid = week_grid(week.days, ZONE, 15, closed_reasons=week.closed_reasons)
     row, column = grid.position_of(at(TUESDAY, 11))  # type: ignore[misc]
     held = grid.cell(row, column)
     assert held.kind is CellKind.HELD and held.urgent_only and not held.bookable
@@ -125,6 +125,7 @@ def test_the_series_preview_settles_a_clash_before_booking_the_series(
     box = dialog.series_box
     box.repeat_box.setCurrentIndex(box.repeat_box.findData("weekly"))
     box.count.setValue(3)
+    qtbot.waitUntil(lambda: dialog.waiting_for() is None, timeout=5000)
     dialog.try_book()  # not previewed yet: refused, nothing booked
     assert "preview" in dialog.message.text().lower() and appointment_count(sqlite_ctx) == 1
     dialog.preview_series()
@@ -187,7 +188,11 @@ def test_the_move_dialog_moves_this_and_the_following_visits(
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.following.isVisibleTo(dialog), timeout=5000)
     qtbot.waitUntil(lambda: dialog.times.count() > 0, timeout=5000)
-    eleven = next(i for i in range(dialog.times.count()) if dialog.times.item(i).text() == "11:00")
+    def at_eleven(i: int) -> bool:
+        option = dialog.times.item(i).data(Qt.ItemDataRole.UserRole)
+        return option is not None and option.start == at(second_day, 11)
+
+    eleven = next(i for i in range(dialog.times.count()) if at_eleven(i))
     dialog.times.setCurrentRow(eleven)
     dialog.following.setChecked(True)
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
