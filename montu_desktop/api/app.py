@@ -7,6 +7,7 @@ come back as {"error": {"field": ..., "reason": ...}}.
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -39,6 +40,10 @@ log = logging.getLogger("montu_desktop.api")
 
 API_VERSION = "1.0"
 AVAILABILITY_TTL_SECONDS = 60.0
+WRITERS = 4
+"""Bookings and cancellations in progress at once. A writing transaction may need a second
+pooled connection (a reference load inside it); with every pooled connection held by
+writers waiting their turn, that one would wait for the pool until it timed out."""
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Cancel-Token"
 
 
@@ -118,6 +123,7 @@ def create_app(
         redoc_url=None,
     )
     answers = ReferenceCache(ttl_seconds=cache_seconds)
+    writing = threading.BoundedSemaphore(WRITERS)
     limiter = rules.RateLimiter(clock)
 
     def heard(what: str) -> None:
@@ -316,7 +322,8 @@ def create_app(
             body.patient.email or None,
         )
         try:
-            made = online.book_online(ctx, key, body.type, body.start, details, body.note)
+            with writing:
+                made = online.book_online(ctx, key, body.type, body.start, details, body.note)
         except (SlotTaken, PatientDoubleBooked) as exc:
             nearest = [] if isinstance(exc, PatientDoubleBooked) else _nearest(body)
             return 409, ApiError(
@@ -347,7 +354,8 @@ def create_app(
         x_cancel_token: Annotated[str | None, Header()] = None,
     ) -> Response:
         try:
-            online.cancel_online(ctx, key, appointment_id, x_cancel_token or "")
+            with writing:
+                online.cancel_online(ctx, key, appointment_id, x_cancel_token or "")
         except online.CancelRefused as exc:
             raise ApiError(403, exc.field, exc.reason) from None
         except NotFound as exc:

@@ -254,7 +254,9 @@ def book_online(
                 update(t.Patient).where(t.Patient.id == patient_id).values(booked_online=True)
             )
             uow.commit()
-    booked = booking.book_appointment(as_key, BookingRequest(kind.name, start, patient_id))
+    booked = booking.book_appointment(
+        as_key, BookingRequest(kind.name, start, patient_id, note=note)
+    )
     token = rules.new_token()
     with UnitOfWork(as_key, write=True) as uow:
         uow.session.add(

@@ -37,9 +37,11 @@ def _free_port() -> int:
 class Server:
     """A running `montu-desktop serve` and a client for it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, output: Path) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
+        self.output = output
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -52,7 +54,7 @@ class Server:
                 str(self.port),
             ],
             cwd=ROOT,
-            stdout=subprocess.PIPE,
+            stdout=output.open("w"),
             stderr=subprocess.STDOUT,
             text=True,
         )
@@ -64,7 +66,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             if self.process.poll() is not None:
-                raise AssertionError(self.process.stdout.read())  # type: ignore[union-attr]
+                raise AssertionError(self.output.read_text())
             time.sleep(0.1)
         raise AssertionError("the API server did not start")
 
@@ -75,7 +77,7 @@ class Server:
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=20)
-        return code, self.process.stdout.read()  # type: ignore[union-attr]
+        return code, self.output.read_text()
 
 
 @pytest.fixture
@@ -86,8 +88,8 @@ def clinic(any_db) -> ServiceContext:
 
 
 @pytest.fixture
-def server(any_db, clinic) -> Iterator[Server]:
-    running = Server(any_db.url.render_as_string(hide_password=False))
+def server(any_db, clinic, tmp_path: Path) -> Iterator[Server]:
+    running = Server(any_db.url.render_as_string(hide_password=False), tmp_path / "serve.log")
     yield running
     if running.process.poll() is None:
         running.stop()

@@ -71,11 +71,11 @@ def test_an_online_booking_matches_the_existing_patient_by_the_duplicate_rule(ct
     tiny_clinic(ctx, doctors=2)
     existing = patients.add_patient(ctx, _zoe(given_name="Zoe", family_name="NGO", phone=None))
     key = _key(ctx)
-    made = online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), _zoe())
+    made = online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), _zoe(), "sore knee")
     assert made.doctor_name.startswith("Dr ") and len(made.cancel_token) >= 40
     with UnitOfWork(ctx) as uow:
         row = uow.session.get(t.Appointment, made.id)
-        assert row is not None and row.patient_id == existing.id
+        assert row is not None and row.patient_id == existing.id and row.note == "sore knee"
         assert row.created_by == "site"
         assert uow.session.scalar(select(t.OutboxEvent.name)) == "appointment.booked"
 
