@@ -18,9 +18,7 @@ from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.logging_setup import configure_logging
 from montu_desktop.persistence.engine import Database
-from montu_desktop.services.connection import ConnectionMonitor
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.live import ChangeFeed
 from montu_desktop.services.runtime import open_database
 from montu_desktop.ui.about import app_icon
 from montu_desktop.ui.crash import install_crash_reporter
@@ -50,12 +48,14 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_UNREACHABLE
     try:
         ctx = ServiceContext(database)
-        from montu_desktop.ui.main_window import MainWindow
         from montu_desktop.ui.sign_in import sign_in
 
         member = sign_in(ctx)
         if member is None:
             return EXIT_OK
+        # Imported once someone has signed in: the sign-in window does not wait for it.
+        from montu_desktop.ui.main_window import MainWindow
+
         window = MainWindow(ctx)
         window.signed_in(member)
         window.showMaximized()
@@ -73,6 +73,9 @@ def main(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _live_refresh(ctx: ServiceContext, window: MainWindow) -> Iterator[None]:
     """Other desks' changes repaint this one; the status bar follows the connection."""
+    from montu_desktop.services.connection import ConnectionMonitor
+    from montu_desktop.services.live import ChangeFeed
+
     feed = ChangeFeed(ctx)
     monitor = ConnectionMonitor(ctx.database)
     monitor.on_status.append(lambda status: window.connection_changed(status.reachable))

@@ -115,8 +115,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _app_only_parser() -> argparse.ArgumentParser:
+    """The options that only start the app: no command module (and its services) imported."""
+    parser = argparse.ArgumentParser(prog="montu-desktop", add_help=False)
+    _database_option(parser)
+    parser.add_argument("--self-test", action="store_true")
+    parser.set_defaults(command=None)
+    return parser
+
+
+def _starts_the_app(argv: Sequence[str]) -> bool:
+    """True when the arguments can only mean 'start the app' (no command, no --help)."""
+    rest = list(argv)
+    while rest:
+        token = rest.pop(0)
+        if token == "--self-test" or token.startswith("--database="):
+            continue
+        if token == "--database" and rest:
+            rest.pop(0)
+            continue
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if _starts_the_app(arguments):  # the first window comes sooner without the command parsers
+        args = _app_only_parser().parse_args(arguments)
+    else:
+        args = build_parser().parse_args(arguments)
     if args.command is None:
         from montu_desktop import app  # Qt is loaded only when the GUI starts
 
