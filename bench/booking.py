@@ -1,7 +1,8 @@
-"""Booking: one desk's latency, and many desks racing for the same day in separate processes."""
+"""Booking: one desk's latency, and many desks racing over the same week in separate processes."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import random
 import time
@@ -21,8 +22,9 @@ from montu_desktop.services.demo_data import ZONE
 from montu_desktop.services.reference import clinic_policy, find_type
 
 BOOK_TYPE = "Standard"  # 15 minutes: the most common booking
-HOT_SLOTS = 12
-"""Racing desks all want the same morning (08:00 to 10:45), as on a day everyone calls at 8."""
+RACE_DAYS = 5
+"""Racing desks book anywhere in one working week (every 15-minute start of 5 open weekdays):
+a single hot morning filled up within a second and then capped bookings/s, not the product."""
 
 
 @dataclass
@@ -84,14 +86,17 @@ def _count_races(database: Database, result: DeskResult) -> None:
 
 def _desk(
     clinic: Clinic,
-    day: date,
+    days: list[date],
     patients: list[int],
     seconds: float,
     seed: int,
     until: float,
-    slots: int = 40,
+    cycle_patients: bool = False,
 ) -> DeskResult:
-    """Book random starts on `day` for `seconds` (or until the wall-clock `until`)."""
+    """Book random starts on `days` for `seconds` (or until the wall-clock `until`).
+
+    With `cycle_patients` the desk reuses its patients until time is up (a patient busy at the
+    chosen time is an ordinary refusal); otherwise it stops when each has booked once."""
     result = DeskResult()
     database = clinic.database()
     _count_races(database, result)
@@ -100,10 +105,11 @@ def _desk(
     chooser = random.Random(seed * 7919)
     clinic_policy(ctx)
     find_type(ctx, BOOK_TYPE)
-    starts = _slot_starts(day)[:slots]
+    starts = [start for day in days for start in _slot_starts(day)]
     deadline = min(time.perf_counter() + seconds, until)
+    queue = itertools.cycle(patients) if cycle_patients else iter(patients)
     try:
-        for patient in patients:
+        for patient in queue:
             if time.perf_counter() >= deadline:
                 break
             request = BookingRequest(BOOK_TYPE, chooser.choice(starts), patient)
@@ -122,11 +128,11 @@ def _desk(
 
 
 def _desk_process(args: tuple) -> DeskResult:  # type: ignore[type-arg]
-    clinic, day, warm_day, patients, seconds, seed, barrier = args
+    clinic, days, warm_day, patients, seconds, seed, barrier = args
     _warm_up(clinic, warm_day, patients[0], seed)
     barrier.wait()
     until = time.perf_counter() + seconds
-    return _desk(clinic, day, patients[1:], seconds, seed, until, HOT_SLOTS)
+    return _desk(clinic, days, patients[1:], seconds, seed, until, cycle_patients=True)
 
 
 def _warm_up(clinic: Clinic, day: date, patient: int, seed: int) -> None:
@@ -178,13 +184,13 @@ def _bind(database: Database, moment: datetime) -> object:
 def single_desk(clinic: Clinic, day: date, count: int) -> DeskResult:
     """One desk booking `count` times in a row on an empty day (latency per booking)."""
     patients = patient_ids(clinic)[:count]
-    return _desk(clinic, day, patients, seconds=600, seed=1, until=time.perf_counter() + 600)
+    return _desk(clinic, [day], patients, seconds=600, seed=1, until=time.perf_counter() + 600)
 
 
 def racing_desks(
-    clinic: Clinic, day: date, warm_day: date, processes: int, seconds: float
+    clinic: Clinic, days: list[date], warm_day: date, processes: int, seconds: float
 ) -> list[DeskResult]:
-    """`processes` desks booking the same morning at once, each with its own patients."""
+    """`processes` desks booking over `days` at once, each with its own patients."""
     patients = patient_ids(clinic)
     share = len(patients) // processes
     context = mp.get_context("spawn")
@@ -193,7 +199,7 @@ def racing_desks(
         jobs = [
             (
                 clinic,
-                day,
+                days,
                 warm_day,
                 patients[i * share : (i + 1) * share],
                 seconds,
@@ -206,12 +212,12 @@ def racing_desks(
             return pool.map(_desk_process, jobs)
 
 
-def overlaps_on(clinic: Clinic, day: date) -> int:
-    """Pairs of live appointments of one doctor that overlap on `day` (must be 0)."""
+def overlaps_on(clinic: Clinic, days: list[date]) -> int:
+    """Pairs of live appointments of one doctor that overlap on `days` (must be 0)."""
     database = clinic.database()
     zone = ZoneInfo(ZONE)
-    start = datetime.combine(day, datetime.min.time(), zone)
-    end = start + timedelta(days=1)
+    start = datetime.combine(min(days), datetime.min.time(), zone)
+    end = datetime.combine(max(days) + timedelta(days=1), datetime.min.time(), zone)
     try:
         with database.engine.connect() as conn:
             return int(
@@ -256,6 +262,7 @@ class RaceFigures:
     p99: float
     worst: float
     races: int
+    refused: int
     overlaps: int
     fewest_attempts: int
     mean_attempts: float
@@ -264,6 +271,10 @@ class RaceFigures:
     @property
     def per_second(self) -> float:
         return self.booked / self.seconds
+
+    @property
+    def attempts_per_second(self) -> float:
+        return self.attempts / self.seconds
 
 
 def summarise(results: list[DeskResult], seconds: float, overlaps: int) -> RaceFigures:
@@ -278,6 +289,7 @@ def summarise(results: list[DeskResult], seconds: float, overlaps: int) -> RaceF
         p99=percentile(latencies, 0.99),
         worst=max(latencies, default=float("nan")),
         races=sum(r.races for r in results),
+        refused=sum(r.taken for r in results),
         overlaps=overlaps,
         fewest_attempts=min(attempts),
         mean_attempts=sum(attempts) / len(attempts),

@@ -194,14 +194,22 @@ def booking(
             f"≤ {p99_target * 1e3:g} ms",
             r.p99 <= p99_target,
         )
+    week = days[1:6]  # racing desks book anywhere in these five open weekdays
     if pg_book is not None:
-        for day, processes in zip(days[1:5], (1, 4, 8, 16), strict=True):
+        for processes in (1, 4, 8, 16):
+            bk.clear_bookings(pg_book)
             r = bk.summarise(
-                bk.racing_desks(pg_book, day, warm_day, processes, seconds),
+                bk.racing_desks(pg_book, week, warm_day, processes, seconds),
                 seconds,
-                bk.overlaps_on(pg_book, day),
+                bk.overlaps_on(pg_book, week),
             )
-            tag = f"postgresql hot day, {processes} processes"
+            tag = f"postgresql week, {processes} processes"
+            report.add(
+                "booking",
+                f"{tag}: attempts/s",
+                f"{r.attempts_per_second:.0f}/s",
+                f"{r.attempts} attempts, {r.refused} refused",
+            )
             report.add(
                 "booking",
                 f"{tag}: bookings/s",
@@ -210,47 +218,47 @@ def booking(
                 "≥ 1000/s" if processes == 16 else "",
                 r.per_second >= 1000 if processes == 16 else None,
             )
+            report.add("booking", f"{tag}: p50", _ms(r.p50))
             report.add(
                 "booking",
                 f"{tag}: p99",
                 _ms(r.p99),
-                "",
+                f"worst {_ms(r.worst)}",
                 "≤ 20 ms" if processes == 8 else "",
                 r.p99 <= 0.020 if processes == 8 else None,
             )
             report.add(
                 "booking", f"{tag}: overlaps afterwards", str(r.overlaps), "", "0", r.overlaps == 0
             )
-            report.add(
-                "booking",
-                f"{tag}: races the database caught",
-                str(r.races),
-                "",
-                "> 0" if processes > 1 else "",
-                r.races > 0 if processes > 1 else None,
-            )
+            report.add("booking", f"{tag}: races the database caught", str(r.races))
             if r.errors:
                 report.notes.append(f"{tag}: errors seen: {'; '.join(r.errors)}")
     if pg_noguard is not None:
-        bk.clear_bookings(pg_noguard)
         bk.drop_overlap_guard(pg_noguard)
-        day = days[1]
-        r = bk.summarise(
-            bk.racing_desks(pg_noguard, day, warm_day, 16, seconds),
-            seconds,
-            bk.overlaps_on(pg_noguard, day),
-        )
-        report.add(
-            "booking",
-            "postgresql, guard removed, 16 processes: overlaps",
-            str(r.overlaps),
-            "",
-            "> 0 (harness sees them)",
-            r.overlaps > 0,
-        )
-    day = days[5]
-    results = bk.racing_desks(sqlite_book, day, warm_day, 8, seconds)
-    r = bk.summarise(results, seconds, bk.overlaps_on(sqlite_book, day))
+        for label, span in (("week", week), ("one day", week[:1])):
+            bk.clear_bookings(pg_noguard)
+            r = bk.summarise(
+                bk.racing_desks(pg_noguard, span, warm_day, 16, seconds),
+                seconds,
+                bk.overlaps_on(pg_noguard, span),
+            )
+            report.add(
+                "booking",
+                f"postgresql, guard removed, 16 processes, {label}: overlaps",
+                str(r.overlaps),
+                f"{r.booked} booked",
+                "> 0 (harness sees them)" if label == "one day" else "",
+                r.overlaps > 0 if label == "one day" else None,
+            )
+    bk.clear_bookings(sqlite_book)
+    results = bk.racing_desks(sqlite_book, week, warm_day, 8, seconds)
+    r = bk.summarise(results, seconds, bk.overlaps_on(sqlite_book, week))
+    report.add(
+        "booking",
+        "sqlite 8 processes, week: attempts/s, bookings/s",
+        f"{r.attempts_per_second:.0f}/s, {r.per_second:.0f}/s",
+        f"p50 {_ms(r.p50)}, races {r.races}",
+    )
     report.add("booking", "sqlite 8 processes: p99", _ms(r.p99), "", "≤ 50 ms", r.p99 <= 0.050)
     report.add("booking", "sqlite 8 processes: worst", _ms(r.worst), "", "≤ 1 s", r.worst <= 1.0)
     share = r.fewest_attempts / r.mean_attempts if r.mean_attempts else 0.0
@@ -264,8 +272,8 @@ def booking(
     )
     report.add(
         "booking",
-        "sqlite 8 processes: bookings/s, overlaps",
-        f"{r.per_second:.0f}/s, {r.overlaps}",
+        "sqlite 8 processes: overlaps",
+        str(r.overlaps),
         "",
         "0 overlaps",
         r.overlaps == 0,
@@ -307,9 +315,32 @@ def ui(report: Report, clinic: Clinic) -> None:
         "peak resident memory after browsing 12 weeks",
         f"{float(figures['peak_rss_mib']):.0f} MiB",
     )  # type: ignore[arg-type]
-    report.notes.append(
-        "Frozen start-up is not measured here: no PyInstaller bundle exists in the tree yet."
-    )
+    peak = float(figures["peak_rss_mib"])  # type: ignore[arg-type]
+    report.rows[-1].target, report.rows[-1].met = "≤ 200 MiB", peak <= 200
+
+
+def startup(report: Report) -> None:
+    from bench.startup import measure_startup
+
+    figures = measure_startup(runs=7)
+    if "error" in figures:
+        report.notes.append(f"Start-up not measured: {figures['error']}")
+        return
+    load = f"load {figures['load_before']} → {figures['load_after']}"
+    if not figures["bundle"]:
+        report.notes.append("No installed build in dist/: run packaging/build.sh for that row.")
+    for name in ("installed build", "from source"):
+        if name not in figures:
+            continue
+        f = figures[name]
+        report.add(
+            "ui",
+            f"process start to sign-in window shown, {name} (median of {figures['runs']})",
+            _ms(f["median_s"]),  # type: ignore[index]
+            f"min {_ms(f['min_s'])}, max {_ms(f['max_s'])}; {load}",  # type: ignore[index]
+            "≤ 1.5 s" if name == "installed build" else "",
+            f["median_s"] <= 1.5 if name == "installed build" else None,  # type: ignore[index]
+        )
 
 
 def api(report: Report, clinic: Clinic, seconds: float) -> None:
@@ -378,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     ui(report, clinics[("sqlite", 50, 52)])
     api_clinic = build_clinic("sqlite", book_doctors, 13, monday, label="api", fresh=True)
     api(report, api_clinic, seconds)
+    startup(report)
     if not args.no_write:
         header = [
             "## Data",
@@ -385,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
             "- Clinics from the product's demo data (types 15/30/45/60 min, rosters with breaks), "
             "history copied back week by week; availability asks for the 60-minute type.",
             f"- Booking clinics: {book_doctors} doctors, 13 weeks of history, 'Standard' (15 min) "
-            f"bookings; racing desks all book 08:00-10:45 of one day for {seconds:g} s, each "
-            "with its own patients.",
+            f"bookings; racing desks book any 15-minute start of one week (5 open weekdays) "
+            f"for {seconds:g} s, each with its own patients (reused in turn).",
             f"- Mode: {'quick' if args.quick else 'full'}; measured "
             f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
         ]

@@ -20,9 +20,7 @@ from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.staff import Role
 from montu_desktop.logging_setup import configure_logging
 from montu_desktop.persistence.engine import Database
-from montu_desktop.services.connection import ConnectionMonitor
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.live import ChangeFeed
 from montu_desktop.services.runtime import open_for_desk
 from montu_desktop.ui.about import app_icon
 from montu_desktop.ui.crash import install_crash_reporter
@@ -52,7 +50,6 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_UNREACHABLE
     ctx = ServiceContext(database)
     try:
-        from montu_desktop.ui.main_window import MainWindow
         from montu_desktop.ui.sign_in import sign_in
 
         member = sign_in(ctx)
@@ -60,6 +57,9 @@ def main(args: argparse.Namespace) -> int:
             return EXIT_OK
         if ctx.database is not database and not _schema_ready(ctx):
             return EXIT_UNREACHABLE
+        # Imported once someone has signed in: the sign-in window does not wait for it.
+        from montu_desktop.ui.main_window import MainWindow
+
         window = MainWindow(ctx)
         window.signed_in(member)
         from montu_desktop.config.desk import idle_lock_minutes
@@ -109,6 +109,9 @@ def _schema_ready(ctx: ServiceContext) -> bool:
 @contextlib.contextmanager
 def _live_refresh(ctx: ServiceContext, window: MainWindow) -> Iterator[None]:
     """Other desks' changes repaint this one; the status bar follows the connection."""
+    from montu_desktop.services.connection import ConnectionMonitor
+    from montu_desktop.services.live import ChangeFeed
+
     feed = ChangeFeed(ctx)
     monitor = ConnectionMonitor(ctx.database)
     monitor.on_status.append(lambda status: window.connection_changed(status.reachable))

@@ -205,9 +205,34 @@ def _patient_record_parsers(patients: Any, common: argparse.ArgumentParser) -> N
     merge.add_argument("--json", action="store_true")
 
 
+def _app_only_parser() -> argparse.ArgumentParser:
+    """The options that only start the app: no command module (and its services) imported."""
+    parser = Parser(prog="montu-desktop", add_help=False)
+    _database_option(parser)
+    parser.add_argument("--self-test", action="store_true")
+    parser.set_defaults(command=None)
+    return parser
+
+
+def _starts_the_app(argv: Sequence[str]) -> bool:
+    """True when the arguments can only mean 'start the app' (no command, no --help)."""
+    rest = list(argv)
+    while rest:
+        token = rest.pop(0)
+        if token == "--self-test" or token.startswith("--database="):
+            continue
+        if token == "--database" and rest:
+            rest.pop(0)
+            continue
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    # The first window comes sooner without the command parsers (and what they import).
+    parser = _app_only_parser() if _starts_the_app(arguments) else build_parser()
+    args = parser.parse_args(arguments)
     unreadable = unreadable_argument(args)
     if unreadable:
         parser.error(unreadable)

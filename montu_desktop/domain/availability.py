@@ -172,10 +172,84 @@ def week_availability(
     slot_minutes: int,
     window: BookingWindow,
 ) -> list[DayAvailability]:
-    """Availability of each of the given days (normally the seven days of one week)."""
+    """Availability of each of the given days (normally the seven days of one week).
+
+    The same counts as `day_availability` day by day, but each doctor's free runs are worked
+    out once for the whole week and then marked on the days they touch: the sweep's cost was
+    per doctor-day (filtering the week's blocks and busy times again for every day)."""
+    step, length = slot_minutes * 60, length_minutes * 60
+    per_day: list[_DayFrame | None] = []
+    for day in days:
+        starts = day_slot_starts(day, step)
+        closes = int(day.closes.timestamp()) if starts else 0  # type: ignore[union-attr]
+        per_day.append(_DayFrame(starts, closes) if starts else None)
+    frames = [frame for frame in per_day if frame is not None]
+    if frames:
+        ordered = sorted(frames, key=lambda f: f.origin)
+        for doctor_id, blocks in roster.blocks.items():
+            _mark_week(ordered, blocks, step, length, rostered=True)
+            runs = free_runs(blocks, busy.get(doctor_id, ())) if doctor_id in busy else blocks
+            _mark_week(ordered, runs, step, length, rostered=False)
     return [
-        day_availability(day, roster, busy, length_minutes, slot_minutes, window) for day in days
+        frame.day_availability(day.day, length, window)
+        if frame is not None
+        else DayAvailability(day.day, False, ())
+        for day, frame in zip(days, per_day, strict=True)
     ]
+
+
+class _DayFrame:
+    """One open day's slot starts with its two difference arrays (free, rostered)."""
+
+    __slots__ = ("closes", "free", "last", "origin", "rostered", "starts")
+
+    def __init__(self, starts: list[int], closes: int) -> None:
+        self.starts = starts
+        self.origin = starts[0]
+        self.closes = closes
+        self.last = len(starts) - 1
+        self.free = [0] * (len(starts) + 1)
+        self.rostered = [0] * (len(starts) + 1)
+
+    def day_availability(self, day: date, length: int, window: BookingWindow) -> DayAvailability:
+        slots = []
+        closes = self.closes
+        for start, free, rostered in zip(
+            self.starts, _counts(self.free), _counts(self.rostered), strict=True
+        ):
+            reason = _why_unavailable(start, start + length, closes, free, rostered, window)
+            slots.append(Slot(start, 0 if reason else free, rostered, reason))
+        return DayAvailability(day, True, tuple(slots))
+
+
+def _mark_week(
+    frames: Sequence[_DayFrame],
+    runs: Sequence[tuple[int, int]],
+    step: int,
+    length: int,
+    *,
+    rostered: bool,
+) -> None:
+    """Add one at every slot start of every day where [start, start+length) fits a run
+    (`frames` sorted by opening; a run only marks the days whose hours it overlaps)."""
+    count = len(frames)
+    j = 0
+    for run_start, run_end in runs:
+        while j < count and frames[j].closes <= run_start:
+            j += 1
+        k = j
+        while k < count:
+            frame = frames[k]
+            origin = frame.origin
+            if origin >= run_end:
+                break
+            first_k = max(0, -((origin - run_start) // step))
+            last_k = min(frame.last, (run_end - length - origin) // step)
+            if first_k <= last_k:
+                diff = frame.rostered if rostered else frame.free
+                diff[first_k] += 1
+                diff[last_k + 1] -= 1
+            k += 1
 
 
 def mark_held(

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
-import psycopg
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -114,7 +113,7 @@ class ChangeFeed:
             except _ListenRefused as exc:
                 log.warning("LISTEN is not available (%s); polling for changes instead", exc)
                 self._listen_wanted = False
-            except (psycopg.OperationalError, OSError) as exc:
+            except (_psycopg().OperationalError, OSError) as exc:
                 log.info("change feed lost the database: %s", str(exc).splitlines()[:1])
                 self._set_state(FeedState.OFFLINE)
                 self._stop.wait(self._retry_seconds)
@@ -132,6 +131,7 @@ class ChangeFeed:
             self._announce(set(KINDS))
 
     def _listen(self) -> None:
+        psycopg = _psycopg()
         with psycopg.connect(**_connect_params(self._ctx), autocommit=True) as conn:
             try:
                 conn.execute(f"LISTEN {CHANNEL}")
@@ -263,3 +263,10 @@ def _as_number(column: ColumnElement[object], sqlite: bool) -> ColumnElement[obj
     if isinstance(kind, Integer):
         return func.coalesce(column % 1000003, 0)
     return func.coalesce(func.length(cast(column, String)), 0)
+
+
+def _psycopg():  # type: ignore[no-untyped-def]
+    """psycopg, imported on first use: on SQLite the feed polls and never needs it."""
+    import psycopg
+
+    return psycopg

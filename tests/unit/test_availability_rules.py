@@ -12,6 +12,7 @@ from montu_desktop.domain.availability import (
     Unavailable,
     day_availability,
     free_runs,
+    week_availability,
 )
 from montu_desktop.domain.booking import TimeRange, free_doctors
 from montu_desktop.domain.model import ClinicDay, Roster, epoch
@@ -125,3 +126,33 @@ def test_the_sweep_agrees_with_checking_every_doctor_at_every_slot(
             Roster(blocks_s), busy_s, TimeRange(slot.start, slot.start + length * M)
         )
         assert slot.free_doctors == len(expected)
+
+
+_week_blocks = st.lists(
+    st.tuples(st.integers(-3 * 24 * 60, 10 * 24 * 60), st.integers(15, 14 * 60)),
+    max_size=8,
+).map(lambda pairs: [(_at(a), _at(a + n)) for a, n in pairs])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    roster=st.dictionaries(st.integers(1, 4), _week_blocks, max_size=4),
+    busy=st.dictionaries(st.integers(1, 5), _week_blocks, max_size=5),
+    closed=st.sets(st.integers(0, 6), max_size=3),
+    length=st.sampled_from([15, 30, 45, 60]),
+    earliest=st.integers(-60, 4 * 24 * 60),
+)
+def test_the_week_sweep_gives_each_day_what_the_day_sweep_gives(
+    roster, busy, closed, length, earliest
+) -> None:
+    days = [
+        ClinicDay.closed(DAY + timedelta(days=i))
+        if i in closed
+        else ClinicDay(DAY + timedelta(days=i), OPENS + timedelta(days=i), CLOSES + timedelta(days=i))
+        for i in range(7)
+    ]
+    busy_sorted = {d: sorted(pairs) for d, pairs in busy.items()}
+    window = BookingWindow(_at(earliest), _at(6 * 24 * 60))
+    plan = Roster(roster)
+    week = week_availability(days, plan, busy_sorted, length, 15, window)
+    assert week == [day_availability(d, plan, busy_sorted, length, 15, window) for d in days]
