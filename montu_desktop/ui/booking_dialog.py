@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -255,11 +257,21 @@ class BookingDialog(QDialog):
         doctor.addRow("N&ote:", self.note)
         doctor.addRow("", self.why_label)
         doctor.addRow("", self.urgent)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addLayout(top)
+        body_layout.addWidget(patient, 1)
+        body_layout.addLayout(doctor)
+        body_layout.addWidget(self.series_box)
+        # The form scrolls when it is taller than the screen (a new patient, a series);
+        # the message, the alternatives and Book stay in view at 1366x768.
+        self.body = QScrollArea()
+        self.body.setWidgetResizable(True)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setWidget(body)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(patient, 1)
-        layout.addLayout(doctor)
-        layout.addWidget(self.series_box)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.alternatives)
         layout.addWidget(self.buttons)
@@ -315,6 +327,7 @@ class BookingDialog(QDialog):
         super().showEvent(event)
         self.activateWindow()
         self.search.setFocus()
+        QTimer.singleShot(0, self, self._fit)
 
     # Patient search -----------------------------------------------------------------------
 
@@ -428,6 +441,7 @@ class BookingDialog(QDialog):
                 if len(words) > 1:
                     self.family.setText(" ".join(words[1:]).title())
             self.given.setFocus()
+        QTimer.singleShot(0, self, self._fit)
 
     # Type, time and doctors -----------------------------------------------------------------
 
@@ -695,8 +709,11 @@ class BookingDialog(QDialog):
     def _fit(self) -> None:
         """Grow (or shrink) to the contents, staying on the screen."""
         screen = self.screen().availableGeometry()
-        self.adjustSize()
-        height = min(self.sizeHint().height(), screen.height() - 40)
+        self.setMaximumHeight(screen.height() - 20)
+        body = self.body.widget()
+        wanted = self.sizeHint().height() - self.body.sizeHint().height()
+        wanted += body.sizeHint().height() if body is not None else 0
+        height = min(wanted, screen.height() - 40)
         self.resize(self.width(), max(height, self.minimumSizeHint().height()))
         top = max(screen.top(), min(self.y(), screen.bottom() - self.height()))
         self.move(self.x(), top)
