@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from montu_desktop.domain import online as rules
 from montu_desktop.domain.clinic_time import parse_day, to_local
@@ -152,6 +153,15 @@ def create_app(
             {"error": {"field": "database", "reason": "the clinic's database is unreachable"}},
             503,
             headers={"Retry-After": "10"},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Unknown paths and methods answer in the same shape as every other refusal.
+        return JSONResponse(
+            {"error": {"field": "path", "reason": str(exc.detail).lower()}},
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)

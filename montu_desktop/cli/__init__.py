@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -242,7 +243,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return app.main(args)
     from montu_desktop.cli import commands
 
-    return commands.run(args)
+    try:
+        return commands.run(args)
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): nothing is wrong and nothing more is wanted.
+        # Point stdout at /dev/null so Python's own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 def one_line(text: str) -> str:

@@ -563,9 +563,9 @@ class BookingDialog(QDialog):
             if found > 1:
                 self.message.setText(
                     f"{found} patients match “{self.search_text()}”: check the highlighted "
-                    "one, then press Enter again."
+                    "one (Up/Down), then press Enter again."
                 )
-                self.results.setFocus()
+                # Focus stays in Find: typing more narrows the list, Up/Down move in it.
                 return
         self.try_book()
 

@@ -131,12 +131,10 @@ class MainWindow(QMainWindow):
         self.notice.setObjectName("actionNotice")
         self.notice.setAccessibleName("What was just done")
         self.notice.setWordWrap(True)
-        # Always shown (a line appearing later would push the grid down under the mouse).
-        self.notice.setText(
-            "Each booking, move, cancellation and status change is confirmed here, "
-            "naming the patient, doctor, day and time."
-        )
-        self.notice.setStyleSheet(NOTICE_IDLE)
+        # Always shown, two lines high whatever it says (a line appearing or wrapping later
+        # would push the grid down under the mouse).
+        self.notice.setFixedHeight(self.notice.fontMetrics().lineSpacing() * 2 + 10)
+        self._idle_notice()
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(0, 0, 0, 0)
@@ -438,8 +436,17 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def _idle_notice(self) -> None:
+        self.notice.setText(
+            "Each booking, move, cancellation and status change is confirmed here, "
+            "naming the patient, doctor, day and time."
+        )
+        self.notice.setStyleSheet(NOTICE_IDLE)
+
     def signed_in(self, member: StaffMember) -> None:
         """Who is at the desk: managers see Settings in the Clinic menu."""
+        if self.member is not None and self.member != member:
+            self._idle_notice()  # the last person's confirmation is not the new one's
         self.member = member
         self.settings_action.setVisible(member.role.can_manage)
         self.database_action.setVisible(member.role.can_manage)
@@ -596,8 +603,9 @@ class MainWindow(QMainWindow):
         why = why_text(booked) if why_text and booked.choice is not None else ""
 
         def done(summary: AppointmentSummary) -> None:
-            because = f": {why}" if why else ""
-            extra = f" (Any doctor: the fair choice took {summary.doctor}{because})" if fair else ""
+            # `why` names the doctor itself: "Dr Chen: 2 h of 7 h booked, the least of 3 free".
+            took = why or summary.doctor
+            extra = f" (Any doctor: the fair choice took {took})" if fair else ""
             self.say(said("Booked", summary, self._zone(), f", {summary.type_name}{extra}"))
             self._show_done(summary)
 

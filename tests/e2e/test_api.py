@@ -267,6 +267,8 @@ def test_keys_scopes_retries_and_cancel_tokens(clinic, server, any_db) -> None:
         )
         assert site.get("/v1/types").status_code == 401
 
+        missing = httpx.get(server.base + "/v1/nothing-here")
+        assert missing.status_code == 404 and missing.json()["error"]["field"] == "path"
         described = httpx.get(server.base + "/v1/openapi.json").json()
         assert {
             "/v1/types",

@@ -125,3 +125,20 @@ def test_the_default_database_is_created_in_the_user_data_folder(tmp_path: Path)
     data_home = Path(os.environ["XDG_DATA_HOME"])
     assert (data_home / "MontuDesktop" / "montu.sqlite3").exists()
     assert "schema current" in montu("db", "status").stdout
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`montu-desktop availability ... | head -3`: the reader closes the pipe midway."""
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    assert montu("demo-data", "--doctors", "8", "--weeks", "2", "--database", url).returncode == 0
+    monday = date(2026, 11, 30)
+    done = subprocess.Popen(
+        [sys.executable, "-m", "montu_desktop", "availability", "--type", "Standard",
+         "--week", monday.isoformat(), "--json", "--database", url],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+    )  # fmt: skip
+    assert done.stdout is not None and done.stderr is not None
+    done.stdout.close()  # before the command writes: its first write meets a closed pipe
+    assert done.wait(timeout=60) == 0
+    assert "Traceback" not in done.stderr.read()

@@ -63,3 +63,25 @@ def test_staff_entries_name_the_people(sqlite_ctx: ServiceContext) -> None:
         "Maria Rossi signed in",
         "Maria Rossi created the account Ros Lee (ros, receptionist)",
     ]
+
+
+def test_cancellations_keys_and_patient_edits_read_as_sentences(sqlite_ctx: ServiceContext) -> None:
+    from montu_desktop.services import online, patients
+
+    ctx = sqlite_ctx
+    create_demo_clinic(ctx, doctors=2, weeks=1, seed=4)
+    staff.add_staff(ctx, "alice", "Alice", "front desk 1", "receptionist")
+    ctx.actor = "alice"
+    entry = next(
+        e for e in day_book(ctx, TUESDAY).appointments if e.status is AppointmentStatus.BOOKED
+    )
+    booking.cancel_appointment(ctx, entry.id, reason="Patient unwell")
+    patients.edit_patient(ctx, entry.patient_id, phone="0412 000 999")
+    online.create_api_key(ctx, "Clinic website", "availability")
+    lines = [line.what for line in plain_audit(ctx, audit_log(ctx), ZONE)]
+    cancelled = next(w for w in lines if "cancelled" in w)
+    assert cancelled.startswith(f"Alice cancelled {entry.patient_name}'s appointment on ")
+    assert cancelled.endswith("(reason: Patient unwell)")
+    assert f"Alice edited patient {entry.patient_id} (phone)" in lines
+    assert "Alice created the online-booking key 'Clinic website'" in lines
+    assert not any("0412 000 999" in w or "+61412000999" in w for w in lines)

@@ -101,6 +101,16 @@ _SETTINGS_WORDS = {
     "staff.disabled": "disabled the account",
     "staff.role_changed": "changed the role of",
     "schedules.rolled_forward": "generated schedules for",
+    "api_key.created": "created the online-booking key",
+    "api_key.revoked": "revoked the online-booking key",
+    "type.bookable_online": "changed which types can be booked online:",
+    "setting.changed": "changed the setting",
+    "setting.reset": "reset the setting",
+    "notification.retried": "retried",
+    "notification.dismissed": "dismissed",
+    "waitlist.added": "put a patient on the waitlist:",
+    "waitlist.removed": "took off the waitlist",
+    "waitlist.closed": "booked from the waitlist",
 }
 
 
@@ -181,7 +191,18 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
         return f"{who} booked {patient} for {when}{what}"
     if action == "appointment.cancelled":
         when = f" on {when_label(start)}" if start else ""
-        return f"{who} cancelled {patient}'s appointment{when}"
+        reason = details.get("reason")
+        because = f" (reason: {reason})" if reason else ""
+        return f"{who} cancelled {patient}'s appointment{when}{with_doctor}{because}"
+    if action == "appointment.note":
+        return f"{who} changed the note on {patient}'s appointment{with_doctor}"
+    if action in ("patient.edited", "patient.added", "patient.merged"):
+        fields = details.get("fields")
+        what = ", ".join(str(f).replace("_", " ") for f in fields) if fields else ""
+        verb = {"patient.edited": "edited", "patient.added": "added", "patient.merged": "merged"}
+        into = f" into patient {details['into']}" if details.get("into") else ""
+        changed = f" ({what})" if what else ""
+        return f"{who} {verb[action]} {record.subject}{into}{changed}"
     if action == "appointment.rescheduled":
         old = _local(details.get("old_start"), zone)
         if old and start:
@@ -196,6 +217,8 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
         status = str(details.get("new", details.get("status", "")))
         return f"{who} marked {patient} {_STATUS_WORDS.get(status, status.replace('_', ' '))}"
     words = _SETTINGS_WORDS.get(action, action.replace(".", " ").replace("_", " "))
+    if action.startswith("api_key.") and details.get("name"):
+        return f"{who} {words} '{details['name']}'"
     if action == "staff.signed_in":
         return f"{who} {words}"
     subject = record.subject if record.subject not in ("", "clinic") else ""

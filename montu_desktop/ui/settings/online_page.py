@@ -28,7 +28,8 @@ from montu_desktop.services import catalogue, online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_op
 
-COLUMNS = ("Name", "May", "Requests a minute", "Website", "State")
+COLUMNS = ("Name", "Allowed to", "Requests a minute", "Website", "State")
+FIELD_LABELS = {"name": "Name", "rate": "Requests a minute", "origin": "Website"}
 
 
 class OnlinePage(QWidget):
@@ -105,7 +106,8 @@ class OnlinePage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, InvalidRequest):
-            self._say(f"Not saved: {exc.field}: {exc.reason}", error=True)
+            label = FIELD_LABELS.get(exc.field, exc.field)
+            self._say(f"Not saved: {label} {exc.reason}", error=True)
         elif isinstance(exc, MontuError):
             self._say(f"Not saved: {exc}", error=True)
         else:
@@ -145,6 +147,8 @@ class OnlinePage(QWidget):
 
     def create(self) -> None:
         name, rate, origin = self.name.text(), self.rate.text(), self.origin.text().strip()
+        if origin and "://" not in origin:
+            origin = f"https://{origin}"  # people type the site as they see it
         scopes = "availability,book" if self.may_book.isChecked() else "availability"
 
         def work() -> tuple[online.ApiKeyInfo, str]:
