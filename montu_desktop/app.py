@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QFont, QFontInfo
@@ -24,9 +23,6 @@ from montu_desktop.services.live import ChangeFeed
 from montu_desktop.services.runtime import open_database
 from montu_desktop.ui.about import app_icon
 from montu_desktop.ui.crash import install_crash_reporter
-
-if TYPE_CHECKING:
-    from montu_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +52,15 @@ def main(args: argparse.Namespace) -> int:
         member = sign_in(ctx)
         if member is None:
             return EXIT_OK
-        window = MainWindow(ctx)
+        from montu_desktop.services.notifications import running_dispatcher
+
+        monitor = ConnectionMonitor(ctx.database)
+        window = MainWindow(ctx, monitor=monitor)
         window.signed_in(member)
         window.showMaximized()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
-        window.start()
-        from montu_desktop.services.notifications import running_dispatcher
-
-        with _live_refresh(ctx, window), _nightly_roll_forward(ctx), running_dispatcher(ctx):
+        with _live_refresh(ctx, monitor), _nightly_roll_forward(ctx), running_dispatcher(ctx):
+            window.start()
             return app.exec()
     finally:
         crash_reporter.uninstall()
@@ -71,11 +68,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _live_refresh(ctx: ServiceContext, window: MainWindow) -> Iterator[None]:
+def _live_refresh(ctx: ServiceContext, monitor: ConnectionMonitor) -> Iterator[None]:
     """Other desks' changes repaint this one; the status bar follows the connection."""
     feed = ChangeFeed(ctx)
-    monitor = ConnectionMonitor(ctx.database)
-    monitor.on_status.append(lambda status: window.connection_changed(status.reachable))
     feed.start()
     monitor.start()
     try:

@@ -163,7 +163,7 @@ def _book_once(
             start=booked.start.isoformat(),
             type=kind.name,
         )
-        uow.touches("appointments")
+        uow.touches("appointments", booked.id)
         uow.commit()
         return booked
 
@@ -285,7 +285,7 @@ def cancel_appointment(ctx: ServiceContext, appointment_id: int) -> BookedAppoin
         row.updated_at = ctx.clock()
         uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
         uow.audit("appointment.cancelled", f"appointment {row.id}", start=row.start_at.isoformat())
-        uow.touches("appointments")
+        uow.touches("appointments", row.id)
         uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
         uow.commit()
@@ -349,7 +349,7 @@ def _reschedule_once(
             old_start=old_start.isoformat(),
             start=row.start_at.isoformat(),
         )
-        uow.touches("appointments")
+        uow.touches("appointments", row.id)
         result = _booked(row, kind.name)
         uow.commit()
         return result
@@ -378,7 +378,7 @@ def set_status(
             )
         row.status = status.value
         row.updated_at = ctx.clock()
-        uow.touches("appointments")
+        uow.touches("appointments", row.id)
         uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
         uow.commit()

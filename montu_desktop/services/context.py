@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.reference_cache import ReferenceCache
+
+log = logging.getLogger(__name__)
+
+_origin: ContextVar[object | None] = ContextVar("montu_change_origin", default=None)
+
+
+@contextlib.contextmanager
+def started_by(origin: object) -> Iterator[None]:
+    """Commits made inside carry `origin` (e.g. the screen whose background operation runs)."""
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def current_origin() -> object:
+    """Who started the running operation: the screen set by `started_by`, else this desk."""
+    origin = _origin.get()
+    return origin if origin is not None else LOCAL
+
+
+LOCAL = "this desk"
+"""The origin of a commit made here outside any screen's operation (CLI, scheduler, tests)."""
 
 
 def utc_now() -> datetime:
@@ -32,11 +61,23 @@ class ServiceContext:
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.SystemRandom)
     actor: str = field(default_factory=_default_actor)
-    on_change: list[Callable[[str], None]] = field(default_factory=list)
-    """Called after a commit with what changed ("appointments", "reference"), e.g. to repaint."""
+    before_commit: list[Callable[[Any, OpChanges], None]] = field(default_factory=list)
+    """Called with the session just before a change is committed (the change feed notes its
+    own commits there, to tell them from other desks')."""
+    on_change: list[Callable[[OpChanges], None]] = field(default_factory=list)
+    """Called once per committed operation (here or heard from another desk) with what changed.
 
-    def changed(self, what: str) -> None:
-        if what == "reference":
+    Listeners run on the committing thread (or the change feed's): a Qt listener hops to the
+    GUI thread itself (see ui/operations.py's ChangeBridge)."""
+
+    def changed(self, what: OpChanges | ChangeKind | str) -> OpChanges:
+        """Tell every listener; one that raises is logged and cannot undo or fail the commit."""
+        changes = what if isinstance(what, OpChanges) else OpChanges.of(what, origin=LOCAL)
+        if ChangeKind.REFERENCE in changes.kinds:
             self.cache.invalidate()
         for listener in list(self.on_change):
-            listener(what)
+            try:
+                listener(changes)
+            except Exception:
+                log.exception("a change listener failed (the change itself is saved)")
+        return changes

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.notifications.channels import ChannelFactory, build_channels
 from montu_desktop.notifications.dispatcher import Dispatcher
 from montu_desktop.notifications.model import (
@@ -153,8 +154,8 @@ def running_dispatcher(
         interval = 10.0
     schedule = DispatchSchedule(make_dispatcher(ctx, channels), interval)
 
-    def wake(what: str) -> None:
-        if what in ("appointments", "notifications"):
+    def wake(changes: OpChanges) -> None:
+        if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.NOTIFICATIONS):
             schedule.nudge()
 
     ctx.on_change.append(wake)

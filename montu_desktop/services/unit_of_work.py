@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.events import Event
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.persistence.admin_tables import AuditEntry
 from montu_desktop.persistence.tables import OutboxEvent
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, current_origin
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -18,7 +22,10 @@ class UnitOfWork:
     def __init__(self, ctx: ServiceContext, *, write: bool = False) -> None:
         self._ctx = ctx
         self._write = write
-        self._changes: set[str] = set()
+        self._kinds: set[ChangeKind] = set()
+        self._ids: set[tuple[ChangeKind, int]] = set()
+        self.changes = OpChanges(frozenset())
+        """What the last commit changed (also announced to the context's listeners)."""
         self._session_cm = ctx.database.session(write=write)
         self.session: Session
 
@@ -55,12 +62,26 @@ class UnitOfWork:
             },
         )
 
-    def touches(self, what: str) -> None:
-        """Record that this unit changes `what`, so listeners hear of it after the commit."""
-        self._changes.add(what)
+    def touches(self, what: ChangeKind | str, *ids: int) -> None:
+        """Record that this unit changes `what` (rows `ids`), so listeners hear of it once
+        after the commit."""
+        kind = ChangeKind(what)
+        self._kinds.add(kind)
+        self._ids.update((kind, i) for i in ids)
 
-    def commit(self) -> None:
+    def commit(self) -> OpChanges:
+        """Commit, then announce what changed; a listener failing cannot unsave the change."""
+        changes = OpChanges(frozenset(self._kinds), frozenset(self._ids), current_origin())
+        if changes:
+            for hook in list(self._ctx.before_commit):
+                try:
+                    hook(self.session, changes)
+                except Exception:  # noting an echo is a courtesy: the change still commits
+                    log.exception("a before-commit hook failed")
         self.session.commit()
-        for what in sorted(self._changes):
-            self._ctx.changed(what)
-        self._changes.clear()
+        self._kinds.clear()
+        self._ids.clear()
+        self.changes = changes
+        if changes:
+            self._ctx.changed(changes)
+        return changes

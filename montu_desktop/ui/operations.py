@@ -1,18 +1,29 @@
 """Small background operations: run service calls off the GUI thread, report back on it.
 
 In the manner of Anki's ops: `run_op(parent, work, on_done)` starts `work()` on Qt's
-thread pool; `on_done(result)` or `on_failed(error)` then runs on the GUI thread. The
-`BusyTracker` counts operations in flight so the window can show a busy indicator.
+thread pool; `on_done(result)` or `on_failed(error)` then runs on the GUI thread. What the
+work committed reaches the screens once, on the GUI thread, through the application's one
+`GuiBridge` (`ChangeBridge` subscribes screens to change notices, with who started them).
+The `BusyTracker` counts operations in flight so the window can show a busy indicator.
+
+No Qt signal here carries a payload across threads and no thread other than the GUI thread
+touches a QObject's state: other threads only append to a locked queue and emit a
+payload-free signal of an object that lives as long as the application.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
+
+from montu_desktop.domain.op_changes import OpChanges
+from montu_desktop.services.context import ServiceContext, started_by
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +91,17 @@ class _Relay(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, work: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, work: Callable[[], Any], relay: _Relay, origin: object) -> None:
         super().__init__()
         self._work = work
         self._relay = relay
+        self._origin = origin
 
     def run(self) -> None:
         try:
-            self._relay.outcome = (True, self._work())
+            with started_by(self._origin):
+                result = self._work()
+            self._relay.outcome = (True, result)
         except Exception as exc:  # reported to the person by on_failed, in plain words
             log.debug("background operation failed: %s", type(exc).__name__)
             self._relay.outcome = (False, exc)
@@ -103,15 +117,110 @@ def run_op(
     on_done: Callable[[Any], None],
     on_failed: Callable[[BaseException], None],
     busy: BusyTracker | None = None,
+    origin: object | None = None,
 ) -> None:
-    """Run `work()` on the thread pool; then `on_done` or `on_failed` on the GUI thread."""
+    """Run `work()` on the thread pool; then `on_done` or `on_failed` on the GUI thread.
+
+    What `work()` commits is announced with `origin` (by default `parent`) as who started it.
+    """
     relay = _Relay(parent, on_done, on_failed, busy)
     _in_flight.add(relay)
     if busy is not None:
         busy.started()
-    QThreadPool.globalInstance().start(_Job(work, relay))
+    QThreadPool.globalInstance().start(_Job(work, relay, origin if origin is not None else parent))
 
 
 def wait_for_operations(timeout_ms: int = 10_000) -> bool:
     """Block until the pool is idle (used at shutdown and by tests)."""
     return QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+
+class GuiBridge(QObject):
+    """The application's one way from any thread to the GUI thread; lives as long as the app.
+
+    `call_soon(fn)` may be called from any thread; `fn()` runs later on the GUI thread.
+    """
+
+    _wake = Signal()
+
+    def __init__(self, app: QCoreApplication) -> None:
+        super().__init__(app)
+        self._lock = threading.Lock()
+        self._queue: deque[Callable[[], None]] = deque()
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            self._queue.append(fn)
+            first = len(self._queue) == 1
+        if first:  # one wake-up per burst: the drain takes everything queued by then
+            self._wake.emit()
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return
+                fn = self._queue.popleft()
+            try:
+                fn()
+            except Exception:
+                log.exception("a GUI-thread callback failed")
+
+
+_bridge: GuiBridge | None = None
+
+
+def gui_bridge() -> GuiBridge:
+    """The application's bridge (made on first use, on the GUI thread)."""
+    global _bridge
+    app = QCoreApplication.instance()
+    assert app is not None, "a QApplication must exist before the GUI bridge"
+    if _bridge is None or not shiboken6.isValid(_bridge) or _bridge.parent() is not app:
+        _bridge = GuiBridge(app)
+    return _bridge
+
+
+class ChangeBridge:
+    """Hands one context's change notices to GUI-thread subscribers, once per burst.
+
+    Attach it to the context for as long as the screens are open; `detach()` at shutdown.
+    A subscriber is called as `callback(changes)` with the burst's notices (in order) and
+    is dropped once its owner widget is deleted.
+    """
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+        self._gui = gui_bridge()
+        self._lock = threading.Lock()
+        self._pending: list[OpChanges] = []
+        self._subscribers: list[tuple[QObject, Callable[[list[OpChanges]], None]]] = []
+        ctx.on_change.append(self._heard)
+
+    def subscribe(self, owner: QObject, callback: Callable[[list[OpChanges]], None]) -> None:
+        self._subscribers.append((owner, callback))
+
+    def unsubscribe(self, owner: QObject) -> None:
+        self._subscribers = [(o, c) for o, c in self._subscribers if o is not owner]
+
+    def detach(self) -> None:
+        if self._heard in self._ctx.on_change:
+            self._ctx.on_change.remove(self._heard)
+        self._subscribers = []
+
+    def _heard(self, changes: OpChanges) -> None:  # any thread
+        with self._lock:
+            self._pending.append(changes)
+            first = len(self._pending) == 1
+        if first:
+            self._gui.call_soon(self._deliver)
+
+    def _deliver(self) -> None:  # the GUI thread
+        with self._lock:
+            burst, self._pending = self._pending, []
+        self._subscribers = [(o, c) for o, c in self._subscribers if shiboken6.isValid(o)]
+        for _owner, callback in list(self._subscribers):
+            try:
+                callback(burst)
+            except Exception:
+                log.exception("a screen failed to take a change notice")

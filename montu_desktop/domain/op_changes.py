@@ -1,0 +1,69 @@
+"""What one operation changed (kinds of data plus ids) and who started it, as Anki's OpChanges."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+class ChangeKind(enum.StrEnum):
+    """The kinds of data a screen may show; a change notice names the kinds it touched."""
+
+    APPOINTMENTS = "appointments"
+    PATIENTS = "patients"
+    REFERENCE = "reference"
+    """Clinic hours, closures, doctors, rosters, schedules, appointment types."""
+    SETTINGS = "settings"
+    """Clinic-wide settings (reminders, SMTP, SMS, templates)."""
+    NOTIFICATIONS = "notifications"
+    """The reminder queue (retried or dismissed messages)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpChanges:
+    """The kinds (and, where known, the ids) one committed operation changed.
+
+    `origin` is whoever started the operation on this desk (an opaque token the screens
+    compare with themselves); it is None for a change heard from another desk.
+    """
+
+    kinds: frozenset[ChangeKind]
+    ids: frozenset[tuple[ChangeKind, int]] = frozenset()
+    origin: object | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, *kinds: ChangeKind | str, origin: object | None = None) -> OpChanges:
+        return cls(frozenset(ChangeKind(k) for k in kinds), origin=origin)
+
+    @property
+    def remote(self) -> bool:
+        """Heard from another desk (or another program) rather than done here."""
+        return self.origin is None
+
+    def touches(self, *kinds: ChangeKind | str) -> bool:
+        return any(ChangeKind(k) in self.kinds for k in kinds)
+
+    def ids_of(self, kind: ChangeKind | str) -> list[int]:
+        wanted = ChangeKind(kind)
+        return sorted(i for k, i in self.ids if k is wanted)
+
+    def __bool__(self) -> bool:
+        return bool(self.kinds)
+
+
+def merge(changes: Iterable[OpChanges]) -> list[OpChanges]:
+    """Fold a burst of notices into one per origin (screens reload once per burst)."""
+    by_origin: dict[int, OpChanges] = {}
+    order: list[int] = []
+    for change in changes:
+        key = id(change.origin) if change.origin is not None else 0
+        known = by_origin.get(key)
+        if known is None:
+            by_origin[key] = change
+            order.append(key)
+        else:
+            by_origin[key] = OpChanges(
+                known.kinds | change.kinds, known.ids | change.ids, known.origin
+            )
+    return [by_origin[key] for key in order]
