@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.services.admin.audit import audit_log
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 
 ACTIONS = (
     ("Everything", ""),
@@ -57,7 +58,8 @@ class AuditPage(QWidget):
         self.load()
 
     def load(self) -> None:
-        entries = audit_log(self._ctx, actor=self.actor.text(), action=self.action.currentData())
+        actor, action = self.actor.text(), self.action.currentData()
+        entries = run_and_wait(self, lambda: audit_log(self._ctx, actor=actor, action=action))
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             details = ", ".join(f"{k}={v}" for k, v in entry.details.items())

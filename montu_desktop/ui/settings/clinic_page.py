@@ -30,6 +30,7 @@ from montu_desktop.domain.model import WeeklyHours
 from montu_desktop.domain.settings_rules import SLOT_SIZES, WEEKDAY_NAMES, ClinicDetails
 from montu_desktop.services.admin import clinic
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
 
 ZONES = (
@@ -147,8 +148,12 @@ class ClinicPage(QWidget):
         zone = self.timezone.currentText() or ZONES[0]
         return to_local(self._ctx.clock(), zone).date()
 
-    def load(self) -> None:
+    def _fetch(self) -> tuple[ClinicDetails | None, list[WeeklyHours]]:
         found = clinic.clinic_details(self._ctx)
+        return found, (clinic.opening_hours(self._ctx) if found is not None else [])
+
+    def load(self) -> None:
+        found, opening = run_and_wait(self, self._fetch)
         if found is not None:
             self.name.setText(found.name)
             self.address.setText(found.address)
@@ -158,7 +163,7 @@ class ClinicPage(QWidget):
             self.slot.setCurrentIndex(SLOT_SIZES.index(found.slot_minutes))
             self.horizon.setValue(found.horizon_weeks)
             self.notice.setValue(found.min_notice_minutes)
-            hours = {h.weekday: h for h in clinic.opening_hours(self._ctx)}
+            hours = {h.weekday: h for h in opening}
             for weekday in range(7):
                 entry = hours.get(weekday)
                 self.open_on[weekday].setChecked(entry is not None)
@@ -177,7 +182,8 @@ class ClinicPage(QWidget):
         if not exists:
             return
         today = self._today()
-        for entry in clinic.closures(self._ctx, today, today + timedelta(days=365)):
+        until = today + timedelta(days=365)
+        for entry in run_and_wait(self, lambda: clinic.closures(self._ctx, today, until)):
             state = "closed" if entry.closed else "KEPT OPEN"
             item = QListWidgetItem(f"{entry.day:%a %d %b %Y}  {entry.reason} — {state}")
             item.setToolTip("Public holiday" if entry.public_holiday else "One-off closure")

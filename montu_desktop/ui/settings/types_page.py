@@ -15,6 +15,7 @@ from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
 
@@ -52,7 +53,7 @@ class TypesPage(QWidget):
         self.load()
 
     def load(self) -> None:
-        self._types = types.list_types(self._ctx)
+        self._types = run_and_wait(self, lambda: types.list_types(self._ctx))
         self.list.clear()
         for kind in self._types:
             swatch = QPixmap(12, 12)
@@ -81,7 +82,8 @@ class TypesPage(QWidget):
 
     def add(self) -> bool:
         try:
-            types.add_type(self._ctx, self.name.text(), self.length.value(), self.colour.text())
+            typed = (self.name.text(), self.length.value(), self.colour.text())
+            run_and_wait(self, lambda: types.add_type(self._ctx, *typed))
         except MontuError as error:
             self.messages.show(error)
             return False
@@ -114,7 +116,7 @@ class TypesPage(QWidget):
         if kind is None:
             return False
         try:
-            types.delete_type(self._ctx, kind.id)
+            run_and_wait(self, lambda: types.delete_type(self._ctx, kind.id))
         except MontuError as error:
             self.messages.show(error)
             return False

@@ -12,6 +12,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import week_start
 from montu_desktop.services.admin.utilisation import DoctorWeek, week_utilisation
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 
 ROSTERED = QColor("#c9d6e8")
 BOOKED = QColor("#3b7dd8")
@@ -96,5 +97,6 @@ class UtilisationPage(QWidget):
         return week_start(self.week.date().toPython())
 
     def load(self) -> None:
-        self.bars.set_rows(week_utilisation(self._ctx, self.monday()))
+        monday = self.monday()
+        self.bars.set_rows(run_and_wait(self, lambda: week_utilisation(self._ctx, monday)))
         self.setToolTip(f"{self.monday():%d %b} to {self.monday() + timedelta(days=6):%d %b %Y}")
