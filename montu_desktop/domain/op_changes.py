@@ -21,20 +21,40 @@ class ChangeKind(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Initiator:
+    """Who started an operation on this desk: a screen's identity, never the screen itself
+    (a notice travels through worker threads, which must hold no reference to a widget)."""
+
+    key: int
+    name: str
+
+    @classmethod
+    def of(cls, thing: object) -> Initiator:
+        return cls(id(thing), type(thing).__name__)
+
+
+LOCAL = Initiator(0, "this desk")
+"""The origin of a commit made here outside any screen's operation (CLI, scheduler, tests)."""
+
+
+@dataclass(frozen=True, slots=True)
 class OpChanges:
     """The kinds (and, where known, the ids) one committed operation changed.
 
-    `origin` is whoever started the operation on this desk (an opaque token the screens
-    compare with themselves); it is None for a change heard from another desk.
+    `origin` is whoever started the operation on this desk (screens compare it with
+    `Initiator.of(self)`); it is None for a change heard from another desk.
     """
 
     kinds: frozenset[ChangeKind]
     ids: frozenset[tuple[ChangeKind, int]] = frozenset()
-    origin: object | None = field(default=None, compare=False)
+    origin: Initiator | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, *kinds: ChangeKind | str, origin: object | None = None) -> OpChanges:
+    def of(cls, *kinds: ChangeKind | str, origin: Initiator | None = None) -> OpChanges:
         return cls(frozenset(ChangeKind(k) for k in kinds), origin=origin)
+
+    def started_by(self, thing: object) -> bool:
+        return self.origin == Initiator.of(thing)
 
     @property
     def remote(self) -> bool:
@@ -54,10 +74,10 @@ class OpChanges:
 
 def merge(changes: Iterable[OpChanges]) -> list[OpChanges]:
     """Fold a burst of notices into one per origin (screens reload once per burst)."""
-    by_origin: dict[int, OpChanges] = {}
-    order: list[int] = []
+    by_origin: dict[Initiator | None, OpChanges] = {}
+    order: list[Initiator | None] = []
     for change in changes:
-        key = id(change.origin) if change.origin is not None else 0
+        key = change.origin
         known = by_origin.get(key)
         if known is None:
             by_origin[key] = change

@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from montu_desktop.domain.op_changes import ChangeKind, OpChanges
+from montu_desktop.domain.op_changes import LOCAL, ChangeKind, Initiator, OpChanges
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.reference_cache import ReferenceCache
 
 log = logging.getLogger(__name__)
 
-_origin: ContextVar[object | None] = ContextVar("montu_change_origin", default=None)
+_origin: ContextVar[Initiator | None] = ContextVar("montu_change_origin", default=None)
 
 
 @contextlib.contextmanager
-def started_by(origin: object) -> Iterator[None]:
+def started_by(origin: Initiator) -> Iterator[None]:
     """Commits made inside carry `origin` (e.g. the screen whose background operation runs)."""
     token = _origin.set(origin)
     try:
@@ -31,14 +31,10 @@ def started_by(origin: object) -> Iterator[None]:
         _origin.reset(token)
 
 
-def current_origin() -> object:
+def current_origin() -> Initiator:
     """Who started the running operation: the screen set by `started_by`, else this desk."""
     origin = _origin.get()
     return origin if origin is not None else LOCAL
-
-
-LOCAL = "this desk"
-"""The origin of a commit made here outside any screen's operation (CLI, scheduler, tests)."""
 
 
 def utc_now() -> datetime:

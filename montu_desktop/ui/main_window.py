@@ -3,6 +3,7 @@ the one place every refresh goes through (`operation_did_execute`)."""
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
@@ -103,8 +104,9 @@ class MainWindow(QMainWindow):
         self._coalesce.setSingleShot(True)
         self._coalesce.setInterval(COALESCE_MS)
         self._coalesce.timeout.connect(self._refresh_pending)
-        self.changes.subscribe(self, self.operation_did_execute)
-        self.monitor.on_status.append(self._monitor_said)
+        self.changes.subscribe(self.operation_did_execute)
+        self._monitor_listener = _weak_listener(self._monitor_said)
+        self.monitor.on_status.append(self._monitor_listener)
         screen = QGuiApplication.primaryScreen().availableGeometry()
         self.resize(min(1600, screen.width()), min(1000, screen.height()))
 
@@ -502,7 +504,19 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.changes.detach()
-        if self._monitor_said in self.monitor.on_status:
-            self.monitor.on_status.remove(self._monitor_said)
+        if self._monitor_listener in self.monitor.on_status:
+            self.monitor.on_status.remove(self._monitor_listener)
         wait_for_operations(5_000)
         super().closeEvent(event)
+
+
+def _weak_listener(method: Callable[[Reachability], None]) -> Callable[[Reachability], None]:
+    """A listener for another thread that keeps no reference to the window (see ChangeBridge)."""
+    ref = weakref.WeakMethod(method)
+
+    def listener(status: Reachability) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(status)
+
+    return listener

@@ -15,14 +15,25 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QEventLoop,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtWidgets import QWidget
 
-from montu_desktop.domain.op_changes import OpChanges
+from montu_desktop.domain.op_changes import Initiator, OpChanges
 from montu_desktop.services.context import ServiceContext, started_by
 
 log = logging.getLogger(__name__)
@@ -91,7 +102,7 @@ class _Relay(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, work: Callable[[], Any], relay: _Relay, origin: object) -> None:
+    def __init__(self, work: Callable[[], Any], relay: _Relay, origin: Initiator) -> None:
         super().__init__()
         self._work = work
         self._relay = relay
@@ -127,7 +138,78 @@ def run_op(
     _in_flight.add(relay)
     if busy is not None:
         busy.started()
-    QThreadPool.globalInstance().start(_Job(work, relay, origin if origin is not None else parent))
+    initiator = Initiator.of(origin if origin is not None else parent)
+    QThreadPool.globalInstance().start(_Job(work, relay, initiator))
+
+
+T = TypeVar("T")
+
+_INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.KeyPress,
+        QEvent.Type.KeyRelease,
+        QEvent.Type.Wheel,
+        QEvent.Type.ShortcutOverride,
+        QEvent.Type.Shortcut,
+        QEvent.Type.Close,
+    }
+)
+
+
+class _HoldInput(QObject):
+    """While a form waits for its save, its window ignores clicks and keys (it still repaints)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__()
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS and isinstance(watched, QWidget):
+            return shiboken6.isValid(self._window) and watched.window() is self._window
+        return False
+
+
+def run_and_wait(parent: QWidget, work: Callable[[], T], busy: BusyTracker | None = None) -> T:
+    """Run `work()` as a background operation and return its result (or raise its error).
+
+    For forms whose steps follow one another (preview, ask, save, reload): the database work
+    runs on the thread pool like every other operation while the GUI thread keeps turning its
+    event loop, so every window repaints and hears changes; input to `parent`'s window is
+    held until the answer is back, so the form cannot be changed or closed under the wait.
+    """
+    loop = QEventLoop()
+    outcome: list[tuple[bool, Any]] = []
+
+    def finish(ok: bool, value: Any) -> None:
+        outcome.append((ok, value))
+        loop.quit()
+
+    app = QCoreApplication.instance()
+    hold = _HoldInput(parent.window())
+    assert app is not None
+    app.installEventFilter(hold)
+    try:
+        # The loop owns the relay's delivery: it lives until the answer is in, whatever
+        # happens to `parent` meanwhile.
+        run_op(
+            loop,
+            work,
+            lambda value: finish(True, value),
+            lambda error: finish(False, error),
+            busy,
+            origin=parent,
+        )
+        if not outcome:
+            loop.exec()
+    finally:
+        app.removeEventFilter(hold)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
 
 
 def wait_for_operations(timeout_ms: int = 10_000) -> bool:
@@ -194,14 +276,14 @@ class ChangeBridge:
         self._gui = gui_bridge()
         self._lock = threading.Lock()
         self._pending: list[OpChanges] = []
-        self._subscribers: list[tuple[QObject, Callable[[list[OpChanges]], None]]] = []
+        # Weak: the context (held by worker threads) must not keep a window alive, or the
+        # window's last reference could go on a worker thread and Qt would free it there.
+        self._subscribers: list[weakref.WeakMethod[Callable[[list[OpChanges]], None]]] = []
         ctx.on_change.append(self._heard)
 
-    def subscribe(self, owner: QObject, callback: Callable[[list[OpChanges]], None]) -> None:
-        self._subscribers.append((owner, callback))
-
-    def unsubscribe(self, owner: QObject) -> None:
-        self._subscribers = [(o, c) for o, c in self._subscribers if o is not owner]
+    def subscribe(self, callback: Callable[[list[OpChanges]], None]) -> None:
+        """`callback` is a bound method of a widget; it is dropped once the widget is gone."""
+        self._subscribers.append(weakref.WeakMethod(callback))  # type: ignore[arg-type]
 
     def detach(self) -> None:
         if self._heard in self._ctx.on_change:
@@ -218,8 +300,12 @@ class ChangeBridge:
     def _deliver(self) -> None:  # the GUI thread
         with self._lock:
             burst, self._pending = self._pending, []
-        self._subscribers = [(o, c) for o, c in self._subscribers if shiboken6.isValid(o)]
-        for _owner, callback in list(self._subscribers):
+        for ref in list(self._subscribers):
+            callback = ref()
+            owner = getattr(callback, "__self__", None)
+            if callback is None or (isinstance(owner, QObject) and not shiboken6.isValid(owner)):
+                self._subscribers.remove(ref)
+                continue
             try:
                 callback(burst)
             except Exception:
