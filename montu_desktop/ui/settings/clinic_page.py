@@ -27,7 +27,13 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
-from montu_desktop.domain.settings_rules import SLOT_SIZES, WEEKDAY_NAMES, ClinicDetails
+from montu_desktop.domain.settings_rules import (
+    HORIZON_WEEKS,
+    MIN_NOTICE_MINUTES,
+    SLOT_SIZES,
+    WEEKDAY_NAMES,
+    ClinicDetails,
+)
 from montu_desktop.services.admin import clinic
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
@@ -71,13 +77,14 @@ class ClinicPage(QWidget):
         self.state.addItems(STATES)
         self.slot = QComboBox()
         self.slot.addItems([f"{s} min" for s in SLOT_SIZES])
-        self.slot.setCurrentIndex(SLOT_SIZES.index(15))
+        usual = ClinicDetails(name="")
+        self.slot.setCurrentIndex(SLOT_SIZES.index(usual.slot_minutes))
         self.horizon = QSpinBox()
-        self.horizon.setRange(1, 104)
-        self.horizon.setValue(12)
+        self.horizon.setRange(*HORIZON_WEEKS)
+        self.horizon.setValue(usual.horizon_weeks)
         self.horizon.setSuffix(" weeks")
         self.notice = QSpinBox()
-        self.notice.setRange(0, 7 * 24 * 60)
+        self.notice.setRange(*MIN_NOTICE_MINUTES)
         self.notice.setSingleStep(15)
         self.notice.setSuffix(" min")
         for label, field, widget in (

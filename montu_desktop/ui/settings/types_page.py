@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import AppointmentType
+from montu_desktop.domain.settings_rules import TYPE_MINUTES
 from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
@@ -32,7 +33,7 @@ class TypesPage(QWidget):
         right, form = editor.right, editor.form
         self.name = QLineEdit()
         self.length = QSpinBox()
-        self.length.setRange(0, 480)
+        self.length.setRange(*TYPE_MINUTES)
         self.length.setSingleStep(5)
         self.length.setValue(15)
         self.length.setSuffix(" min")
