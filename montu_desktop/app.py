@@ -111,9 +111,11 @@ def _application() -> QApplication:
     app.setOrganizationName("Montu")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
+    from montu_desktop.ui.operations import collect_garbage_on_gui_thread
     from montu_desktop.ui.style import apply_style
 
     apply_style(app)
+    collect_garbage_on_gui_thread()
     return app
 
 

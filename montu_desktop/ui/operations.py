@@ -1,7 +1,7 @@
 """Small background operations: run service calls off the GUI thread, report back on it.
 
-In the manner of Anki's ops: `run_op(parent, work, on_done)` starts `work()` on Qt's
-thread pool; `on_done(result)` or `on_failed(error)` then runs on the GUI thread. What the
+In the manner of Anki's ops: `run_op(parent, work, on_done)` starts `work()` on a
+background thread; `on_done(result)` or `on_failed(error)` then runs on the GUI thread. What the
 work committed reaches the screens once, on the GUI thread, through the application's one
 `GuiBridge` (`ChangeBridge` subscribes screens to change notices, with who started them).
 The `BusyTracker` counts operations in flight so the window can show a busy indicator.
@@ -13,11 +13,15 @@ payload-free signal of an object that lives as long as the application.
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 import threading
 import weakref
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import shiboken6
@@ -26,9 +30,8 @@ from PySide6.QtCore import (
     QEvent,
     QEventLoop,
     QObject,
-    QRunnable,
     Qt,
-    QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtWidgets import QWidget
@@ -59,67 +62,85 @@ class BusyTracker(QObject):
             self.busy_changed.emit(False)
 
 
-class _Relay(QObject):
-    """Lives on the GUI thread; its payload-free signal wakes it there (queued) to deliver.
+@dataclass(eq=False)
+class _Ticket:
+    """One operation's GUI-side state; only the GUI thread creates, reads callbacks or drops it.
 
-    The worker stores the outcome on this object and emits a signal that carries nothing,
-    so no Python object goes through Qt's queued cross-thread marshalling.
+    The worker thread sees `work` only while it runs it and leaves the outcome here, so
+    every Python reference to a widget is let go on the GUI thread: a QObject whose last
+    reference died on a worker thread would be destroyed there, which Qt does not allow.
     """
 
-    finished = Signal()
-
-    def __init__(
-        self,
-        parent: QObject,
-        on_done: Callable[[Any], None],
-        on_failed: Callable[[BaseException], None],
-        busy: BusyTracker | None,
-    ) -> None:
-        # Owned by the application, not the window: the relay must outlive a window closed
-        # while its job still runs (the job emits on it). Qt deletes it (deleteLater) once
-        # it has delivered; Python never owns it, so it is never deleted inside its own slot.
-        super().__init__(QCoreApplication.instance())
-        self._owner = parent
-        self._on_done, self._on_failed, self._busy = on_done, on_failed, busy
-        self.outcome: tuple[bool, Any] | None = None
-        # A bound method of this QObject: Qt delivers it on this object's (the GUI) thread.
-        self.finished.connect(self._deliver)
-
-    def _deliver(self) -> None:
-        _in_flight.discard(self)
-        self.deleteLater()
-        assert self.outcome is not None
-        ok, value = self.outcome
-        self.outcome = None
-        if not shiboken6.isValid(self._owner):
-            return  # the window that asked was closed meanwhile: nobody to tell
-        if self._busy is not None and shiboken6.isValid(self._busy):
-            self._busy.finished()
-        if ok:
-            self._on_done(value)
-        else:
-            self._on_failed(value)
+    owner: QObject
+    work: Callable[[], Any] | None
+    on_done: Callable[[Any], None]
+    on_failed: Callable[[BaseException], None]
+    busy: BusyTracker | None
+    origin: Initiator
+    outcome: tuple[bool, Any] | None = None
 
 
-class _Job(QRunnable):
-    def __init__(self, work: Callable[[], Any], relay: _Relay, origin: Initiator) -> None:
-        super().__init__()
-        self._work = work
-        self._relay = relay
-        self._origin = origin
+class _Workers:
+    """The background threads: plain Python threads that never create, emit on or free a
+    QObject; they hand each outcome to the GUI thread through the application's GuiBridge."""
 
-    def run(self) -> None:
+    def __init__(self, threads: int = 4) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="montu-op")
+        self._lock = threading.Condition()
+        self._tickets: dict[int, _Ticket] = {}
+        self._next = 0
+        self._unfinished = 0
+
+    def start(self, ticket: _Ticket) -> None:  # the GUI thread
+        bridge = gui_bridge()
+        with self._lock:
+            self._next += 1
+            number = self._next
+            self._tickets[number] = ticket
+            self._unfinished += 1
+        self._executor.submit(self._run, number, bridge)
+
+    def _run(self, number: int, bridge: GuiBridge) -> None:  # a worker thread
+        with self._lock:
+            ticket = self._tickets[number]
+            work, origin = ticket.work, ticket.origin
+        del ticket
+        assert work is not None
         try:
-            with started_by(self._origin):
-                result = self._work()
-            self._relay.outcome = (True, result)
+            with started_by(origin):
+                outcome: tuple[bool, Any] = (True, work())
         except Exception as exc:  # reported to the person by on_failed, in plain words
             log.debug("background operation failed: %s", type(exc).__name__)
-            self._relay.outcome = (False, exc)
-        self._relay.finished.emit()
+            outcome = (False, exc.with_traceback(None))
+        del work
+        with self._lock:
+            self._tickets[number].outcome = outcome
+            self._unfinished -= 1
+            self._lock.notify_all()
+        del outcome
+        bridge.call_soon(functools.partial(self._deliver, number))
+
+    def _deliver(self, number: int) -> None:  # the GUI thread
+        with self._lock:
+            ticket = self._tickets.pop(number)
+        assert ticket.outcome is not None
+        ok, value = ticket.outcome
+        ticket.work = ticket.outcome = None
+        if ticket.busy is not None and shiboken6.isValid(ticket.busy):
+            ticket.busy.finished()
+        if not shiboken6.isValid(ticket.owner):
+            return  # the window that asked was closed meanwhile: nobody to tell
+        if ok:
+            ticket.on_done(value)
+        else:
+            ticket.on_failed(value)
+
+    def wait(self, timeout_s: float) -> bool:
+        with self._lock:
+            return self._lock.wait_for(lambda: self._unfinished == 0, timeout_s)
 
 
-_in_flight: set[_Relay] = set()
+_workers = _Workers()
 
 
 def run_op(
@@ -130,16 +151,14 @@ def run_op(
     busy: BusyTracker | None = None,
     origin: object | None = None,
 ) -> None:
-    """Run `work()` on the thread pool; then `on_done` or `on_failed` on the GUI thread.
+    """Run `work()` on a background thread; then `on_done` or `on_failed` on the GUI thread.
 
     What `work()` commits is announced with `origin` (by default `parent`) as who started it.
     """
-    relay = _Relay(parent, on_done, on_failed, busy)
-    _in_flight.add(relay)
     if busy is not None:
         busy.started()
     initiator = Initiator.of(origin if origin is not None else parent)
-    QThreadPool.globalInstance().start(_Job(work, relay, initiator))
+    _workers.start(_Ticket(parent, work, on_done, on_failed, busy, initiator))
 
 
 T = TypeVar("T")
@@ -213,8 +232,9 @@ def run_and_wait(parent: QWidget, work: Callable[[], T], busy: BusyTracker | Non
 
 
 def wait_for_operations(timeout_ms: int = 10_000) -> bool:
-    """Block until the pool is idle (used at shutdown and by tests)."""
-    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+    """Block until no operation is running (used at shutdown and by tests); their results
+    are delivered when the event loop next turns."""
+    return _workers.wait(timeout_ms / 1000)
 
 
 class GuiBridge(QObject):
@@ -310,3 +330,42 @@ class ChangeBridge:
                 callback(burst)
             except Exception:
                 log.exception("a screen failed to take a change notice")
+
+
+class GuiThreadCollector(QObject):
+    """Python's cycle collector, run on the GUI thread only (as Anki and calibre do).
+
+    Left automatic, the collector runs in whichever thread happens to allocate: the change
+    feed's, a worker's, the dispatcher's. Collecting a cycle that holds a Qt object there
+    destroys the object off its thread, which crashes Qt now and then.
+    """
+
+    def __init__(self, app: QCoreApplication, interval_ms: int = 500) -> None:
+        super().__init__(app)
+        gc.disable()
+        self._thresholds = gc.get_threshold()
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start()
+
+    def collect(self) -> None:
+        young, middle, old = gc.get_count()
+        if young > self._thresholds[0]:
+            generation = 0
+            if middle > self._thresholds[1]:
+                generation = 2 if old > self._thresholds[2] else 1
+            gc.collect(generation)
+
+
+_collector: GuiThreadCollector | None = None
+
+
+def collect_garbage_on_gui_thread() -> GuiThreadCollector:
+    """Install the GUI-thread collector once per application (call on the GUI thread)."""
+    global _collector
+    app = QCoreApplication.instance()
+    assert app is not None
+    if _collector is None or not shiboken6.isValid(_collector):
+        _collector = GuiThreadCollector(app)
+    return _collector
