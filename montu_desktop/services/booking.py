@@ -39,7 +39,6 @@ from montu_desktop.domain.errors import (
 from montu_desktop.domain.events import (
     AppointmentBooked,
     AppointmentCancelled,
-    AppointmentRescheduled,
 )
 from montu_desktop.domain.model import (
     AppointmentStatus,
@@ -53,6 +52,7 @@ from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import is_retryable, overlap_refused
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.moves import record_move
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -327,29 +327,12 @@ def _reschedule_once(
             doctor_id = row.doctor_id
         chosen = _pick_doctor(doctors, wanted, ctx.rng, doctor_id)
         rows.queue_behind_other_bookings(session, chosen, row.patient_id)
-        old_start = row.start_at
+        old_start, old_doctor = row.start_at, row.doctor_id
         row.doctor_id = chosen
         row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
         row.updated_at = ctx.clock()
         session.flush()
-        uow.emit(
-            AppointmentRescheduled(
-                row.id,
-                chosen,
-                row.patient_id,
-                old_start.isoformat(),
-                row.start_at.isoformat(),
-                row.end_at.isoformat(),
-            )
-        )
-        uow.audit(
-            "appointment.rescheduled",
-            f"appointment {row.id}",
-            doctor_id=chosen,
-            old_start=old_start.isoformat(),
-            start=row.start_at.isoformat(),
-        )
-        uow.touches("appointments", row.id)
+        record_move(uow, row, old_start=old_start, old_doctor_id=old_doctor)
         result = _booked(row, kind.name)
         uow.commit()
         return result
