@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain import model
 from montu_desktop.domain.clinic_time import to_local
@@ -49,7 +47,7 @@ from montu_desktop.domain.model import (
 )
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.engine import is_retryable, overlap_refused
+from montu_desktop.persistence.conflicts import OverlapRefused, WriteConflict
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.moves import record_move
@@ -246,16 +244,13 @@ def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
             return attempt(tries)
         except _ReadAgain:
             continue
-        except IntegrityError as exc:
-            who = overlap_refused(exc)
-            if who == "patient":
+        except OverlapRefused as exc:
+            if exc.who == "patient":
                 raise PatientDoubleBooked() from exc
-            if who != "doctor":
-                raise
             if tries == MAX_ATTEMPTS:
                 raise SlotTaken() from exc
-        except DBAPIError as exc:
-            if not is_retryable(exc) or tries == MAX_ATTEMPTS:
+        except WriteConflict:
+            if tries == MAX_ATTEMPTS:
                 raise
         # Another desk won the race: look again (the winner's row is now visible).
         time.sleep(random.uniform(0, 0.005 * tries))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from types import TracebackType
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from montu_desktop.domain.events import Event
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.persistence.admin_tables import AuditEntry
+from montu_desktop.persistence.conflicts import translate_write_errors
 from montu_desktop.persistence.tables import OutboxEvent
 from montu_desktop.services.context import ServiceContext, current_origin
 
@@ -30,7 +32,11 @@ class UnitOfWork:
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self._session_cm.__enter__()
+        # Outermost first: the session rolls back, then a refused write leaves as
+        # OverlapRefused or WriteConflict (persistence/conflicts.py), not a SQLAlchemy error.
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(translate_write_errors())
+        self.session = self._stack.enter_context(self._session_cm)
         return self
 
     def __exit__(
@@ -38,8 +44,8 @@ class UnitOfWork:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
-        self._session_cm.__exit__(exc_type, exc, tb)
+    ) -> bool:
+        return self._stack.__exit__(exc_type, exc, tb)
 
     # Outbox and audit rows are written at once with Core inserts (no ORM objects to flush);
     # they share the session's transaction, so they still commit or roll back with the change.
