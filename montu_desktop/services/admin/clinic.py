@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import holidays
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
 from montu_desktop.domain.settings_rules import ClinicDetails, check_clinic, check_opening_hours
-from montu_desktop.persistence import admin_tables as at
-from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.clinic_repository import ClinicRepository, DbSession
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.admin.planning import load_inputs, write_schedules
 from montu_desktop.services.context import ServiceContext
@@ -34,19 +30,7 @@ class ClosureDay:
 
 def clinic_details(ctx: ServiceContext) -> ClinicDetails | None:
     with UnitOfWork(ctx) as uow:
-        row = repo.clinic_row(uow.session)
-        if row is None:
-            return None
-        return ClinicDetails(
-            row.name,
-            row.address,
-            row.phone,
-            row.timezone,
-            row.subdivision or "",
-            row.slot_minutes,
-            row.horizon_weeks,
-            row.min_notice_minutes,
-        )
+        return uow.clinic.details()
 
 
 def _holidays(subdivision: str, years: range) -> dict[date, str]:
@@ -57,13 +41,12 @@ def _holidays(subdivision: str, years: range) -> dict[date, str]:
     return dict(found.items())
 
 
-def _add_holiday_closures(session: Session, subdivision: str, years: range) -> int:
-    kept_open = set(session.scalars(select(at.HolidayKeptOpen.day)))
-    closed = set(session.scalars(select(t.Closure.day)))
+def _add_holiday_closures(clinic: ClinicRepository, subdivision: str, years: range) -> int:
+    skip = clinic.kept_open_days() | clinic.closed_days()
     added = 0
     for day, name in sorted(_holidays(subdivision, years).items()):
-        if day not in kept_open and day not in closed:
-            session.add(t.Closure(day=day, reason=name))
+        if day not in skip:
+            clinic.close(day, name, was_kept_open=False)
             added += 1
     return added
 
@@ -74,17 +57,17 @@ def save_clinic(
     """Create the clinic (with this and next year's public holidays closed) or change it."""
     details = check_clinic(details)
     with UnitOfWork(ctx) as uow:
-        exists = repo.clinic_row(uow.session) is not None
+        exists = uow.clinic.details() is not None
     if not exists:
         return _create_clinic(ctx, details)
 
-    def mutate(session: Session) -> None:
-        row = repo.clinic_row(session)
-        assert row is not None
-        if details.slot_minutes != row.slot_minutes:
-            _check_slot_change(session, details.slot_minutes)
-        for name, value in asdict(details).items():
-            setattr(row, name, value)
+    def mutate(session: DbSession) -> None:
+        clinic = ClinicRepository(session)
+        policy = clinic.policy()
+        assert policy is not None
+        if details.slot_minutes != policy.slot_minutes:
+            _check_slot_change(clinic, details.slot_minutes)
+        clinic.update(details)
 
     return run_change(
         ctx,
@@ -97,15 +80,13 @@ def save_clinic(
     )
 
 
-def _check_slot_change(session: Session, slot: int) -> None:
-    for name, length in session.execute(
-        select(t.AppointmentType.name, t.AppointmentType.length_minutes)
-    ):
+def _check_slot_change(clinic: ClinicRepository, slot: int) -> None:
+    for name, length in clinic.type_lengths():
         if length % slot:
             raise InvalidRequest(
                 "slot_minutes", f"{name} ({length} min) would not be a whole number of slots"
             )
-    for hours in session.scalars(select(t.OpeningHours)):
+    for hours in clinic.opening_hours():
         if (hours.opens.minute % slot) or (hours.closes.minute % slot):
             raise InvalidRequest("slot_minutes", "opening hours would not fall on slot boundaries")
 
@@ -113,14 +94,12 @@ def _check_slot_change(session: Session, slot: int) -> None:
 def _create_clinic(ctx: ServiceContext, details: ClinicDetails) -> ChangeOutcome:
     today = to_local(ctx.clock(), details.timezone).date()
     with UnitOfWork(ctx, write=True) as uow:
-        session = uow.session
-        if repo.clinic_row(session) is not None:
+        if uow.clinic.details() is not None:
             raise InvalidRequest("clinic", "was just set up at another desk")
-        session.add(t.Clinic(region="AU", **asdict(details)))
-        session.flush()
-        _add_holiday_closures(session, details.subdivision, range(today.year, today.year + 2))
-        inputs = load_inputs(session)
-        write_schedules(session, inputs, today, today + timedelta(weeks=details.horizon_weeks))
+        uow.clinic.add(details)
+        _add_holiday_closures(uow.clinic, details.subdivision, range(today.year, today.year + 2))
+        inputs = load_inputs(uow.session)
+        write_schedules(uow.session, inputs, today, today + timedelta(weeks=details.horizon_weeks))
         uow.audit("settings.clinic.created", "clinic", name=details.name)
         uow.touches("reference")
         uow.commit()
@@ -137,15 +116,11 @@ def set_opening_hours(
 ) -> ChangeOutcome:
     """Replace the weekly opening hours (a weekday left out is closed)."""
 
-    def mutate(session: Session) -> None:
-        policy = repo.policy(session)
+    def mutate(session: DbSession) -> None:
+        clinic = ClinicRepository(session)
+        policy = clinic.policy()
         assert policy is not None
-        checked = check_opening_hours(hours, policy.slot_minutes)
-        session.execute(delete(t.OpeningHours))
-        session.flush()
-        session.add_all(
-            t.OpeningHours(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in checked
-        )
+        clinic.replace_opening_hours(check_opening_hours(hours, policy.slot_minutes))
 
     return run_change(
         ctx,
@@ -161,20 +136,16 @@ def set_opening_hours(
 def closures(ctx: ServiceContext, first: date, last: date) -> list[ClosureDay]:
     """Closed days and public holidays kept open between first and last, by date."""
     with UnitOfWork(ctx) as uow:
-        session = uow.session
-        row = repo.clinic_row(session)
-        if row is None:
+        if uow.clinic.details() is None:
             return []
-        public = _holidays(row.subdivision or "", range(first.year, last.year + 1))
+        public = _holidays(uow.clinic.subdivision(), range(first.year, last.year + 1))
         result = [
-            ClosureDay(c.day, c.reason, c.day in public, True)
-            for c in session.scalars(select(t.Closure).where(t.Closure.day.between(first, last)))
+            ClosureDay(day, reason, day in public, True)
+            for day, reason in uow.clinic.closures_between(first, last)
         ]
         result += [
-            ClosureDay(k.day, k.name, True, False)
-            for k in session.scalars(
-                select(at.HolidayKeptOpen).where(at.HolidayKeptOpen.day.between(first, last))
-            )
+            ClosureDay(day, name, True, False)
+            for day, name in uow.clinic.kept_open_between(first, last)
         ]
     return sorted(result, key=lambda c: c.day)
 
@@ -190,11 +161,11 @@ def close_day(
     if day < today:
         raise InvalidRequest("day", "is in the past")
 
-    def mutate(session: Session) -> None:
-        if session.scalars(select(t.Closure).where(t.Closure.day == day)).first() is not None:
+    def mutate(session: DbSession) -> None:
+        clinic = ClinicRepository(session)
+        if clinic.is_closed(day):
             raise InvalidRequest("day", f"{day.isoformat()} is already closed")
-        session.execute(delete(at.HolidayKeptOpen).where(at.HolidayKeptOpen.day == day))
-        session.add(t.Closure(day=day, reason=reason[:200]))
+        clinic.close(day, reason[:200])
 
     return run_change(
         ctx,
@@ -212,15 +183,12 @@ def open_day(
 ) -> ChangeOutcome:
     """Open on a closed day; a public holiday is remembered as kept open."""
 
-    def mutate(session: Session) -> None:
-        closure = session.scalars(select(t.Closure).where(t.Closure.day == day)).first()
-        if closure is None:
+    def mutate(session: DbSession) -> None:
+        clinic = ClinicRepository(session)
+        if not clinic.is_closed(day):
             raise InvalidRequest("day", f"{day.isoformat()} is not a closure")
-        row = repo.clinic_row(session)
-        public = _holidays(row.subdivision or "" if row else "", range(day.year, day.year + 1))
-        if day in public:
-            session.add(at.HolidayKeptOpen(day=day, name=public[day]))
-        session.delete(closure)
+        public = _holidays(clinic.subdivision(), range(day.year, day.year + 1))
+        clinic.reopen(day, public.get(day))
 
     return run_change(
         ctx,
@@ -239,10 +207,10 @@ def load_public_holidays(
     if not 2000 <= year <= 2100:
         raise InvalidRequest("year", "must be between 2000 and 2100")
 
-    def mutate(session: Session) -> None:
-        row = repo.clinic_row(session)
-        assert row is not None
-        _add_holiday_closures(session, row.subdivision or "", range(year, year + 1))
+    def mutate(session: DbSession) -> None:
+        clinic = ClinicRepository(session)
+        assert clinic.details() is not None
+        _add_holiday_closures(clinic, clinic.subdivision(), range(year, year + 1))
 
     return run_change(
         ctx,

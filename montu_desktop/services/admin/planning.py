@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import NoSchedule
 from montu_desktop.domain.model import (
@@ -21,14 +18,9 @@ from montu_desktop.domain.model import (
     RosterTemplate,
     WeeklyHours,
 )
-from montu_desktop.domain.roster_rules import ExceptionKind, RosterException, apply_exceptions
+from montu_desktop.domain.roster_rules import RosterException, apply_exceptions
 from montu_desktop.domain.schedule import plan_clinic_days, plan_roster
-from montu_desktop.persistence import admin_tables as at
-from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
-
-GENERATED_UNTIL = "schedules.generated_until"
-"""Setting key: the last day whose clinic and doctor schedules have been generated."""
+from montu_desktop.persistence.clinic_repository import ClinicRepository, DbSession
 
 
 @dataclass(frozen=True)
@@ -46,30 +38,18 @@ class PlanInputs:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def load_inputs(session: Session) -> PlanInputs:
-    policy = repo.policy(session)
+def load_inputs(session: DbSession) -> PlanInputs:
+    clinic = ClinicRepository(session)
+    policy = clinic.policy()
     if policy is None:
         raise NoSchedule("clinic", "no clinic is set up in this database yet")
     return PlanInputs(
         policy=policy,
-        hours=tuple(
-            WeeklyHours(r.weekday, r.opens, r.closes)
-            for r in session.scalars(select(t.OpeningHours).order_by(t.OpeningHours.weekday))
-        ),
-        closures=frozenset(session.scalars(select(t.Closure.day))),
-        templates=tuple(
-            RosterTemplate(r.doctor_id, r.weekday, r.starts, r.ends, r.valid_from, r.valid_until)
-            for r in session.scalars(select(t.RosterTemplate).order_by(t.RosterTemplate.id))
-        ),
-        exceptions=tuple(
-            RosterException(r.doctor_id, r.day, ExceptionKind(r.kind), r.starts, r.ends, r.note)
-            for r in session.scalars(select(at.RosterException))
-        ),
-        bookable=frozenset(
-            session.scalars(
-                select(t.Doctor.id).where(t.Doctor.active.is_(True), t.Doctor.removed_at.is_(None))
-            )
-        ),
+        hours=clinic.opening_hours(),
+        closures=clinic.closed_days(),
+        templates=clinic.roster_templates(),
+        exceptions=clinic.roster_exceptions(),
+        bookable=clinic.bookable_doctors(),
     )
 
 
@@ -86,41 +66,26 @@ def plan(
     return clinic_days, kept, extras
 
 
-def generated_until(session: Session) -> date | None:
-    row = session.get(t.Setting, GENERATED_UNTIL)
-    return date.fromisoformat(row.value) if row is not None else None
+def generated_until(session: DbSession) -> date | None:
+    return ClinicRepository(session).generated_until()
 
 
-def write_schedules(session: Session, inputs: PlanInputs, first: date, last: date) -> None:
+def write_schedules(session: DbSession, inputs: PlanInputs, first: date, last: date) -> None:
     """Replace generated clinic days and roster blocks in [first, last] and move the stamp on."""
     if last < first:
         return
     clinic_days, blocks, extras = plan(inputs, first, last)
-    repo.replace_schedules(session, first, last, clinic_days, blocks)
-    session.execute(
-        delete(t.DoctorSchedule).where(
-            t.DoctorSchedule.day.between(first, last), t.DoctorSchedule.source == "extra"
-        )
-    )
     zone = inputs.policy.timezone
-    session.add_all(
-        t.DoctorSchedule(
-            doctor_id=b.doctor_id,
-            day=to_local(b.start, zone).date(),
-            start_at=b.start,
-            end_at=b.end,
-            source="extra",
-        )
-        for b in extras
+    ClinicRepository(session).replace_schedules(
+        first,
+        last,
+        clinic_days,
+        blocks,
+        [(b.doctor_id, to_local(b.start, zone).date(), b.start, b.end) for b in extras],
     )
-    stamp = session.get(t.Setting, GENERATED_UNTIL)
-    if stamp is None:
-        session.add(t.Setting(key=GENERATED_UNTIL, value=last.isoformat()))
-    elif date.fromisoformat(stamp.value) < last:
-        stamp.value = last.isoformat()
 
 
-def future_range(session: Session, inputs: PlanInputs, today: date) -> tuple[date, date]:
+def future_range(session: DbSession, inputs: PlanInputs, today: date) -> tuple[date, date]:
     """From today to the horizon (or further, if schedules were already generated further)."""
     last = today + timedelta(weeks=inputs.policy.horizon_weeks)
     already = generated_until(session)
