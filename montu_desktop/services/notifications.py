@@ -155,7 +155,8 @@ def running_dispatcher(
     schedule = DispatchSchedule(make_dispatcher(ctx, channels), interval)
 
     def wake(changes: OpChanges) -> None:
-        if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.NOTIFICATIONS):
+        # New bookings, retried messages, or new channel settings: send what is due now.
+        if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.NOTIFICATIONS, ChangeKind.SETTINGS):
             schedule.nudge()
 
     ctx.on_change.append(wake)
