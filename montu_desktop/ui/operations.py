@@ -259,15 +259,19 @@ class GuiBridge(QObject):
             self._wake.emit()
 
     def _drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
-                    return
-                fn = self._queue.popleft()
-            try:
-                fn()
-            except Exception:
-                log.exception("a GUI-thread callback failed")
+        # One callback per wake-up, and a new wake-up first while more wait: a callback that
+        # opens a modal dialog (a nested event loop) must not hold back the ones behind it.
+        with self._lock:
+            if not self._queue:
+                return
+            fn = self._queue.popleft()
+            more = bool(self._queue)
+        if more:
+            self._wake.emit()
+        try:
+            fn()
+        except Exception:
+            log.exception("a GUI-thread callback failed")
 
 
 _bridge: GuiBridge | None = None

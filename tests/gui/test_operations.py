@@ -90,3 +90,27 @@ def test_change_notices_hold_no_widget(qtbot) -> None:  # type: ignore[no-untype
     origin = seen[0]
     assert not isinstance(origin, QWidget)
     assert origin == Initiator.of(window) and origin != Initiator.of(QWidget())
+
+
+def test_a_modal_dialog_opened_by_one_result_does_not_hold_back_the_others(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """An error box (a nested event loop) shown for one operation's outcome: the results of
+    other operations still arrive while it is open."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    later: list[int] = []
+    nested_saw: list[list[int]] = []
+
+    def show_box(_result: object) -> None:  # stands in for QMessageBox.exec()
+        loop = QEventLoop()
+        QTimer.singleShot(1_000, loop.quit)
+        run_op(window, lambda: 2, later.append, print)
+        run_op(window, lambda: 3, later.append, print)
+        QTimer.singleShot(500, lambda: nested_saw.append(list(later)))
+        loop.exec()
+
+    run_op(window, lambda: 1, show_box, print)
+    run_op(window, lambda: 4, later.append, print)
+    qtbot.waitUntil(lambda: bool(nested_saw), timeout=5_000)
+    assert sorted(nested_saw[0]) == [2, 3, 4]
