@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -70,20 +69,3 @@ class OpChanges:
 
     def __bool__(self) -> bool:
         return bool(self.kinds)
-
-
-def merge(changes: Iterable[OpChanges]) -> list[OpChanges]:
-    """Fold a burst of notices into one per origin (screens reload once per burst)."""
-    by_origin: dict[Initiator | None, OpChanges] = {}
-    order: list[Initiator | None] = []
-    for change in changes:
-        key = change.origin
-        known = by_origin.get(key)
-        if known is None:
-            by_origin[key] = change
-            order.append(key)
-        else:
-            by_origin[key] = OpChanges(
-                known.kinds | change.kinds, known.ids | change.ids, known.origin
-            )
-    return [by_origin[key] for key in order]
