@@ -57,9 +57,12 @@ class ServiceContext:
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.SystemRandom)
     actor: str = field(default_factory=_default_actor)
-    before_commit: list[Callable[[Any, OpChanges], None]] = field(default_factory=list)
+    before_commit: list[Callable[[Any, OpChanges], Callable[[bool], None] | None]] = field(
+        default_factory=list
+    )
     """Called with the session just before a change is committed (the change feed notes its
-    own commits there, to tell them from other desks')."""
+    own commits there, to tell them from other desks'); may return a callable that is then
+    called with whether the commit went through."""
     on_change: list[Callable[[OpChanges], None]] = field(default_factory=list)
     """Called once per committed operation (here or heard from another desk) with what changed.
 

@@ -88,6 +88,7 @@ class ChangeFeed:
         self._own_lock = threading.Lock()
         self._own_pids: dict[int, float] = {}
         self._own_prints: dict[ChangeKind, Hashable] = {}
+        self._own_pending = 0
         self.echoes_dropped = 0
         """How many of this desk's own changes the feed heard back and did not announce."""
         self.on_state: list[Callable[[FeedState], None]] = []
@@ -183,9 +184,11 @@ class ChangeFeed:
             else:
                 if self._state is not FeedState.POLLING:
                     self._connected(FeedState.POLLING)
-                if previous is not None:
+                if previous is None:
+                    previous = current
+                elif not self._own_commit_under_way():
                     self._announce(self._news(previous, current))
-                previous = current
+                    previous = current
             self._stop.wait(self._poll_seconds)
 
     def _news(
@@ -203,6 +206,10 @@ class ChangeFeed:
                     news.add(kind)
         return news
 
+    def _own_commit_under_way(self) -> bool:
+        with self._own_lock:
+            return self._own_pending > 0
+
     def _is_echo(self, pid: int) -> bool:
         with self._own_lock:
             until = self._own_pids.get(pid)
@@ -211,23 +218,33 @@ class ChangeFeed:
                 return True
         return False
 
-    def _note_own_commit(self, session: Any, changes: OpChanges) -> None:
-        """Just before this desk commits: remember how its echo will look (on the commit's thread)."""
-        kinds = {watched_kind(k) for k in changes.kinds} - {None}
+    def _note_own_commit(self, session: Any, changes: OpChanges) -> Callable[[bool], None] | None:
+        """Just before this desk commits: note how its echo will look (on the commit's thread)."""
+        kinds = {k for k in map(watched_kind, changes.kinds) if k is not None}
         if not kinds or self._thread is None:
-            return
-        if self._ctx.database.is_sqlite:
-            # Inside the write transaction nobody else can write, so this is the exact state
-            # the commit leaves; a later change by another desk will not match it.
-            prints = _fingerprint(session, True, kinds)  # type: ignore[arg-type]
+            return None
+        if not self._ctx.database.is_sqlite:
+            pid = session.connection().connection.dbapi_connection.info.backend_pid
             with self._own_lock:
-                self._own_prints.update(prints)
-            return
-        pid = session.connection().connection.dbapi_connection.info.backend_pid
+                now = time.monotonic()
+                self._own_pids = {p: u for p, u in self._own_pids.items() if u >= now}
+                self._own_pids[pid] = now + OWN_PID_SECONDS
+            return None
+        # SQLite: the poller holds its judgement until the commit is over and this desk has
+        # fingerprinted the result (outside the write lock). Whatever that fingerprint holds,
+        # this desk's own reload (announced after it) reads too; anything later differs.
         with self._own_lock:
-            now = time.monotonic()
-            self._own_pids = {p: u for p, u in self._own_pids.items() if u >= now}
-            self._own_pids[pid] = now + OWN_PID_SECONDS
+            self._own_pending += 1
+
+        def after(committed: bool) -> None:
+            try:
+                prints = fingerprint(self._ctx, kinds) if committed else {}
+            finally:
+                with self._own_lock:
+                    self._own_prints.update(prints)
+                    self._own_pending -= 1
+
+        return after
 
     def _announce(self, kinds: set[ChangeKind]) -> None:
         if kinds:
@@ -265,10 +282,12 @@ def _connect_params(ctx: ServiceContext) -> dict[str, object]:
     return params
 
 
-def fingerprint(ctx: ServiceContext) -> dict[ChangeKind, Hashable]:
+def fingerprint(
+    ctx: ServiceContext, kinds: set[ChangeKind] | None = None
+) -> dict[ChangeKind, Hashable]:
     """A cheap summary per kind that changes whenever that kind's rows change (for polling)."""
     with ctx.database.session() as session:
-        return _fingerprint(session, ctx.database.is_sqlite, set(WATCHED_KINDS))
+        return _fingerprint(session, ctx.database.is_sqlite, kinds or set(WATCHED_KINDS))
 
 
 def _fingerprint(session: Any, sqlite: bool, kinds: set[ChangeKind]) -> dict[ChangeKind, Hashable]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.orm import Session
@@ -84,13 +85,26 @@ class UnitOfWork:
     def commit(self) -> OpChanges:
         """Commit, then announce what changed; a listener failing cannot unsave the change."""
         changes = OpChanges(frozenset(self._kinds), frozenset(self._ids), current_origin())
+        afterwards: list[Callable[[bool], None]] = []
         if changes:
             for hook in list(self._ctx.before_commit):
                 try:
-                    hook(self.session, changes)
+                    after = hook(self.session, changes)
                 except Exception:  # noting an echo is a courtesy: the change still commits
                     log.exception("a before-commit hook failed")
-        self.session.commit()
+                else:
+                    if after is not None:
+                        afterwards.append(after)
+        committed = False
+        try:
+            self.session.commit()
+            committed = True
+        finally:
+            for after in afterwards:
+                try:
+                    after(committed)
+                except Exception:
+                    log.exception("an after-commit hook failed")
         self._kinds.clear()
         self._ids.clear()
         self.changes = changes
