@@ -26,7 +26,7 @@ from montu_desktop.ui.about import app_icon
 from montu_desktop.ui.crash import install_crash_reporter
 
 if TYPE_CHECKING:
-    from montu_desktop.ui.main_window import MainWindow
+    from montu_desktop.services.connection import ConnectionMonitor
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,11 @@ def main(args: argparse.Namespace) -> int:
         if ctx.database is not database and not _schema_ready(ctx):
             return EXIT_UNREACHABLE
         # Imported once someone has signed in: the sign-in window does not wait for it.
+        from montu_desktop.services.connection import ConnectionMonitor
         from montu_desktop.ui.main_window import MainWindow
 
-        window = MainWindow(ctx)
+        monitor = ConnectionMonitor(ctx.database)
+        window = MainWindow(ctx, monitor=monitor)
         window.signed_in(member)
         from montu_desktop.config.desk import idle_lock_minutes
         from montu_desktop.ui.desk_lock import DeskLock
@@ -75,11 +77,11 @@ def main(args: argparse.Namespace) -> int:
         )
         window.show_as_last_time()
         QTimer.singleShot(0, lambda: log.info("main window shown"))
-        window.start()
         from montu_desktop.services.notifications import can_dispatch, running_dispatcher
 
         dispatching = running_dispatcher(ctx) if can_dispatch(ctx) else contextlib.nullcontext()
-        with _live_refresh(ctx, window), _nightly_roll_forward(ctx), dispatching:
+        with _live_refresh(ctx, monitor), _nightly_roll_forward(ctx), dispatching:
+            window.start()
             return app.exec()
     finally:
         crash_reporter.uninstall()
@@ -107,14 +109,11 @@ def _schema_ready(ctx: ServiceContext) -> bool:
 
 
 @contextlib.contextmanager
-def _live_refresh(ctx: ServiceContext, window: MainWindow) -> Iterator[None]:
+def _live_refresh(ctx: ServiceContext, monitor: ConnectionMonitor) -> Iterator[None]:
     """Other desks' changes repaint this one; the status bar follows the connection."""
-    from montu_desktop.services.connection import ConnectionMonitor
     from montu_desktop.services.live import ChangeFeed
 
     feed = ChangeFeed(ctx)
-    monitor = ConnectionMonitor(ctx.database)
-    monitor.on_status.append(lambda status: window.connection_changed(status.reachable))
     feed.start()
     monitor.start()
     try:
@@ -164,9 +163,11 @@ def _application() -> QApplication:
     app.setOrganizationName("Montu")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
+    from montu_desktop.ui.operations import collect_garbage_on_gui_thread
     from montu_desktop.ui.style import apply_style
 
     apply_style(app)
+    collect_garbage_on_gui_thread()
     return app
 
 

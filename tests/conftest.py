@@ -155,3 +155,23 @@ def sqlite_db_factory(tmp_path: Path) -> Iterator[object]:
     yield make
     for db in made:
         db.dispose()
+
+
+_tests_since_full_collection = [0]
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_qt_turned_it_off() -> Iterator[None]:
+    """Once a Qt test ran in this process, automatic collection is off (it may only run on the
+    GUI thread: ui/operations.py); database tests that follow collect here, on this thread."""
+    import gc
+
+    yield
+    if gc.isenabled():
+        return
+    _tests_since_full_collection[0] += 1
+    if _tests_since_full_collection[0] >= 25:
+        _tests_since_full_collection[0] = 0
+        gc.collect()
+    else:
+        gc.collect(1)

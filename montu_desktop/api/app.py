@@ -30,6 +30,7 @@ from montu_desktop.domain.errors import (
     SlotTaken,
 )
 from montu_desktop.domain.model import week_start
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.services import online
 from montu_desktop.services.context import ServiceContext
@@ -127,8 +128,8 @@ def create_app(
     writing = threading.BoundedSemaphore(WRITERS)
     limiter = rules.RateLimiter(clock)
 
-    def heard(what: str) -> None:
-        if what in ("appointments", "reference"):
+    def heard(changes: OpChanges) -> None:
+        if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.REFERENCE):
             answers.invalidate()
 
     ctx.on_change.append(heard)

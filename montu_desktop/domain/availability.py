@@ -11,9 +11,10 @@ import enum
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
-from montu_desktop.domain.model import ClinicDay, Roster, from_epoch
+from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.model import ClinicDay, ClinicPolicy, Roster, epoch, from_epoch
 
 
 class Unavailable(enum.StrEnum):
@@ -60,6 +61,15 @@ class BookingWindow:
 
     earliest: int
     latest: int
+
+    @classmethod
+    def at(cls, now: datetime, policy: ClinicPolicy) -> BookingWindow:
+        """From now plus the minimum notice up to local midnight at the end of the horizon."""
+        today = to_local(now, policy.timezone).date()
+        horizon_end = local_instant(
+            today + timedelta(weeks=policy.horizon_weeks), time(0), policy.timezone
+        )
+        return cls(epoch(now) + policy.min_notice_minutes * 60, epoch(horizon_end))
 
 
 def day_slot_starts(day: ClinicDay, slot_seconds: int) -> list[int]:

@@ -43,11 +43,3 @@ class AppointmentRescheduled(Event):
     old_start: str
     start: str
     end: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceDataChanged(Event):
-    """Doctors, rosters, types or opening hours changed: every desk drops its cache."""
-
-    name: ClassVar[str] = "reference.changed"
-    what: str

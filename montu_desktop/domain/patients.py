@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -23,6 +23,22 @@ class PatientDetails:
     sms_reminders: bool = True
     email_reminders: bool = True
     reminders_opt_out: bool = False
+
+
+BIRTH_DATE_FORMS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+def parse_birth_date(text: str, field: str = "date_of_birth") -> date | None:
+    """A date typed as DD/MM/YYYY or YYYY-MM-DD, None when empty."""
+    text = text.strip()
+    if not text:
+        return None
+    for form in BIRTH_DATE_FORMS:
+        try:
+            return datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+    raise InvalidRequest(field, f"{text!r} is not a date like 31/12/1980")
 
 
 def normalise_phone(text: str, region: str = "AU") -> str:

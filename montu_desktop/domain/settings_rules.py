@@ -13,6 +13,12 @@ from montu_desktop.domain.model import MAX_APPOINTMENT_MINUTES, WeeklyHours
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SLOT_SIZES = (5, 10, 15, 20, 30, 60)
+HORIZON_WEEKS = (1, 156)
+"""How far ahead schedules are generated and bookings taken: at least, at most (weeks)."""
+MIN_NOTICE_MINUTES = (0, 7 * 24 * 60)
+"""How soon before its start a time can still be booked: at least, at most (minutes)."""
+TYPE_MINUTES = (1, MAX_APPOINTMENT_MINUTES)
+"""An appointment type's length: at least, at most (minutes, and a whole number of slots)."""
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -41,9 +47,11 @@ def check_clinic(details: ClinicDetails) -> ClinicDetails:
     if details.slot_minutes not in SLOT_SIZES:
         sizes = ", ".join(str(s) for s in SLOT_SIZES)
         raise InvalidRequest("slot_minutes", f"must be one of {sizes} minutes")
-    if not 1 <= details.horizon_weeks <= 156:
-        raise InvalidRequest("horizon_weeks", "must be between 1 and 156 weeks")
-    if not 0 <= details.min_notice_minutes <= 7 * 24 * 60:
+    low, high = HORIZON_WEEKS
+    if not low <= details.horizon_weeks <= high:
+        raise InvalidRequest("horizon_weeks", f"must be between {low} and {high} weeks")
+    low, high = MIN_NOTICE_MINUTES
+    if not low <= details.min_notice_minutes <= high:
         raise InvalidRequest("min_notice_minutes", "must be between 0 minutes and one week")
     return ClinicDetails(
         name,
@@ -88,8 +96,9 @@ def check_type(name: str, length_minutes: int, colour: str, slot_minutes: int) -
         raise InvalidRequest("name", "is required")
     if len(name) > 100:
         raise InvalidRequest("name", "must be at most 100 characters")
-    if length_minutes <= 0 or length_minutes > MAX_APPOINTMENT_MINUTES:
-        raise InvalidRequest("length", f"must be between 1 and {MAX_APPOINTMENT_MINUTES} minutes")
+    low, high = TYPE_MINUTES
+    if not low <= length_minutes <= high:
+        raise InvalidRequest("length", f"must be between {low} and {high} minutes")
     if length_minutes % slot_minutes:
         raise InvalidRequest("length", f"must be a multiple of the {slot_minutes}-minute slot")
     if not _COLOUR.match(colour.strip()):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.notifications.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ class DispatchSchedule:
             self._again.clear()
             try:
                 self.dispatcher.run_once()
+            except DatabaseUnavailable as exc:
+                # The connection monitor tells people; here one line is enough.
+                log.warning("notification dispatch pass skipped: %s", exc)
             except Exception:
                 # The schedule lives in the database: the next pass picks up where this stopped.
                 log.exception("notification dispatch pass failed; will try again")

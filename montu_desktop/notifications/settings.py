@@ -6,6 +6,7 @@ this module only knows how to read and check them (no database, no Qt).
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -36,52 +37,6 @@ class QuietHours:
 
     def __str__(self) -> str:
         return f"{self.starts:%H:%M}-{self.ends:%H:%M}"
-
-
-def _text(limit: int) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        value = value.strip()
-        if len(value) > limit:
-            raise ValueError(f"must be at most {limit} characters")
-        return value
-
-    return parse
-
-
-def _int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(value: str) -> int:
-        try:
-            number = int(value.strip())
-        except ValueError:
-            raise ValueError("must be a whole number") from None
-        if not low <= number <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return number
-
-    return parse
-
-
-def _seconds(low: float, high: float) -> Callable[[str], float]:
-    def parse(value: str) -> float:
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise ValueError("must be a number of seconds") from None
-        if not low <= number <= high:
-            raise ValueError(f"must be between {low:g} and {high:g} seconds")
-        return number
-
-    return parse
-
-
-def _choice(*options: str) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        value = value.strip().lower()
-        if value not in options:
-            raise ValueError(f"must be one of {', '.join(options)}")
-        return value
-
-    return parse
 
 
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
@@ -179,106 +134,286 @@ def parse_quiet_hours(value: str) -> QuietHours | None:
     return QuietHours(time(h1, m1), time(h2, m2))
 
 
+class ValueKind(enum.StrEnum):
+    """How a setting's text is read (and which widget a page shows for it)."""
+
+    TEXT = "text"
+    WHOLE_NUMBER = "whole number"
+    SECONDS = "seconds"
+    CHOICE = "choice"
+    HOST = "host name"
+    EMAIL = "email address"
+    URL = "web address"
+    SMS_SENDER = "SMS sender"
+    DURATIONS = "durations"
+    QUIET_HOURS = "quiet hours"
+    DURATION = "duration"
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
-    """One clinic-wide setting: its key, default text, meaning and how its text is read."""
+    """One clinic-wide setting, declared once: key, kind, bounds or choices, default, meaning.
+
+    The settings pages build their widgets from it, `config set` checks values with it and
+    the README's settings table is generated from it (tests/unit/test_setting_specs.py).
+    """
 
     key: str
     default: str
     meaning: str
-    parse: Callable[[str], object]
+    kind: ValueKind = ValueKind.TEXT
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+    """(value, what a person reads) pairs, for a CHOICE."""
+    max_length: int | None = None
+    help: str = ""
+    """A longer hint shown under the field."""
 
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(value for value, _label in self.choices)
+
+    def parse(self, value: str) -> object:
+        """The typed value of `value`, or ValueError saying in plain words what is wrong."""
+        kind = self.kind
+        if kind is ValueKind.WHOLE_NUMBER:
+            try:
+                number: float = int(value.strip())
+            except ValueError:
+                raise ValueError("must be a whole number") from None
+            return self._within(number, "")
+        if kind is ValueKind.SECONDS:
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise ValueError("must be a number of seconds") from None
+            return self._within(number, " seconds")
+        if kind is ValueKind.CHOICE:
+            text = value.strip().lower()
+            if text not in self.choice_values:
+                raise ValueError(f"must be one of {', '.join(self.choice_values)}")
+            return text
+        if kind is ValueKind.TEXT:
+            text = value.strip()
+            if self.max_length is not None and len(text) > self.max_length:
+                raise ValueError(f"must be at most {self.max_length} characters")
+            return text
+        return _READERS[kind](value)
+
+    def _within(self, number: float, unit: str) -> float:
+        assert self.low is not None and self.high is not None
+        if not self.low <= number <= self.high:
+            raise ValueError(f"must be between {self.low:g} and {self.high:g}{unit}")
+        return number
+
+    def allowed(self) -> str:
+        """What values are allowed, in a few words (for the README table and `config list`)."""
+        if self.kind in (ValueKind.WHOLE_NUMBER, ValueKind.SECONDS):
+            unit = " seconds" if self.kind is ValueKind.SECONDS else ""
+            return f"{self.low:g} to {self.high:g}{unit}"
+        if self.kind is ValueKind.CHOICE:
+            return ", ".join(f"`{v}`" for v in self.choice_values)
+        if self.kind is ValueKind.TEXT and self.max_length is not None:
+            return f"text, at most {self.max_length} characters"
+        return _ALLOWED[self.kind]
+
+
+_READERS: dict[ValueKind, Callable[[str], object]] = {
+    ValueKind.HOST: _host,
+    ValueKind.EMAIL: _sender_email,
+    ValueKind.URL: _url,
+    ValueKind.SMS_SENDER: _sms_sender,
+    ValueKind.DURATIONS: parse_offsets,
+    ValueKind.QUIET_HOURS: parse_quiet_hours,
+    ValueKind.DURATION: parse_hold_release,
+}
+_ALLOWED = {
+    ValueKind.TEXT: "text",
+    ValueKind.HOST: "host name or IP address, or empty",
+    ValueKind.EMAIL: "email address (`Name <a@b.c>` or bare), or empty",
+    ValueKind.URL: "`http://` or `https://` address",
+    ValueKind.SMS_SENDER: "+E.164 number or a name of up to 11 letters, or empty",
+    ValueKind.DURATIONS: "up to 5 of `30m`, `2h`, `2d` (5 minutes to 14 days), or `none`",
+    ValueKind.QUIET_HOURS: "`HH:MM-HH:MM` (may wrap past midnight), or `none`",
+    ValueKind.DURATION: "a duration such as `2h` or `90m`",
+}
+
+_K = ValueKind
 
 SPECS: dict[str, SettingSpec] = {
     s.key: s
     for s in (
-        SettingSpec("smtp.host", "", "SMTP server host name (empty: no email)", _host),
-        SettingSpec("smtp.port", "587", "SMTP server port", _int_between(1, 65535)),
+        SettingSpec(
+            "smtp.host",
+            "",
+            "SMTP server host name (empty: no email)",
+            _K.HOST,
+            help="Leave empty to send no email.",
+        ),
+        SettingSpec("smtp.port", "587", "SMTP server port", _K.WHOLE_NUMBER, 1, 65535),
         SettingSpec(
             "smtp.security",
             "starttls",
-            "none, starttls or ssl",
-            _choice("none", "starttls", "ssl"),
-        ),
-        SettingSpec("smtp.username", "", "SMTP login (password: secret smtp.password)", _text(254)),
-        SettingSpec("smtp.sender", "", "From address of emails", _sender_email),
-        SettingSpec(
-            "smtp.timeout_seconds", "20", "give up on the SMTP server after", _seconds(1, 120)
-        ),
-        SettingSpec(
-            "sms.provider", "none", "none or twilio (Twilio's REST API)", _choice("none", "twilio")
-        ),
-        SettingSpec("sms.base_url", "https://api.twilio.com", "SMS provider API address", _url),
-        SettingSpec("sms.account", "", "SMS account id (token: secret sms.token)", _text(100)),
-        SettingSpec("sms.sender", "", "SMS sender number (+E.164) or name", _sms_sender),
-        SettingSpec(
-            "sms.timeout_seconds", "10", "give up on the SMS provider after", _seconds(0.1, 120)
+            "how the connection to the SMTP server is protected",
+            _K.CHOICE,
+            choices=(
+                ("none", "None: plain text (only inside the clinic's network)"),
+                ("starttls", "STARTTLS (usually port 587)"),
+                ("ssl", "SSL/TLS (usually port 465)"),
+            ),
         ),
         SettingSpec(
-            "reminders.offsets", "24h,2h", "reminders this long before (e.g. 24h,2h)", parse_offsets
+            "smtp.username",
+            "",
+            "SMTP login (password: secret smtp.password)",
+            max_length=254,
+            help="Empty if the server needs no login.",
+        ),
+        SettingSpec(
+            "smtp.sender",
+            "",
+            "From address of emails",
+            _K.EMAIL,
+            help="What patients see as the sender.",
+        ),
+        SettingSpec(
+            "smtp.timeout_seconds", "20", "give up on the SMTP server after", _K.SECONDS, 1, 120
+        ),
+        SettingSpec(
+            "sms.provider",
+            "none",
+            "which SMS service sends texts (Twilio's REST API shape)",
+            _K.CHOICE,
+            choices=(("none", "None: no SMS"), ("twilio", "Twilio (REST API)")),
+        ),
+        SettingSpec(
+            "sms.base_url",
+            "https://api.twilio.com",
+            "SMS provider API address",
+            _K.URL,
+            help="Twilio: https://api.twilio.com",
+        ),
+        SettingSpec(
+            "sms.account",
+            "",
+            "SMS account id (token: secret sms.token)",
+            max_length=100,
+            help="The account SID.",
+        ),
+        SettingSpec(
+            "sms.sender",
+            "",
+            "SMS sender number (+E.164) or name",
+            _K.SMS_SENDER,
+            help="A number in +61… form, or a name of up to 11 letters and digits.",
+        ),
+        SettingSpec(
+            "sms.timeout_seconds", "10", "give up on the SMS provider after", _K.SECONDS, 0.1, 120
+        ),
+        SettingSpec(
+            "reminders.offsets",
+            "24h,2h",
+            "reminders this long before (e.g. 24h,2h)",
+            _K.DURATIONS,
+            help="How long before each appointment, e.g. 24h,2h (hours h, minutes m, days d; "
+            "at most 5). Empty: no reminders.",
         ),
         SettingSpec(
             "notifications.max_attempts",
             "5",
             "tries before a message is a dead letter",
-            _int_between(1, 20),
+            _K.WHOLE_NUMBER,
+            1,
+            20,
+            help="After the last try a message goes to the dead-letter list "
+            "(Clinic → Notifications…).",
         ),
         SettingSpec(
             "notifications.backoff_seconds",
             "60",
             "wait before the first retry (doubles after each try)",
-            _seconds(0.01, 86400),
+            _K.SECONDS,
+            0.01,
+            86400,
+            help="The wait doubles after each failed try.",
         ),
         SettingSpec(
             "notifications.poll_seconds",
             "10",
             "how often the dispatcher looks for work",
-            _seconds(0.1, 3600),
+            _K.SECONDS,
+            0.1,
+            3600,
         ),
         SettingSpec(
             "holds.release_before",
             "2h",
             "held urgent time is offered to everyone this long before it starts",
-            parse_hold_release,
+            _K.DURATION,
         ),
         SettingSpec(
             "quiet_hours",
             "21:00-08:00",
-            "no SMS between these local times (or none)",
-            parse_quiet_hours,
+            "no SMS between these clinic-local times (or none)",
+            _K.QUIET_HOURS,
+            help="Clinic-local times. A reminder due in the quiet hours goes when they end, "
+            "if the appointment has not begun.",
         ),
         SettingSpec(
             "backup.every_hours",
             "24",
             "automatic backup of the embedded database this often (hours)",
-            _int_between(1, 720),
+            _K.WHOLE_NUMBER,
+            1,
+            720,
         ),
         SettingSpec(
             "backup.keep",
             "14",
             "automatic backups kept (older ones are deleted)",
-            _int_between(1, 365),
+            _K.WHOLE_NUMBER,
+            1,
+            365,
         ),
         SettingSpec(
             "waiting_room.amber_minutes",
             "15",
             "waiting room: a wait turns amber after this many minutes",
-            _int_between(1, 600),
+            _K.WHOLE_NUMBER,
+            1,
+            600,
         ),
         SettingSpec(
             "waiting_room.red_minutes",
             "30",
             "waiting room: a wait turns red after this many minutes",
-            _int_between(1, 600),
+            _K.WHOLE_NUMBER,
+            1,
+            600,
         ),
         SettingSpec(
             "online.cancel_notice_hours",
             "24",
             "online bookings can be cancelled online up to this many hours before",
-            _int_between(0, 720),
+            _K.WHOLE_NUMBER,
+            0,
+            720,
         ),
     )
 }
+
+
+def settings_table() -> str:
+    """The README's table of clinic-wide settings, generated from SPECS."""
+    rows = [
+        "| Key | Default | Allowed | Meaning |",
+        "|---|---|---|---|",
+    ]
+    for spec in SPECS.values():
+        default = f"`{spec.default}`" if spec.default else "(empty)"
+        rows.append(f"| `{spec.key}` | {default} | {spec.allowed()} | {spec.meaning} |")
+    return "\n".join(rows)
 
 
 def check_setting(key: str, value: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import Boolean, Date, Integer, TextClause, bindparam, column, text
+from sqlalchemy import Boolean, Date, Integer, TextClause, bindparam, column, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -224,6 +224,11 @@ def _floor(moment: datetime) -> datetime:
 @cache
 def _doctor_statement() -> TextClause:
     return text("SELECT name, active, removed_at IS NOT NULL FROM doctor WHERE id = :id")
+
+
+def merged_into(session: Session, patient_id: int) -> int | None:
+    """The record a retired (merged) patient now lives on, or None."""
+    return session.scalar(select(t.Patient.merged_into_id).where(t.Patient.id == patient_id))
 
 
 def doctor_standing(session: Session, doctor_id: int) -> tuple[str, bool, bool] | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from montu_desktop.domain import availability as rules
-from montu_desktop.domain.clinic_time import local_day_bounds, local_instant, to_local
+from montu_desktop.domain.clinic_time import local_day_bounds
 from montu_desktop.domain.errors import NoSchedule
 from montu_desktop.domain.holds import with_held
 from montu_desktop.domain.model import (
@@ -46,12 +46,8 @@ class WeekAvailability:
 
 
 def booking_window(policy: ClinicPolicy, now: datetime) -> rules.BookingWindow:
-    """From now plus the minimum notice up to local midnight at the end of the horizon."""
-    today = to_local(now, policy.timezone).date()
-    horizon_end = local_instant(
-        today + timedelta(weeks=policy.horizon_weeks), time(0), policy.timezone
-    )
-    return rules.BookingWindow(epoch(now) + policy.min_notice_minutes * 60, epoch(horizon_end))
+    """The clinic's booking window now (the rule is the domain's BookingWindow.at)."""
+    return rules.BookingWindow.at(now, policy)
 
 
 def week_availability(

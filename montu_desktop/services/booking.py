@@ -24,9 +24,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain import model, visits
 from montu_desktop.domain.clinic_time import to_local
@@ -41,7 +38,6 @@ from montu_desktop.domain.errors import (
 from montu_desktop.domain.events import (
     AppointmentBooked,
     AppointmentCancelled,
-    AppointmentRescheduled,
 )
 from montu_desktop.domain.holds import doctors_held
 from montu_desktop.domain.model import (
@@ -53,14 +49,15 @@ from montu_desktop.domain.model import (
 )
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.engine import (
-    is_retryable,
-    lock_timed_out,
-    overlap_refused,
-    retired_patient_refused,
+from montu_desktop.persistence.conflicts import (
+    LockWaitTimedOut,
+    OverlapRefused,
+    PatientRetired,
+    WriteConflict,
 )
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.moves import record_move
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
 from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -219,7 +216,7 @@ def _book_once(
             type=kind.name,
             **({"urgent": True} if request.urgent else {}),
         )
-        uow.touches("appointments")
+        uow.touches("appointments", booked.id)
         uow.commit()
         return booked
 
@@ -250,9 +247,7 @@ def _check_time(
     standing = rows.request_standing(session, day, patient_id, start, end, exclude_id)
     clinic_day = standing.clinic_day
     if not standing.patient_known and patient_id != NO_PATIENT_YET:
-        merged_into = session.scalar(
-            select(t.Patient.merged_into_id).where(t.Patient.id == patient_id)
-        )
+        merged_into = rows.merged_into(session, patient_id)
         if merged_into is not None:
             raise InvalidRequest(
                 "patient", f"patient {patient_id} was merged into patient {merged_into}"
@@ -326,23 +321,20 @@ def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
             return attempt(tries)
         except _ReadAgain:
             continue
-        except IntegrityError as exc:
-            if retired_patient_refused(exc):
-                # Merged while this desk was booking: read again to say into which record.
-                if tries == MAX_ATTEMPTS:
-                    raise InvalidRequest("patient", "was just merged into another record") from exc
-                continue
-            who = overlap_refused(exc)
-            if who == "patient":
+        except PatientRetired as exc:
+            # Merged while this desk was booking: read again to say into which record.
+            if tries == MAX_ATTEMPTS:
+                raise InvalidRequest("patient", "was just merged into another record") from exc
+            continue
+        except OverlapRefused as exc:
+            if exc.who == "patient":
                 raise PatientDoubleBooked() from exc
-            if who != "doctor":
-                raise
             if tries == MAX_ATTEMPTS:
                 raise SlotTaken() from exc
-        except DBAPIError as exc:
-            if lock_timed_out(exc):  # the insert waited on another desk's open booking
-                raise DeskBusy("doctor") from exc
-            if not is_retryable(exc) or tries == MAX_ATTEMPTS:
+        except LockWaitTimedOut as exc:  # the insert waited on another desk's open booking
+            raise DeskBusy("doctor") from exc
+        except WriteConflict:
+            if tries == MAX_ATTEMPTS:
                 raise
         # Another desk won the race: look again (the winner's row is now visible).
         time.sleep(random.uniform(0, 0.005 * tries))
@@ -460,29 +452,12 @@ def move_in(
     rows.queue_behind_other_bookings(
         session, chosen, row.patient_id, lock_timeout_seconds=ctx.database.lock_timeout_seconds
     )
-    old_start = row.start_at
+    old_start, old_doctor = row.start_at, row.doctor_id
     row.doctor_id = chosen
     row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
     row.updated_at = ctx.clock()
     session.flush()
-    uow.emit(
-        AppointmentRescheduled(
-            row.id,
-            chosen,
-            row.patient_id,
-            old_start.isoformat(),
-            row.start_at.isoformat(),
-            row.end_at.isoformat(),
-        )
-    )
-    uow.audit(
-        "appointment.rescheduled",
-        f"appointment {row.id}",
-        doctor_id=chosen,
-        old_start=old_start.isoformat(),
-        start=row.start_at.isoformat(),
-    )
-    uow.touches("appointments")
+    record_move(uow, row, old_start=old_start, old_doctor_id=old_doctor)
     return replace(_booked(row, kind.name), choice=choice)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from montu_desktop.config import secrets
 from montu_desktop.domain.errors import InvalidRequest
-from montu_desktop.notifications.settings import SECRET_NAMES, SPECS, check_setting
+from montu_desktop.notifications.settings import SECRET_NAMES, SPECS, SettingSpec, check_setting
 from montu_desktop.notifications.templates import DEFAULTS as TEMPLATE_DEFAULTS
 from montu_desktop.notifications.templates import TEMPLATE_KEYS
 from montu_desktop.persistence.tables import Setting
@@ -36,6 +36,11 @@ def _default(key: str) -> tuple[str, str]:
     if key in TEMPLATE_KEYS:
         return TEMPLATE_DEFAULTS[key], "message template (" + key.split(".", 1)[1] + ")"
     raise InvalidRequest("key", f"{key!r} is not a setting (see `montu-desktop config list`)")
+
+
+def setting_spec(key: str) -> SettingSpec:
+    """How `key` is declared (kind, bounds, choices, default, help): screens build fields from it."""
+    return SPECS[key]
 
 
 def known_keys() -> list[str]:

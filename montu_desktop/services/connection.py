@@ -61,6 +61,11 @@ class ConnectionMonitor:
     def status(self) -> Reachability:
         return self._status
 
+    @property
+    def running(self) -> bool:
+        """Whether the background thread is watching (else nobody checks unless asked)."""
+        return self._thread is not None
+
     def check_now(self) -> Reachability:
         """Ping once, here and now, and report (listeners hear of a change)."""
         try:

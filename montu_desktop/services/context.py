@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.op_changes import LOCAL, ChangeKind, Initiator, OpChanges
 from montu_desktop.domain.staff import Role
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.reference_cache import ReferenceCache
+
+log = logging.getLogger(__name__)
+
+_origin: ContextVar[Initiator | None] = ContextVar("montu_change_origin", default=None)
+
+
+@contextlib.contextmanager
+def started_by(origin: Initiator) -> Iterator[None]:
+    """Commits made inside carry `origin` (e.g. the screen whose background operation runs)."""
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def current_origin() -> Initiator:
+    """Who started the running operation: the screen set by `started_by`, else this desk."""
+    origin = _origin.get()
+    return origin if origin is not None else LOCAL
 
 
 def utc_now() -> datetime:
@@ -37,14 +62,29 @@ class ServiceContext:
     role: Role | None = None
     """The signed-in staff member's role; None for IT's headless commands (on PostgreSQL the
     server's grants still decide what those may do)."""
-    on_change: list[Callable[[str], None]] = field(default_factory=list)
-    """Called after a commit with what changed ("appointments", "reference"), e.g. to repaint."""
+    before_commit: list[Callable[[Any, OpChanges], Callable[[bool], None] | None]] = field(
+        default_factory=list
+    )
+    """Called with the session just before a change is committed (the change feed notes its
+    own commits there, to tell them from other desks'); may return a callable that is then
+    called with whether the commit went through."""
+    on_change: list[Callable[[OpChanges], None]] = field(default_factory=list)
+    """Called once per committed operation (here or heard from another desk) with what changed.
 
-    def changed(self, what: str) -> None:
-        if what == "reference":
+    Listeners run on the committing thread (or the change feed's): a Qt listener hops to the
+    GUI thread itself (see ui/operations.py's ChangeBridge)."""
+
+    def changed(self, what: OpChanges | ChangeKind | str) -> OpChanges:
+        """Tell every listener; one that raises is logged and cannot undo or fail the commit."""
+        changes = what if isinstance(what, OpChanges) else OpChanges.of(what, origin=LOCAL)
+        if ChangeKind.REFERENCE in changes.kinds:
             self.cache.invalidate()
         for listener in list(self.on_change):
-            listener(what)
+            try:
+                listener(changes)
+            except Exception:
+                log.exception("a change listener failed (the change itself is saved)")
+        return changes
 
 
 class NotAllowed(InvalidRequest):

@@ -2,9 +2,13 @@
 
 On PostgreSQL a dedicated connection LISTENs on the channel that migration 0004's triggers
 notify; on SQLite (or when LISTEN is unavailable, e.g. behind a pooler) the feed polls a
-cheap fingerprint of the tables instead. Either way it calls `ctx.changed(what)` with
-"appointments", "patients" or "reference" (which also drops the reference cache), from
-the feed's own thread: a Qt listener must hop to the GUI thread itself (a queued signal).
+cheap fingerprint of the same tables (persistence/watched.py) instead. Either way it calls
+`ctx.changed(OpChanges)` once per batch heard, with no origin (another desk), from the
+feed's own thread: a Qt listener must hop to the GUI thread itself.
+
+The desk's own commits were announced when they were made, so the feed drops their echoes:
+on PostgreSQL by the notifying backend's process id (noted just before each commit), on
+SQLite by the fingerprint the committing transaction left behind.
 
 A notification sent while this desk was cut off is lost, so after any outage the feed
 announces every kind once: the screens reload and nothing stays stale.
@@ -17,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,6 +31,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     Time,
     cast,
     func,
@@ -33,14 +39,19 @@ from sqlalchemy import (
 )
 
 from montu_desktop.domain.errors import DatabaseUnavailable
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import postgres_connect_args
+from montu_desktop.persistence.watched import WATCHED_KINDS, WATCHED_TABLES, watched_kind
 from montu_desktop.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "montu_changes"
-KINDS = ("appointments", "patients", "reference")
+KINDS: tuple[str, ...] = tuple(k.value for k in WATCHED_KINDS)
+OWN_PID_SECONDS = 30.0
+"""How long after this desk committed on a server process its notifications count as echoes
+(a process id is reused by the server only after the connection closes)."""
 
 
 class FeedState(enum.StrEnum):
@@ -74,6 +85,12 @@ class ChangeFeed:
         self._thread: threading.Thread | None = None
         self._state = FeedState.STOPPED
         self._ever_connected = False
+        self._own_lock = threading.Lock()
+        self._own_pids: dict[int, float] = {}
+        self._own_prints: dict[ChangeKind, Hashable] = {}
+        self._own_pending = 0
+        self.echoes_dropped = 0
+        """How many of this desk's own changes the feed heard back and did not announce."""
         self.on_state: list[Callable[[FeedState], None]] = []
         """Called (from the feed's thread) whenever the state changes."""
 
@@ -85,6 +102,7 @@ class ChangeFeed:
         if self._thread is not None:
             return
         self._stop.clear()
+        self._ctx.before_commit.append(self._note_own_commit)
         self._set_state(FeedState.STARTING)
         self._thread = threading.Thread(target=self._run, name="montu-change-feed", daemon=True)
         self._thread.start()
@@ -94,6 +112,8 @@ class ChangeFeed:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._note_own_commit in self._ctx.before_commit:
+            self._ctx.before_commit.remove(self._note_own_commit)
         self._set_state(FeedState.STOPPED)
 
     def __enter__(self) -> ChangeFeed:
@@ -128,7 +148,7 @@ class ChangeFeed:
         self._ever_connected = True
         self._set_state(state)
         if resync:
-            self._announce(set(KINDS))
+            self._announce(set(WATCHED_KINDS))
 
     def _listen(self) -> None:
         psycopg = _psycopg()
@@ -142,7 +162,11 @@ class ChangeFeed:
             self._connected(FeedState.LISTENING)
             last_beat = time.monotonic()
             while not self._stop.is_set():
-                heard = {n.payload for n in conn.notifies(timeout=self._batch_seconds)}
+                heard = {
+                    ChangeKind(n.payload)
+                    for n in conn.notifies(timeout=self._batch_seconds)
+                    if n.payload in KINDS and not self._is_echo(n.pid)
+                }
                 if heard:
                     self._announce(heard)
                 if time.monotonic() - last_beat >= self._heartbeat_seconds:
@@ -161,17 +185,71 @@ class ChangeFeed:
             else:
                 if self._state is not FeedState.POLLING:
                     self._connected(FeedState.POLLING)
-                if previous is not None:
-                    self._announce({k for k in KINDS if current[k] != previous[k]})
-                previous = current
+                if previous is None:
+                    previous = current
+                elif not self._own_commit_under_way():
+                    self._announce(self._news(previous, current))
+                    previous = current
             self._stop.wait(self._poll_seconds)
 
-    def _announce(self, kinds: set[str]) -> None:
-        for what in sorted(kinds & set(KINDS)):
+    def _news(
+        self, previous: dict[ChangeKind, Hashable], current: dict[ChangeKind, Hashable]
+    ) -> set[ChangeKind]:
+        """The kinds that changed since the last poll, less those this desk's commit explains."""
+        news = set()
+        with self._own_lock:
+            for kind in WATCHED_KINDS:
+                if current[kind] == previous[kind]:
+                    continue
+                if self._own_prints.pop(kind, None) == current[kind]:
+                    self.echoes_dropped += 1
+                else:
+                    news.add(kind)
+        return news
+
+    def _own_commit_under_way(self) -> bool:
+        with self._own_lock:
+            return self._own_pending > 0
+
+    def _is_echo(self, pid: int) -> bool:
+        with self._own_lock:
+            until = self._own_pids.get(pid)
+            if until is not None and until >= time.monotonic():
+                self.echoes_dropped += 1
+                return True
+        return False
+
+    def _note_own_commit(self, session: Any, changes: OpChanges) -> Callable[[bool], None] | None:
+        """Just before this desk commits: note how its echo will look (on the commit's thread)."""
+        kinds = {k for k in map(watched_kind, changes.kinds) if k is not None}
+        if not kinds or self._thread is None:
+            return None
+        if not self._ctx.database.is_sqlite:
+            pid = session.connection().connection.dbapi_connection.info.backend_pid
+            with self._own_lock:
+                now = time.monotonic()
+                self._own_pids = {p: u for p, u in self._own_pids.items() if u >= now}
+                self._own_pids[pid] = now + OWN_PID_SECONDS
+            return None
+        # SQLite: the poller holds its judgement until the commit is over and this desk has
+        # fingerprinted the result (outside the write lock). Whatever that fingerprint holds,
+        # this desk's own reload (announced after it) reads too; anything later differs.
+        with self._own_lock:
+            self._own_pending += 1
+
+        def after(committed: bool) -> None:
             try:
-                self._ctx.changed(what)
-            except Exception:
-                log.exception("a change listener failed for %s", what)
+                prints = fingerprint(self._ctx, kinds) if committed else {}
+            finally:
+                with self._own_lock:
+                    self._own_prints.update(prints)
+                    self._own_pending -= 1
+
+        return after
+
+    def _announce(self, kinds: set[ChangeKind]) -> None:
+        if kinds:
+            self._ctx.changed(OpChanges(frozenset(kinds)))
 
     def _set_state(self, state: FeedState) -> None:
         if state is self._state:
@@ -199,43 +277,35 @@ def _connect_params(ctx: ServiceContext) -> dict[str, object]:
     return params
 
 
-def fingerprint(ctx: ServiceContext) -> dict[str, Hashable]:
+def fingerprint(
+    ctx: ServiceContext, kinds: set[ChangeKind] | None = None
+) -> dict[ChangeKind, Hashable]:
     """A cheap summary per kind that changes whenever that kind's rows change (for polling)."""
-    sqlite = ctx.database.is_sqlite
     with ctx.database.session() as session:
-        summary = {
-            kind: tuple(
-                tuple(session.execute(select(*_summary(table, sqlite))).one()) for table in tables
-            )
-            for kind, tables in _WATCHED.items()
-        }
-    return summary  # type: ignore[return-value]
+        return _fingerprint(session, ctx.database.is_sqlite, kinds or set(WATCHED_KINDS))
 
 
-_WATCHED: dict[str, tuple[type[t.Base], ...]] = {
-    "appointments": (t.Appointment, t.OutboxEvent),
-    "patients": (t.Patient,),
-    "reference": (
-        t.Clinic,
-        t.OpeningHours,
-        t.Closure,
-        t.ClinicSchedule,
-        t.Doctor,
-        t.RosterTemplate,
-        t.DoctorSchedule,
-        t.AppointmentType,
-        t.Setting,
-    ),
-}
+def _fingerprint(session: Any, sqlite: bool, kinds: set[ChangeKind]) -> dict[ChangeKind, Hashable]:
+    return {
+        kind: tuple(
+            tuple(session.execute(select(*_summary(table, sqlite))).one())
+            for name, table in _TABLES.items()
+            if WATCHED_TABLES[name] is kind
+        )
+        for kind in kinds
+    }
 
 
-def _summary(table: type[t.Base], sqlite: bool) -> list[ColumnElement[object]]:
+_TABLES: dict[str, Table] = {name: t.Base.metadata.tables[name] for name in WATCHED_TABLES}
+
+
+def _summary(table: Table, sqlite: bool) -> list[ColumnElement[object]]:
     """Row count plus a checksum of each row's numbers, times and text lengths, weighted by row.
 
     Counting rows and taking the largest id is not enough: SQLite reuses ids, and a roster
     edit can change times while the count stays the same.
     """
-    columns = list(table.__table__.columns)
+    columns = list(table.columns)
     key = columns[0]
     weight = (
         (func.length(cast(key, String)) + 1)

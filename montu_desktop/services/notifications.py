@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications.channels import NOT_SET_UP, ChannelFactory, build_channels
 from montu_desktop.notifications.dispatcher import Dispatcher
@@ -242,8 +243,9 @@ def running_dispatcher(
         interval = 10.0
     schedule = DispatchSchedule(make_dispatcher(ctx, channels), interval)
 
-    def wake(what: str) -> None:
-        if what in ("appointments", "notifications"):
+    def wake(changes: OpChanges) -> None:
+        # New bookings, retried messages, or new channel settings: send what is due now.
+        if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.NOTIFICATIONS, ChangeKind.SETTINGS):
             schedule.nudge()
 
     ctx.on_change.append(wake)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.events import Event
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.persistence.admin_tables import AuditEntry
+from montu_desktop.persistence.clinic_repository import ClinicRepository
+from montu_desktop.persistence.conflicts import translate_write_errors
 from montu_desktop.persistence.tables import OutboxEvent
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.context import ServiceContext, current_origin
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -18,13 +26,20 @@ class UnitOfWork:
     def __init__(self, ctx: ServiceContext, *, write: bool = False) -> None:
         self._ctx = ctx
         self._write = write
-        self._changes: set[str] = set()
+        self._kinds: set[ChangeKind] = set()
+        self._ids: set[tuple[ChangeKind, int]] = set()
+        self.changes = OpChanges(frozenset())
+        """What the last commit changed (also announced to the context's listeners)."""
         self._session_cm = ctx.database.session(write=write)
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self._ctx.database.actor = self._ctx.actor  # whom SQLite's audit triggers name
-        self.session = self._session_cm.__enter__()
+        # Outermost first: the session rolls back, then a refused write leaves as
+        # OverlapRefused or WriteConflict (persistence/conflicts.py), not a SQLAlchemy error.
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(translate_write_errors())
+        self.session = self._stack.enter_context(self._session_cm)
         return self
 
     def __exit__(
@@ -32,8 +47,13 @@ class UnitOfWork:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
-        self._session_cm.__exit__(exc_type, exc, tb)
+    ) -> bool:
+        return self._stack.__exit__(exc_type, exc, tb)
+
+    @property
+    def clinic(self) -> ClinicRepository:
+        """The clinic's details, hours, closures and planning inputs (persistence's words)."""
+        return ClinicRepository(self.session)
 
     # Outbox and audit rows are written at once with Core inserts (no ORM objects to flush);
     # they share the session's transaction, so they still commit or roll back with the change.
@@ -56,12 +76,39 @@ class UnitOfWork:
             },
         )
 
-    def touches(self, what: str) -> None:
-        """Record that this unit changes `what`, so listeners hear of it after the commit."""
-        self._changes.add(what)
+    def touches(self, what: ChangeKind | str, *ids: int) -> None:
+        """Record that this unit changes `what` (rows `ids`), so listeners hear of it once
+        after the commit."""
+        kind = ChangeKind(what)
+        self._kinds.add(kind)
+        self._ids.update((kind, i) for i in ids)
 
-    def commit(self) -> None:
-        self.session.commit()
-        for what in sorted(self._changes):
-            self._ctx.changed(what)
-        self._changes.clear()
+    def commit(self) -> OpChanges:
+        """Commit, then announce what changed; a listener failing cannot unsave the change."""
+        changes = OpChanges(frozenset(self._kinds), frozenset(self._ids), current_origin())
+        afterwards: list[Callable[[bool], None]] = []
+        if changes:
+            for hook in list(self._ctx.before_commit):
+                try:
+                    after = hook(self.session, changes)
+                except Exception:  # noting an echo is a courtesy: the change still commits
+                    log.exception("a before-commit hook failed")
+                else:
+                    if after is not None:
+                        afterwards.append(after)
+        committed = False
+        try:
+            self.session.commit()
+            committed = True
+        finally:
+            for after in afterwards:
+                try:
+                    after(committed)
+                except Exception:
+                    log.exception("an after-commit hook failed")
+        self._kinds.clear()
+        self._ids.clear()
+        self.changes = changes
+        if changes:
+            self._ctx.changed(changes)
+        return changes

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
-from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.patients import PatientDetails, parse_birth_date
 from montu_desktop.domain.visits import NOTE_MAX_CHARS, clean_note
 from montu_desktop.services import booking, booking_view, patients, series
 from montu_desktop.services.booking import NO_PATIENT_YET, BookedAppointment, BookingRequest
@@ -83,19 +83,6 @@ def format_phone(stored: str) -> str:
     except phonenumbers.NumberParseException:
         return stored
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-
-
-def parse_birth_date(text: str) -> date | None:
-    """A date typed as DD/MM/YYYY or YYYY-MM-DD, None when empty."""
-    text = text.strip()
-    if not text:
-        return None
-    for form in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, form).date()
-        except ValueError:
-            continue
-    raise InvalidRequest("date_of_birth", f"{text!r} is not a date like 31/12/1980")
 
 
 class _SearchBox(QLineEdit):

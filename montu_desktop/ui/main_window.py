@@ -1,15 +1,17 @@
 """The reception window: the Clinic menu, the week grid and day book, the status bar, and
-the one place every refresh goes through (`notify_changed`)."""
+the one place every refresh goes through (`operation_did_execute`)."""
 
 from __future__ import annotations
 
+import weakref
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -28,6 +30,7 @@ from montu_desktop import APP_NAME, __version__
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
+from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.services import (
     availability,
     booking,
@@ -40,6 +43,7 @@ from montu_desktop.services import (
 )
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.booking import BookedAppointment
+from montu_desktop.services.connection import ConnectionMonitor, Reachability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
 from montu_desktop.services.waiting_room import WaitingRoom, waiting_room
@@ -58,7 +62,13 @@ from montu_desktop.ui.errors import plain_words, show_error
 from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
 from montu_desktop.ui.notifications.menu import NotificationMenu
-from montu_desktop.ui.operations import BusyTracker, run_op, wait_for_operations
+from montu_desktop.ui.operations import (
+    BusyTracker,
+    ChangeBridge,
+    gui_bridge,
+    run_op,
+    wait_for_operations,
+)
 from montu_desktop.ui.patient_merge import MergeDialog
 from montu_desktop.ui.patient_panel import PatientPanel
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
@@ -69,7 +79,6 @@ from montu_desktop.ui.week_view import WeekPanel
 
 GEOMETRY_KEY = "main_window/geometry"
 """This PC's window size, place and maximised state (QSettings, per PC)."""
-PING_INTERVAL_MS = 30_000
 COALESCE_MS = 30
 NOTICE_IDLE = (
     "QLabel#actionNotice { color: #444444; padding: 6px 10px;"
@@ -90,16 +99,24 @@ STATUS_SAID = {
 class MainWindow(QMainWindow):
     """What the front desk sees all day."""
 
-    _changed = Signal(str)
-    """Carries change notices from any thread to the GUI thread."""
     refreshed = Signal()
     """Emitted after the week grid has been repainted with fresh data."""
-    _reachability = Signal(bool)
-    """Carries the connection monitor's verdict from its thread to the GUI thread."""
 
-    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        parent: QWidget | None = None,
+        *,
+        monitor: ConnectionMonitor | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.monitor = monitor or ConnectionMonitor(ctx.database)
+        """The one source of "is the database reachable" (started by the app; checked once
+        here at start when nobody started it, as in screen tests)."""
+        self.changes = ChangeBridge(ctx)
+        self.loads: Counter[str] = Counter()
+        """How many times each view ("week", "day", "reference") was fetched (for tests)."""
         self.policy: ClinicPolicy | None = None
         self.types: list[AppointmentType] = []
         self.booking_dialog: BookingDialog | None = None
@@ -113,7 +130,7 @@ class MainWindow(QMainWindow):
         self.merge_dialog: MergeDialog | None = None
         self.reschedule_dialog: RescheduleDialog | None = None
         self.member: StaffMember | None = None
-        self._pending: set[str] = set()
+        self._pending: set[ChangeKind] = set()
         self._serial = {"week": 0, "day": 0, "waiting": 0}
         self._select_after: int | None = None
         self.setWindowTitle(f"{APP_NAME} {__version__}")
@@ -151,12 +168,9 @@ class MainWindow(QMainWindow):
         self._coalesce.setSingleShot(True)
         self._coalesce.setInterval(COALESCE_MS)
         self._coalesce.timeout.connect(self._refresh_pending)
-        self._ping_timer = QTimer(self)
-        self._ping_timer.setInterval(PING_INTERVAL_MS)
-        self._ping_timer.timeout.connect(self.check_database)
-        self._changed.connect(self._queue_refresh, Qt.ConnectionType.QueuedConnection)
-        self._reachability.connect(self._reachable, Qt.ConnectionType.QueuedConnection)
-        ctx.on_change.append(self.notify_changed)
+        self.changes.subscribe(self.operation_did_execute)
+        self._monitor_listener = _weak_listener(self._monitor_said)
+        self.monitor.on_status.append(self._monitor_listener)
         screen = QGuiApplication.primaryScreen().availableGeometry()
         self.resize(min(1600, screen.width()), min(1000, screen.height()))
 
@@ -174,7 +188,7 @@ class MainWindow(QMainWindow):
         """Every entry of the Clinic menu, in order (other screens add theirs here)."""
         refresh_action = QAction("&Refresh", self)
         refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
-        refresh_action.triggered.connect(lambda: self.notify_changed("reference"))
+        refresh_action.triggered.connect(lambda: self.refresh(ChangeKind.REFERENCE))
         menu.addAction(refresh_action)
         print_action = QAction("&Print day sheet…", self)
         print_action.setShortcut(QKeySequence.StandardKey.Print)
@@ -256,33 +270,49 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Called once the window is shown: first refresh (and first-start offer)."""
-        self._ping_timer.start()
-        self.check_database()
-        self.notify_changed("reference")
+        if self.monitor.running:
+            self._show_reachability(self.monitor.status)
+        else:
+            self._op(self.monitor.check_now, self._show_reachability, lambda _e: None)
+        self.refresh(ChangeKind.REFERENCE)
         self.week.table.setFocus()
 
-    def notify_changed(self, what: str) -> None:
-        """The one place every refresh goes through: local commits and other desks' changes.
+    def operation_did_execute(self, burst: list[OpChanges]) -> None:
+        """The one place every refresh goes through: this desk's commits and other desks'.
 
-        Safe to call from any thread: `what` is "appointments", "patients" or "reference".
+        Called on the GUI thread, once per burst of notices, by the window's ChangeBridge.
+        What this desk just changed is selected in the day book after the reload.
         """
-        self._changed.emit(what)
+        for changes in burst:
+            if not changes.remote:
+                ids = changes.ids_of(ChangeKind.APPOINTMENTS)
+                if ids:
+                    self._select_after = ids[-1]
+            self._pending.update(changes.kinds)
+        if self._pending & {ChangeKind.REFERENCE, ChangeKind.APPOINTMENTS, ChangeKind.PATIENTS}:
+            self._coalesce.start()
 
-    def _queue_refresh(self, what: str) -> None:
-        self._pending.add(what)
+    def refresh(self, *kinds: ChangeKind) -> None:
+        """Reload what shows `kinds` (Clinic → Refresh reloads everything)."""
+        self._pending.update(kinds)
         self._coalesce.start()
 
     def _refresh_pending(self) -> None:
         pending, self._pending = self._pending, set()
-        if "reference" in pending:
+        if ChangeKind.REFERENCE in pending:
             self._op(self._load_reference, self._reference_loaded, self._reference_failed)
-        elif pending & {"appointments", "patients"}:
+        elif pending & {ChangeKind.APPOINTMENTS, ChangeKind.PATIENTS}:
             self.reload()  # the day book shows patients' names and phones too
         panel = self.patient_panel
-        if pending & {"appointments", "patients"} and panel is not None and panel.isVisible():
+        if (
+            pending & {ChangeKind.APPOINTMENTS, ChangeKind.PATIENTS}
+            and panel is not None
+            and panel.isVisible()
+        ):
             panel.reload()
 
     def _load_reference(self) -> tuple[ClinicPolicy, list[AppointmentType]]:
+        self.loads["reference"] += 1
         return reference.clinic_policy(self.ctx), catalogue.list_types(self.ctx)
 
     def _reference_loaded(self, loaded: tuple[ClinicPolicy, list[AppointmentType]]) -> None:
@@ -312,6 +342,7 @@ class MainWindow(QMainWindow):
         if self.policy is None or not type_name:
             return
         self._serial["week"] += 1
+        self.loads["week"] += 1
         serial, policy = self._serial["week"], self.policy
 
         def work() -> WeekGrid:
@@ -332,7 +363,6 @@ class MainWindow(QMainWindow):
         self.week.show_week(grid, self.today())
         zone = self.policy.timezone if self.policy else "UTC"
         self.refreshed_label.setText(f"Refreshed {to_local(self.ctx.clock(), zone):%H:%M:%S}")
-        self._reachable(True)
         self.refreshed.emit()
 
     def _week_failed(self, error: BaseException) -> None:
@@ -345,6 +375,7 @@ class MainWindow(QMainWindow):
         if self.policy is None:
             return
         self._serial["day"] += 1
+        self.loads["day"] += 1
         serial = self._serial["day"]
         self._op(
             lambda: day_book(self.ctx, day),
@@ -384,12 +415,12 @@ class MainWindow(QMainWindow):
         if day != self.day.day:
             self.load_day(day)
 
-    def check_database(self) -> None:
-        self._op(self.ctx.database.ping, lambda _r: self._reachable(True), self._ping_failed)
+    def _monitor_said(self, status: Reachability) -> None:  # the monitor's thread
+        gui_bridge().call_soon(lambda: self._show_reachability(status))
 
     def connection_changed(self, reachable: bool) -> None:
         """The database went away or came back (safe to call from any thread)."""
-        self._reachability.emit(reachable)
+        self._monitor_said(Reachability(reachable, self.ctx.clock()))
 
     def open_database_settings(self) -> None:
         """Clinic → Database…: this PC's database, used from the next start (managers only)."""
@@ -401,11 +432,10 @@ class MainWindow(QMainWindow):
         if DatabaseDialog(self).exec():
             self.statusBar().showMessage(RESTART_NOTE, 30_000)
 
-    def _ping_failed(self, _error: BaseException) -> None:
-        self._reachable(False)
-
-    def _reachable(self, yes: bool) -> None:
-        if yes:
+    def _show_reachability(self, status: Reachability) -> None:
+        if not shiboken6.isValid(self.reachable_label):
+            return  # the window closed before the monitor's word arrived
+        if status.reachable:
             self.reachable_label.setText("● Connected")
             self.reachable_label.setStyleSheet("color: #146c2e;")
         else:
@@ -415,8 +445,15 @@ class MainWindow(QMainWindow):
     def _background_failed(self, error: BaseException) -> None:
         """A refresh failed: say so in the status bar (a dialog per refresh would nag)."""
         if isinstance(error, DatabaseUnavailable):
-            self._reachable(False)
+            self._database_trouble()
         self.statusBar().showMessage(plain_words(error), 10_000)
+
+    def _database_trouble(self) -> None:
+        """An action met DatabaseUnavailable: the monitor checks at once and says what it finds."""
+        if self.monitor.running:
+            self.monitor.action_failed()
+        else:
+            self._op(self.monitor.check_now, self._show_reachability, lambda _e: None)
 
     # First start ---------------------------------------------------------------------------
 
@@ -576,11 +613,16 @@ class MainWindow(QMainWindow):
         return AppointmentSummary(done.id, name, doctor, done.start, done.type_name)
 
     def _show_done(self, summary: AppointmentSummary) -> None:
-        """Select the appointment just changed in the day book, on its day."""
+        """Select the appointment just changed in the day book, on its day (the change's own
+        notice reloads the day shown; another day is loaded here)."""
         if self.policy is None:
             return
         self._select_after = summary.id
-        self.load_day(to_local(summary.start, self.policy.timezone).date())
+        day = to_local(summary.start, self.policy.timezone).date()
+        if day != self.day.day:
+            self.load_day(day)
+        elif self.day.select_entry(summary.id):
+            self._select_after = None
 
     def _zone(self) -> str:
         return self.policy.timezone if self.policy else "UTC"
@@ -590,8 +632,14 @@ class MainWindow(QMainWindow):
         if booked is None or self.policy is None:
             return
         fair = getattr(dialog, "requested_doctor", None) is None
+        local = to_local(booked.start, self.policy.timezone)
+        # The booking's change notice reloads the shown views (and selects the booking);
+        # only a booking on another day than the day book shows moves the day book there.
         self._select_after = booked.id
-        self.load_day(to_local(booked.start, self.policy.timezone).date())
+        if local.date() != self.day.day:
+            self.load_day(local.date())
+        elif self.day.select_entry(booked.id):
+            self._select_after = None
         made = getattr(dialog, "series_result", None)
         if made is not None:
             self.say(
@@ -769,7 +817,9 @@ class MainWindow(QMainWindow):
         moved = dialog.moved
         if moved is not None and self.policy is not None:
             self._select_after = moved.id
-            self.load_day(to_local(moved.start, self.policy.timezone).date())
+            moved_to = to_local(moved.start, self.policy.timezone).date()
+            if moved_to != self.day.day:
+                self.load_day(moved_to)
 
             def done(summary: AppointmentSummary) -> None:
                 origin = f" (from {when_words(dialog.entry.start, self._zone())})"
@@ -782,7 +832,7 @@ class MainWindow(QMainWindow):
 
     def _action_failed(self, error: BaseException) -> None:
         if isinstance(error, DatabaseUnavailable):
-            self._reachable(False)
+            self._database_trouble()
         show_error(self, "Montu Desktop", error)
 
     # Printing --------------------------------------------------------------------------------
@@ -819,8 +869,20 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
-        self._ping_timer.stop()
-        if self.notify_changed in self.ctx.on_change:
-            self.ctx.on_change.remove(self.notify_changed)
+        self.changes.detach()
+        if self._monitor_listener in self.monitor.on_status:
+            self.monitor.on_status.remove(self._monitor_listener)
         wait_for_operations(5_000)
         super().closeEvent(event)
+
+
+def _weak_listener(method: Callable[[Reachability], None]) -> Callable[[Reachability], None]:
+    """A listener for another thread that keeps no reference to the window (see ChangeBridge)."""
+    ref = weakref.WeakMethod(method)
+
+    def listener(status: Reachability) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(status)
+
+    return listener

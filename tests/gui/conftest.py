@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +11,15 @@ from pytestqt.qtbot import QtBot
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import create_demo_clinic
 from montu_desktop.ui.main_window import MainWindow
-from montu_desktop.ui.operations import wait_for_operations
+from montu_desktop.ui.operations import collect_garbage_on_gui_thread, wait_for_operations
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """As in the app: Python's cycle collector runs on the GUI thread only (see operations.py)."""
+    collect_garbage_on_gui_thread()
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.op_changes import OpChanges
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
 from montu_desktop.ui.day_sheet import save_day_sheet_pdf
@@ -123,6 +124,6 @@ def test_a_refresh_keeps_the_day_book_on_its_day(qtbot: QtBot, window: MainWindo
     qtbot.waitUntil(lambda: window.week.selected_cell() is not None, timeout=10_000)
     _show_day(qtbot, window, TUESDAY + timedelta(days=2))
     with qtbot.waitSignal(window.refreshed, timeout=10_000):
-        window.notify_changed("appointments")
+        window.operation_did_execute([OpChanges.of("appointments")])
     qtbot.wait(300)
     assert window.day.day == TUESDAY + timedelta(days=2)

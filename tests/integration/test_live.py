@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from montu_desktop.domain.clinic_time import local_instant
+from montu_desktop.domain.op_changes import OpChanges
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services import reference
@@ -32,17 +33,20 @@ class Heard:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.kinds: list[str] = []
+        self.notices: list[OpChanges] = []
         self._event = threading.Condition()
         ctx.on_change.append(self._hear)
 
-    def _hear(self, what: str) -> None:
+    def _hear(self, changes: OpChanges) -> None:
         with self._event:
-            self.kinds.append(what)
+            self.notices.append(changes)
+            self.kinds.extend(sorted(changes.kinds))
             self._event.notify_all()
 
     def clear(self) -> None:
         with self._event:
             self.kinds.clear()
+            self.notices.clear()
 
     def wait_for(self, what: str, timeout: float = 2.0) -> float:
         """Seconds until `what` was heard; fails the test after `timeout`."""
@@ -202,3 +206,85 @@ def test_a_stopped_feed_says_so_and_hears_nothing(two_sqlite_desks) -> None:
     book_at(booking_desk, 10)
     time.sleep(0.3)
     assert heard.kinds == []
+
+
+@pytest.mark.postgres
+def test_the_booking_desk_does_not_hear_its_own_booking_back_on_postgresql(two_pg_desks) -> None:
+    booking_desk, watching_desk = two_pg_desks
+    own_ear, other_ear = Heard(booking_desk), Heard(watching_desk)
+    with ChangeFeed(booking_desk) as own_feed, ChangeFeed(watching_desk) as other_feed:
+        wait_state(own_feed, FeedState.LISTENING)
+        wait_state(other_feed, FeedState.LISTENING)
+        appointment = book_at(booking_desk, 10)
+        other_ear.wait_for("appointments")
+        time.sleep(0.5)  # time enough for the echo to arrive, were it not dropped
+    assert len(own_ear.notices) == 1, own_ear.notices  # the commit's own notice, nothing more
+    notice = own_ear.notices[0]
+    assert not notice.remote and notice.ids_of("appointments") == [appointment]
+    assert [n.remote for n in other_ear.notices] == [True]
+    assert own_feed.echoes_dropped >= 1
+
+
+def test_the_booking_desk_does_not_hear_its_own_booking_back_on_sqlite(two_sqlite_desks) -> None:
+    booking_desk, watching_desk = two_sqlite_desks
+    own_ear, other_ear = Heard(booking_desk), Heard(watching_desk)
+    with (
+        ChangeFeed(booking_desk, poll_seconds=0.1) as own_feed,
+        ChangeFeed(watching_desk, poll_seconds=0.1) as other_feed,
+    ):
+        wait_state(own_feed, FeedState.POLLING)
+        wait_state(other_feed, FeedState.POLLING)
+        time.sleep(0.3)  # one poll each to learn the starting point
+        book_at(booking_desk, 10)
+        other_ear.wait_for("appointments")
+        time.sleep(0.4)
+        assert len(own_ear.notices) == 1, own_ear.notices
+        assert own_feed.echoes_dropped == 1
+
+        assert not own_ear.notices[0].remote
+
+        # A change by the other desk right after is still heard (not mistaken for an echo).
+        own_ear.clear()
+        book_at(watching_desk, 11, patient=2)
+        own_ear.wait_for("appointments")
+    assert [n.remote for n in own_ear.notices] == [True]
+
+
+def test_a_listener_that_raises_after_the_commit_does_not_fail_the_booking(
+    two_sqlite_desks,
+) -> None:
+    booking_desk, _ = two_sqlite_desks
+
+    def broken(_changes: OpChanges) -> None:
+        raise RuntimeError("a screen went wrong")
+
+    booking_desk.on_change.append(broken)
+    appointment = book_at(booking_desk, 10)
+    with booking_desk.database.session() as session:
+        assert session.get(t.Appointment, appointment) is not None
+
+
+@pytest.mark.postgres
+def test_postgresql_triggers_watch_the_tables_sqlite_desks_poll(pg_db: Database) -> None:
+    from montu_desktop.persistence.watched import WATCHED_TABLES
+
+    with pg_db.engine.connect() as conn:
+        triggers = dict(
+            conn.execute(
+                text(
+                    "SELECT c.relname, tg.tgname FROM pg_trigger tg "
+                    "JOIN pg_class c ON c.oid = tg.tgrelid WHERE tg.tgname LIKE 'montu_live_%'"
+                )
+            ).all()
+        )
+        args = {
+            row[0]: bytes(row[1]).split(b"\x00")[0].decode()
+            for row in conn.execute(
+                text(
+                    "SELECT c.relname, tg.tgargs FROM pg_trigger tg "
+                    "JOIN pg_class c ON c.oid = tg.tgrelid WHERE tg.tgname LIKE 'montu_live_%'"
+                )
+            )
+        }
+    assert set(triggers) == set(WATCHED_TABLES)
+    assert args == {name: kind.value for name, kind in WATCHED_TABLES.items()}

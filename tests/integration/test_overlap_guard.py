@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from montu_desktop.persistence import migrate
 from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.conflicts import OverlapRefused
 from montu_desktop.persistence.engine import overlap_refused
 from montu_desktop.services.unit_of_work import UnitOfWork
 from tests.support.clinic import at, new_patients, tiny_clinic
@@ -42,9 +43,11 @@ def test_an_overlap_for_one_doctor_is_refused_by_the_database(ctx) -> None:
     d1, d2 = tiny_clinic(ctx)
     a, b, c = new_patients(ctx, 3)
     _insert(ctx, d1, a, 9, 30)
-    with pytest.raises(IntegrityError) as refused:
+    with pytest.raises(OverlapRefused) as refused:
         _insert(ctx, d1, b, 9.25, 30)
-    assert overlap_refused(refused.value) == "doctor"
+    assert refused.value.who == "doctor"  # said by persistence, in its own words
+    assert isinstance(refused.value.__cause__, IntegrityError)
+    assert overlap_refused(refused.value.__cause__) == "doctor"
     _insert(ctx, d1, b, 9.5, 30)  # touching is not overlapping
     _insert(ctx, d2, c, 9, 30)  # another doctor at the same time is fine
 
@@ -53,9 +56,9 @@ def test_an_overlap_for_one_patient_is_refused_by_the_database(ctx) -> None:
     d1, d2 = tiny_clinic(ctx)
     (a,) = new_patients(ctx, 1)
     _insert(ctx, d1, a, 9, 60)
-    with pytest.raises(IntegrityError) as refused:
+    with pytest.raises(OverlapRefused) as refused:
         _insert(ctx, d2, a, 9.5, 15)
-    assert overlap_refused(refused.value) == "patient"
+    assert refused.value.who == "patient"
 
 
 def test_cancelled_appointments_do_not_count(ctx) -> None:
@@ -70,7 +73,7 @@ def test_moving_an_appointment_onto_another_is_refused(ctx) -> None:
     a, b = new_patients(ctx, 2)
     _insert(ctx, d1, a, 9, 30)
     _insert(ctx, d1, b, 10, 30)
-    with pytest.raises(IntegrityError), UnitOfWork(ctx, write=True) as uow:
+    with pytest.raises(OverlapRefused), UnitOfWork(ctx, write=True) as uow:
         row = uow.session.query(t.Appointment).filter_by(patient_id=b).one()
         row.start_at = at(DAY, 9, 15)
         row.end_at = at(DAY, 9, 45)
@@ -82,7 +85,7 @@ def test_a_long_appointment_that_started_hours_earlier_still_blocks(ctx) -> None
     (d1, _) = tiny_clinic(ctx)
     a, b = new_patients(ctx, 2)
     _insert(ctx, d1, a, 1, 480)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(OverlapRefused):
         _insert(ctx, d1, b, 8.75, 15)
 
 

@@ -26,6 +26,8 @@ class TcpProxy:
         self._open: set[socket.socket] = set()
         self._cut = False
         self._frozen = False
+        self._stalled = False
+        self._held: list[socket.socket] = []
         self._closed = False
         self.accepted = 0
         self._thread = threading.Thread(target=self._accept_loop, name="tcp-proxy", daemon=True)
@@ -47,11 +49,21 @@ class TcpProxy:
     def freeze(self) -> None:
         """Stop forwarding without closing: what either side sends from now on is lost."""
         self._frozen = True
+    def stall(self) -> None:
+        """Drop every connection; hold new ones open without an answer (a server gone silent:
+        the client waits until its connect timeout)."""
+        self.cut()
+        with self._lock:
+            self._stalled = True
 
     def restore(self) -> None:
         with self._lock:
             self._cut = False
             self._frozen = False
+            self._stalled = False
+            held, self._held = self._held, []
+        for sock in held:
+            _close(sock)
 
     def close(self) -> None:
         self._closed = True
@@ -71,6 +83,10 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self._stalled:
+                with self._lock:
+                    self._held.append(client)
+                continue
             if self._cut:
                 _close(client)
                 continue

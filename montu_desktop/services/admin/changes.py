@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.errors import MontuError
-from montu_desktop.domain.events import AppointmentRescheduled
 from montu_desktop.domain.impact import Booking, Stranded, find_stranded
 from montu_desktop.domain.model import AppointmentStatus, Roster, epoch, from_epoch
 from montu_desktop.persistence import tables as t
@@ -30,6 +29,7 @@ from montu_desktop.services.admin.planning import (
 )
 from montu_desktop.services.booking import reschedule_appointment
 from montu_desktop.services.context import ServiceContext, require_manager
+from montu_desktop.services.moves import record_move
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -106,8 +106,6 @@ def run_change(
                 )
         uow.audit(action, subject, **(details or {}))
         uow.touches("reference")
-        if moved:
-            uow.touches("appointments")
         uow.commit()
         return ChangeOutcome(True, still, moved)
 
@@ -118,21 +116,12 @@ def _give_to_offer(ctx: ServiceContext, uow: UnitOfWork, item: StrandedBooking) 
     row.doctor_id = item.offer_doctor_id
     row.updated_at = ctx.clock()
     uow.session.flush()
-    uow.emit(
-        AppointmentRescheduled(
-            row.id,
-            row.doctor_id,
-            row.patient_id,
-            row.start_at.isoformat(),
-            row.start_at.isoformat(),
-            row.end_at.isoformat(),
-        )
-    )
-    uow.audit(
-        "appointment.reassigned",
-        f"appointment {row.id}",
-        doctor_id=row.doctor_id,
-        was_doctor_id=item.doctor_id,
+    record_move(
+        uow,
+        row,
+        old_start=row.start_at,
+        old_doctor_id=item.doctor_id,
+        action="appointment.reassigned",
     )
 
 

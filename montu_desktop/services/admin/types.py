@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.errors import InvalidRequest, NotFound
@@ -13,6 +12,7 @@ from montu_desktop.domain.model import AppointmentStatus, AppointmentType
 from montu_desktop.domain.settings_rules import check_type
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.conflicts import OverlapRefused, savepoint
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -102,10 +102,10 @@ def edit_type(
             if booking.id in stuck:
                 continue
             try:
-                with session.begin_nested():
+                with savepoint(session):
                     booking.end_at = booking.start_at + timedelta(minutes=length_minutes)
                     booking.updated_at = ctx.clock()
-            except IntegrityError:
+            except OverlapRefused:
                 # It would run into a booking that stays where it is: keep its length, list it.
                 session.refresh(booking)
                 left.append(booking.id)

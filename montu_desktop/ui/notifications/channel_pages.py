@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
 from montu_desktop.services.clinic_settings import secret_is_set
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.ui.notifications.fields import FieldNotes, hint
+from montu_desktop.ui.notifications.fields import (
+    FieldNotes,
+    choice_box,
+    hint,
+    spin_box,
+    text_field,
+)
 from montu_desktop.ui.notifications.test_message import TestMessageRow
 
-SECURITY = (
-    ("STARTTLS (usually port 587)", "starttls"),
-    ("SSL/TLS (usually port 465)", "ssl"),
-    ("None: plain text (only inside the clinic's network)", "none"),
-)
 USUAL_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-PROVIDERS = (("None: no SMS", "none"), ("Twilio (REST API)", "twilio"))
-
-
-def choice_box(choices: tuple[tuple[str, str], ...]) -> QComboBox:
-    box = QComboBox()
-    for label, value in choices:
-        box.addItem(label, value)
-    return box
 
 
 def set_choice(box: QComboBox, value: str) -> None:
@@ -105,20 +98,18 @@ class EmailPage(_ChannelPage):
         super().__init__(notes, show_page)
         self.host = QLineEdit()
         self.host.setPlaceholderText("smtp.example.com.au")
-        self.port = QSpinBox()
-        self.port.setRange(1, 65535)
-        self.port.setMaximumWidth(120)
-        self.security = choice_box(SECURITY)
+        self.port = spin_box("smtp.port")
+        self.security = choice_box("smtp.security")
         self.security.currentIndexChanged.connect(self._usual_port)
-        self.username = QLineEdit()
+        self.username = text_field("smtp.username")
         self.sender = QLineEdit()
         self.sender.setPlaceholderText("Southbank Clinic <desk@clinic.example>")
-        self.add("Mail server", "smtp.host", self.host, "Leave empty to send no email.")
+        self.add("Mail server", "smtp.host", self.host)
         self.add("Port", "smtp.port", self.port)
         self.add("Security", "smtp.security", self.security)
-        self.add("Username", "smtp.username", self.username, "Empty if the server needs no login.")
+        self.add("Username", "smtp.username", self.username)
         self.add_secret("Password")
-        self.add("From address", "smtp.sender", self.sender, "What patients see as the sender.")
+        self.add("From address", "smtp.sender", self.sender)
         self.test = TestMessageRow(ctx, "email", "manager@clinic.example", save_first)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
@@ -164,23 +155,17 @@ class SmsPage(_ChannelPage):
         save_first: Callable[[], bool],
     ) -> None:
         super().__init__(notes, show_page)
-        self.provider = choice_box(PROVIDERS)
+        self.provider = choice_box("sms.provider")
         self.provider.currentIndexChanged.connect(self._provider_chosen)
         self.base_url = QLineEdit()
-        self.account = QLineEdit()
-        self.account.setPlaceholderText("e.g. AC0123456789abcdef")
+        self.account = text_field("sms.account", "e.g. AC0123456789abcdef")
         self.sender = QLineEdit()
         self.sender.setPlaceholderText("+61400000000 or SouthbankGP")
         self.add("Provider", "sms.provider", self.provider)
-        self.add("API address", "sms.base_url", self.base_url, "Twilio: https://api.twilio.com")
-        self.add("Account", "sms.account", self.account, "The account SID.")
+        self.add("API address", "sms.base_url", self.base_url)
+        self.add("Account", "sms.account", self.account)
         self.add_secret("Auth token")
-        self.add(
-            "Sender",
-            "sms.sender",
-            self.sender,
-            "A number in +61… form, or a name of up to 11 letters and digits.",
-        )
+        self.add("Sender", "sms.sender", self.sender)
         self.test = TestMessageRow(ctx, "sms", "+61412345678", save_first)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.services.clinic_settings import setting_spec
 from montu_desktop.ui.errors import plain_words
 
 ERROR_STYLE = "color: #b3261e;"
@@ -48,10 +57,12 @@ class FieldNotes:
         help_text: str = "",
         name: str = "",
     ) -> QWidget:
-        """Add `widget` to `form` with an optional hint and its own message beneath it.
+        """Add `widget` to `form` with a hint (the setting's declared help unless given) and
+        its own message beneath it.
 
         `name` is how the dialog-wide message names the field (the form label by default).
         """
+        help_text = help_text or _declared_help(key)
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
@@ -103,3 +114,39 @@ class FieldNotes:
         self.page.setStyleSheet(style)
         self.page.setText(text)
         self.page.show()
+
+
+def _declared_help(key: str) -> str:
+    try:
+        return setting_spec(key).help
+    except KeyError:  # a template, or a field that is not one setting
+        return ""
+
+
+def spin_box(key: str) -> QSpinBox:
+    """A number field with the bounds the setting `key` declares."""
+    spec = setting_spec(key)
+    assert spec.low is not None and spec.high is not None
+    box = QSpinBox()
+    box.setRange(int(spec.low), int(spec.high))
+    box.setMaximumWidth(120)
+    return box
+
+
+def choice_box(key: str) -> QComboBox:
+    """A drop-down of the choices the setting `key` declares (the value is the item's data)."""
+    box = QComboBox()
+    for value, label in setting_spec(key).choices:
+        box.addItem(label, value)
+    return box
+
+
+def text_field(key: str, placeholder: str = "") -> QLineEdit:
+    """A text field limited to the length the setting `key` declares."""
+    field = QLineEdit()
+    spec = setting_spec(key)
+    if spec.max_length is not None:
+        field.setMaxLength(spec.max_length)
+    if placeholder:
+        field.setPlaceholderText(placeholder)
+    return field

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.wording import when_label
 from montu_desktop.services.notifications import NotificationView
+from montu_desktop.ui.notifications.rows_model import AnyIndex, RowsModel
 
 COLUMNS = (
     "ID", "Patient", "Appointment", "Channel", "Kind", "Status", "Tries", "Due", "Last error",
@@ -28,11 +29,12 @@ KIND_WORDS = {
     "cancellation": "Cancellation",
     "change": "Change notice",
 }
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-class NotificationLogModel(QAbstractTableModel):
+class NotificationLogModel(RowsModel[NotificationView]):
     """Read-only rows of `list_notifications`; `UserRole` on any cell gives the message."""
+
+    columns = COLUMNS
 
     def __init__(self, zone: str = "UTC") -> None:
         super().__init__()
@@ -44,27 +46,10 @@ class NotificationLogModel(QAbstractTableModel):
         self.rows, self.zone = list(rows), zone
         self.endResetModel()
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        row = self.row_at(index)
+        if row is None:
             return None
-        row = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(row, column)

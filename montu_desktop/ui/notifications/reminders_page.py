@@ -12,14 +12,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from montu_desktop.notifications.settings import QuietHours, parse_quiet_hours
-from montu_desktop.ui.notifications.fields import FieldNotes
+from montu_desktop.ui.notifications.fields import FieldNotes, spin_box
 
 NIGHT = QuietHours(time(21, 0), time(8, 0))
 """Offered when quiet hours are switched on from none."""
@@ -62,9 +61,7 @@ class RemindersPage(QWidget):
         row.addWidget(QLabel("until"))
         row.addWidget(self.quiet_until)
         row.addStretch(1)
-        self.max_attempts = QSpinBox()
-        self.max_attempts.setRange(1, 20)
-        self.max_attempts.setMaximumWidth(120)
+        self.max_attempts = spin_box("notifications.max_attempts")
         self.backoff = QLineEdit()
         self.backoff.setMaximumWidth(120)
         form = QFormLayout()
@@ -74,8 +71,6 @@ class RemindersPage(QWidget):
             "reminders.offsets",
             self.offsets,
             reveal,
-            "How long before each appointment, e.g. 24h,2h (hours h, minutes m, days d; "
-            "at most 5). Empty: no reminders.",
         )
         notes.add(
             form,
@@ -83,8 +78,6 @@ class RemindersPage(QWidget):
             "quiet_hours",
             quiet,
             reveal,
-            "Clinic-local times. A reminder due in the quiet hours goes when they end, "
-            "if the appointment has not begun.",
         )
         notes.add(
             form,
@@ -92,7 +85,6 @@ class RemindersPage(QWidget):
             "notifications.max_attempts",
             self.max_attempts,
             reveal,
-            "After the last try a message goes to the dead-letter list (Clinic → Notifications…).",
         )
         notes.add(
             form,
@@ -100,7 +92,6 @@ class RemindersPage(QWidget):
             "notifications.backoff_seconds",
             self.backoff,
             reveal,
-            "The wait doubles after each failed try.",
         )
         layout = QVBoxLayout(self)
         layout.addLayout(form)

@@ -25,6 +25,7 @@ from montu_desktop.ui.notifications.channel_pages import EmailPage, SmsPage
 from montu_desktop.ui.notifications.fields import FieldNotes
 from montu_desktop.ui.notifications.reminders_page import RemindersPage
 from montu_desktop.ui.notifications.templates_page import TemplatesPage
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.settings_dialog import NotAllowed
 
 
@@ -69,7 +70,8 @@ class NotificationSettingsDialog(QDialog):
 
     def load(self) -> None:
         """Show what is stored now (defaults where nothing is)."""
-        self._stored = {s.key: s.value for s in clinic_settings.list_settings(self.ctx)}
+        stored = run_and_wait(self, lambda: clinic_settings.list_settings(self.ctx))
+        self._stored = {s.key: s.value for s in stored}
         for page in self._pages():
             page.load(self._stored)
 
@@ -97,13 +99,7 @@ class NotificationSettingsDialog(QDialog):
         try:
             for key, value in changed.items():
                 check_setting(key, value)  # every value first: a refusal stores nothing
-            for name, value in typed.items():
-                try:
-                    clinic_settings.store_secret(name, value)
-                except KeyringUnavailable as refused:
-                    raise InvalidRequest(name, str(refused)) from None
-            if changed:
-                clinic_settings.set_settings(self.ctx, changed)
+            run_and_wait(self, lambda: _store(self.ctx, changed, typed))
         except MontuError as error:
             self.notes.show(error)
             return False
@@ -111,6 +107,17 @@ class NotificationSettingsDialog(QDialog):
         self.notes.clear()
         self.notes.say("Saved. Every PC sends with these settings from now on.")
         return True
+
+
+def _store(ctx: ServiceContext, changed: dict[str, str], typed: dict[str, str]) -> None:
+    """The save's slow part (keyring, database), run off the GUI thread."""
+    for name, value in typed.items():
+        try:
+            clinic_settings.store_secret(name, value)
+        except KeyringUnavailable as refused:
+            raise InvalidRequest(name, str(refused)) from None
+    if changed:
+        clinic_settings.set_settings(ctx, changed)
 
 
 def _same_text(key: str, value: str) -> str:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from montu_desktop.services.notifications import ReminderPreview
 from montu_desktop.ui.booking_dialog import format_phone
+from montu_desktop.ui.notifications.rows_model import AnyIndex, RowsModel
 
 COLUMNS = ("Time", "Patient", "Phone", "Doctor", "Reminded by", "Reminders queued", "Note")
 UNREACHABLE_BACKGROUND = "#fde7e9"
 UNREACHABLE_TEXT = "#8c1d18"
 CHANNEL_WORDS = {"email": "email", "sms": "SMS"}
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def reach_words(preview: ReminderPreview, set_up: dict[str, bool] | None = None) -> str:
@@ -30,8 +30,10 @@ def reach_words(preview: ReminderPreview, set_up: dict[str, bool] | None = None)
     return words[0].upper() + words[1:]
 
 
-class TomorrowModel(QAbstractTableModel):
+class TomorrowModel(RowsModel[ReminderPreview]):
     """Rows of `tomorrows_reminders`; unreachable patients are tinted and bold."""
+
+    columns = COLUMNS
 
     def __init__(self) -> None:
         super().__init__()
@@ -44,27 +46,10 @@ class TomorrowModel(QAbstractTableModel):
         self.set_up = dict(set_up or {})
         self.endResetModel()
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        row = self.row_at(index)
+        if row is None:
             return None
-        row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(row, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.services.admin.audit import AuditLine, audit_csv, audit_log, plain_audit
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 
 ACTIONS = (
     ("Everything", ""),
@@ -75,8 +76,11 @@ class AuditPage(QWidget):
         self.load()
 
     def load(self) -> None:
-        entries = audit_log(self._ctx, actor=self.actor.text(), action=self.action.currentData())
-        self.lines = plain_audit(self._ctx, entries, self._zone)
+        actor, action, zone = self.actor.text(), self.action.currentData(), self._zone
+        self.lines = run_and_wait(
+            self,
+            lambda: plain_audit(self._ctx, audit_log(self._ctx, actor=actor, action=action), zone),
+        )
         self.table.setRowCount(len(self.lines))
         for row, line in enumerate(self.lines):
             details = ", ".join(f"{k}: {v}" for k, v in line.record.details.items())

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.op_changes import LOCAL, OpChanges
 from montu_desktop.services import backups
 from montu_desktop.services.backups import BackupFile, BackupPolicy
 from montu_desktop.services.context import ServiceContext
@@ -181,8 +182,10 @@ class BackupsPage(QWidget):
         self._set_busy(False)
         kept = f" The data as it was is kept as {done.previous.name}." if done.previous else ""
         self._say(True, f"Restored the backup of {when}.{kept}")
-        for what in ("reference", "appointments", "patients", "settings"):
-            self._ctx.changed(what)
+        # Everything may differ now: one notice naming every kind repaints each screen once.
+        self._ctx.changed(
+            OpChanges.of("reference", "appointments", "patients", "settings", origin=LOCAL)
+        )
         self.load()
 
     def _failed(self, error: BaseException) -> None:

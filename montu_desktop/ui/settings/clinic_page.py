@@ -28,10 +28,17 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
 from montu_desktop.domain.regions import STATE_ZONES, state_from_address
-from montu_desktop.domain.settings_rules import SLOT_SIZES, WEEKDAY_NAMES, ClinicDetails
+from montu_desktop.domain.settings_rules import (
+    HORIZON_WEEKS,
+    MIN_NOTICE_MINUTES,
+    SLOT_SIZES,
+    WEEKDAY_NAMES,
+    ClinicDetails,
+)
 from montu_desktop.domain.wording import day_label, national_phone
 from montu_desktop.services.admin import clinic
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
 
 ZONES = (
@@ -72,13 +79,14 @@ class ClinicPage(QWidget):
         self.state.addItems(STATES)
         self.slot = QComboBox()
         self.slot.addItems([f"{s} min" for s in SLOT_SIZES])
-        self.slot.setCurrentIndex(SLOT_SIZES.index(15))
+        usual = ClinicDetails(name="")
+        self.slot.setCurrentIndex(SLOT_SIZES.index(usual.slot_minutes))
         self.horizon = QSpinBox()
-        self.horizon.setRange(1, 156)
-        self.horizon.setValue(12)
+        self.horizon.setRange(*HORIZON_WEEKS)
+        self.horizon.setValue(usual.horizon_weeks)
         self.horizon.setSuffix(" weeks")
         self.notice = QSpinBox()
-        self.notice.setRange(0, 7 * 24 * 60)
+        self.notice.setRange(*MIN_NOTICE_MINUTES)
         self.notice.setSingleStep(15)
         self.notice.setSuffix(" min")
         # The state is asked before the time zone and follows the address: it sets both the
@@ -166,8 +174,12 @@ class ClinicPage(QWidget):
         zone = self.timezone.currentText() or ZONES[0]
         return to_local(self._ctx.clock(), zone).date()
 
-    def load(self) -> None:
+    def _fetch(self) -> tuple[ClinicDetails | None, list[WeeklyHours]]:
         found = clinic.clinic_details(self._ctx)
+        return found, (clinic.opening_hours(self._ctx) if found is not None else [])
+
+    def load(self) -> None:
+        found, opening = run_and_wait(self, self._fetch)
         if found is not None:
             self.name.setText(found.name)
             self.address.setText(found.address)
@@ -177,7 +189,7 @@ class ClinicPage(QWidget):
             self.slot.setCurrentIndex(SLOT_SIZES.index(found.slot_minutes))
             self.horizon.setValue(found.horizon_weeks)
             self.notice.setValue(found.min_notice_minutes)
-            hours = {h.weekday: h for h in clinic.opening_hours(self._ctx)}
+            hours = {h.weekday: h for h in opening}
             for weekday in range(7):
                 entry = hours.get(weekday)
                 self.open_on[weekday].setChecked(entry is not None)
@@ -196,7 +208,8 @@ class ClinicPage(QWidget):
         if not exists:
             return
         today = self._today()
-        for entry in clinic.closures(self._ctx, today, today + timedelta(days=365)):
+        until = today + timedelta(days=365)
+        for entry in run_and_wait(self, lambda: clinic.closures(self._ctx, today, until)):
             state = "closed" if entry.closed else "KEPT OPEN"
             item = QListWidgetItem(f"{day_label(entry.day, year=True)}  {entry.reason} — {state}")
             kind = "Public holiday" if entry.public_holiday else "One-off closure"

@@ -22,6 +22,7 @@ from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import Doctor
 from montu_desktop.services.admin import doctor_types, doctors, holds
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -89,7 +90,7 @@ class DoctorsPage(QWidget):
         self.load()
 
     def load(self) -> None:
-        self._doctors = doctors.list_doctors(self._ctx)
+        self._doctors = run_and_wait(self, lambda: doctors.list_doctors(self._ctx))
         self.list.clear()
         for doctor in self._doctors:
             self.list.addItem(doctor.name + ("" if doctor.active else " (not taking bookings)"))
@@ -185,7 +186,8 @@ class DoctorsPage(QWidget):
 
     def add(self) -> int | None:
         try:
-            doctor_id = doctors.add_doctor(self._ctx, self.name.text())
+            name = self.name.text()
+            doctor_id = run_and_wait(self, lambda: doctors.add_doctor(self._ctx, name))
         except MontuError as error:
             self.messages.show(error)
             return None
@@ -198,7 +200,8 @@ class DoctorsPage(QWidget):
         if doctor is None:
             return False
         try:
-            doctors.rename_doctor(self._ctx, doctor.id, self.name.text())
+            name = self.name.text()
+            run_and_wait(self, lambda: doctors.rename_doctor(self._ctx, doctor.id, name))
         except MontuError as error:
             self.messages.show(error)
             return False

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.errors import InvalidRequest, MontuError
 from montu_desktop.services.admin.changes import ChangeOutcome, StrandedBooking
 from montu_desktop.ui.errors import plain_words
+from montu_desktop.ui.operations import run_and_wait
 
 ConfirmImpact = Callable[[list[StrandedBooking]], tuple[bool, bool]]
 """Shown the bookings a change strands; answers (go ahead, give them to the offered doctors)."""
@@ -121,14 +122,14 @@ def apply_change(
 ) -> ChangeOutcome | None:
     """Preview a change; if it strands bookings, ask; then apply it. None when refused or cancelled."""
     try:
-        preview = change(False, False)
+        preview = run_and_wait(messages.page, lambda: change(False, False))
         reassign = False
         if preview.stranded:
             go_ahead, reassign = confirm_impact(preview.stranded)
             if not go_ahead:
                 messages.clear()
                 return None
-        outcome = change(True, reassign)
+        outcome = run_and_wait(messages.page, lambda: change(True, reassign))
     except MontuError as error:
         messages.show(error)
         return None

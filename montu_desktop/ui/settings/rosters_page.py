@@ -33,6 +33,7 @@ from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin import doctors, rosters
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
 
 _NO_END = QDate(2000, 1, 1)  # the date edit's minimum, shown as "open-ended"
@@ -124,7 +125,8 @@ class RostersPage(QWidget):
         doctor_id = self.doctor.currentData()
         if doctor_id is None:
             return
-        for saved in rosters.exceptions(self._ctx, doctor_id, self._today()):
+        today = self._today()
+        for saved in run_and_wait(self, lambda: rosters.exceptions(self._ctx, doctor_id, today)):
             item = saved.exception
             hours = (
                 "whole day"
@@ -179,13 +181,13 @@ class RostersPage(QWidget):
     def load(self) -> None:
         self.doctor.blockSignals(True)
         self.doctor.clear()
-        for doctor in doctors.list_doctors(self._ctx):
+        for doctor in run_and_wait(self, lambda: doctors.list_doctors(self._ctx)):
             self.doctor.addItem(doctor.name, doctor.id)
         self.doctor.blockSignals(False)
         self.load_blocks()
 
     def _today(self) -> date:
-        details = clinic_details(self._ctx)
+        details = run_and_wait(self, lambda: clinic_details(self._ctx))
         return to_local(self._ctx.clock(), details.timezone if details else "UTC").date()
 
     def load_blocks(self) -> None:
@@ -197,7 +199,7 @@ class RostersPage(QWidget):
         if doctor_id is None:
             self.exception_list.clear()
             return
-        for block in rosters.templates(self._ctx, doctor_id):
+        for block in run_and_wait(self, lambda: rosters.templates(self._ctx, doctor_id)):
             self.add_block(block)
         today = self._today()
         self.exception_day.setDate(QDate(today.year, today.month, today.day))

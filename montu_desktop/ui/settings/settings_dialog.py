@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout
 from montu_desktop.domain.staff import Role
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.audit_page import AuditPage
 from montu_desktop.ui.settings.backups_page import BackupsPage, Confirm
 from montu_desktop.ui.settings.clinic_page import ClinicPage
@@ -37,7 +38,7 @@ class SettingsDialog(QDialog):
             raise NotAllowed("only a manager can change the clinic's settings")
         super().__init__(parent)
         self.setWindowTitle("Clinic settings")
-        details = clinic_details(ctx)
+        details = run_and_wait(self, lambda: clinic_details(ctx))
         ask = confirm_impact or ask_with_dialog(self, details.timezone if details else "UTC")
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()

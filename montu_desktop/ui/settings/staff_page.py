@@ -13,6 +13,7 @@ from montu_desktop.domain.staff import Role
 from montu_desktop.services.admin import staff
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ListEditor
 
 
@@ -51,7 +52,7 @@ class StaffPage(QWidget):
 
     def load(self) -> None:
         keep = self.list.currentRow()
-        self._members = staff.list_staff(self._ctx)
+        self._members = run_and_wait(self, lambda: staff.list_staff(self._ctx))
         self.list.clear()
         for member in self._members:
             state = "" if member.active else " — disabled"
@@ -73,7 +74,7 @@ class StaffPage(QWidget):
 
     def _run(self, work, done: str) -> bool:  # type: ignore[no-untyped-def]
         try:
-            work()
+            run_and_wait(self, work)
         except MontuError as error:
             self.messages.show(error)
             return False
@@ -83,14 +84,14 @@ class StaffPage(QWidget):
         return True
 
     def add(self) -> bool:
+        typed = (
+            self.username.text(),
+            self.display_name.text(),
+            self.password.text(),
+            self.role.currentData(),
+        )
         return self._run(
-            lambda: staff.add_staff(
-                self._ctx,
-                self.username.text(),
-                self.display_name.text(),
-                self.password.text(),
-                self.role.currentData(),
-            ),
+            lambda: staff.add_staff(self._ctx, *typed),
             "Account added.",
         )
 
@@ -98,8 +99,9 @@ class StaffPage(QWidget):
         member = self.selected()
         if member is None:
             return False
+        password = self.password.text()
         return self._run(
-            lambda: staff.reset_password(self._ctx, member.id, self.password.text()),
+            lambda: staff.reset_password(self._ctx, member.id, password),
             f"New password set for {member.username}.",
         )
 
@@ -107,9 +109,8 @@ class StaffPage(QWidget):
         member = self.selected()
         if member is None:
             return False
-        return self._run(
-            lambda: staff.set_role(self._ctx, member.id, self.role.currentData()), "Role changed."
-        )
+        role = self.role.currentData()
+        return self._run(lambda: staff.set_role(self._ctx, member.id, role), "Role changed.")
 
     def toggle_active(self) -> bool:
         member = self.selected()

@@ -13,8 +13,10 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import AppointmentType
+from montu_desktop.domain.settings_rules import TYPE_MINUTES
 from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.colour_picker import ColourPicker
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
@@ -32,7 +34,7 @@ class TypesPage(QWidget):
         right, form = editor.right, editor.form
         self.name = QLineEdit()
         self.length = QSpinBox()
-        self.length.setRange(0, 480)
+        self.length.setRange(*TYPE_MINUTES)
         self.length.setSingleStep(5)
         self.length.setValue(15)
         self.length.setSuffix(" min")
@@ -53,7 +55,7 @@ class TypesPage(QWidget):
         self.load()
 
     def load(self) -> None:
-        self._types = types.list_types(self._ctx)
+        self._types = run_and_wait(self, lambda: types.list_types(self._ctx))
         self.list.clear()
         for kind in self._types:
             swatch = QPixmap(12, 12)
@@ -82,7 +84,8 @@ class TypesPage(QWidget):
 
     def add(self) -> bool:
         try:
-            types.add_type(self._ctx, self.name.text(), self.length.value(), self.colour.text())
+            typed = (self.name.text(), self.length.value(), self.colour.text())
+            run_and_wait(self, lambda: types.add_type(self._ctx, *typed))
         except MontuError as error:
             self.messages.show(error)
             return False
@@ -115,7 +118,7 @@ class TypesPage(QWidget):
         if kind is None:
             return False
         try:
-            types.delete_type(self._ctx, kind.id)
+            run_and_wait(self, lambda: types.delete_type(self._ctx, kind.id))
         except MontuError as error:
             self.messages.show(error)
             return False

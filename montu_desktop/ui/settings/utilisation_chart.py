@@ -13,6 +13,7 @@ from montu_desktop.domain.model import week_start
 from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin.utilisation import DoctorWeek, week_utilisation
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.operations import run_and_wait
 
 ROSTERED = QColor("#c9d6e8")
 BOOKED = QColor("#3b7dd8")
@@ -97,6 +98,7 @@ class UtilisationPage(QWidget):
         return week_start(self.week.date().toPython())
 
     def load(self) -> None:
-        self.bars.set_rows(week_utilisation(self._ctx, self.monday()))
-        sunday = self.monday() + timedelta(days=6)
-        self.setToolTip(f"{day_label(self.monday())} to {day_label(sunday, year=True)}")
+        monday = self.monday()
+        self.bars.set_rows(run_and_wait(self, lambda: week_utilisation(self._ctx, monday)))
+        sunday = monday + timedelta(days=6)
+        self.setToolTip(f"{day_label(monday)} to {day_label(sunday, year=True)}")
