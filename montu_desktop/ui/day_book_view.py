@@ -327,7 +327,7 @@ class DayBookPanel(QWidget):
         self._apply_hidden()
         self.details.show_entry(None, "", book.timezone)
         if new_day:
-            QTimer.singleShot(0, self._scroll_to_now)
+            QTimer.singleShot(0, self, self._scroll_to_now)  # dropped if the view is gone
         if kept is not None:
             self.select_entry(kept)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QWidget
@@ -124,10 +125,13 @@ class DeskLock(QObject):
             dialog.setObjectName("deskLockDialog")
             accepted = dialog.exec()
             member = dialog.member if accepted else None
-            dialog.deleteLater()
+            # The window (and the dialog with it) may have closed while the desk was locked.
+            if shiboken6.isValid(dialog):
+                dialog.deleteLater()
         finally:
             for curtain in curtains:
-                curtain.deleteLater()
+                if shiboken6.isValid(curtain):
+                    curtain.deleteLater()
             self.is_locked = False
         if member is None:
             QApplication.quit()
