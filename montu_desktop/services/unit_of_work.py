@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from montu_desktop.domain.events import Event
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.persistence.admin_tables import AuditEntry
-from montu_desktop.persistence.clinic_repository import ClinicRepository
 from montu_desktop.persistence.conflicts import translate_write_errors
 from montu_desktop.persistence.tables import OutboxEvent
 from montu_desktop.services.context import ServiceContext, current_origin
@@ -49,11 +48,6 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> bool:
         return self._stack.__exit__(exc_type, exc, tb)
-
-    @property
-    def clinic(self) -> ClinicRepository:
-        """The clinic's details, hours, closures and planning inputs (persistence's words)."""
-        return ClinicRepository(self.session)
 
     # Outbox and audit rows are written at once with Core inserts (no ORM objects to flush);
     # they share the session's transaction, so they still commit or roll back with the change.
