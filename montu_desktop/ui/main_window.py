@@ -132,6 +132,10 @@ class MainWindow(QMainWindow):
         self.member: StaffMember | None = None
         self._pending: set[ChangeKind] = set()
         self._serial = {"week": 0, "day": 0, "waiting": 0}
+        # What was last asked for (it may still be loading): a refresh reloads that, so a
+        # change notice arriving mid-navigation never drags a view back to what was shown.
+        self._week_wanted: tuple[date, str] | None = None
+        self._day_wanted: date | None = None
         self._select_after: int | None = None
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.setWindowIcon(app_icon())
@@ -333,14 +337,23 @@ class MainWindow(QMainWindow):
         return to_local(self.ctx.clock(), zone).date()
 
     def reload(self) -> None:
-        """Fetch the shown week and day again (after any change)."""
-        self.load_week(self.week.monday or self.today(), self.week.type_name)
-        self.load_day(self.day.day or self.today())
+        """Fetch the shown (or being loaded) week and day again (after any change)."""
+        week, type_name = self._week_wanted or (
+            self.week.monday or self.today(),
+            self.week.type_name,
+        )
+        self.load_week(week, type_name)
+        self.load_day(self.day_wanted())
         self.load_waiting_room()
+
+    def day_wanted(self) -> date:
+        """The day the day book shows, or is loading."""
+        return self._day_wanted or self.day.day or self.today()
 
     def load_week(self, day: date, type_name: str) -> None:
         if self.policy is None or not type_name:
             return
+        self._week_wanted = (day, type_name)
         self._serial["week"] += 1
         self.loads["week"] += 1
         serial, policy = self._serial["week"], self.policy
@@ -374,6 +387,7 @@ class MainWindow(QMainWindow):
     def load_day(self, day: date) -> None:
         if self.policy is None:
             return
+        self._day_wanted = day
         self._serial["day"] += 1
         self.loads["day"] += 1
         serial = self._serial["day"]
@@ -412,7 +426,7 @@ class MainWindow(QMainWindow):
         if cell.start is None or self.policy is None:
             return
         day = to_local(cell.start, self.policy.timezone).date()
-        if day != self.day.day:
+        if day != self.day_wanted():
             self.load_day(day)
 
     def _monitor_said(self, status: Reachability) -> None:  # the monitor's thread
@@ -619,7 +633,7 @@ class MainWindow(QMainWindow):
             return
         self._select_after = summary.id
         day = to_local(summary.start, self.policy.timezone).date()
-        if day != self.day.day:
+        if day != self.day_wanted():
             self.load_day(day)
         elif self.day.select_entry(summary.id):
             self._select_after = None
@@ -636,7 +650,7 @@ class MainWindow(QMainWindow):
         # The booking's change notice reloads the shown views (and selects the booking);
         # only a booking on another day than the day book shows moves the day book there.
         self._select_after = booked.id
-        if local.date() != self.day.day:
+        if local.date() != self.day_wanted():
             self.load_day(local.date())
         elif self.day.select_entry(booked.id):
             self._select_after = None
@@ -818,7 +832,7 @@ class MainWindow(QMainWindow):
         if moved is not None and self.policy is not None:
             self._select_after = moved.id
             moved_to = to_local(moved.start, self.policy.timezone).date()
-            if moved_to != self.day.day:
+            if moved_to != self.day_wanted():
                 self.load_day(moved_to)
 
             def done(summary: AppointmentSummary) -> None:

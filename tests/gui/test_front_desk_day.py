@@ -301,3 +301,15 @@ def test_the_audit_log_exports_what_it_shows(
     assert text.splitlines()[0] == "When,Who,What happened,Action,Username"
     assert page.table.item(0, 2).text() in text
     assert len(text.splitlines()) == page.table.rowCount() + 1
+
+
+def test_a_change_heard_mid_navigation_does_not_drag_the_day_book_back(
+    qtbot: QtBot, desk: MainWindow
+) -> None:
+    assert desk.day.day != WEDNESDAY
+    desk.load_day(WEDNESDAY)
+    desk.reload()  # a change notice arrives while Wednesday is still loading
+    qtbot.waitUntil(lambda: desk.day.day == WEDNESDAY, timeout=10_000)
+    wait_for_operations()
+    qtbot.wait(100)
+    assert desk.day.day == WEDNESDAY
