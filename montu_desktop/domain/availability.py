@@ -8,10 +8,10 @@ array per day), then add up. It never asks a database anything.
 from __future__ import annotations
 
 import enum
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.model import ClinicDay, ClinicPolicy, Roster, epoch, from_epoch
@@ -85,18 +85,24 @@ def free_runs(
     blocks: Sequence[tuple[int, int]], busy: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
     """The parts of the roster blocks not covered by busy times (both sorted by start)."""
-    busy_ends = [end for _, end in busy]
-    runs = []
+    runs: list[tuple[int, int]] = []
+    append = runs.append
+    count = len(busy)
+    first = 0
     for block_start, block_end in blocks:
-        i = bisect_right(busy_ends, block_start)
+        # Busy times ending before this block ended before the previous ones too.
+        while first < count and busy[first][1] <= block_start:
+            first += 1
         cursor = block_start
-        while i < len(busy) and busy[i][0] < block_end:
-            if busy[i][0] > cursor:
-                runs.append((cursor, busy[i][0]))
-            cursor = max(cursor, busy[i][1])
-            i += 1
+        for busy_start, busy_end in islice(busy, first, None):
+            if busy_start >= block_end:
+                break
+            if busy_start > cursor:
+                append((cursor, busy_start))
+            if busy_end > cursor:
+                cursor = busy_end
         if cursor < block_end:
-            runs.append((cursor, block_end))
+            append((cursor, block_end))
     return runs
 
 
@@ -187,76 +193,134 @@ def week_availability(
     The same counts as `day_availability` day by day, but each doctor's free runs are worked
     out once for the whole week and then marked on the days they touch: the sweep's cost was
     per doctor-day (filtering the week's blocks and busy times again for every day)."""
-    step, length = slot_minutes * 60, length_minutes * 60
-    per_day: list[_DayFrame | None] = []
-    for day in days:
-        starts = day_slot_starts(day, step)
-        closes = int(day.closes.timestamp()) if starts else 0  # type: ignore[union-attr]
-        per_day.append(_DayFrame(starts, closes) if starts else None)
-    frames = [frame for frame in per_day if frame is not None]
-    if frames:
-        ordered = sorted(frames, key=lambda f: f.origin)
-        for doctor_id, blocks in roster.blocks.items():
-            _mark_week(ordered, blocks, step, length, rostered=True)
-            runs = free_runs(blocks, busy.get(doctor_id, ())) if doctor_id in busy else blocks
-            _mark_week(ordered, runs, step, length, rostered=False)
-    return [
-        frame.day_availability(day.day, length, window)
-        if frame is not None
-        else DayAvailability(day.day, False, ())
-        for day, frame in zip(days, per_day, strict=True)
-    ]
+    return WeekFrame.of(days, roster, length_minutes, slot_minutes).availability(busy, window)
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenDay:
+    """One open day's slot starts and, per start, how many rostered doctors fit the length."""
+
+    index: int
+    starts: tuple[int, ...]
+    origin: int
+    closes: int
+    last: int
+    rostered: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WeekFrame:
+    """What a week's availability needs that appointments never change: the open days'
+    slot starts and the roster-only counts for one length. It stays right until the
+    roster, the hours or the type change, so a caller may keep it with its reference data
+    and pay per request only for the appointments."""
+
+    days: tuple[ClinicDay, ...]
+    roster: Roster
+    step: int
+    length: int
+    open_days: tuple[_OpenDay, ...]
+    """The open days, sorted by opening."""
+
+    @classmethod
+    def of(
+        cls, days: Sequence[ClinicDay], roster: Roster, length_minutes: int, slot_minutes: int
+    ) -> WeekFrame:
+        step, length = slot_minutes * 60, length_minutes * 60
+        frames = []
+        for index, day in enumerate(days):
+            starts = day_slot_starts(day, step)
+            if starts:
+                frames.append(_DayFrame(index, starts, int(day.closes.timestamp())))  # type: ignore[union-attr]
+        frames.sort(key=lambda f: f.origin)
+        origins, closes = [f.origin for f in frames], [f.closes for f in frames]
+        lasts, diffs = [f.last for f in frames], [f.rostered for f in frames]
+        for blocks in roster.blocks.values():
+            _mark_runs(origins, closes, lasts, diffs, blocks, step, length)
+        open_days = tuple(
+            _OpenDay(
+                f.index, tuple(f.starts), f.origin, f.closes, f.last, tuple(_counts(f.rostered))
+            )
+            for f in frames
+        )
+        return cls(tuple(days), roster, step, length, open_days)
+
+    def availability(
+        self, busy: Mapping[int, Sequence[tuple[int, int]]], window: BookingWindow
+    ) -> list[DayAvailability]:
+        """Free doctors at each slot start of the week given the doctors' busy times."""
+        open_days = self.open_days
+        origins = [d.origin for d in open_days]
+        closes = [d.closes for d in open_days]
+        lasts = [d.last for d in open_days]
+        diffs = [[0] * (d.last + 2) for d in open_days]
+        step, length = self.step, self.length
+        for doctor_id, blocks in self.roster.blocks.items():
+            taken = busy.get(doctor_id)
+            runs = free_runs(blocks, taken) if taken else blocks
+            _mark_runs(origins, closes, lasts, diffs, runs, step, length)
+        result = [DayAvailability(day.day, False, ()) for day in self.days]
+        for open_day, diff in zip(open_days, diffs, strict=True):
+            day_close = open_day.closes
+            slots = []
+            running = 0
+            for start, delta, rostered in zip(
+                open_day.starts, diff, open_day.rostered, strict=False
+            ):
+                running += delta
+                reason = _why_unavailable(
+                    start, start + length, day_close, running, rostered, window
+                )
+                slots.append(Slot(start, 0 if reason else running, rostered, reason))
+            result[open_day.index] = DayAvailability(
+                self.days[open_day.index].day, True, tuple(slots)
+            )
+        return result
 
 
 class _DayFrame:
-    """One open day's slot starts with its two difference arrays (free, rostered)."""
+    """One open day's slot starts with its roster-only difference array (while building)."""
 
-    __slots__ = ("closes", "free", "last", "origin", "rostered", "starts")
+    __slots__ = ("closes", "index", "last", "origin", "rostered", "starts")
 
-    def __init__(self, starts: list[int], closes: int) -> None:
+    def __init__(self, index: int, starts: list[int], closes: int) -> None:
+        self.index = index
         self.starts = starts
         self.origin = starts[0]
         self.closes = closes
         self.last = len(starts) - 1
-        self.free = [0] * (len(starts) + 1)
         self.rostered = [0] * (len(starts) + 1)
 
-    def day_availability(self, day: date, length: int, window: BookingWindow) -> DayAvailability:
-        slots = []
-        closes = self.closes
-        for start, free, rostered in zip(
-            self.starts, _counts(self.free), _counts(self.rostered), strict=True
-        ):
-            reason = _why_unavailable(start, start + length, closes, free, rostered, window)
-            slots.append(Slot(start, 0 if reason else free, rostered, reason))
-        return DayAvailability(day, True, tuple(slots))
 
-
-def _mark_week(
-    frames: Sequence[_DayFrame],
+def _mark_runs(
+    origins: Sequence[int],
+    closes: Sequence[int],
+    lasts: Sequence[int],
+    diffs: Sequence[list[int]],
     runs: Sequence[tuple[int, int]],
     step: int,
     length: int,
-    *,
-    rostered: bool,
 ) -> None:
-    """Add one at every slot start of every day where [start, start+length) fits a run
-    (`frames` sorted by opening; a run only marks the days whose hours it overlaps)."""
-    count = len(frames)
+    """Add one in each day's difference array at the slot starts where [start, start+length)
+    fits one of the runs (the days sorted by opening; a run marks only the days it meets)."""
+    count = len(origins)
     j = 0
     for run_start, run_end in runs:
-        while j < count and frames[j].closes <= run_start:
+        while j < count and closes[j] <= run_start:
             j += 1
         k = j
         while k < count:
-            frame = frames[k]
-            origin = frame.origin
+            origin = origins[k]
             if origin >= run_end:
                 break
-            first_k = max(0, -((origin - run_start) // step))
-            last_k = min(frame.last, (run_end - length - origin) // step)
+            first_k = -((origin - run_start) // step)
+            if first_k < 0:
+                first_k = 0
+            last_k = (run_end - length - origin) // step
+            if last_k > lasts[k]:
+                last_k = lasts[k]
             if first_k <= last_k:
-                diff = frame.rostered if rostered else frame.free
+                diff = diffs[k]
                 diff[first_k] += 1
                 diff[last_k + 1] -= 1
             k += 1

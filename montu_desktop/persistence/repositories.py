@@ -124,57 +124,82 @@ def busy_pairs_by_doctor(
     """Each doctor's live appointments overlapping [start, end) as sorted epoch-second pairs.
 
     The same rows as `busy_times`, for the week grid's hot path: only columns of
-    ix_appointment_week are read (no lookups into the table), no row objects are built,
-    and on SQLite the stored text comes back raw and each distinct instant is converted
-    once (a week holds a few hundred distinct starts and ends for thousands of rows).
+    ix_appointment_week are read (no lookups into the table) and no row objects are built.
+    On SQLite the database groups the rows per doctor (one row per doctor, the stored
+    instants joined as text) and each distinct instant is converted once per process: the
+    per-row Python grouping cost as much as the fetch itself.
     """
-    query = _busy_pairs_statement(session.get_bind().dialect.name)
     floor = model.from_epoch(model.epoch(start) - _SLACK_SECONDS)
-    result = session.connection().execute(query, {"start": start, "end": end, "floor": floor})
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        stored = (_sqlite_text(end), _sqlite_text(floor), _sqlite_text(start))
+        result = connection.exec_driver_sql(_SQLITE_BUSY_BY_DOCTOR, stored)
+        seconds = _STORED_SECONDS.__getitem__
+        if len(_STORED_SECONDS) > _STORED_SECONDS_KEPT:
+            _STORED_SECONDS.clear()
+        grouped = {
+            doctor_id: sorted(
+                zip(map(seconds, starts.split(",")), map(seconds, ends.split(",")), strict=True)
+            )
+            for doctor_id, starts, ends in result.cursor.fetchall()
+        }
+        result.close()
+        return grouped
+    result = connection.execute(
+        _busy_pairs_statement(), {"start": start, "end": end, "floor": floor}
+    )
     rows = result.cursor.fetchall()
     result.close()
-    seconds: dict[object, int] = {}
-    grouped: dict[int, list[tuple[int, int]]] = {}
+    by_doctor: dict[int, list[tuple[int, int]]] = {}
     for doctor_id, start_at, end_at in rows:
         try:
-            pair = (seconds[start_at], seconds[end_at])
+            by_doctor[doctor_id].append((start_at, end_at))
         except KeyError:
-            pair = (_stored_epoch(seconds, start_at), _stored_epoch(seconds, end_at))
-        try:
-            grouped[doctor_id].append(pair)
-        except KeyError:
-            grouped[doctor_id] = [pair]
-    for pairs in grouped.values():
+            by_doctor[doctor_id] = [(start_at, end_at)]
+    for pairs in by_doctor.values():
         pairs.sort()
-    return grouped
+    return by_doctor
+
+
+_CANCELLED = model.AppointmentStatus.CANCELLED.value
+_SQLITE_BUSY_BY_DOCTOR = (
+    "SELECT doctor_id, group_concat(start_at), group_concat(end_at)"
+    " FROM appointment INDEXED BY ix_appointment_week"
+    f" WHERE start_at < ? AND start_at > ? AND end_at > ? AND status <> '{_CANCELLED}'"
+    " GROUP BY doctor_id"
+)
+
+
+class _StoredSeconds(dict[str, int]):
+    """Epoch seconds of SQLite's stored UTC text, converted once per distinct instant."""
+
+    def __missing__(self, stored: str) -> int:
+        value = model.epoch(datetime.fromisoformat(stored).replace(tzinfo=UTC))
+        self[stored] = value
+        return value
+
+
+_STORED_SECONDS = _StoredSeconds()
+_STORED_SECONDS_KEPT = 200_000
+"""A year of a busy clinic's distinct instants; beyond that the map starts again."""
+
+
+def _sqlite_text(moment: datetime) -> str:
+    """An instant as SQLite stores it (naive UTC text, as UTCDateTime binds it)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @cache
-def _busy_pairs_statement(dialect: str) -> TextClause:
-    """The week's busy pairs as SQL text built once per dialect: building and fingerprinting
-    the expression tree again on every request cost more than a tenth of the request."""
-    if dialect == "sqlite":
-        starts, ends = "start_at", "end_at"
-    else:  # the server converts faster than Python can hash aware datetimes
-        starts, ends = (f"CAST(extract(epoch FROM {c}) AS BIGINT)" for c in ("start_at", "end_at"))
-    cancelled = model.AppointmentStatus.CANCELLED.value
+def _busy_pairs_statement() -> TextClause:
+    """The week's busy pairs on PostgreSQL as SQL text built once: building and
+    fingerprinting the expression tree again on every request cost more than a tenth of
+    the request. The server converts to epoch seconds faster than Python can."""
+    starts, ends = (f"CAST(extract(epoch FROM {c}) AS BIGINT)" for c in ("start_at", "end_at"))
     return text(
         f"SELECT doctor_id, {starts}, {ends} FROM appointment"
         " WHERE start_at < :end AND start_at > :floor AND end_at > :start"
-        f" AND status <> '{cancelled}'"
+        f" AND status <> '{_CANCELLED}'"
     ).bindparams(*(bindparam(n, type_=t.UTCDateTime()) for n in ("start", "end", "floor")))
-
-
-def _stored_epoch(seen: dict[object, int], stored: object) -> int:
-    """Epoch seconds of a stored instant: naive UTC text (SQLite), or seconds already."""
-    value = seen.get(stored)
-    if value is None:
-        if isinstance(stored, str):
-            value = model.epoch(datetime.fromisoformat(stored).replace(tzinfo=UTC))
-        else:
-            value = int(stored)  # type: ignore[call-overload]
-        seen[stored] = value
-    return value
 
 
 def patient_busy(

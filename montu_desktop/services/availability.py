@@ -19,7 +19,12 @@ from montu_desktop.domain.model import (
 )
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.reference import clinic_policy, find_type, week_reference
+from montu_desktop.services.reference import (
+    WeekReference,
+    clinic_policy,
+    find_type,
+    week_reference,
+)
 from montu_desktop.services.scheduling_reference import closure_reasons, held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -43,6 +48,27 @@ class WeekAvailability:
                 if slot.start == target:
                     return slot
         return None
+
+
+def _week_frame(
+    ctx: ServiceContext,
+    reference: WeekReference,
+    kind: AppointmentType,
+    slot_minutes: int,
+    doctor_id: int | None,
+) -> rules.WeekFrame:
+    """The week's roster-only counts for the type, kept with the reference data (and
+    dropped with it on any edit): only the appointments are read per request."""
+
+    def load() -> rules.WeekFrame:
+        roster = performers(ctx, reference.roster, kind.id)
+        if doctor_id is not None:
+            roster = roster.only([doctor_id])
+        days = [reference.days.get(d) or ClinicDay.closed(d) for d in week_days(reference.monday)]
+        return rules.WeekFrame.of(days, roster, kind.length_minutes, slot_minutes)
+
+    key = ("week-frame", reference.monday, kind.id, kind.length_minutes, slot_minutes, doctor_id)
+    return ctx.cache.get(key, load)
 
 
 def booking_window(policy: ClinicPolicy, now: datetime) -> rules.BookingWindow:
@@ -71,25 +97,17 @@ def week_availability(
             f"the week of {monday.isoformat()} has no clinic schedule "
             "(the clinic is not set up for it, or it is beyond the booking horizon)",
         )
-    days = [reference.days.get(d) or ClinicDay.closed(d) for d in week_days(monday)]
     start = local_day_bounds(monday, policy.timezone)[0]
     end = local_day_bounds(monday + timedelta(days=6), policy.timezone)[1]
     with UnitOfWork(ctx) as uow:
         busy = repo.busy_pairs_by_doctor(uow.session, start, end)
-    roster = performers(ctx, reference.roster, kind.id)
-    if doctor_id is not None:
-        roster = roster.only([doctor_id])
+    frame = _week_frame(ctx, reference, kind, policy.slot_minutes, doctor_id)
     window = booking_window(policy, ctx.clock())
     sunday = monday + timedelta(days=6)
-    computed = rules.week_availability(
-        days, roster, busy, kind.length_minutes, policy.slot_minutes, window
-    )
+    computed = frame.availability(busy, window)
     held = {} if urgent else held_now(ctx, monday, sunday, policy.timezone)
     if held:
-        taken = rules.week_availability(
-            days, roster, with_held(busy, held), kind.length_minutes, policy.slot_minutes, window
-        )
-        computed = rules.mark_held(computed, taken)
+        computed = rules.mark_held(computed, frame.availability(with_held(busy, held), window))
     closures = closure_reasons(ctx, monday, sunday)
     closed = {
         d.day: closures.get(d.day, "closed" if d.day in reference.days else "no schedule")
