@@ -206,6 +206,9 @@ class _OpenDay:
     closes: int
     last: int
     rostered: tuple[int, ...]
+    fixed: tuple[Unavailable | None, ...]
+    """Per start, the reason no appointment can ever start there whatever is booked (too
+    close to closing, nobody rostered), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,13 +240,19 @@ class WeekFrame:
         lasts, diffs = [f.last for f in frames], [f.rostered for f in frames]
         for blocks in roster.blocks.values():
             _mark_runs(origins, closes, lasts, diffs, blocks, step, length)
-        open_days = tuple(
-            _OpenDay(
-                f.index, tuple(f.starts), f.origin, f.closes, f.last, tuple(_counts(f.rostered))
+        open_days = []
+        for f in frames:
+            rostered = tuple(_counts(f.rostered))
+            fixed = tuple(
+                Unavailable.TOO_CLOSE_TO_CLOSING
+                if start + length > f.closes
+                else (Unavailable.NOBODY_ROSTERED if not count else None)
+                for start, count in zip(f.starts, rostered, strict=True)
             )
-            for f in frames
-        )
-        return cls(tuple(days), roster, step, length, open_days)
+            open_days.append(
+                _OpenDay(f.index, tuple(f.starts), f.origin, f.closes, f.last, rostered, fixed)
+            )
+        return cls(tuple(days), roster, step, length, tuple(open_days))
 
     def availability(
         self, busy: Mapping[int, Sequence[tuple[int, int]]], window: BookingWindow
@@ -259,19 +268,31 @@ class WeekFrame:
             taken = busy.get(doctor_id)
             runs = free_runs(blocks, taken) if taken else blocks
             _mark_runs(origins, closes, lasts, diffs, runs, step, length)
+        earliest, latest = window.earliest, window.latest
+        past, beyond, busy_all = (
+            Unavailable.PAST,
+            Unavailable.BEYOND_HORIZON,
+            Unavailable.ALL_BUSY,
+        )
         result = [DayAvailability(day.day, False, ()) for day in self.days]
         for open_day, diff in zip(open_days, diffs, strict=True):
-            day_close = open_day.closes
             slots = []
             running = 0
-            for start, delta, rostered in zip(
-                open_day.starts, diff, open_day.rostered, strict=False
+            # The order of the reasons is _why_unavailable's.
+            for start, delta, rostered, fixed in zip(
+                open_day.starts, diff, open_day.rostered, open_day.fixed, strict=False
             ):
                 running += delta
-                reason = _why_unavailable(
-                    start, start + length, day_close, running, rostered, window
-                )
-                slots.append(Slot(start, 0 if reason else running, rostered, reason))
+                if start < earliest:
+                    slots.append(Slot(start, 0, rostered, past))
+                elif start >= latest:
+                    slots.append(Slot(start, 0, rostered, beyond))
+                elif fixed is not None:
+                    slots.append(Slot(start, 0, rostered, fixed))
+                elif running:
+                    slots.append(Slot(start, running, rostered, None))
+                else:
+                    slots.append(Slot(start, 0, rostered, busy_all))
             result[open_day.index] = DayAvailability(
                 self.days[open_day.index].day, True, tuple(slots)
             )
