@@ -3,10 +3,11 @@ the one place every refresh goes through (`operation_did_execute`)."""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,6 @@ from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.services import (
-    availability,
     booking,
     catalogue,
     demo_data,
@@ -47,6 +47,7 @@ from montu_desktop.services.connection import ConnectionMonitor, Reachability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
 from montu_desktop.services.waiting_room import WaitingRoom, waiting_room
+from montu_desktop.services.warm_weeks import WarmWeeks
 from montu_desktop.ui.about import AboutDialog, app_icon
 from montu_desktop.ui.appointment_dialogs import (
     AppointmentSummary,
@@ -115,6 +116,8 @@ class MainWindow(QMainWindow):
         """The one source of "is the database reachable" (started by the app; checked once
         here at start when nobody started it, as in screen tests)."""
         self.changes = ChangeBridge(ctx)
+        self.warm = WarmWeeks(ctx)
+        """The weeks this desk shows and is about to show, kept computed (dropped on changes)."""
         self.loads: Counter[str] = Counter()
         """How many times each view ("week", "day", "reference") was fetched (for tests)."""
         self.policy: ClinicPolicy | None = None
@@ -359,7 +362,7 @@ class MainWindow(QMainWindow):
         serial, policy = self._serial["week"], self.policy
 
         def work() -> WeekGrid:
-            week = availability.week_availability(self.ctx, type_name, day)
+            week = self.warm.week(type_name, day)
             return week_grid(
                 week.days,
                 policy.timezone,
@@ -376,7 +379,23 @@ class MainWindow(QMainWindow):
         self.week.show_week(grid, self.today())
         zone = self.policy.timezone if self.policy else "UTC"
         self.refreshed_label.setText(f"Refreshed {to_local(self.ctx.clock(), zone):%H:%M:%S}")
+        self._prefetch_around(self.week.monday, self.week.type_name)
         self.refreshed.emit()
+
+    def _prefetch_around(self, monday: date | None, type_name: str) -> None:
+        """Compute the next week (then the previous one) in the background, so Page Down and
+        Page Up repaint from the warm store; quietly, with no busy indicator."""
+        warm = self.warm
+        if monday is None or not type_name or not warm.enabled:
+            return
+
+        def work() -> None:
+            for step in (1, -1):
+                # Beyond the horizon or before the schedule there is nothing to show.
+                with contextlib.suppress(NoSchedule):
+                    warm.warm(type_name, monday + timedelta(weeks=step))
+
+        self._op(work, lambda _none: None, lambda _error: None, quiet=True)
 
     def _week_failed(self, error: BaseException) -> None:
         if isinstance(error, NoSchedule):
@@ -878,12 +897,15 @@ class MainWindow(QMainWindow):
         work: Callable[[], Any],
         done: Callable[[Any], None],
         failed: Callable[[BaseException], None],
+        *,
+        quiet: bool = False,
     ) -> None:
-        run_op(self, work, done, failed, self.busy)
+        run_op(self, work, done, failed, None if quiet else self.busy)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
         self.changes.detach()
+        self.warm.close()
         if self._monitor_listener in self.monitor.on_status:
             self.monitor.on_status.remove(self._monitor_listener)
         wait_for_operations(5_000)
