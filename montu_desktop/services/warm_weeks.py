@@ -117,6 +117,18 @@ class WarmWeeks:
         if self.enabled:
             self.week(type_name, day)
 
+    def kept(
+        self, type_name: str, day: date, *, urgent: bool = False, doctor_id: int | None = None
+    ) -> WeekAvailability | None:
+        """The week holding `day` if it is kept and still right, else None; never computes
+        nor asks the database (safe on the GUI thread)."""
+        key = (type_name.strip().casefold(), week_start(day), urgent, doctor_id)
+        with self._lock:
+            found = self._fresh(key) if self.enabled else None
+            if found is not None:
+                self.hits += 1
+            return found
+
     def is_warm(
         self, type_name: str, day: date, *, urgent: bool = False, doctor_id: int | None = None
     ) -> bool:

@@ -40,14 +40,16 @@ def test_page_down_shows_the_prefetched_week_without_computing_it(
     try:
         with qtbot.waitSignal(window.refreshed, timeout=10_000):
             QTest.keyClick(window.week.table, Qt.Key.Key_PageDown)
+        assert window.week.monday == following  # shown within the key press: no waiting
+        after = following + timedelta(weeks=1)
+        qtbot.waitUntil(lambda: window.warm.is_warm(type_name, after), timeout=10_000)
         wait_for_operations()
     finally:
         watch.close()
-    assert window.week.monday == following
     assert watch.seen == []
     assert following not in [day for day, _thread in computed]
     # Only the week after it was computed (the new prefetch), off the GUI thread.
-    assert [day for day, _ in computed] == [following + timedelta(weeks=1)]
+    assert [day for day, _ in computed] == [after]
     assert all(thread != threading.main_thread().name for _, thread in computed)
     policy = window.policy
     assert policy is not None
