@@ -1,5 +1,9 @@
 """UI figures, measured in a fresh process: start to main window shown, next-week repaint, memory.
 
+The next-week repaint is measured twice over the same weeks: cold (the desk's warm store
+off, so each Page Down computes its week) and then warm (each Page Down pressed once the desk
+has prefetched the next week, as it does in the background after showing a week).
+
 The parent passes its wall-clock instant just before starting the child, so 'start' includes
 the interpreter, imports, opening (and checking) the database and building the window.
 """
@@ -11,7 +15,8 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 from bench.dataset import Clinic
@@ -51,39 +56,77 @@ def _probe(url: str, monday: date, started: float) -> dict[str, float | list[flo
     from montu_desktop.services.context import ServiceContext
     from montu_desktop.services.runtime import open_database
     from montu_desktop.ui.main_window import MainWindow
+    from montu_desktop.ui.operations import wait_for_operations
 
     app = QApplication(sys.argv[:1])
     database = open_database(url)
     ctx = ServiceContext(database, clock=clinic_clock(monday))
     window = MainWindow(ctx)
     window.show()
-    window.start()
     shown: list[float] = []
     QTimer.singleShot(0, lambda: shown.append(time.time()))
 
-    def wait_for_refresh(timeout_ms: int = 10_000) -> bool:
+    def wait_for_refresh(
+        action: Callable[[], None] = lambda: None, timeout_ms: int = 10_000
+    ) -> bool:
+        """Do `action` and wait until the grid is refreshed (a warm week is shown at once,
+        inside `action`)."""
         loop = QEventLoop()
-        window.refreshed.connect(loop.quit)
-        timer = QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(loop.quit)
-        timer.start(timeout_ms)
-        loop.exec()
-        window.refreshed.disconnect(loop.quit)
-        return timer.isActive()
+        refreshed: list[bool] = []
 
-    first_grid = wait_for_refresh()
+        def heard() -> None:
+            refreshed.append(True)
+            loop.quit()
+
+        window.refreshed.connect(heard)
+        action()
+        if not refreshed:
+            timer = QTimer()
+            timer.setSingleShot(True)
+            timer.timeout.connect(loop.quit)
+            timer.start(timeout_ms)
+            loop.exec()
+        window.refreshed.disconnect(heard)
+        return bool(refreshed)
+
+    def wait_until(ready: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if time.monotonic() > deadline:
+                return False
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        return True
+
+    first_grid = wait_for_refresh(window.start)
     first_grid_at = time.time()
     table = window.week.table
     table.setFocus()
-    repaints = []
-    for _ in range(WEEKS_BROWSED):
-        began = time.perf_counter()
-        QTest.keyClick(table, Qt.Key.Key_PageDown)
-        if not wait_for_refresh():
-            break
-        table.viewport().repaint()
-        repaints.append(time.perf_counter() - began)
+    start_monday, type_name = window.week.monday, window.week.type_name
+
+    def browse(warm: bool) -> list[float]:
+        repaints = []
+        for _ in range(WEEKS_BROWSED):
+            shown = window.week.monday
+            if shown is None:
+                break
+            following = shown + timedelta(weeks=1)
+            if warm and not wait_until(lambda w=following: window.warm.is_warm(type_name, w)):
+                break
+            wait_for_operations()  # nothing else of the last week still running
+            QApplication.processEvents()
+            began = time.perf_counter()
+            if not wait_for_refresh(lambda: QTest.keyClick(table, Qt.Key.Key_PageDown)):
+                break
+            table.viewport().repaint()
+            repaints.append(time.perf_counter() - began)
+        return repaints
+
+    window.warm.enabled = False
+    cold = browse(warm=False)
+    window.warm.enabled = True
+    if start_monday is not None:
+        wait_for_refresh(lambda: window.load_week(start_monday, type_name))
+    warm = browse(warm=True)
     peak_kib = _peak_rss_kib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     window.close()
     app.processEvents()
@@ -92,7 +135,8 @@ def _probe(url: str, monday: date, started: float) -> dict[str, float | list[flo
     return {
         "window_shown_s": shown[0] - started if shown else float("nan"),
         "first_grid_s": first_grid_at - started if first_grid else float("nan"),
-        "repaints_s": repaints,
+        "repaints_cold_s": cold,
+        "repaints_warm_s": warm,
         "peak_rss_mib": peak_kib / 1024,
     }
 

@@ -6,13 +6,24 @@ Anything this app edits drops the whole cache at once; other PCs' edits reach it
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
 DEFAULT_TTL_SECONDS = 600.0
+
+
+@dataclass
+class Reads:
+    """What one thread read from the cache inside `ReferenceCache.noting_reads`: the
+    generation it started in and the earliest load time of any entry it used."""
+
+    generation: int
+    oldest: float = float("inf")
 
 
 class ReferenceCache:
@@ -26,7 +37,34 @@ class ReferenceCache:
         self._lock = threading.Lock()
         self._entries: dict[Hashable, tuple[float, int, object]] = {}
         self._generation = 0
+        self._reads = threading.local()
         self.loads = 0
+
+    @property
+    def generation(self) -> int:
+        """Goes up on every `invalidate` (a value read before may since have changed)."""
+        return self._generation
+
+    def now(self) -> float:
+        return self._clock()
+
+    @property
+    def ttl(self) -> float:
+        return self._ttl
+
+    @contextlib.contextmanager
+    def noting_reads(self) -> Iterator[Reads]:
+        """Note (on this thread) how old the entries read inside are: what was computed from
+        them may differ from a recomputation once the oldest expires or the cache is dropped."""
+        reads = Reads(self._generation)
+        outer = getattr(self._reads, "current", None)
+        self._reads.current = reads
+        try:
+            yield reads
+        finally:
+            self._reads.current = outer
+            if outer is not None:
+                outer.oldest = min(outer.oldest, reads.oldest)
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
         """The cached value for `key`, loading it when missing, stale or invalidated."""
@@ -35,7 +73,9 @@ class ReferenceCache:
             entry = self._entries.get(key)
             generation = self._generation
             if entry is not None and entry[1] == generation and now - entry[0] < self._ttl:
+                self._noted(entry[0])
                 return entry[2]  # type: ignore[return-value]
+        self._noted(now)
         value = load()
         with self._lock:
             self.loads += 1
@@ -43,6 +83,11 @@ class ReferenceCache:
             if generation == self._generation:
                 self._entries[key] = (now, generation, value)
         return value
+
+    def _noted(self, loaded_at: float) -> None:
+        reads: Reads | None = getattr(self._reads, "current", None)
+        if reads is not None:
+            reads.oldest = min(reads.oldest, loaded_at)
 
     def invalidate(self) -> None:
         with self._lock:

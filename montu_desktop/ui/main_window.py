@@ -3,10 +3,11 @@ the one place every refresh goes through (`operation_did_execute`)."""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from montu_desktop.services.connection import ConnectionMonitor, Reachability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
 from montu_desktop.services.waiting_room import WaitingRoom, waiting_room
+from montu_desktop.services.warm_weeks import WarmWeeks
 from montu_desktop.ui.about import AboutDialog, app_icon
 from montu_desktop.ui.appointment_dialogs import (
     AppointmentSummary,
@@ -80,6 +82,9 @@ from montu_desktop.ui.week_view import WeekPanel
 GEOMETRY_KEY = "main_window/geometry"
 """This PC's window size, place and maximised state (QSettings, per PC)."""
 COALESCE_MS = 30
+PREFETCH_DELAY_MS = 50
+"""After a week is shown, how long before its neighbours and the selected day's book are
+loaded (after its paint)."""
 NOTICE_IDLE = (
     "QLabel#actionNotice { color: #444444; padding: 6px 10px;"
     " border: 1px solid #c8c8c8; border-radius: 4px; }"
@@ -115,6 +120,8 @@ class MainWindow(QMainWindow):
         """The one source of "is the database reachable" (started by the app; checked once
         here at start when nobody started it, as in screen tests)."""
         self.changes = ChangeBridge(ctx)
+        self.warm = WarmWeeks(ctx)
+        """The weeks this desk shows and is about to show, kept computed (dropped on changes)."""
         self.loads: Counter[str] = Counter()
         """How many times each view ("week", "day", "reference") was fetched (for tests)."""
         self.policy: ClinicPolicy | None = None
@@ -172,6 +179,15 @@ class MainWindow(QMainWindow):
         self._coalesce.setSingleShot(True)
         self._coalesce.setInterval(COALESCE_MS)
         self._coalesce.timeout.connect(self._refresh_pending)
+        self._day_follows: date | None = None
+        self._day_follow = QTimer(self)
+        self._day_follow.setSingleShot(True)
+        self._day_follow.setInterval(PREFETCH_DELAY_MS)
+        self._day_follow.timeout.connect(self._follow_day)
+        self._prefetch = QTimer(self)
+        self._prefetch.setSingleShot(True)
+        self._prefetch.setInterval(PREFETCH_DELAY_MS)
+        self._prefetch.timeout.connect(self._prefetch_around)
         self.changes.subscribe(self.operation_did_execute)
         self._monitor_listener = _weak_listener(self._monitor_said)
         self.monitor.on_status.append(self._monitor_listener)
@@ -358,8 +374,7 @@ class MainWindow(QMainWindow):
         self.loads["week"] += 1
         serial, policy = self._serial["week"], self.policy
 
-        def work() -> WeekGrid:
-            week = availability.week_availability(self.ctx, type_name, day)
+        def grid_of(week: availability.WeekAvailability) -> WeekGrid:
             return week_grid(
                 week.days,
                 policy.timezone,
@@ -368,7 +383,15 @@ class MainWindow(QMainWindow):
                 week.closed_reasons,
             )
 
-        self._op(work, lambda grid: self._week_loaded(serial, grid), self._week_failed)
+        kept = self.warm.kept(type_name, day)
+        if kept is not None:  # computed already and still right: shown within this frame
+            self._week_loaded(serial, grid_of(kept))
+            return
+        self._op(
+            lambda: grid_of(self.warm.week(type_name, day)),
+            lambda grid: self._week_loaded(serial, grid),
+            self._week_failed,
+        )
 
     def _week_loaded(self, serial: int, grid: WeekGrid) -> None:
         if serial != self._serial["week"]:
@@ -376,7 +399,24 @@ class MainWindow(QMainWindow):
         self.week.show_week(grid, self.today())
         zone = self.policy.timezone if self.policy else "UTC"
         self.refreshed_label.setText(f"Refreshed {to_local(self.ctx.clock(), zone):%H:%M:%S}")
+        # Started a little later, so its work does not slow down painting this week.
+        self._prefetch.start()
         self.refreshed.emit()
+
+    def _prefetch_around(self) -> None:
+        """Compute the next week (then the previous one) of the week shown in the background,
+        so Page Down and Page Up repaint from the warm store; quietly, no busy indicator."""
+        warm, monday, type_name = self.warm, self.week.monday, self.week.type_name
+        if monday is None or not type_name or not warm.enabled:
+            return
+
+        def work() -> None:
+            for step in (1, -1):
+                # Beyond the horizon or before the schedule there is nothing to show.
+                with contextlib.suppress(NoSchedule):
+                    warm.warm(type_name, monday + timedelta(weeks=step))
+
+        self._op(work, lambda _none: None, lambda _error: None, quiet=True)
 
     def _week_failed(self, error: BaseException) -> None:
         if isinstance(error, NoSchedule):
@@ -427,6 +467,14 @@ class MainWindow(QMainWindow):
             return
         day = to_local(cell.start, self.policy.timezone).date()
         if day != self.day_wanted():
+            # The day book follows a moment later: loading it while the week grid paints
+            # would slow that paint down (the load's thread shares the interpreter).
+            self._day_follows = day
+            self._day_follow.start()
+
+    def _follow_day(self) -> None:
+        day, self._day_follows = self._day_follows, None
+        if day is not None and day != self.day_wanted():
             self.load_day(day)
 
     def _monitor_said(self, status: Reachability) -> None:  # the monitor's thread
@@ -878,12 +926,15 @@ class MainWindow(QMainWindow):
         work: Callable[[], Any],
         done: Callable[[Any], None],
         failed: Callable[[BaseException], None],
+        *,
+        quiet: bool = False,
     ) -> None:
-        run_op(self, work, done, failed, self.busy)
+        run_op(self, work, done, failed, None if quiet else self.busy)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
         self.changes.detach()
+        self.warm.close()
         if self._monitor_listener in self.monitor.on_status:
             self.monitor.on_status.remove(self._monitor_listener)
         wait_for_operations(5_000)

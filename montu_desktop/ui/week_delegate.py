@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from montu_desktop.domain.availability import Unavailable
 from montu_desktop.ui import palette
 from montu_desktop.ui.layout import CellKind, WeekCell
-from montu_desktop.ui.week_model import CELL_ROLE
+from montu_desktop.ui.week_model import CELL_ROLE, cell_text
 
 _FILLS = {
     CellKind.AVAILABLE: (palette.AVAILABLE_FILL, palette.AVAILABLE_TEXT),
@@ -84,6 +84,15 @@ class LegendSwatch(QLabel):
 
 
 class WeekCellDelegate(QStyledItemDelegate):
+    """Paints each cell from a small cache of painted cells: a week holds only a few dozen
+    distinct looks, and painting every cell afresh cost most of a week's repaint."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._painted: dict[tuple[object, ...], QPixmap] = {}
+        self._font = QFont()
+        self._font_key = self._font.key()
+
     def paint(
         self,
         painter: QPainter,
@@ -94,20 +103,51 @@ class WeekCellDelegate(QStyledItemDelegate):
         if cell is None:
             return
         rect: QRect = option.rect  # type: ignore[attr-defined]
-        text_colour = cell_look(cell)[1]
-        painter.save()
-        paint_background(painter, rect, cell)
-        painter.setPen(QPen(palette.GRID_LINE, 1))
-        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
-        painter.drawLine(rect.topRight(), rect.bottomRight())
-        text = index.data(Qt.ItemDataRole.DisplayRole)
-        if text:
-            font = QFont(option.font)  # type: ignore[attr-defined]
-            font.setBold(cell.kind is CellKind.AVAILABLE)
-            painter.setFont(font)
-            draw_label(painter, rect, cell, text, text_colour)
+        font: QFont = option.font  # type: ignore[attr-defined]
+        if font != self._font:
+            self._font, self._font_key = QFont(font), font.key()
+        ratio = painter.device().devicePixelRatioF()
+        # Patterns line up across cells as when painted in place: the key keeps the phase.
+        x, y, width, height = rect.getRect()
+        phase = (x % PATTERN_SIZE, y % PATTERN_SIZE)
+        key = (cell.kind, cell.reason, cell.free, width, height, phase, self._font_key, ratio)
+        pixmap = self._painted.get(key)
+        if pixmap is None:
+            if len(self._painted) > CACHED_LOOKS:
+                self._painted.clear()
+            pixmap = self._painted[key] = _painted_cell(cell, rect, font, phase, ratio)
+        painter.drawPixmap(rect.topLeft(), pixmap)
         if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+            painter.save()
             painter.setPen(QPen(palette.SELECTION, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect.adjusted(1, 1, -2, -2))
-        painter.restore()
+            painter.restore()
+
+
+PATTERN_SIZE = 8
+"""Qt's hatch patterns repeat every 8 pixels."""
+CACHED_LOOKS = 512
+
+
+def _painted_cell(
+    cell: WeekCell, rect: QRect, font: QFont, phase: tuple[int, int], ratio: float
+) -> QPixmap:
+    """One cell as the grid shows it (fill, pattern, grid lines, words), unselected."""
+    pixmap = QPixmap(rect.size() * ratio)
+    pixmap.setDevicePixelRatio(ratio)
+    painter = QPainter(pixmap)
+    painter.setBrushOrigin(-phase[0], -phase[1])
+    local = QRect(0, 0, rect.width(), rect.height())
+    paint_background(painter, local, cell)
+    painter.setPen(QPen(palette.GRID_LINE, 1))
+    painter.drawLine(local.bottomLeft(), local.bottomRight())
+    painter.drawLine(local.topRight(), local.bottomRight())
+    text = cell_text(cell)
+    if text:
+        bold = QFont(font)
+        bold.setBold(cell.kind is CellKind.AVAILABLE)
+        painter.setFont(bold)
+        draw_label(painter, local, cell, text, cell_look(cell)[1])
+    painter.end()
+    return pixmap

@@ -59,6 +59,10 @@ def cell_explanation(cell: WeekCell) -> str:
     return f"Not available: {cell.reason}"
 
 
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+"""Made once: the view asks for every cell's flags on every paint."""
+
+
 class WeekModel(QAbstractTableModel):
     """Read-only view of a WeekGrid; replaced whole on each refresh."""
 
@@ -102,7 +106,7 @@ class WeekModel(QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _CELL_FLAGS
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
