@@ -9,10 +9,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
+    MetaData,
     String,
+    Table,
     Time,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,6 +56,22 @@ class AuditEntry(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     row_hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (Index("ux_audit_entry_chain", "chain_seq", unique=True),)
+
+
+AUDIT_PENDING = Table(
+    "audit_pending",
+    MetaData(),
+    Column("id", BigInteger, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("details", JSON, nullable=False),
+    implicit_returning=False,  # desks may only insert there, not read the row back
+)
+"""PostgreSQL only (migration 0011), outside the models: where the app writes its audit
+entries there. A deferred trigger moves each into audit_entry during COMMIT, so the audit
+chain's lock is held only while the server commits, not across the desk's round trips."""
 
 
 class RosterException(Base):

@@ -188,6 +188,9 @@ ATTACKS = [
     ("disable triggers", "ALTER TABLE audit_entry DISABLE TRIGGER USER"),
     ("skip triggers", "SET session_replication_role = replica"),
     ("mark notifications sent", "UPDATE notification SET status = 'sent'"),
+    ("read audit entries waiting for commit", "SELECT * FROM audit_pending"),
+    ("remove audit entries waiting for commit", "DELETE FROM audit_pending"),
+    ("rewrite audit entries waiting for commit", "UPDATE audit_pending SET actor = 'x'"),
 ]
 
 
@@ -610,3 +613,47 @@ def test_an_account_from_before_logins_is_taken_over_by_staff_add(clinic: Clinic
     assert signed.role is Role.RECEPTIONIST
     signed.database.dispose()
     assert [m.username for m in staff.list_staff(clinic.owner)].count(old_name) == 1
+
+
+def test_an_open_transaction_does_not_hold_the_audit_chain(clinic: Clinic) -> None:
+    """Audit rows join the chain during COMMIT (migration 0011): a desk whose booking is
+    still open does not make the others' audited writes wait, and what it wrote is still
+    chained under its own login once it commits."""
+    desk = clinic.engine(clinic.reception_name)
+    try:
+        with desk.connect() as open_desk:
+            open_desk.execute(
+                text(
+                    "INSERT INTO audit_pending (at, actor, action, subject, details) "
+                    "VALUES (now(), 'anyone', 'appointment.booked', 'appointment 1', '{}')"
+                )
+            )
+            open_desk.execute(
+                text(
+                    "INSERT INTO patient (given_name, family_name, sms_reminders,"
+                    " email_reminders, reminders_opt_out, created_at, updated_at)"
+                    " VALUES ('Open', 'Desk', true, true, false, now(), now())"
+                )
+            )
+            manager = clinic.engine(clinic.manager_name)
+            try:
+                with manager.connect() as other:
+                    other.execute(text("SET lock_timeout = '2s'"))
+                    other.execute(
+                        text(
+                            "INSERT INTO audit_pending (at, actor, action, subject, details) "
+                            "VALUES (now(), 'm', 'setting.changed', 'setting x', '{}')"
+                        )
+                    )
+                    other.commit()  # would wait for the open desk and time out before 0011
+            finally:
+                manager.dispose()
+            open_desk.commit()
+    finally:
+        desk.dispose()
+    rows = audit_log(clinic.manager, action="appointment.booked")
+    assert [r.actor for r in rows] == [clinic.reception_name]
+    assert audit_log(clinic.manager, action="row.patient")[-1].actor == clinic.reception_name
+    with clinic.owner.database.engine.connect() as owner:
+        assert owner.execute(text("SELECT count(*) FROM audit_pending")).scalar_one() == 0
+    assert verify_chain(clinic.owner).intact
