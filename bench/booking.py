@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ class DeskResult:
     booked: int = 0
     taken: int = 0
     races: int = 0
+    cpu_seconds: float = 0.0
+    """The desk process's own CPU time (user + system) while booking."""
+    machine_cpu_seconds: float | None = None
+    """Busy CPU seconds of the whole machine (all desks, the server, anything else) from
+    the start signal to this desk's end (racing desks only)."""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -108,6 +114,7 @@ def _desk(
     starts = [start for day in days for start in _slot_starts(day)]
     deadline = min(time.perf_counter() + seconds, until)
     queue = itertools.cycle(patients) if cycle_patients else iter(patients)
+    cpu_started = time.process_time()
     try:
         for patient in queue:
             if time.perf_counter() >= deadline:
@@ -123,6 +130,7 @@ def _desk(
                 result.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
             result.latencies.append(time.perf_counter() - began)
     finally:
+        result.cpu_seconds = time.process_time() - cpu_started
         database.dispose()
     return result
 
@@ -131,8 +139,11 @@ def _desk_process(args: tuple) -> DeskResult:  # type: ignore[type-arg]
     clinic, days, warm_day, patients, seconds, seed, barrier = args
     _warm_up(clinic, warm_day, patients[0], seed)
     barrier.wait()
+    busy_before = machine_busy_seconds()
     until = time.perf_counter() + seconds
-    return _desk(clinic, days, patients[1:], seconds, seed, until, cycle_patients=True)
+    result = _desk(clinic, days, patients[1:], seconds, seed, until, cycle_patients=True)
+    result.machine_cpu_seconds = machine_busy_seconds() - busy_before
+    return result
 
 
 def _warm_up(clinic: Clinic, day: date, patient: int, seed: int) -> None:
@@ -185,6 +196,14 @@ def single_desk(clinic: Clinic, day: date, count: int) -> DeskResult:
     """One desk booking `count` times in a row on an empty day (latency per booking)."""
     patients = patient_ids(clinic)[:count]
     return _desk(clinic, [day], patients, seconds=600, seed=1, until=time.perf_counter() + 600)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of this machine have spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def racing_desks(
@@ -267,6 +286,19 @@ class RaceFigures:
     fewest_attempts: int
     mean_attempts: float
     errors: list[str]
+    desk_cpu_seconds: float = 0.0
+    machine_cpu_seconds: float | None = None
+    """Busy CPU seconds of the whole machine over the run (desks, server and anything else)."""
+
+    @property
+    def machine_cpu_per_booking(self) -> float | None:
+        if not self.machine_cpu_seconds or not self.booked:
+            return None
+        return self.machine_cpu_seconds / self.booked
+
+    @property
+    def desk_cpu_per_booking(self) -> float | None:
+        return self.desk_cpu_seconds / self.booked if self.booked else None
 
     @property
     def per_second(self) -> float:
@@ -294,4 +326,6 @@ def summarise(results: list[DeskResult], seconds: float, overlaps: int) -> RaceF
         fewest_attempts=min(attempts),
         mean_attempts=sum(attempts) / len(attempts),
         errors=sorted({e for r in results for e in r.errors})[:5],
+        desk_cpu_seconds=sum(r.cpu_seconds for r in results),
+        machine_cpu_seconds=results[0].machine_cpu_seconds if results else None,
     )

@@ -231,6 +231,7 @@ def booking(
                 "booking", f"{tag}: overlaps afterwards", str(r.overlaps), "", "0", r.overlaps == 0
             )
             report.add("booking", f"{tag}: races the database caught", str(r.races))
+            _cpu_rows(report, tag, r)
             if r.errors:
                 report.notes.append(f"{tag}: errors seen: {'; '.join(r.errors)}")
     if pg_noguard is not None:
@@ -270,6 +271,7 @@ def booking(
         "≥ 0.5× mean",
         share >= 0.5,
     )
+    _cpu_rows(report, "sqlite 8 processes", r)
     report.add(
         "booking",
         "sqlite 8 processes: overlaps",
@@ -280,6 +282,22 @@ def booking(
     )
     if r.errors:
         report.notes.append(f"sqlite 8 processes: errors seen: {'; '.join(r.errors)}")
+
+
+def _cpu_rows(report: Report, tag: str, r: bk.RaceFigures) -> None:
+    """CPU per booking: the whole machine's and the desks' own, and the bookings per second
+    this machine's cores could give at that cost (the ceiling no harness can beat here)."""
+    machine, desks = r.machine_cpu_per_booking, r.desk_cpu_per_booking
+    if machine is None or desks is None:
+        return
+    cores = os.cpu_count() or 1
+    report.add(
+        "booking",
+        f"{tag}: CPU per booking (whole machine)",
+        _ms(machine),
+        f"desks' own {_ms(desks)}; ceiling {cores} cores / {_ms(machine)} = "
+        f"{cores / machine:.0f}/s",
+    )
 
 
 def ui(report: Report, clinic: Clinic) -> None:

@@ -26,6 +26,45 @@ depends_on = None
 
 AUDITED = ("appointment", "patient", "staff_account", "setting")
 STAFF_GROUPS = "montu_reception, montu_manager"
+_STAFF_LOGIN = """
+    (SELECT NOT r.rolsuper AND (pg_has_role(session_user, 'montu_reception', 'MEMBER')
+        OR pg_has_role(session_user, 'montu_manager', 'MEMBER')
+        OR pg_has_role(session_user, 'montu_dispatcher', 'MEMBER'))
+     FROM pg_roles r WHERE r.rolname = session_user)
+"""
+
+
+def _event_matches(appointment: str) -> str:
+    """montu_event_matches (revision 0008) with the appointment looked up by `appointment`."""
+    return f"""
+        CREATE OR REPLACE FUNCTION montu_event_matches() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+        BEGIN
+            IF NOT coalesce({_STAFF_LOGIN}, false) OR NEW.name NOT IN
+               ('appointment.booked', 'appointment.rescheduled', 'appointment.cancelled') THEN
+                RETURN NULL;
+            END IF;
+            IF NOT EXISTS (
+                SELECT FROM public.appointment a
+                WHERE {appointment}
+                  AND a.patient_id::text = NEW.payload ->> 'patient_id'
+                  AND a.xmin = pg_current_xact_id()::xid
+                  AND CASE WHEN NEW.name = 'appointment.cancelled' THEN a.status = 'cancelled'
+                      ELSE a.status <> 'cancelled'
+                           AND a.start_at = (NEW.payload ->> 'start')::timestamptz END) THEN
+                RAISE EXCEPTION 'outbox event % does not match a change made with it', NEW.id
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+
+
+_BY_KEY = (
+    "a.id = (SELECT v::int FROM (SELECT NEW.payload ->> 'appointment_id' AS v) AS given"
+    " WHERE v ~ '^[0-9]{1,9}$')"
+)
+_BY_TEXT = "a.id::text = NEW.payload ->> 'appointment_id'"
 
 
 def upgrade() -> None:
@@ -74,11 +113,18 @@ def upgrade() -> None:
         op.execute(f"REVOKE ALL ON audit_pending FROM {role}")
     op.execute(f"GRANT INSERT ON audit_pending TO {STAFF_GROUPS}")
     op.execute(f"GRANT USAGE ON SEQUENCE audit_pending_id_seq TO {STAFF_GROUPS}")
+    op.execute(_event_matches(_BY_KEY))
+    # montu_require_outbox finds the change's event by this expression.
+    op.execute(
+        "CREATE INDEX ix_outbox_event_appointment ON outbox_event ((payload ->> 'appointment_id'))"
+    )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute("DROP INDEX IF EXISTS ix_outbox_event_appointment")
+    op.execute(_event_matches(_BY_TEXT))
     op.execute("DROP TABLE IF EXISTS audit_pending")
     op.execute("DROP FUNCTION IF EXISTS montu_audit_pending_flush()")
     for table in AUDITED:

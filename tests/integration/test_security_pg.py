@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -657,3 +658,43 @@ def test_an_open_transaction_does_not_hold_the_audit_chain(clinic: Clinic) -> No
     with clinic.owner.database.engine.connect() as owner:
         assert owner.execute(text("SELECT count(*) FROM audit_pending")).scalar_one() == 0
     assert verify_chain(clinic.owner).intact
+
+
+def _scans(owner: Database, table: str) -> tuple[int, int]:
+    with owner.engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        row = conn.execute(
+            text(
+                "SELECT seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = :t"
+            ),
+            {"t": table},
+        ).one()
+    return int(row[0]), int(row[1])
+
+
+def test_a_receptionists_booking_is_checked_through_indexes(clinic: Clinic) -> None:
+    """The commit-time checks of a staff login's booking find its appointment and its outbox
+    event by index (migration 0011): before, each booking scanned every appointment and
+    every event the clinic ever had. Sequential scans are switched off for the login, so a
+    scan counted here is one no index could serve."""
+    with clinic.owner.database.engine.begin() as conn:
+        conn.execute(text(f'ALTER ROLE "{clinic.reception_name}" SET enable_seqscan = off'))
+    desk = clinic.sign_in(clinic.reception_name, PASSWORD)
+    try:
+        patient = add_patient(desk, PatientDetails("Ida", "Index", phone="0412 345 679"))
+        book_appointment(desk, BookingRequest("Standard", at(TUESDAY, 11), patient.id))  # warm
+        before = {t: _scans(clinic.owner.database, t) for t in ("appointment", "outbox_event")}
+        book_appointment(desk, BookingRequest("Standard", at(TUESDAY, 10), patient.id))
+        desk.database.dispose()  # the desk's server process reports its counts as it ends
+        for _ in range(100):
+            after = {t: _scans(clinic.owner.database, t) for t in before}
+            if all(after[t][1] > before[t][1] for t in before):
+                break
+            time.sleep(0.1)
+        assert all(after[t][1] > before[t][1] for t in before), (before, after)
+        assert {t: after[t][0] - before[t][0] for t in before} == {
+            "appointment": 0,
+            "outbox_event": 0,
+        }
+    finally:
+        desk.database.dispose()
