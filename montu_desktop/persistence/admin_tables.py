@@ -9,14 +9,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Column,
     Date,
     ForeignKey,
     Index,
-    MetaData,
     String,
-    Table,
     Time,
+    bindparam,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,20 +57,14 @@ class AuditEntry(Base):
     __table_args__ = (Index("ux_audit_entry_chain", "chain_seq", unique=True),)
 
 
-AUDIT_PENDING = Table(
-    "audit_pending",
-    MetaData(),
-    Column("id", BigInteger, primary_key=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("actor", String(100), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("details", JSON, nullable=False),
-    implicit_returning=False,  # desks may only insert there, not read the row back
-)
-"""PostgreSQL only (migration 0011), outside the models: where the app writes its audit
-entries there. A deferred trigger moves each into audit_entry during COMMIT, so the audit
-chain's lock is held only while the server commits, not across the desk's round trips."""
+AUDIT_PENDING_INSERT = text(
+    "INSERT INTO audit_pending (at, actor, action, subject, details)"
+    " VALUES (:at, :actor, :action, :subject, :details)"
+).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("details", type_=JSON()))
+"""PostgreSQL only (migration 0011): where the app writes its audit entries there. A
+deferred trigger moves each into audit_entry during COMMIT, so the audit chain's lock is
+held only while the server commits, not across the desk's round trips. Plain text, so no
+id is fetched back (desks may only insert there)."""
 
 
 class RosterException(Base):

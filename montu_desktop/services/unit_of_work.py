@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from montu_desktop.domain.events import Event
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
-from montu_desktop.persistence.admin_tables import AUDIT_PENDING, AuditEntry
+from montu_desktop.persistence.admin_tables import AUDIT_PENDING_INSERT, AuditEntry
 from montu_desktop.persistence.conflicts import translate_write_errors
 from montu_desktop.persistence.tables import OutboxEvent
 from montu_desktop.services.context import ServiceContext, current_origin
 
 log = logging.getLogger(__name__)
-_PENDING_INSERT = AUDIT_PENDING.insert()
 
 
 class UnitOfWork:
@@ -61,7 +60,7 @@ class UnitOfWork:
     def audit(self, action: str, subject: str = "", **details: object) -> None:
         """Record who (the context's actor) did `action` to `subject` now; ids only, no patient details."""
         self.session.execute(
-            AuditEntry.__table__.insert() if self._ctx.database.is_sqlite else _PENDING_INSERT,
+            AuditEntry.__table__.insert() if self._ctx.database.is_sqlite else AUDIT_PENDING_INSERT,
             {
                 "at": self._ctx.clock(),
                 "actor": self._ctx.actor,
