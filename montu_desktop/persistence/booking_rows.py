@@ -195,11 +195,13 @@ def doctors_around(
             "type_id": type_id,
         },
     )
+    found = rows.cursor.fetchall()  # plain values (epoch seconds, counts): nothing to convert
+    rows.close()
     blocks: dict[int, list[tuple[int, int]]] = {}
     minutes: dict[int, int] = {}
     clashing: set[int] = set()
     skipped: set[int] = set()
-    for doctor_id, block_start, block_end, busy_seconds, skips in rows:
+    for doctor_id, block_start, block_end, busy_seconds, skips in found:
         blocks.setdefault(doctor_id, []).append((int(block_start), int(block_end)))
         if skips:
             skipped.add(doctor_id)
