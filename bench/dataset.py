@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -156,7 +157,8 @@ def build_clinic(
         url = str(sqlite_url(path))
         if fresh or _stored_key(url) != key:
             for stale in DATA_DIR.glob(f"{key}.sqlite3*"):
-                stale.unlink()
+                # The app's "in use" marker is a folder beside the file.
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
             _populate(url, doctors, history_weeks, monday, key, log)
     else:
         name = f"montu_bench_{label}_d{doctors}_h{history_weeks}"

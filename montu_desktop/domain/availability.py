@@ -266,8 +266,10 @@ class WeekFrame:
         step, length = self.step, self.length
         for doctor_id, blocks in self.roster.blocks.items():
             taken = busy.get(doctor_id)
-            runs = free_runs(blocks, taken) if taken else blocks
-            _mark_runs(origins, closes, lasts, diffs, runs, step, length)
+            if taken:
+                _mark_free(origins, closes, lasts, diffs, blocks, taken, step, length)
+            else:
+                _mark_runs(origins, closes, lasts, diffs, blocks, step, length)
         earliest, latest = window.earliest, window.latest
         past, beyond, busy_all = (
             Unavailable.PAST,
@@ -311,6 +313,60 @@ class _DayFrame:
         self.closes = closes
         self.last = len(starts) - 1
         self.rostered = [0] * (len(starts) + 1)
+
+
+def _mark_free(
+    origins: Sequence[int],
+    closes: Sequence[int],
+    lasts: Sequence[int],
+    diffs: Sequence[list[int]],
+    blocks: Sequence[tuple[int, int]],
+    busy: Sequence[tuple[int, int]],
+    step: int,
+    length: int,
+) -> None:
+    """`_mark_runs` of `free_runs(blocks, busy)` in one pass (the week grid's hot loop:
+    no list of runs is built, and a run is marked as soon as it is found)."""
+    count = len(origins)
+    j = 0
+    taken = len(busy)
+    first = 0
+    cursor = 0
+
+    def mark(run_start: int, run_end: int) -> None:
+        nonlocal j
+        while j < count and closes[j] <= run_start:
+            j += 1
+        k = j
+        while k < count:
+            origin = origins[k]
+            if origin >= run_end:
+                break
+            first_k = -((origin - run_start) // step)
+            if first_k < 0:
+                first_k = 0
+            last_k = (run_end - length - origin) // step
+            if last_k > lasts[k]:
+                last_k = lasts[k]
+            if first_k <= last_k:
+                diff = diffs[k]
+                diff[first_k] += 1
+                diff[last_k + 1] -= 1
+            k += 1
+
+    for block_start, block_end in blocks:
+        while first < taken and busy[first][1] <= block_start:
+            first += 1
+        cursor = block_start
+        for busy_start, busy_end in islice(busy, first, None):
+            if busy_start >= block_end:
+                break
+            if busy_start - cursor >= length:  # shorter gaps fit no appointment
+                mark(cursor, busy_start)
+            if busy_end > cursor:
+                cursor = busy_end
+        if block_end - cursor >= length:
+            mark(cursor, block_end)
 
 
 def _mark_runs(
