@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -156,6 +156,15 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for one read (no session: the week grid's hot path), rolled back."""
+        with translate_connection_errors(), self.engine.connect() as connection:
+            try:
+                yield connection
+            finally:
+                connection.rollback()
 
     def ping(self) -> None:
         """Raise DatabaseUnavailable unless a trivial query succeeds."""

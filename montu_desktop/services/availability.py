@@ -26,7 +26,6 @@ from montu_desktop.services.reference import (
     week_reference,
 )
 from montu_desktop.services.scheduling_reference import closure_reasons, held_now, performers
-from montu_desktop.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +98,8 @@ def week_availability(
         )
     start = local_day_bounds(monday, policy.timezone)[0]
     end = local_day_bounds(monday + timedelta(days=6), policy.timezone)[1]
-    with UnitOfWork(ctx) as uow:
-        busy = repo.busy_pairs_by_doctor(uow.session, start, end)
+    with ctx.database.reading() as connection:
+        busy = repo.busy_pairs_by_doctor(connection, start, end)
     frame = _week_frame(ctx, reference, kind, policy.slot_minutes, doctor_id)
     window = booking_window(policy, ctx.clock())
     sunday = monday + timedelta(days=6)
