@@ -300,6 +300,19 @@ def _cpu_rows(report: Report, tag: str, r: bk.RaceFigures) -> None:
     )
 
 
+def settle(report: Report, before: str, quiet: float = 0.8, longest: float = 90.0) -> None:
+    """Wait (at most `longest` seconds) for the load the last section left (racing desks,
+    their server processes) to die down, so a timing that follows is not measured in it."""
+    started = time.monotonic()
+    while os.getloadavg()[0] > quiet and time.monotonic() - started < longest:
+        time.sleep(2)
+    waited = time.monotonic() - started
+    report.notes.append(
+        f"Before {before}: waited {waited:.0f} s for the load to settle "
+        f"(1-minute load {os.getloadavg()[0]:.2f})."
+    )
+
+
 def ui(report: Report, clinic: Clinic) -> None:
     from bench.ui import measure_ui
 
@@ -424,13 +437,16 @@ def main(argv: list[str] | None = None) -> int:
         pg_noguard = build_clinic(
             "postgresql", book_doctors, 13, monday, label="noguard", fresh=args.fresh
         )
+    settle(report, "measuring (datasets were being built)")
     print("Measuring")
     peer_and_naive(report, clinics[("sqlite", 50, 52)], 3 if args.quick else 5, not args.no_peer)
     availability_matrix(report, clinics, rounds)
     booking(report, sqlite_book, pg_book, pg_noguard, seconds, 100 if args.quick else 400)
+    settle(report, "the UI probe")
     ui(report, clinics[("sqlite", 50, 52)])
     api_clinic = build_clinic("sqlite", book_doctors, 13, monday, label="api", fresh=True)
     api(report, api_clinic, seconds)
+    settle(report, "start-up")
     startup(report)
     if not args.no_write:
         header = [
