@@ -82,9 +82,11 @@ def day_slot_starts(day: ClinicDay, slot_seconds: int) -> list[int]:
 
 
 def free_runs(
-    blocks: Sequence[tuple[int, int]], busy: Sequence[tuple[int, int]]
+    blocks: Sequence[tuple[int, int]], busy: Sequence[tuple[int, int]], shortest: int = 1
 ) -> list[tuple[int, int]]:
-    """The parts of the roster blocks not covered by busy times (both sorted by start)."""
+    """The parts of the roster blocks not covered by busy times (both sorted by start),
+    leaving out parts shorter than `shortest` seconds (the week grid asks only for runs
+    an appointment fits: most gaps between appointments are shorter)."""
     runs: list[tuple[int, int]] = []
     append = runs.append
     count = len(busy)
@@ -97,11 +99,11 @@ def free_runs(
         for busy_start, busy_end in islice(busy, first, None):
             if busy_start >= block_end:
                 break
-            if busy_start > cursor:
+            if busy_start - cursor >= shortest:
                 append((cursor, busy_start))
             if busy_end > cursor:
                 cursor = busy_end
-        if cursor < block_end:
+        if block_end - cursor >= shortest:
             append((cursor, block_end))
     return runs
 
@@ -266,10 +268,8 @@ class WeekFrame:
         step, length = self.step, self.length
         for doctor_id, blocks in self.roster.blocks.items():
             taken = busy.get(doctor_id)
-            if taken:
-                _mark_free(origins, closes, lasts, diffs, blocks, taken, step, length)
-            else:
-                _mark_runs(origins, closes, lasts, diffs, blocks, step, length)
+            runs = free_runs(blocks, taken, length) if taken else blocks
+            _mark_runs(origins, closes, lasts, diffs, runs, step, length)
         earliest, latest = window.earliest, window.latest
         past, beyond, busy_all = (
             Unavailable.PAST,
@@ -313,60 +313,6 @@ class _DayFrame:
         self.closes = closes
         self.last = len(starts) - 1
         self.rostered = [0] * (len(starts) + 1)
-
-
-def _mark_free(
-    origins: Sequence[int],
-    closes: Sequence[int],
-    lasts: Sequence[int],
-    diffs: Sequence[list[int]],
-    blocks: Sequence[tuple[int, int]],
-    busy: Sequence[tuple[int, int]],
-    step: int,
-    length: int,
-) -> None:
-    """`_mark_runs` of `free_runs(blocks, busy)` in one pass (the week grid's hot loop:
-    no list of runs is built, and a run is marked as soon as it is found)."""
-    count = len(origins)
-    j = 0
-    taken = len(busy)
-    first = 0
-    cursor = 0
-
-    def mark(run_start: int, run_end: int) -> None:
-        nonlocal j
-        while j < count and closes[j] <= run_start:
-            j += 1
-        k = j
-        while k < count:
-            origin = origins[k]
-            if origin >= run_end:
-                break
-            first_k = -((origin - run_start) // step)
-            if first_k < 0:
-                first_k = 0
-            last_k = (run_end - length - origin) // step
-            if last_k > lasts[k]:
-                last_k = lasts[k]
-            if first_k <= last_k:
-                diff = diffs[k]
-                diff[first_k] += 1
-                diff[last_k + 1] -= 1
-            k += 1
-
-    for block_start, block_end in blocks:
-        while first < taken and busy[first][1] <= block_start:
-            first += 1
-        cursor = block_start
-        for busy_start, busy_end in islice(busy, first, None):
-            if busy_start >= block_end:
-                break
-            if busy_start - cursor >= length:  # shorter gaps fit no appointment
-                mark(cursor, busy_start)
-            if busy_end > cursor:
-                cursor = busy_end
-        if block_end - cursor >= length:
-            mark(cursor, block_end)
 
 
 def _mark_runs(

@@ -42,6 +42,14 @@ def test_free_runs_subtract_appointments_from_the_roster() -> None:
     assert free_runs([(0, 50), (60, 100)], [(40, 70)]) == [(0, 40), (70, 100)]
 
 
+def test_free_runs_can_leave_out_gaps_too_short_for_an_appointment() -> None:
+    assert free_runs([(0, 100)], [(10, 20), (25, 30), (50, 60)], shortest=15) == [
+        (30, 50),
+        (60, 100),
+    ]
+    assert free_runs([(0, 100)], [(10, 95)], shortest=15) == []
+
+
 def test_two_rostered_doctors_are_both_free_when_nothing_is_booked() -> None:
     result = _day({1: [(0, 600)], 2: [(0, 600)]})
     assert result.open and len(result.slots) == 40
@@ -148,7 +156,9 @@ def test_the_week_sweep_gives_each_day_what_the_day_sweep_gives(
     days = [
         ClinicDay.closed(DAY + timedelta(days=i))
         if i in closed
-        else ClinicDay(DAY + timedelta(days=i), OPENS + timedelta(days=i), CLOSES + timedelta(days=i))
+        else ClinicDay(
+            DAY + timedelta(days=i), OPENS + timedelta(days=i), CLOSES + timedelta(days=i)
+        )
         for i in range(7)
     ]
     busy_sorted = {d: sorted(pairs) for d, pairs in busy.items()}
