@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.persistence.backup_files import backup_path, copy_online
 from montu_desktop.persistence.engine import Database, translate_connection_errors
+
+if TYPE_CHECKING:  # Alembic is imported only to migrate: a tenth of a second of start-up
+    from alembic.config import Config
 
 
 class SchemaState(enum.StrEnum):
@@ -49,35 +50,58 @@ def migrations_folder() -> Path:
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_folder()))
     return config
 
 
-def _script() -> ScriptDirectory:
-    return _script_at(str(migrations_folder()))
+_REVISION = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 
 
 @functools.cache
-def _script_at(folder: str) -> ScriptDirectory:
-    # Reading the scripts costs tens of milliseconds; every command checks the schema once.
-    config = Config()
-    config.set_main_option("script_location", folder)
-    return ScriptDirectory.from_config(config)
+def _revisions_at(folder: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision, the heads) from the version files' `revision` and `down_revision`
+    lines, read as text: checking the schema at start-up must not import Alembic."""
+    known: set[str] = set()
+    parents: set[str] = set()
+    for path in (Path(folder) / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision = _REVISION.search(source)
+        if revision is None:
+            continue
+        known.add(revision.group(1))
+        down = _DOWN_REVISION.search(source)
+        if down is not None:
+            parents.update(_QUOTED.findall(down.group(1)))
+    return frozenset(known), frozenset(known - parents)
 
 
 def known_revisions() -> set[str]:
     """Every schema revision this build knows (a database at another one is newer)."""
-    return {rev.revision for rev in _script().walk_revisions()}
+    return set(_revisions_at(str(migrations_folder()))[0])
+
+
+def head_revisions() -> set[str]:
+    """The newest revision of each line of history (one since 0005)."""
+    return set(_revisions_at(str(migrations_folder()))[1])
+
+
+def current_revisions(db: Database) -> set[str]:
+    """The revisions the database says it is at (none when it was never migrated)."""
+    with translate_connection_errors(), db.engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return set()
+        return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
 
 
 def schema_state(db: Database) -> SchemaState:
     """Whether the database is empty, behind, at, or ahead of this build's migrations."""
-    script = _script()
-    known = known_revisions()
-    heads = set(script.get_heads())
-    with translate_connection_errors(), db.engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
+    known, heads = known_revisions(), head_revisions()
+    current = current_revisions(db)
     if not current:
         return SchemaState.EMPTY
     if current - known:
@@ -97,6 +121,8 @@ def upgrade(db: Database) -> SchemaState:
         return state
     if state is SchemaState.BEHIND:
         _back_up_sqlite(db)
+    from alembic import command
+
     config = _config()
     with translate_connection_errors(), db.engine.begin() as conn:
         if not db.is_sqlite:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command as alembic_command
 from sqlalchemy import text
 
 from montu_desktop.domain.clinic_time import to_local
@@ -404,7 +405,7 @@ def test_an_upgrade_is_preceded_by_a_backup_in_the_backup_folder(tmp_path: Path)
     config = migrate._config()
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
-        migrate.command.upgrade(config, "0005")
+        alembic_command.upgrade(config, "0005")
     assert migrate.upgrade(db) is migrate.SchemaState.BEHIND
     (before,) = backups.list_backups(db)
     assert before.kind == "before-upgrade"
@@ -443,7 +444,7 @@ def test_a_backup_from_an_older_version_is_restored_and_upgraded(
     config = migrate._config()
     with old.engine.begin() as conn:
         config.attributes["connection"] = conn
-        migrate.command.upgrade(config, "0005")
+        alembic_command.upgrade(config, "0005")
     old.dispose()
 
     done = backups.restore(sqlite_db, old_file)

@@ -28,6 +28,16 @@ def test_every_revision_is_on_the_way_to_that_head() -> None:
     assert on_the_way == reachable
 
 
+def test_the_start_up_check_reads_the_same_history_as_alembic() -> None:
+    """schema_state reads revisions from the files as text (Alembic is not imported to start
+    the app): it must know the same revisions and heads as Alembic does."""
+    from montu_desktop.persistence import migrate
+
+    script = _script()
+    assert migrate.known_revisions() == {rev.revision for rev in script.walk_revisions()}
+    assert migrate.head_revisions() == set(script.get_heads())
+
+
 def test_the_migrations_are_found_in_a_frozen_bundle_a_wheel_and_the_source_tree(
     tmp_path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

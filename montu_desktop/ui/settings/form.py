@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -15,11 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from montu_desktop.domain.errors import InvalidRequest, MontuError
-from montu_desktop.services.admin.changes import ChangeOutcome, StrandedBooking
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import run_and_wait
 
-ConfirmImpact = Callable[[list[StrandedBooking]], tuple[bool, bool]]
+if TYPE_CHECKING:  # the sign-in window uses this module; it need not load the admin services
+    from montu_desktop.services.admin.changes import ChangeOutcome, StrandedBooking
+
+ConfirmImpact = Callable[[list["StrandedBooking"]], tuple[bool, bool]]
 """Shown the bookings a change strands; answers (go ahead, give them to the offered doctors)."""
 
 
