@@ -300,16 +300,21 @@ def _cpu_rows(report: Report, tag: str, r: bk.RaceFigures) -> None:
     )
 
 
-def settle(report: Report, before: str, quiet: float = 0.8, longest: float = 90.0) -> None:
-    """Wait (at most `longest` seconds) for the load the last section left (racing desks,
-    their server processes) to die down, so a timing that follows is not measured in it."""
+def settle(report: Report, before: str, idle_share: float = 0.85, longest: float = 90.0) -> None:
+    """Wait (at most `longest` seconds) until the machine is mostly idle over two seconds:
+    the last section (racing desks, their server processes) must not be in the next timing.
+    The load average lags by minutes, so the cores' busy time is read instead."""
+    cores = os.cpu_count() or 1
     started = time.monotonic()
-    while os.getloadavg()[0] > quiet and time.monotonic() - started < longest:
+    while True:
+        busy_before = bk.machine_busy_seconds()
         time.sleep(2)
-    waited = time.monotonic() - started
+        busy = (bk.machine_busy_seconds() - busy_before) / (2 * cores)
+        if 1 - busy >= idle_share or time.monotonic() - started >= longest:
+            break
     report.notes.append(
-        f"Before {before}: waited {waited:.0f} s for the load to settle "
-        f"(1-minute load {os.getloadavg()[0]:.2f})."
+        f"Before {before}: waited {time.monotonic() - started:.0f} s for the machine to be "
+        f"{1 - busy:.0%} idle (1-minute load {os.getloadavg()[0]:.2f})."
     )
 
 
