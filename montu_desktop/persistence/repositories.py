@@ -32,7 +32,8 @@ _SLACK_SECONDS = MAX_APPOINTMENT_MINUTES * 60
 def _epoch_column(session: Session, column: ColumnElement[datetime]) -> ColumnElement[int]:
     """The column as integer seconds since the epoch, computed by the database itself."""
     if session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), Integer)
+        days = func.julianday(column) - 2440587.5  # julianday: no text to parse back
+        return cast(func.round(days * 86400), Integer)
     return cast(func.extract("epoch", column), BigInteger)
 
 
