@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 
 import pytest
@@ -249,6 +250,22 @@ def test_utilisation_chart_paints_booked_against_rostered(
         1 for x in range(image.width()) if image.pixelColor(x, 8 + 14).name() == "#3b7dd8"
     )
     assert booked_pixels > 0  # Ada's booked bar is painted in the booked colour
+
+
+def test_utilisation_page_names_the_weeks_monday_and_says_hours_and_minutes(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    ada, _ = set_up_clinic(sqlite_ctx)
+    book_appointment(sqlite_ctx, BookingRequest("Long", at(TUESDAY, 10), patient(sqlite_ctx), ada))
+    window = dialog(qtbot, sqlite_ctx)
+    page = window.utilisation_page
+    page.week.setDate(QDate(2026, 11, 26))  # the manager picks the Thursday
+
+    assert page.week_label.text() == "Week of Mon 23 Nov 2026"
+    ada_row, ben_row = page.bars.rows
+    assert page.bars.row_text(ada_row) == "30 min / 35 h (1%)"
+    assert page.bars.row_text(ben_row) == "0 min / 35 h (0%)"
+    assert page.bars.row_text(replace(ada_row, booked_minutes=450)) == "7 h 30 min / 35 h (21%)"
 
 
 def test_rosters_page_records_leave_and_refuses_an_extra_session_after_closing(

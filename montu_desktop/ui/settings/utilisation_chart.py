@@ -8,6 +8,7 @@ from PySide6.QtCore import QDate, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from montu_desktop.domain.booking import hours_text
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import week_start
 from montu_desktop.domain.wording import day_label
@@ -43,7 +44,7 @@ class UtilisationBars(QWidget):
             )
             return
         name_width = max(metrics.horizontalAdvance(r.name) for r in self.rows) + 16
-        label_width = metrics.horizontalAdvance("000.0 / 000.0 h (100%)") + 16
+        label_width = metrics.horizontalAdvance("000 h 00 min / 000 h 00 min (100%)") + 16
         bar_width = max(40, self.width() - name_width - label_width - 16)
         most = max(r.rostered_minutes for r in self.rows) or 1
         for index, row in enumerate(self.rows):
@@ -62,9 +63,16 @@ class UtilisationBars(QWidget):
             painter.drawText(
                 QRectF(x + bar_width + 8, top, label_width, ROW_HEIGHT - 8),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                f"{row.booked_minutes / 60:.1f} / {row.rostered_minutes / 60:.1f} h "
-                f"({row.share:.0%})",
+                self.row_text(row),
             )
+
+    @staticmethod
+    def row_text(row: DoctorWeek) -> str:
+        """'7 h 30 min / 35 h (21%)': booked against rostered, as the desk says lengths of time."""
+        return (
+            f"{hours_text(row.booked_minutes)} / {hours_text(row.rostered_minutes)} "
+            f"({row.share:.0%})"
+        )
 
 
 class UtilisationPage(QWidget):
@@ -75,7 +83,7 @@ class UtilisationPage(QWidget):
         self._ctx = ctx
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Week of"))
+        top.addWidget(QLabel("Any day in the week"))
         self.week = QDateEdit()
         self.week.setCalendarPopup(True)
         self.week.setDisplayFormat("ddd d MMM yyyy")
@@ -83,6 +91,8 @@ class UtilisationPage(QWidget):
         self.week.setDate(QDate(today.year, today.month, today.day))
         self.week.dateChanged.connect(lambda _d: self.load())
         top.addWidget(self.week)
+        self.week_label = QLabel()  # "Week of Mon 23 Nov 2026": the Monday, whatever day is picked
+        top.addWidget(self.week_label)
         self.legend = QLabel(
             f"<span style='color:{BOOKED.name()}'>■</span> booked &nbsp; "
             f"<span style='color:{ROSTERED.name()}'>■</span> rostered"
@@ -101,4 +111,5 @@ class UtilisationPage(QWidget):
         monday = self.monday()
         self.bars.set_rows(run_and_wait(self, lambda: week_utilisation(self._ctx, monday)))
         sunday = monday + timedelta(days=6)
+        self.week_label.setText(f"Week of {day_label(monday, year=True)}")
         self.setToolTip(f"{day_label(monday)} to {day_label(sunday, year=True)}")
