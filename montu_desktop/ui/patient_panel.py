@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +44,8 @@ from montu_desktop.ui.operations import BusyTracker, run_op
 ERROR_STYLE = "color: #a50e0e; font-weight: bold;"
 GOOD_STYLE = "color: #146c2e; font-weight: bold;"
 COLUMNS = ("When", "Doctor", "Type", "Status", "Note")
+STATUS_COLUMN, NOTE_COLUMN = 3, 4
+NOTE_MIN_WIDTH = 80
 
 
 def full_name(record: PatientRecord) -> str:
@@ -99,11 +101,49 @@ class AppointmentTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setWordWrap(True)
         self.verticalHeader().setVisible(False)
-        header = self.horizontalHeader()
-        for column in range(len(COLUMNS) - 1):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        # The columns are sized by fit_columns to the viewport's width (no sideways scrolling):
+        # ResizeToContents on every column but the note pushed Status out of sight on a
+        # 1366x768 screen once a cancel reason was long.
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fitting = False
         self.items: list[PatientAppointment] = []
+
+    def fit_columns(self) -> None:
+        """Fill the viewport's width: when, doctor and type as wide as their text, then the
+        status (wrapping if it must, keeping the note at least NOTE_MIN_WIDTH), the note the rest."""
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            header = self.horizontalHeader()
+            available = self.viewport().width()
+            wanted = [
+                max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
+                for c in range(len(COLUMNS))
+            ]
+            widths = wanted[:STATUS_COLUMN]
+            smallest = header.minimumSectionSize()
+            over = sum(widths) + 2 * NOTE_MIN_WIDTH - available
+            if over > 0:  # very narrow: doctor and type give way first (their tooltips say all)
+                for column in (2, 1):
+                    give = min(over, widths[column] - smallest)
+                    widths[column] -= give
+                    over -= give
+            room = max(available - sum(widths), 2 * smallest)
+            status = max(min(wanted[STATUS_COLUMN], room - NOTE_MIN_WIDTH), room // 2)
+            widths += [status, max(room - status, smallest)]
+            if widths != [header.sectionSize(c) for c in range(len(COLUMNS))]:
+                for column, width in enumerate(widths):
+                    header.resizeSection(column, width)
+                self.resizeRowsToContents()
+        finally:
+            self._fitting = False
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().viewportEvent(event)
 
     def show_items(self, items: tuple[PatientAppointment, ...], timezone: str) -> None:
         """Show the appointments, keeping the selected one selected (else the first)."""
@@ -122,6 +162,7 @@ class AppointmentTable(QTableWidget):
                 cell = QTableWidgetItem(value)
                 cell.setToolTip(value)
                 self.setItem(row, column, cell)
+        self.fit_columns()
         self.resizeRowsToContents()
         ids = [item.id for item in items]
         if items:

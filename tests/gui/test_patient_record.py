@@ -472,3 +472,35 @@ def test_enter_in_the_record_saves_and_never_closes_it(
     assert panel.isVisible()
     qtbot.waitUntil(lambda: panel.details_message.text().startswith("Saved"), timeout=5_000)
     assert patients.get_patient(demo_ctx, zelda.id).details.phone == "+61412321987"
+
+
+def test_the_past_tab_shows_the_whole_status_column_at_1366_by_768(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QFontMetrics
+
+    from montu_desktop.services.booking import cancel_appointment, set_note
+
+    window.resize(1366, 768)
+    entry = day_book(demo_ctx, TUESDAY).appointments[0]
+    set_note(demo_ctx, entry.id, "Asked for a longer visit next time, with the interpreter")
+    cancel_appointment(demo_ctx, entry.id, "Moved interstate, will see a GP closer to home")
+    panel = _open_panel(qtbot, window, entry.patient_id)
+    assert panel.width() <= 1366 and panel.height() <= 768
+    panel.appointment_tabs.setCurrentWidget(panel.past)
+    table = panel.past
+    qtbot.waitUntil(lambda: table.isVisible() and table.rowCount() >= 1, timeout=5_000)
+    qtbot.wait(50)  # let the layout settle
+
+    header = table.horizontalHeader()
+    status = 3
+    left, width = header.sectionViewportPosition(status), header.sectionSize(status)
+    assert left >= 0 and left + width <= table.viewport().width()
+    assert not table.horizontalScrollBar().isVisible()
+    text = table.item(0, status).text()
+    assert text == "cancelled (Moved interstate, will see a GP closer to home)"
+    wrapped = QFontMetrics(table.font()).boundingRect(
+        QRect(0, 0, width - 8, 0), Qt.TextFlag.TextWordWrap, text
+    )
+    assert wrapped.width() <= width - 8 and wrapped.height() <= table.rowHeight(0)
