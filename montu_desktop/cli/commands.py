@@ -28,10 +28,11 @@ from montu_desktop.config.database import UnusableDatabase
 from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services import availability, booking, catalogue, demo_data, patients, schedules
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.reference import clinic_policy
+from montu_desktop.services.reference import clinic_policy, doctors
 from montu_desktop.services.runtime import open_services
 from montu_desktop.services.week_json import week_document
 
@@ -241,13 +242,24 @@ def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
     booked = booking.book_appointment(ctx, request)
     data = _appointment_json(ctx, booked)
     data.update(scheduling_commands.chosen_because(booked))
-    emit(
-        args,
-        data,
-        f"booked appointment {booked.id} with doctor {booked.doctor_id} at {data['start']}"
-        f" ({scheduling_commands.why_text(ctx, booked)})",
-    )
+    emit(args, data, _booked_text(ctx, booked, zone))
     return EXIT_OK
+
+
+def _booked_text(ctx: ServiceContext, booked: BookedAppointment, zone: str) -> str:
+    """As the desk's notice says it: 'booked appointment 7: Ava Singh with Dr Lee on Tue 24 Nov
+    at 10:00 (why that doctor).' Printed for the person at the terminal, never logged."""
+    details = patients.get_patient(ctx, booked.patient_id).details
+    doctor = next(
+        (d.name for d in doctors(ctx) if d.id == booked.doctor_id), f"doctor {booked.doctor_id}"
+    )
+    local = to_local(booked.start, zone)
+    text = (
+        f"booked appointment {booked.id}: {details.given_name} {details.family_name} with "
+        f"{doctor} on {day_label(local.date())} at {local:%H:%M}"
+    )
+    why = scheduling_commands.why_text(ctx, booked)
+    return f"{text} ({why})." if why else f"{text}."
 
 
 def _cancel(ctx: ServiceContext, args: argparse.Namespace) -> int:

@@ -68,6 +68,15 @@ def test_doctors_types_and_the_fair_choice_explained(clinic, capsys) -> None:  #
         str(patients[1]),
     )  # fmt: skip
     assert code == 0 and "Dr A: 0 min of 3 h booked, the least of 2 free" in out
+    # Like the desk's notice: the patient, the doctor, the day and the time, on one line.
+    when = f"{tuesday:%a} {tuesday.day} {tuesday:%b} at 11:00"
+    assert len(out.strip().splitlines()) == 1
+    assert out.startswith(f"booked appointment {booked['id'] + 1}: Pat1 Tester with Dr A on {when}")
+    code, out, _ = run(
+        capsys, url, "book", "--type", "Standard", "--start", iso(tuesday, 11), "--patient",
+        str(patients[2]), "--doctor", str(b),
+    )  # fmt: skip
+    assert code == 0 and f": Pat2 Tester with Dr B on {when} (Dr B: asked for" in out
     code, _, err = run(capsys, url, "doctors", "types", str(a), "--set", "Nope")
     assert code == 3 and err.startswith("refused: types:")
 
