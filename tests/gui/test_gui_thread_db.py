@@ -10,6 +10,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -148,6 +149,14 @@ def test_with_the_server_silent_the_window_repaints_while_a_settings_save_waits(
     window.show()
     with qtbot.waitSignal(window.refreshed, timeout=15_000):
         window.start()
+    # The desk's own loading (the day book, the neighbouring weeks) is done before the save:
+    # this test times the save's waiting, not the window filling itself after start.
+    qtbot.waitUntil(lambda: window.day.day is not None, timeout=15_000)
+    monday, type_name = window.week.monday, window.week.type_name
+    assert monday is not None and type_name
+    qtbot.waitUntil(
+        lambda: window.warm.is_warm(type_name, monday + timedelta(weeks=1)), timeout=15_000
+    )
     notices = NotificationSettingsDialog(ctx, Role.MANAGER, window)
     qtbot.addWidget(notices)
     notices.show()
