@@ -121,7 +121,7 @@ def busy_times(
 
 
 def busy_pairs_by_doctor(
-    session: Session | Connection, start: datetime, end: datetime
+    connection: Connection, start: datetime, end: datetime
 ) -> dict[int, list[tuple[int, int]]]:
     """Each doctor's live appointments overlapping [start, end) as sorted epoch-second pairs.
 
@@ -132,7 +132,6 @@ def busy_pairs_by_doctor(
     per-row Python grouping cost as much as the fetch itself.
     """
     floor = model.from_epoch(model.epoch(start) - _SLACK_SECONDS)
-    connection = session.connection() if isinstance(session, Session) else session
     if connection.dialect.name == "sqlite":
         stored = (_sqlite_text(end), _sqlite_text(floor), _sqlite_text(start))
         result = connection.exec_driver_sql(_SQLITE_BUSY_BY_DOCTOR, stored)

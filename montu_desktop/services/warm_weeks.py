@@ -90,7 +90,7 @@ class WarmWeeks:
         """The same answer as `week_availability(ctx, type_name, day, ...)`, kept or fresh."""
         if not self.enabled:
             return week_availability(self._ctx, type_name, day, urgent=urgent, doctor_id=doctor_id)
-        key = (type_name.strip().casefold(), week_start(day), urgent, doctor_id)
+        key = _key(type_name, day, urgent, doctor_id)
         while True:
             with self._lock:
                 found = self._fresh(key)
@@ -122,7 +122,7 @@ class WarmWeeks:
     ) -> WeekAvailability | None:
         """The week holding `day` if it is kept and still right, else None; never computes
         nor asks the database (safe on the GUI thread)."""
-        key = (type_name.strip().casefold(), week_start(day), urgent, doctor_id)
+        key = _key(type_name, day, urgent, doctor_id)
         with self._lock:
             found = self._fresh(key) if self.enabled else None
             if found is not None:
@@ -133,7 +133,7 @@ class WarmWeeks:
         self, type_name: str, day: date, *, urgent: bool = False, doctor_id: int | None = None
     ) -> bool:
         """True when the week holding `day` would be answered from the store now."""
-        key = (type_name.strip().casefold(), week_start(day), urgent, doctor_id)
+        key = _key(type_name, day, urgent, doctor_id)
         with self._lock:
             return self.enabled and self._fresh(key, touch=False) is not None
 
@@ -178,6 +178,10 @@ class WarmWeeks:
     def _heard(self, changes: OpChanges) -> None:  # any thread, right after the commit
         if not changes.kinds or changes.kinds - HARMLESS:
             self.drop()
+
+
+def _key(type_name: str, day: date, urgent: bool, doctor_id: int | None) -> WeekKey:
+    return (type_name.strip().casefold(), week_start(day), urgent, doctor_id)
 
 
 def stale_at(

@@ -20,7 +20,7 @@ def test_busy_pairs_match_busy_times_across_a_week(ctx: ServiceContext) -> None:
         start = local_day_bounds(week, ZONE)[0]
         end = local_day_bounds(week + timedelta(days=6), ZONE)[1]
         with ctx.database.session() as session:
-            fast = repo.busy_pairs_by_doctor(session, start, end)
+            fast = repo.busy_pairs_by_doctor(session.connection(), start, end)
             general = dict(busy_by_doctor(repo.busy_times(session, start, end)))
         assert fast == general
         assert sum(len(pairs) for pairs in fast.values()) > 20
