@@ -23,7 +23,7 @@ from montu_desktop.domain.availability import Slot
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.persistence import migrate
 from montu_desktop.persistence.engine import sqlite_url
-from montu_desktop.services import availability, booking, demo_data, patients
+from montu_desktop.services import availability, booking, demo_data, patients, reference
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.runtime import open_database
 
@@ -105,9 +105,9 @@ def _free_doctors(run: _Run, slot: Slot, week_of: date) -> int:
 
 
 def _compute_availability(run: _Run) -> None:
-    now = run.ctx.clock()
-    earliest = now + timedelta(hours=1)  # far enough ahead not to pass while the test runs
-    for week_of in (now.date(), now.date() + timedelta(weeks=1)):
+    earliest = run.ctx.clock() + timedelta(hours=1)  # far enough ahead not to pass meanwhile
+    today = reference.clinic_today(run.ctx)
+    for week_of in (today, today + timedelta(weeks=1)):
         week = availability.week_availability(run.ctx, TYPE_NAME, week_of)
         free = [
             slot

@@ -17,6 +17,17 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.memory_keyring.MemoryKeyring"
 
+from montu_desktop.config import clock as product_clock  # noqa: E402
+
+# The suite never runs at the real date or time of day: every process it starts (this one, the
+# CLI, `serve`, `worker`, the app) shares one product clock that reads SUITE_MOMENT now and runs
+# on. MONTU_TEST_NOW chooses another moment (tests/README.md lists the edges worth a run).
+SUITE_MOMENT = datetime.fromisoformat(
+    os.environ.get("MONTU_TEST_NOW") or "2027-03-10T10:00:00+11:00"
+)
+if not os.environ.get(product_clock.ENV):
+    os.environ[product_clock.ENV] = product_clock.pinned(SUITE_MOMENT)
+
 from sqlalchemy import create_engine, text
 
 from montu_desktop.persistence import migrate

@@ -21,12 +21,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from montu_desktop.config.clock import utc_now
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
@@ -51,10 +52,6 @@ from montu_desktop.persistence.engine import Database
 log = logging.getLogger(__name__)
 
 EVENT_NAMES = ("appointment.booked", "appointment.cancelled", "appointment.rescheduled")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_worker_id() -> str:

@@ -12,12 +12,12 @@ import enum
 import functools
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 
+from montu_desktop.config.clock import utc_now
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.persistence.backup_files import backup_path, copy_online
 from montu_desktop.persistence.engine import Database, translate_connection_errors
@@ -138,6 +138,6 @@ def _back_up_sqlite(db: Database) -> Path | None:
     path = db.sqlite_path
     if path is None or not path.exists():
         return None
-    backup = backup_path(path, "before-upgrade", datetime.now(UTC))
+    backup = backup_path(path, "before-upgrade", utc_now())
     copy_online(path, backup)
     return backup

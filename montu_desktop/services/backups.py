@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from montu_desktop.config.clock import utc_now
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest
 from montu_desktop.notifications.settings import SPECS
 from montu_desktop.persistence import backup_files, in_use, migrate
@@ -86,7 +87,7 @@ def policy(ctx: ServiceContext) -> BackupPolicy:
 
 
 def default_target(db: Database, kind: str = "manual", when: datetime | None = None) -> Path:
-    when = when or datetime.now(UTC)
+    when = when or utc_now()
     path = db.sqlite_path
     if path is not None:
         return backup_files.backup_path(path, kind, when)
@@ -106,7 +107,7 @@ def back_up(
     Refusals: InvalidRequest("file", …) when the target cannot be written or is the
     database itself; DatabaseUnavailable when the database cannot be read.
     """
-    now = when or datetime.now(UTC)
+    now = when or utc_now()
     if target is None:
         target = default_target(db, kind, now)
     _usable_name(target)
@@ -245,7 +246,7 @@ def back_up_if_due(ctx: ServiceContext, now: datetime | None = None) -> BackupFi
     path = ctx.database.sqlite_path
     if path is None or not path.exists():
         return None
-    now = now or datetime.now(UTC)
+    now = now or ctx.clock()
     rules = policy(ctx)
     daily = [b for b in list_backups(ctx.database) if b.kind == "daily"]
     if daily and now - daily[0].taken_at < timedelta(hours=rules.every_hours) - _DUE_SLACK:

@@ -9,9 +9,10 @@ import random
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from montu_desktop.config.clock import utc_now
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.op_changes import LOCAL, ChangeKind, Initiator, OpChanges
 from montu_desktop.domain.staff import Role
@@ -37,10 +38,6 @@ def current_origin() -> Initiator:
     """Who started the running operation: the screen set by `started_by`, else this desk."""
     origin = _origin.get()
     return origin if origin is not None else LOCAL
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _default_actor() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule, NotFound
 from montu_desktop.domain.model import (
     AppointmentType,
@@ -39,6 +40,11 @@ def clinic_policy(ctx: ServiceContext) -> ClinicPolicy:
     if found is None:
         raise NoSchedule("clinic", "no clinic is set up in this database yet")
     return found
+
+
+def clinic_today(ctx: ServiceContext) -> date:
+    """Today in the clinic's own time zone (a UTC machine's date is a day off for hours)."""
+    return to_local(ctx.clock(), clinic_policy(ctx).timezone).date()
 
 
 def appointment_types(ctx: ServiceContext) -> list[AppointmentType]:

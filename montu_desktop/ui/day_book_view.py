@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QPaintEvent, QResizeEvent
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from montu_desktop.config.clock import utc_now
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.visits import allowed_moves, status_refusal
@@ -54,7 +55,7 @@ class AppointmentPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Appointment", parent)
         self.entry: DayBookEntry | None = None
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.clock: Callable[[], datetime] = utc_now
         """What time it is (the window sets the clinic's clock): Arrived fits only its day."""
         self.timezone = "UTC"
         self.fields = {
