@@ -17,7 +17,13 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.memory_keyring.MemoryKeyring"
 
-from montu_desktop.config import clock as product_clock  # noqa: E402
+from sqlalchemy import create_engine, text
+
+from montu_desktop.config import clock as product_clock
+from montu_desktop.persistence import migrate
+from montu_desktop.persistence.engine import Database, sqlite_url
+from montu_desktop.services.context import ServiceContext
+from tests.support.clock import FixedClock
 
 # The suite never runs at the real date or time of day: every process it starts (this one, the
 # CLI, `serve`, `worker`, the app) shares one product clock that reads SUITE_MOMENT now and runs
@@ -27,13 +33,6 @@ SUITE_MOMENT = datetime.fromisoformat(
 )
 if not os.environ.get(product_clock.ENV):
     os.environ[product_clock.ENV] = product_clock.pinned(SUITE_MOMENT)
-
-from sqlalchemy import create_engine, text
-
-from montu_desktop.persistence import migrate
-from montu_desktop.persistence.engine import Database, sqlite_url
-from montu_desktop.services.context import ServiceContext
-from tests.support.clock import FixedClock
 
 PG_ADMIN_URL = os.environ.get(
     "MONTU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
