@@ -234,7 +234,15 @@ def _soak(
     shown, monday = window.week.model.grid, window.week.monday
     assert shown is not None and monday is not None
     fresh = week_availability(ctx, window.week.type_name, monday)
-    assert shown == week_grid(fresh.days, window.policy.timezone, window.policy.slot_minutes)
+    # Built as the desk builds it: closed times already gone by read as past (on a Sunday
+    # evening the whole closed Saturday does), so the comparison needs the same clock.
+    assert shown == week_grid(
+        fresh.days,
+        window.policy.timezone,
+        window.policy.slot_minutes,
+        window.ctx.clock(),
+        fresh.closed_reasons,
+    )
     book = window.day.model.book
     assert book is not None
     assert [e.id for e in book.appointments] == [e.id for e in day_book(ctx, book.day).appointments]

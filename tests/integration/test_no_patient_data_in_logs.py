@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -15,6 +16,7 @@ from montu_desktop.logging_setup import current_log_file, stop_logging
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import create_demo_clinic
+from montu_desktop.services.reference import clinic_today
 from tests.support.notif_servers import free_port
 
 GIVEN, FAMILY, DOB = "Meiying", "Ahmedova", "1966-03-04"
@@ -60,7 +62,8 @@ def test_the_log_holds_no_patient_details_after_failures(
     capsys.readouterr()
     assert cli(patient) == 0
     patient_id = json.loads(capsys.readouterr().out)["id"]
-    week = "2026-11-30T10:00"
+    today = clinic_today(ctx)
+    week = f"{today + timedelta(days=7 - today.weekday())}T10:00"  # next Monday, clinic time
     assert cli(["book", "--type", "Standard", "--start", week, "--patient", str(patient_id),
                 "--database", url]) == 0  # fmt: skip
 
