@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+import itertools
+import threading
+import weakref
 from dataclasses import dataclass, field
 
 
@@ -31,7 +34,24 @@ class Initiator:
 
     @classmethod
     def of(cls, thing: object) -> Initiator:
-        return cls(id(thing), type(thing).__name__)
+        """The screen's own key, never handed on: `id()` is reused as soon as a closed screen
+        is freed, and a new screen could then take the old one's notices for its own."""
+        with _keys_lock:
+            try:
+                key = _keys.get(thing)
+                if key is None:
+                    key = _keys[thing] = next(_next_key)
+            except TypeError:  # neither weakly referable nor hashable: keep the key on it
+                key = getattr(thing, "_montu_initiator_key", None)
+                if key is None:
+                    key = next(_next_key)
+                    object.__setattr__(thing, "_montu_initiator_key", key)
+        return cls(key, type(thing).__name__)
+
+
+_next_key = itertools.count(1)
+_keys: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+_keys_lock = threading.Lock()
 
 
 LOCAL = Initiator(0, "this desk")

@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from tests.support import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +51,7 @@ def test_a_clinic_is_run_from_the_command_line(any_db) -> None:
         "Procedure": 60,
     }
 
-    next_monday = date.today() + timedelta(days=7 - date.today().weekday())
+    next_monday = clock.next_monday()
     week = ok_json("availability", "--type", "Long", "--week", next_monday.isoformat(), env=env)
     assert week["appointment_type"] == "Long" and week["timezone"] == "Australia/Melbourne"
     assert week["slot_minutes"] == 15
@@ -132,7 +134,7 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     """`montu-desktop availability ... | head -3`: the reader closes the pipe midway."""
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     assert montu("demo-data", "--doctors", "8", "--weeks", "2", "--database", url).returncode == 0
-    monday = date(2026, 11, 30)
+    monday = clock.next_monday()
     done = subprocess.Popen(
         [sys.executable, "-m", "montu_desktop", "availability", "--type", "Standard",
          "--week", monday.isoformat(), "--json", "--database", url],

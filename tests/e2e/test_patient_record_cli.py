@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 
-from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.clinic_time import local_instant
 from montu_desktop.services.context import ServiceContext
 from tests.e2e.test_cli import montu, ok_json
 from tests.support.clinic import tiny_clinic
+from tests.support.clock import clinic_today
 
 ZONE = "Australia/Melbourne"
 
 
 def _not_today_open_day() -> str:
     """10:00 on the next clinic day after today (the tiny clinic is shut on Sundays)."""
-    day = to_local(datetime.now().astimezone(), ZONE).date() + timedelta(days=1)
+    day = clinic_today(ZONE) + timedelta(days=1)
     if day.weekday() == 6:
         day += timedelta(days=1)
     return local_instant(day, time(10), ZONE).isoformat()

@@ -13,10 +13,11 @@ import os
 import subprocess
 import sys
 import sysconfig
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.support.clock import next_monday
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +94,7 @@ def test_the_wheel_carries_the_migrations_and_serves_the_headless_commands(
     assert "schema" in montu("db", "status").stdout
     demo = montu("demo-data", "--doctors", "2", "--weeks", "2")
     assert demo.returncode == 0, demo.stderr
-    monday = date.today() + timedelta(days=7 - date.today().weekday())
+    monday = next_monday()
     week = montu("availability", "--type", "Standard", "--week", monday.isoformat(), "--json")
     assert week.returncode == 0, week.stderr
     free = next(s for d in json.loads(week.stdout)["days"] for s in d["slots"] if s["free_doctors"])

@@ -23,7 +23,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -35,13 +35,14 @@ from montu_desktop.persistence.engine import Database
 from montu_desktop.services import clinic_settings
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import create_demo_clinic
+from tests.support.clock import next_monday
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("MONTU_FUZZ_SEED", "20261126"))
 CASES = int(os.environ.get("MONTU_FUZZ_CASES", "120"))
 NOT_UTF8 = "a\udcffb"  # how Python hands over the bytes a\xffb from a command line
 
-_MONDAY = date.today() + timedelta(days=7 - date.today().weekday())
+_MONDAY = next_monday()
 GOOD = {
     "ids": ["1", "2", "3", "4", "5"],
     "counts": ["1", "2"],

@@ -12,6 +12,7 @@ from montu_desktop.cli import main
 from montu_desktop.services.admin import holds
 from montu_desktop.services.context import ServiceContext
 from tests.support.clinic import new_patients, tiny_clinic
+from tests.support.clock import clinic_today
 
 ZONE = "Australia/Melbourne"
 
@@ -23,7 +24,7 @@ def clinic(any_db):  # type: ignore[no-untyped-def]
     doctors = tiny_clinic(ctx, doctors=2)
     patients = new_patients(ctx, 5)
     url = any_db.url.render_as_string(hide_password=False)
-    today = date.today()
+    today = clinic_today(ZONE)
     tuesday = today + timedelta(days=8 - today.weekday())  # Tuesday of next week
     return ctx, url, doctors, patients, tuesday
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from montu_desktop.config.clock import utc_now
+from montu_desktop.domain.clinic_time import to_local
 
 
 class FixedClock:
@@ -14,3 +17,13 @@ class FixedClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+def clinic_today(zone: str = "Australia/Melbourne") -> date:
+    """Today in the clinic's zone by the product's clock (pinned for the suite: tests/README.md)."""
+    return to_local(utc_now(), zone).date()
+
+
+def next_monday(zone: str = "Australia/Melbourne") -> date:
+    today = clinic_today(zone)
+    return today + timedelta(days=7 - today.weekday())

@@ -33,3 +33,24 @@ def test_an_initiator_is_a_token_that_matches_only_its_own_screen() -> None:
 def test_an_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError):
         OpChanges.of("appointment")  # a typo must not pass silently
+
+
+def test_a_new_screen_never_takes_a_closed_ones_initiator() -> None:
+    """id() of a freed object is handed to the next one at once in CPython: keys are not ids."""
+
+    class Screen:
+        pass
+
+    seen: set[int] = set()
+    reused_ids = 0
+    previous_id = None
+    for _ in range(200):
+        screen = Screen()
+        reused_ids += id(screen) == previous_id
+        previous_id = id(screen)
+        key = Initiator.of(screen).key
+        assert Initiator.of(screen).key == key  # the same screen keeps its key
+        assert key not in seen and key != LOCAL.key
+        seen.add(key)
+        del screen
+    assert reused_ids > 0  # the case the keys exist for did happen here
