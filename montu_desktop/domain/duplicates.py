@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import unicodedata
-
+from montu_desktop.domain.names import fold
 from montu_desktop.domain.patients import PatientDetails
 
 
 def name_key(name: str) -> str:
-    """A family name compared ignoring case, accents and spacing ('Núñez ' ~ 'nunez')."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
+    """A family name compared as search folds it: case, accents, apostrophes, hyphens and
+    spaces away ('O’Connor-Núñez' ~ 'Oconnor Nunez')."""
+    return fold(name)
 
 
 def email_key(email: str | None) -> str | None:
@@ -39,5 +37,5 @@ def duplicate_reasons(new: PatientDetails, existing: PatientDetails) -> list[str
 
 
 def is_likely_duplicate(new: PatientDetails, existing: PatientDetails) -> bool:
-    """Same date of birth and family name (ignoring case and accents), or same phone, or same email."""
+    """Same date of birth and folded family name (domain.names), or same phone, or same email."""
     return bool(duplicate_reasons(new, existing))

@@ -9,16 +9,20 @@ from functools import cache
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Connection,
     Integer,
+    Select,
     TextClause,
     bindparam,
     cast,
     delete,
     func,
-    or_,
+    insert,
+    intersect,
     select,
     text,
+    union,
 )
 from sqlalchemy.orm import Session
 
@@ -253,32 +257,77 @@ def _local_day(block: model.RosterBlock, days: Sequence[model.ClinicDay]) -> dat
     raise ValueError("roster block outside every open day")
 
 
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for "starts with `text`", its % and _ ordinary characters (escape /).
+
+    Built here as one bound value, not as `:text || '%'`: SQLite serves a LIKE from an index
+    only when the pattern is a literal or a single bound parameter.
+    """
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return escaped + "%"
+
+
+def _with_part_starting(prefix: str) -> Select[tuple[int]]:
+    n = t.PatientNamePart
+    return select(n.patient_id).where(n.part.like(_like_prefix(prefix), escape="/"))
+
+
 def find_patients(
     session: Session,
     words: Sequence[str],
     phone_digits: str | None,
     birth_date: date | None,
     limit: int = 50,
+    *,
+    joined: str | None = None,
 ) -> list[t.Patient]:
-    """Live (not merged) patients matching every word (a prefix of a name), or the phone or DOB."""
-    query = select(t.Patient)
-    conditions = []
-    for word in words:
-        # autoescape: a typed % or _ is an ordinary character, not a LIKE wildcard
-        prefix = word.lower()
-        conditions.append(
-            or_(
-                func.lower(t.Patient.given_name).startswith(prefix, autoescape=True),
-                func.lower(t.Patient.family_name).startswith(prefix, autoescape=True),
-            )
-        )
+    """Live (not merged) patients matching the phone, the date of birth, or every word (each
+    the start of one of the patient's folded name parts; `words` folded already by
+    domain.names.search_words), or `joined` (the words run together) as one part's start.
+
+    Each word is a prefix lookup on the name part index (patient_name_part).
+    """
+    p = t.Patient
+    conditions: list[ColumnElement[bool]] = []
+    if words:
+        matched: CompoundSelect[tuple[int]] | Select[tuple[int]] = _with_part_starting(words[0])
+        if len(words) > 1:
+            every_word = intersect(*(_with_part_starting(w) for w in words)).subquery()
+            matched = select(every_word.c.patient_id)
+        if joined:
+            # One IN over a UNION (not an OR of two INs): both databases then drive the
+            # search from the part index; with an OR PostgreSQL walked every patient.
+            matched = union(matched, _with_part_starting(joined))
+        conditions.append(p.id.in_(matched))
     if phone_digits:
-        conditions.append(t.Patient.phone.contains(phone_digits, autoescape=True))
+        conditions.append(p.phone.contains(phone_digits, autoescape=True))
     if birth_date:
-        conditions.append(t.Patient.date_of_birth == birth_date)
+        conditions.append(p.date_of_birth == birth_date)
     if not conditions:
         return []
-    query = query.where(*conditions, t.Patient.merged_into_id.is_(None)).order_by(
-        t.Patient.family_name, t.Patient.given_name
+    query = (
+        select(p)
+        .where(*conditions, p.merged_into_id.is_(None))
+        .order_by(p.family_name, p.given_name, p.id)
     )
     return list(session.scalars(query.limit(limit)))
+
+
+def replace_name_parts(session: Session, patient_id: int, parts: Iterable[str]) -> None:
+    """The patient's stored name parts become `parts` (none: the patient is not findable by name)."""
+    n = t.PatientNamePart
+    session.execute(delete(n).where(n.patient_id == patient_id))
+    rows = [{"part": part, "patient_id": patient_id} for part in sorted(set(parts))]
+    if rows:
+        session.execute(insert(n), rows)
+
+
+def add_name_parts(session: Session, parts_by_patient: dict[int, Iterable[str]]) -> None:
+    """Name parts for newly added patients (no parts stored for them yet), in one statement."""
+    rows = [
+        {"part": part, "patient_id": patient_id}
+        for patient_id, parts in parts_by_patient.items()
+        for part in sorted(set(parts))
+    ]
+    if rows:
+        session.execute(insert(t.PatientNamePart), rows)

@@ -194,7 +194,25 @@ class Patient(Base):
     __table_args__ = (
         Index("ix_patient_family_given", "family_name", "given_name"),
         Index("ix_patient_phone", "phone"),
+        Index("ix_patient_birth", "date_of_birth"),
     )
+
+
+NAME_PART = String(100, collation="C").with_variant(String(100, collation="NOCASE"), "sqlite")
+"""A folded name part. Its index serves `part LIKE 'prefix%'` on both databases: PostgreSQL
+uses a btree index for a prefix LIKE only under the C collation, SQLite only under NOCASE
+(its LIKE ignores ASCII case; parts are folded lower case, so NOCASE changes nothing else)."""
+
+
+class PatientNamePart(Base):
+    """One folded part of a live patient's given or family name (domain.names.name_parts):
+    search looks each typed word up as a prefix here. Written by the patient service when a
+    patient is added or renamed, removed when the record is merged into another."""
+
+    __tablename__ = "patient_name_part"
+    part: Mapped[str] = mapped_column(NAME_PART, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), primary_key=True)
+    __table_args__ = (Index("ix_patient_name_part_patient", "patient_id"),)
 
 
 class Appointment(Base):
@@ -269,6 +287,7 @@ __all__ = [
     "OpeningHours",
     "OutboxEvent",
     "Patient",
+    "PatientNamePart",
     "RosterTemplate",
     "Setting",
     "UTCDateTime",

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 import holidays
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus, epoch, from_epoch
+from montu_desktop.domain.names import name_parts
+from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin import planning
 from montu_desktop.services.context import ServiceContext, require_manager
@@ -243,8 +245,15 @@ def _add_patients(
                 "updated_at": now,
             }
         )
+    before = session.scalar(select(func.max(t.Patient.id))) or 0
     session.execute(insert(t.Patient), rows)
-    return list(session.scalars(select(t.Patient.id).order_by(t.Patient.id)))
+    added = session.execute(
+        select(t.Patient.id, t.Patient.given_name, t.Patient.family_name)
+        .where(t.Patient.id > before)
+        .order_by(t.Patient.id)
+    ).all()
+    repo.add_name_parts(session, {i: name_parts(given, family) for i, given, family in added})
+    return [i for i, _given, _family in added]
 
 
 def _fill_appointments(

@@ -15,6 +15,7 @@ from montu_desktop.domain.clinic_time import local_day_bounds, parse_day, to_loc
 from montu_desktop.domain.duplicates import email_key, is_likely_duplicate
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule, NotFound
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.names import joined_words, name_parts, search_words
 from montu_desktop.domain.patients import (
     PatientDetails,
     check_patient,
@@ -268,6 +269,9 @@ def add_patient(
         _apply(row, clean)
         uow.session.add(row)
         uow.session.flush()
+        repo.replace_name_parts(
+            uow.session, row.id, name_parts(clean.given_name, clean.family_name)
+        )
         record = _record(row)
         if allow_duplicate:
             uow.audit("patient.added", f"patient {row.id}", despite_duplicate=True)
@@ -304,6 +308,10 @@ def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> Pat
             _apply(row, clean)
             row.updated_at = ctx.clock()
             uow.session.flush()
+            if {"given_name", "family_name"} & set(changed):
+                repo.replace_name_parts(
+                    uow.session, row.id, name_parts(clean.given_name, clean.family_name)
+                )
             uow.audit("patient.edited", f"patient {row.id}", fields=changed)
             uow.touches("patients")
         record = _record(row)
@@ -440,8 +448,12 @@ def _as_date(text: str) -> date | None:
 
 
 def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[PatientRecord]:
-    """Patients matching what was typed: name prefixes, a phone number, or a date of birth.
+    """Patients matching what was typed: a phone number, a date of birth, or names.
 
+    Names fold as domain.names does (case, accents, apostrophes, hyphens and spaces away):
+    each typed word is the start of a part of the given or family name ("nunez" and
+    "zoe o'connor" find Zoë O'Connor-Núñez, "o connor" and "oconnor" find O'Connor), or the
+    words run together are ("mc donald" finds McDonald). % and _ are ordinary characters.
     Merged (retired) records are left out; each record carries its next_appointment.
     """
     text = text.strip()
@@ -453,8 +465,10 @@ def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[Patie
             # Phone numbers are stored in E.164: match on the digits after the trunk zero.
             rows = repo.find_patients(uow.session, [], digits.lstrip("0"), None, limit)
         else:
-            words = [] if birth else [w for w in re.split(r"[\s,]+", text) if w]
-            rows = repo.find_patients(uow.session, words, None, birth, limit)
+            words = [] if birth else search_words(text)
+            rows = repo.find_patients(
+                uow.session, words, None, birth, limit, joined=joined_words(words)
+            )
         a = t.Appointment
         coming: dict[int, PatientAppointment] = {}
         for patient_id, item in _appointments(
@@ -552,6 +566,8 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
             session.execute(
                 update(p).where(p.id == duplicate_id).values(merged_into_id=keep_id, updated_at=now)
             )
+            # The retired record is found by name no more (phone and birth date skip it too).
+            repo.replace_name_parts(session, duplicate_id, ())
             moved = tuple(x.id for x in preview.appointments)
             uow.audit(
                 "patient.merged",

@@ -370,7 +370,41 @@ class BookingDialog(QDialog):
         self._drop_pending_booking()
         self.message.setText(plain_words(error))
 
-    def _show_results(self, serial: int, found: list[PatientRecord], text: str) -> None:
+    def refresh_search(self) -> None:
+        """Patients changed (a merge, another desk): ask the settled search again so a record
+        merged away leaves the list. The highlighted patient stays highlighted; if it was the
+        one merged away, nobody is highlighted in its place (Book never swaps silently)."""
+        text = self.search_text()
+        if (
+            len(text) < 2
+            or not self.search_settled()
+            or self._book_when_ready
+            or self.new_patient_box.isChecked()
+        ):
+            return
+        serial, keep = self._search_serial, self.selected_patient_id()
+        self._op(
+            lambda: patients.find_patients(self.ctx, text, limit=30),
+            lambda found: self._refreshed(serial, text, keep, found),
+            lambda _error: None,
+        )
+
+    def _refreshed(
+        self, serial: int, text: str, keep: int | None, found: list[PatientRecord]
+    ) -> None:
+        if self._book_when_ready or self.selected_patient_id() != keep:
+            return  # Book was pressed, or another patient chosen, meanwhile
+        self._show_results(serial, found, text, keep=keep, refreshed=True)
+
+    def _show_results(
+        self,
+        serial: int,
+        found: list[PatientRecord],
+        text: str,
+        *,
+        keep: int | None = None,
+        refreshed: bool = False,
+    ) -> None:
         if text != self.search_text() or serial != self._search_serial:
             return  # an answer to an older search: the person has typed more since
         self._results_for = text
@@ -382,8 +416,10 @@ class BookingDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, record.id)
             item.setData(NAME_ROLE, f"{record.details.given_name} {record.details.family_name}")
             self.results.addItem(item)
+        ids = [r.id for r in found]
         if found:
-            self.results.setCurrentRow(0)
+            kept = refreshed and keep is not None
+            self.results.setCurrentRow((ids.index(keep) if keep in ids else -1) if kept else 0)
         else:
             self.results.addItem(
                 QListWidgetItem("No patient found: tick “New patient” to add one.")

@@ -330,6 +330,12 @@ class MainWindow(QMainWindow):
             and panel.isVisible()
         ):
             panel.reload()
+        if ChangeKind.PATIENTS in pending:
+            # Search lists follow merges and renames (a retired record leaves them).
+            if panel is not None and self._visible(panel):
+                panel.refresh_search()
+            if self.booking_dialog is not None and self._visible(self.booking_dialog):
+                self.booking_dialog.refresh_search()
 
     def _load_reference(self) -> tuple[ClinicPolicy, list[AppointmentType]]:
         self.loads["reference"] += 1

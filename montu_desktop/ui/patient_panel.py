@@ -357,7 +357,21 @@ class PatientPanel(QDialog):
             lambda error: self.details_message.setText(plain_words(error)),
         )
 
-    def _show_found(self, text: str, found: list[PatientRecord]) -> None:
+    def refresh_search(self) -> None:
+        """Patients changed (a merge, another desk): ask the search shown again, so a record
+        merged away leaves the list; the highlighted patient stays highlighted."""
+        text = self.search.text().strip()
+        if len(text) < 2 or text != self._found_for or not self.results.isVisible():
+            return
+        item = self.results.currentItem()
+        keep = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        self._op(
+            lambda: patients.find_patients(self.ctx, text, limit=30),
+            lambda found: self._show_found(text, found, keep),
+            lambda _error: None,
+        )
+
+    def _show_found(self, text: str, found: list[PatientRecord], keep: int | None = None) -> None:
         if text != self.search.text().strip():
             return  # an answer for older text
         self._found_for = text
@@ -374,6 +388,8 @@ class PatientPanel(QDialog):
             self.results.addItem(item)
         if not found:
             self.results.addItem("No patient found.")
+        rows = [r.id for r in found]
+        self.results.setCurrentRow(rows.index(keep) if keep in rows else -1)
         self.results.blockSignals(False)
         self.results.setVisible(True)
 

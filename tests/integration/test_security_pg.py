@@ -759,3 +759,25 @@ def test_a_receptionists_booking_is_checked_through_indexes(clinic: Clinic) -> N
                     " ON outbox_event ((payload ->> 'appointment_id'))"
                 )
             )
+
+
+def test_staff_logins_keep_the_folded_name_parts_that_search_uses(clinic: Clinic) -> None:
+    """The desk's own logins write the name parts: a receptionist adds and renames, a manager
+    merges (the retired record's parts go); no staff login may rewrite a part (no UPDATE)."""
+    from montu_desktop.services.patients import edit_patient, find_patients, merge_patients
+
+    desk, boss = clinic.reception, clinic.manager
+    zoe = add_patient(desk, PatientDetails("Zoë", "O'Connor", date(1988, 5, 17)))
+    twin = add_patient(
+        desk, PatientDetails("Zoe", "Oconnor-Nunez", date(1988, 5, 17)), allow_duplicate=True
+    )
+    edit_patient(desk, zoe.id, family_name="O'Connor-Núñez")
+    assert {p.id for p in find_patients(desk, "zoe nunez")} == {zoe.id, twin.id}
+    merge_patients(boss, zoe.id, twin.id)
+    assert [p.id for p in find_patients(desk, "o connor nunez")] == [zoe.id]
+    refusal = _refused(
+        clinic.engine(clinic.reception_name),
+        "UPDATE patient_name_part SET part = 'x' WHERE patient_id = :p",
+        p=zoe.id,
+    )
+    assert refusal.startswith("42501"), refusal  # insufficient_privilege
