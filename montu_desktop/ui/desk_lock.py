@@ -72,7 +72,7 @@ class DeskLock(QObject):
         self.idle_minutes = idle_minutes
         self.label = QLabel()
         window.statusBar().addPermanentWidget(self.label)
-        self.switch_action = QAction("S&witch user…", window)
+        self.switch_action = QAction("Switch &user…", window)
         self.switch_action.triggered.connect(
             lambda: self.lock("Sign in as the person at the desk.")
         )

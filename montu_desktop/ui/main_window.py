@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         print_action.setShortcut(QKeySequence.StandardKey.Print)
         print_action.triggered.connect(lambda: self.print_day_sheet(None))
         menu.addAction(print_action)
-        patient_action = QAction("&Patient record…", self)
+        patient_action = QAction("Pat&ient record…", self)
         patient_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
         patient_action.triggered.connect(lambda: self.open_patient(None))
         menu.addAction(patient_action)

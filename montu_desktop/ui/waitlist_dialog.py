@@ -85,7 +85,7 @@ class WaitlistDialog(QDialog):
         self.book_fit_button.clicked.connect(self.book_earliest_fit)
         self.remove_button = QPushButton("&Remove from waitlist")
         self.remove_button.clicked.connect(self.remove_selected)
-        self.show_all = QPushButton("Show &everyone waiting")
+        self.show_all = QPushButton("Show e&veryone waiting")
         self.show_all.setVisible(freed is not None)
         self.show_all.clicked.connect(self._show_everyone)
         for button in (self.book_button, self.book_fit_button, self.remove_button, self.show_all):
