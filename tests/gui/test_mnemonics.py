@@ -99,7 +99,12 @@ def test_every_dialog_uses_each_letter_once(
         (WaitlistDialog(demo_ctx, window.types, doctors, ZONE, parent=window), "waitlist"),
         (
             WaitlistDialog(
-                demo_ctx, window.types, doctors, ZONE, freed=("Standard", entry.start), parent=window
+                demo_ctx,
+                window.types,
+                doctors,
+                ZONE,
+                freed=("Standard", entry.start),
+                parent=window,
             ),
             "waitlist for a freed time",
         ),
