@@ -50,6 +50,7 @@ from montu_desktop.domain.patients import (
     typed_patient_problems,
 )
 from montu_desktop.domain.visits import clean_note
+from montu_desktop.domain.wording import day_label, when_label
 from montu_desktop.services import booking, booking_view, patients, series
 from montu_desktop.services.booking import NO_PATIENT_YET, BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
@@ -79,7 +80,7 @@ def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
     coming = record.next_appointment
     if coming is not None and timezone is not None:
         local = to_local(coming.start, timezone)
-        parts.append(f"next {local:%a} {local.day} {local:%b} {local:%H:%M}")
+        parts.append(f"next {when_label(local)}")
     return "  ·  ".join(parts)
 
 
@@ -673,9 +674,7 @@ class BookingDialog(QDialog):
                 patient_id = added.id
                 self.new_patient_id = patient_id
                 self._created_here.add(patient_id)
-            request = BookingRequest(
-                type_name, start, patient_id, doctor, note=note, urgent=urgent
-            )
+            request = BookingRequest(type_name, start, patient_id, doctor, note=note, urgent=urgent)
             if repeat is not None:
                 self.series_result = series.book_series(self.ctx, request, starts, repeat)
                 return self.series_result.appointments[0]
@@ -715,7 +714,9 @@ class BookingDialog(QDialog):
 
     def _show_field_error(self, error: InvalidRequest) -> bool:
         label = self.field_errors.get(error.field)
-        if label is None or (error.field in PATIENT_FIELDS and not self.new_patient_box.isChecked()):
+        if label is None or (
+            error.field in PATIENT_FIELDS and not self.new_patient_box.isChecked()
+        ):
             return False
         label.setText(error.reason[:1].upper() + error.reason[1:])
         label.show()
@@ -760,7 +761,7 @@ class BookingDialog(QDialog):
             QMessageBox.Icon.Warning,
             "Already booked that day",
             f"{name} already has {'an appointment' if len(found) == 1 else 'appointments'} "
-            f"on {day:%a} {day.day} {day:%b}:\n{lines}\n\nBook another one that day?",
+            f"on {day_label(day)}:\n{lines}\n\nBook another one that day?",
             QMessageBox.StandardButton.NoButton,
             self,
         )
@@ -785,7 +786,6 @@ class BookingDialog(QDialog):
             return f"{self.given.text().strip()} {self.family.text().strip()}".strip() or None
         item = self.results.currentItem()
         return item.data(NAME_ROLE) if item is not None and self.search_settled() else None
-
 
     def _fit(self) -> None:
         """Grow (or shrink) to the contents, staying on the screen."""
@@ -862,7 +862,7 @@ class BookingDialog(QDialog):
         self.alternatives.clear()
         for start in starts:
             local = to_local(start, self.timezone)
-            item = QListWidgetItem(f"{local:%a} {local.day} {local:%b}, {local:%H:%M}")
+            item = QListWidgetItem(when_label(local))
             item.setData(Qt.ItemDataRole.UserRole, start)
             self.alternatives.addItem(item)
         self.alternatives.blockSignals(False)

@@ -100,9 +100,9 @@ class DeskLock(QObject):
         return False
 
     def _idle(self) -> None:
-        minutes = f"{self.idle_minutes:g}"
+        minutes = f"{self.idle_minutes:g} minute{'' if self.idle_minutes == 1 else 's'}"
         self.lock(
-            f"The desk was locked after {minutes} minutes without use.\n"
+            f"The desk was locked after {minutes} without use.\n"
             "Sign in to carry on: what was typed is kept."
         )
 

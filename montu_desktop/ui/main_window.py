@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
 
     def _load_reference(self) -> tuple[ClinicPolicy, list[AppointmentType]]:
         self.loads["reference"] += 1
-        return reference.clinic_policy(self.ctx), catalogue.list_types(self.ctx)
+        return reference.clinic_policy(self.ctx), catalogue.types_by_use(self.ctx)
 
     def _reference_loaded(self, loaded: tuple[ClinicPolicy, list[AppointmentType]]) -> None:
         self.policy, self.types = loaded
