@@ -57,7 +57,7 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.patients import PatientAppointment, PatientRecord
 from montu_desktop.services.series import SeriesResult
 from montu_desktop.ui.appointment_dialogs import NoteCounter
-from montu_desktop.ui.errors import plain_words
+from montu_desktop.ui.errors import field_label, plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 from montu_desktop.ui.series_preview import SeriesBox
 
@@ -708,7 +708,15 @@ class BookingDialog(QDialog):
             self._show_field_error(problem)
         if problems:
             self._book_when_ready = False
-            self.message.setText(" ".join(plain_words(p) for p in problems))
+            # One wrong field: the reason in full; several: their names (each reason is
+            # beside its field).
+            self.message.setText(
+                plain_words(problems[0])
+                if len(problems) == 1
+                else "Nothing was booked: correct "
+                + ", ".join(field_label(p.field) for p in problems)
+                + " (see beside each)."
+            )
             self._focus_field(problems[0].field)
         return not problems
 
