@@ -68,6 +68,36 @@ def _name(text: str, field: str) -> str:
     return cleaned
 
 
+def typed_patient_problems(
+    typed: dict[str, str], today: date, region: str = "AU"
+) -> list[InvalidRequest]:
+    """Every refusal the details as typed would meet, in the form's order (none: all good).
+
+    `typed` holds the text of given_name, family_name, date_of_birth, phone and email: the
+    same rules as check_patient, all said at once rather than the first only.
+    """
+
+    def birth() -> None:
+        born = parse_birth_date(typed.get("date_of_birth", ""))
+        if born is not None and born > today:
+            raise InvalidRequest("date_of_birth", "is in the future")
+
+    checks = (
+        lambda: _name(typed.get("given_name", ""), "given_name"),
+        lambda: _name(typed.get("family_name", ""), "family_name"),
+        birth,
+        lambda: (phone := typed.get("phone", "").strip()) and normalise_phone(phone, region),
+        lambda: (email := typed.get("email", "").strip()) and normalise_email(email),
+    )
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except InvalidRequest as problem:
+            problems.append(problem)
+    return problems
+
+
 def check_patient(details: PatientDetails, today: date, region: str = "AU") -> PatientDetails:
     """The details cleaned up, or a refusal naming the first wrong field."""
     if details.date_of_birth is not None and details.date_of_birth > today:

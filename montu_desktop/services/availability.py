@@ -17,6 +17,7 @@ from montu_desktop.domain.model import (
     week_days,
     week_start,
 )
+from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import (
@@ -93,7 +94,7 @@ def week_availability(
     if not reference.days:
         raise NoSchedule(
             "week",
-            f"the week of {monday.isoformat()} has no clinic schedule "
+            f"the week of {day_label(monday, year=True)} has no clinic schedule "
             "(the clinic is not set up for it, or it is beyond the booking horizon)",
         )
     start = local_day_bounds(monday, policy.timezone)[0]

@@ -47,6 +47,7 @@ from montu_desktop.domain.model import (
     epoch,
     from_epoch,
 )
+from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.conflicts import (
@@ -256,7 +257,7 @@ def _check_time(
     if doctor_id is not None:
         _require_doctor(session, doctor_id)
     if clinic_day is None:
-        raise NoSchedule("start", f"{day.isoformat()} has no clinic schedule")
+        raise NoSchedule("start", f"{day_label(day, year=True)} has no clinic schedule")
     wanted = rules.check_bookable_time(
         clinic_day, epoch(start), kind, policy.slot_minutes, booking_window(policy, ctx.clock())
     )

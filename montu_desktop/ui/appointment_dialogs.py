@@ -3,9 +3,11 @@ sentence that says what was just done to whom."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -115,8 +117,39 @@ class CancelDialog(QDialog):
         self.accept()
 
 
+class NoteCounter(QLabel):
+    """'12 of 500 characters' beside a note being typed; red once over the domain's limit.
+
+    The one counter of every place a note is typed (the booking dialog, "Edit note…"): the
+    note is counted as it will be kept (trimmed), so 500 fits and 501 does not.
+    """
+
+    fits_changed = Signal(bool)
+
+    def __init__(self, text: Callable[[], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noteCounter")
+        self.setAccessibleName("Note length")
+        self._text = text
+        self.fits = True
+        self.update_count()
+
+    def update_count(self) -> None:
+        used = len(self._text().strip())
+        fits = used <= NOTE_MAX_CHARS
+        self.setText(f"{used} of {NOTE_MAX_CHARS} characters")
+        self.setStyleSheet(
+            "QLabel#noteCounter { color: #a50e0e; font-weight: bold; }"
+            if not fits
+            else "QLabel#noteCounter { color: #5f6368; }"
+        )
+        if fits != self.fits:
+            self.fits = fits
+            self.fits_changed.emit(fits)
+
+
 class NoteDialog(QDialog):
-    """Edit an appointment's note (reason for visit), up to 500 characters."""
+    """Edit an appointment's note (reason for visit), up to NOTE_MAX_CHARS characters."""
 
     def __init__(self, title: str, note: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,7 +157,7 @@ class NoteDialog(QDialog):
         self.editor = QPlainTextEdit(note or "")
         self.editor.setAccessibleName("Note")
         self.editor.setTabChangesFocus(True)
-        self.count = QLabel()
+        self.count = NoteCounter(self.note)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -142,11 +175,8 @@ class NoteDialog(QDialog):
         self._count()
 
     def _count(self) -> None:
-        used = len(self.note())
-        self.count.setText(f"{used} of {NOTE_MAX_CHARS} characters")
-        too_long = used > NOTE_MAX_CHARS
-        self.count.setStyleSheet("color: #a50e0e; font-weight: bold;" if too_long else "")
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not too_long)
+        self.count.update_count()
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(self.count.fits)
 
     def note(self) -> str:
         return self.editor.toPlainText().strip()

@@ -44,18 +44,26 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
-from montu_desktop.domain.patients import PatientDetails, parse_birth_date
-from montu_desktop.domain.visits import NOTE_MAX_CHARS, clean_note
+from montu_desktop.domain.patients import (
+    PatientDetails,
+    parse_birth_date,
+    typed_patient_problems,
+)
+from montu_desktop.domain.visits import clean_note
+from montu_desktop.domain.wording import day_label, when_label
 from montu_desktop.services import booking, booking_view, patients, series
 from montu_desktop.services.booking import NO_PATIENT_YET, BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.patients import PatientAppointment, PatientRecord
 from montu_desktop.services.series import SeriesResult
-from montu_desktop.ui.errors import plain_words
+from montu_desktop.ui.appointment_dialogs import NoteCounter
+from montu_desktop.ui.errors import field_label, plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 from montu_desktop.ui.series_preview import SeriesBox
 
 SEARCH_DELAY_MS = 200
+PATIENT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
+"""The new-patient form's fields (their errors show only while the form is shown)."""
 ANY_DOCTOR = "Any doctor (fair choice)"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 """A result's patient name as spoken ('Ava Singh')."""
@@ -72,7 +80,7 @@ def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
     coming = record.next_appointment
     if coming is not None and timezone is not None:
         local = to_local(coming.start, timezone)
-        parts.append(f"next {local:%a} {local.day} {local:%b} {local:%H:%M}")
+        parts.append(f"next {when_label(local)}")
     return "  ·  ".join(parts)
 
 
@@ -178,7 +186,19 @@ class BookingDialog(QDialog):
         self.note = QLineEdit()
         self.note.setAccessibleName("Note")
         self.note.setPlaceholderText("Reason for visit (optional; never sent to the patient)")
-        self.note.setMaxLength(NOTE_MAX_CHARS)
+        # No maxLength: a pasted note longer than the limit is shown whole and counted, and
+        # Book waits until it is shortened (a cut at the limit went unnoticed).
+        self.note_counter = NoteCounter(self.note.text)
+        self.field_errors: dict[str, QLabel] = {}
+        """A red line under each field the booking checks, shown when that field is wrong."""
+        self._fields: dict[str, QLineEdit] = {
+            "given_name": self.given,
+            "family_name": self.family,
+            "date_of_birth": self.birth,
+            "phone": self.phone,
+            "email": self.email,
+            "note": self.note,
+        }
         self.record_button = QPushButton("Patient &record…")
         self.record_button.setAutoDefault(False)
         self.urgent = QCheckBox("&Urgent patient (may take time held for urgent patients)")
@@ -232,16 +252,19 @@ class BookingDialog(QDialog):
         below.addWidget(self.record_button)
         patient_layout.addLayout(below)
         form = QFormLayout(self.new_patient_form)
-        form.addRow("&Given name:", self.given)
-        form.addRow("&Family name:", self.family)
-        form.addRow("Date of &birth:", self.birth)
-        form.addRow("&Phone:", self.phone)
-        form.addRow("&Email:", self.email)
+        for label, field in (
+            ("&Given name:", "given_name"),
+            ("Fa&mily name:", "family_name"),
+            ("Date of b&irth:", "date_of_birth"),
+            ("P&hone:", "phone"),
+            ("&Email:", "email"),
+        ):
+            self._error_row(form, label, field)
         patient_layout.addWidget(self.new_patient_form)
         doctor = QFormLayout()
         doctor.addRow("&Doctor:", self.doctor_box)
         doctor.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setBuddy(self.doctor_box)  # type: ignore[union-attr]
-        doctor.addRow("N&ote:", self.note)
+        self._error_row(doctor, "N&ote:", "note", self.note_counter)
         doctor.addRow("", self.why_label)
         doctor.addRow("", self.urgent)
         body = QWidget()
@@ -282,7 +305,35 @@ class BookingDialog(QDialog):
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
 
+    def _error_row(
+        self, form: QFormLayout, label: str, field: str, beside: QWidget | None = None
+    ) -> None:
+        """A row of `form`: the field's line edit (and what goes beside it) over its own red
+        error line; the label's Alt key goes to the line edit."""
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        line = QHBoxLayout()
+        line.addWidget(self._fields[field], 1)
+        if beside is not None:
+            line.addWidget(beside)
+        column.addLayout(line)
+        error = QLabel()
+        error.setObjectName(f"error_{field}")
+        error.setWordWrap(True)
+        error.setStyleSheet(f"QLabel#error_{field} {{ color: #a50e0e; }}")
+        error.hide()
+        column.addWidget(error)
+        self.field_errors[field] = error
+        self._fields[field].textEdited.connect(lambda _t: error.hide())
+        buddy = QLabel(label)
+        buddy.setBuddy(self._fields[field])
+        form.addRow(buddy, box)
+
     def _connect(self) -> None:
+        self.note.textChanged.connect(lambda _t: self.note_counter.update_count())
+        self.note_counter.fits_changed.connect(lambda _fits: self._enable_book())
         self.search.textChanged.connect(self._search_text_changed)
         self.doctor_box.activated.connect(lambda _i: self._drop_pending_booking())
         self._search_timer.timeout.connect(self._run_search)
@@ -455,6 +506,8 @@ class BookingDialog(QDialog):
     def _toggle_new_patient(self, on: bool) -> None:
         self._drop_pending_booking()
         self.new_patient_form.setVisible(on)
+        for field in PATIENT_FIELDS:
+            self.field_errors[field].hide()
         self.results.setEnabled(not on and self._results_for == self.search_text())
         self.search.setEnabled(not on)
         if on:
@@ -600,12 +653,9 @@ class BookingDialog(QDialog):
         """
         if self._working:
             return
-        if self.new_patient_box.isChecked() and self.new_patient_id is None:
-            try:  # a typing mistake is said at once, not after the doctors have loaded
-                self._patient_details()
-            except InvalidRequest as error:
-                self._failed(error)
-                return
+        # Typing mistakes are all said at once, not after the doctors have loaded.
+        if not self.check_typed():
+            return
         waiting = self.waiting_for()
         if waiting is not None:
             self._book_when_ready = True
@@ -660,9 +710,7 @@ class BookingDialog(QDialog):
                 patient_id = added.id
                 self.new_patient_id = patient_id
                 self._created_here.add(patient_id)
-            request = BookingRequest(
-                type_name, start, patient_id, doctor, note=note, urgent=urgent
-            )
+            request = BookingRequest(type_name, start, patient_id, doctor, note=note, urgent=urgent)
             if repeat is not None:
                 self.series_result = series.book_series(self.ctx, request, starts, repeat)
                 return self.series_result.appointments[0]
@@ -674,6 +722,61 @@ class BookingDialog(QDialog):
         self.message.setText("Booking…")
         self._op(work, self._booked, self._failed)
 
+    def typed_problems(self) -> list[InvalidRequest]:
+        """Every wrong field typed (the new patient's details, the note), in the form's order."""
+        problems = []
+        if self.new_patient_box.isChecked() and self.new_patient_id is None:
+            today = to_local(self.ctx.clock(), self.timezone).date()
+            typed = {field: line.text() for field, line in self._fields.items()}
+            problems += typed_patient_problems(typed, today)
+        try:
+            clean_note(self.note.text())
+        except InvalidRequest as problem:
+            problems.append(problem)
+        return problems
+
+    def check_typed(self) -> bool:
+        """Show every wrong field beside it, say them all, and put the cursor in the first."""
+        for error in self.field_errors.values():
+            error.hide()
+        problems = self.typed_problems()
+        for problem in problems:
+            self._show_field_error(problem)
+        if problems:
+            self._book_when_ready = False
+            # One wrong field: the reason in full; several: their names (each reason is
+            # beside its field).
+            self.message.setText(
+                plain_words(problems[0])
+                if len(problems) == 1
+                else "Nothing was booked: correct "
+                + ", ".join(field_label(p.field) for p in problems)
+                + " (see beside each)."
+            )
+            self._focus_field(problems[0].field)
+        return not problems
+
+    def _show_field_error(self, error: InvalidRequest) -> bool:
+        label = self.field_errors.get(error.field)
+        if label is None or (
+            error.field in PATIENT_FIELDS and not self.new_patient_box.isChecked()
+        ):
+            return False
+        label.setText(error.reason[:1].upper() + error.reason[1:])
+        label.show()
+        return True
+
+    def _focus_field(self, field: str) -> None:
+        line = self._fields.get(field)
+        if line is not None and line.isVisibleTo(self):
+            line.setFocus()
+            line.selectAll()
+            self.body.ensureWidgetVisible(line)
+
+    def _enable_book(self) -> None:
+        """Book works unless a booking is on its way or the note is over its limit."""
+        self.book_button.setEnabled(not self._working and self.note_counter.fits)
+
     def _check_same_day(self, patient_id: int, day: date) -> None:
         """Before booking a patient who already has an appointment that day, ask first."""
         self._working = True
@@ -682,7 +785,7 @@ class BookingDialog(QDialog):
 
         def done(found: list[PatientAppointment]) -> None:
             self._working = False
-            self.book_button.setEnabled(True)
+            self._enable_book()
             self.message.setText("")
             if not found:
                 self._same_day_accepted.add((patient_id, day))
@@ -702,7 +805,7 @@ class BookingDialog(QDialog):
             QMessageBox.Icon.Warning,
             "Already booked that day",
             f"{name} already has {'an appointment' if len(found) == 1 else 'appointments'} "
-            f"on {day:%a} {day.day} {day:%b}:\n{lines}\n\nBook another one that day?",
+            f"on {day_label(day)}:\n{lines}\n\nBook another one that day?",
             QMessageBox.StandardButton.NoButton,
             self,
         )
@@ -727,7 +830,6 @@ class BookingDialog(QDialog):
             return f"{self.given.text().strip()} {self.family.text().strip()}".strip() or None
         item = self.results.currentItem()
         return item.data(NAME_ROLE) if item is not None and self.search_settled() else None
-
 
     def _fit(self) -> None:
         """Grow (or shrink) to the contents, staying on the screen."""
@@ -756,7 +858,7 @@ class BookingDialog(QDialog):
     def _booked(self, outcome: BookedAppointment | _Duplicates) -> None:
         self._working = False
         if isinstance(outcome, _Duplicates):
-            self.book_button.setEnabled(True)
+            self._enable_book()
             self._warn_duplicate(outcome.records)
             return
         self.booked = outcome
@@ -784,8 +886,10 @@ class BookingDialog(QDialog):
 
     def _failed(self, error: BaseException) -> None:
         self._working = False
-        self.book_button.setEnabled(True)
+        self._enable_book()
         self.message.setText(plain_words(error))
+        if isinstance(error, InvalidRequest) and self._show_field_error(error):
+            self._focus_field(error.field)
         if isinstance(error, SlotTaken):
             self._offer_alternatives()
 
@@ -802,7 +906,7 @@ class BookingDialog(QDialog):
         self.alternatives.clear()
         for start in starts:
             local = to_local(start, self.timezone)
-            item = QListWidgetItem(f"{local:%a} {local.day} {local:%b}, {local:%H:%M}")
+            item = QListWidgetItem(when_label(local))
             item.setData(Qt.ItemDataRole.UserRole, start)
             self.alternatives.addItem(item)
         self.alternatives.blockSignals(False)

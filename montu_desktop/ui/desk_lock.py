@@ -72,7 +72,7 @@ class DeskLock(QObject):
         self.idle_minutes = idle_minutes
         self.label = QLabel()
         window.statusBar().addPermanentWidget(self.label)
-        self.switch_action = QAction("S&witch user…", window)
+        self.switch_action = QAction("Switch &user…", window)
         self.switch_action.triggered.connect(
             lambda: self.lock("Sign in as the person at the desk.")
         )
@@ -100,9 +100,9 @@ class DeskLock(QObject):
         return False
 
     def _idle(self) -> None:
-        minutes = f"{self.idle_minutes:g}"
+        minutes = f"{self.idle_minutes:g} minute{'' if self.idle_minutes == 1 else 's'}"
         self.lock(
-            f"The desk was locked after {minutes} minutes without use.\n"
+            f"The desk was locked after {minutes} without use.\n"
             "Sign in to carry on: what was typed is kept."
         )
 

@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         print_action.setShortcut(QKeySequence.StandardKey.Print)
         print_action.triggered.connect(lambda: self.print_day_sheet(None))
         menu.addAction(print_action)
-        patient_action = QAction("&Patient record…", self)
+        patient_action = QAction("Pat&ient record…", self)
         patient_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
         patient_action.triggered.connect(lambda: self.open_patient(None))
         menu.addAction(patient_action)
@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
 
     def _load_reference(self) -> tuple[ClinicPolicy, list[AppointmentType]]:
         self.loads["reference"] += 1
-        return reference.clinic_policy(self.ctx), catalogue.list_types(self.ctx)
+        return reference.clinic_policy(self.ctx), catalogue.types_by_use(self.ctx)
 
     def _reference_loaded(self, loaded: tuple[ClinicPolicy, list[AppointmentType]]) -> None:
         self.policy, self.types = loaded

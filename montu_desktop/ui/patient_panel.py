@@ -223,8 +223,8 @@ class PatientPanel(QDialog):
         self.phone = QLineEdit()
         self.phone.setPlaceholderText("0412 345 678")
         self.email = QLineEdit()
-        self.sms = QCheckBox("&SMS reminders")
-        self.email_reminders = QCheckBox("E&mail reminders")
+        self.sms = QCheckBox("SMS remi&nders")
+        self.email_reminders = QCheckBox("Emai&l reminders")
         self.opt_out = QCheckBox("No reminders at all (&opted out)")
         self.fields: dict[str, QWidget] = {
             "given_name": self.given,
@@ -271,9 +271,9 @@ class PatientPanel(QDialog):
         details = QGroupBox("Details")
         form = QFormLayout(details)
         form.addRow("&Given name:", self.given)
-        form.addRow("&Family name:", self.family)
-        form.addRow("Date of &birth:", self.birth)
-        form.addRow("&Phone:", self.phone)
+        form.addRow("Fa&mily name:", self.family)
+        form.addRow("Date of b&irth:", self.birth)
+        form.addRow("P&hone:", self.phone)
         form.addRow("&Email:", self.email)
         form.addRow("Reminders:", self.sms)
         form.addRow("", self.email_reminders)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.series import Repeat
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services import series
 from montu_desktop.services.booking import BookingRequest
 from montu_desktop.services.context import ServiceContext
@@ -161,7 +162,7 @@ class SeriesBox(QGroupBox):
 
     def _when(self, start: datetime) -> str:
         local = to_local(start, self.timezone)
-        return f"{local:%a} {local.day} {local:%b} {local:%y}, {local:%H:%M}"
+        return f"{day_label(local.date(), year=True)}, {local:%H:%M}"
 
 
 def _reason(text: str) -> str:

@@ -197,9 +197,9 @@ class WaitingRoomPanel(QWidget):
         self.timer.start()
 
     def _build_layout(self) -> None:
-        waiting_label = QLabel("&Waiting (first arrived first):")
+        waiting_label = QLabel("Waiting (first arrived &first):")
         waiting_label.setBuddy(self.waiting)
-        expected_label = QLabel("Still to &come today:")
+        expected_label = QLabel("Still to come &today:")
         expected_label.setBuddy(self.expected)
         left = QVBoxLayout()
         left.addWidget(waiting_label)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentType, Doctor
+from montu_desktop.domain.wording import day_label, when_label
 from montu_desktop.services import booking, patients, waitlist
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
@@ -85,7 +86,7 @@ class WaitlistDialog(QDialog):
         self.book_fit_button.clicked.connect(self.book_earliest_fit)
         self.remove_button = QPushButton("&Remove from waitlist")
         self.remove_button.clicked.connect(self.remove_selected)
-        self.show_all = QPushButton("Show &everyone waiting")
+        self.show_all = QPushButton("Show e&veryone waiting")
         self.show_all.setVisible(freed is not None)
         self.show_all.clicked.connect(self._show_everyone)
         for button in (self.book_button, self.book_fit_button, self.remove_button, self.show_all):
@@ -192,7 +193,7 @@ class WaitlistDialog(QDialog):
                 else "any"
             )
             cells = [
-                f"{added:%d %b %H:%M}",
+                when_label(added),
                 item.patient_name,
                 item.type_name,
                 self.doctor_names.get(item.doctor_id, "") if item.doctor_id else "Any",
@@ -291,8 +292,7 @@ class WaitlistDialog(QDialog):
     def _when(self, start: datetime | None) -> str:
         if start is None:
             return "none yet"
-        local = to_local(start, self.timezone)
-        return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+        return when_label(to_local(start, self.timezone))
 
     def _booked(self, booked: BookedAppointment) -> None:
         self.booked = booked
@@ -312,7 +312,7 @@ class WaitlistDialog(QDialog):
 
 
 def _day(day: date | None) -> str:
-    return f"{day:%d %b}" if day else ""
+    return day_label(day) if day else ""
 
 
 def _as_date(edit: QDateEdit) -> date:

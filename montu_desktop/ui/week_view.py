@@ -193,11 +193,8 @@ class WeekPanel(QWidget):
         for kind in types:
             if kind.active:
                 self.type_box.addItem(f"{kind.name} ({kind.length_minutes} min)", kind.name)
-        found = self.type_box.findData(current)
-        if found < 0 and types:  # first time: the shortest type, the one booked most
-            shortest = min((k for k in types if k.active), key=lambda k: k.length_minutes)
-            found = self.type_box.findData(shortest.name)
-        self.type_box.setCurrentIndex(max(found, 0))
+        # The first time: the first type, the one booked most (the list comes by use).
+        self.type_box.setCurrentIndex(max(self.type_box.findData(current), 0))
         self.type_box.blockSignals(False)
 
     def show_week(self, grid: WeekGrid, today: date) -> None:

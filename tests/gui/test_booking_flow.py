@@ -122,7 +122,11 @@ def test_bad_new_patient_input_is_named_and_nothing_is_booked(
     qtbot.keyClicks(dialog.given, "Nobody")
     qtbot.keyClicks(dialog.birth, "31/02/1990")
     qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
-    assert dialog.message.text().startswith("Date of birth:")
+    # Both wrong fields at once (the family name was left empty), the cursor in the first.
+    assert dialog.message.text().startswith("Nothing was booked: correct Family name, Date of")
+    assert dialog.field_errors["family_name"].text() == "Must not be empty"
+    assert "not a date like" in dialog.field_errors["date_of_birth"].text()
+    assert dialog.focusWidget() is dialog.family
     assert dialog.isVisible() and dialog.booked is None
     day = to_local(cell.start, ZONE).date()
     assert all(e.patient_name != "Nobody" for e in day_book(demo_ctx, day).appointments)

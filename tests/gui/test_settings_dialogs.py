@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import time
 
 import pytest
-from PySide6.QtCore import QDate, QTime
+from PySide6.QtCore import QDate, Qt, QTime
 from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.model import RosterTemplate
@@ -189,14 +189,28 @@ def test_staff_page_adds_resets_and_disables_accounts(
     staff.create_first_manager(sqlite_ctx, "maria", "Maria", "correct horse")
     window = dialog(qtbot, sqlite_ctx)
     page = window.staff_page
-    page.username.setText("ros")
-    page.display_name.setText("Ros Nguyen")
-    page.password.setText("short")
-    assert not page.add()
-    assert "at least 8" in page.messages.label("password").text()
-    page.password.setText("front desk 1")
-    assert page.add()
-    assert [m.username for m in staff.list_staff(sqlite_ctx)] == ["maria", "ros"]
+    page.list.setCurrentRow(0)  # the manager is selected: the new account is not a copy of her
+    assert page.username.text() == "maria" and page.role.currentText() == "Manager"
+    form = page.add()
+    assert form.isVisible()
+    assert (form.username.text(), form.display_name.text(), form.password.text()) == ("", "", "")
+    assert form.role.currentText() == "Receptionist"
+    qtbot.keyClicks(form.username, "ros")
+    qtbot.keyClicks(form.display_name, "Ros Nguyen")
+    qtbot.keyClicks(form.password, "short")
+    qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
+    assert form.isVisible() and "at least 8" in form.messages.label("password").text()
+    form.password.setText("front desk 1")
+    qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
+    assert not form.isVisible()
+    added = staff.list_staff(sqlite_ctx)
+    assert [(m.username, m.role) for m in added] == [
+        ("maria", Role.MANAGER),
+        ("ros", Role.RECEPTIONIST),
+    ]
+    assert page.username.text() == "ros" and "Account added: Ros Nguyen" in page.message.text()
+    assert page.add().username.text() == ""  # opened again with Ros selected: empty again
+    page.add_dialog.reject()  # type: ignore[union-attr]
 
     page.list.setCurrentRow(1)
     page.password.setText("front desk 2")
@@ -226,7 +240,9 @@ def test_audit_page_lists_and_filters_who_did_what(
     assert page.table.rowCount() == 1
     assert page.table.item(0, 1).text() == "test"
     assert page.table.item(0, 2).text().startswith("test booked ")
-    assert "(" in page.table.item(0, 2).text() and "appointment." not in page.table.item(0, 2).text()
+    assert (
+        "(" in page.table.item(0, 2).text() and "appointment." not in page.table.item(0, 2).text()
+    )
     page.actor.setText("nobody")
     page.load()
     assert page.table.rowCount() == 0

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import re
+from datetime import date, time, timedelta
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.wording import when_label
-from montu_desktop.services import booking
-from montu_desktop.services.admin import staff
+from montu_desktop.services import booking, online, patients, reference, waitlist
+from montu_desktop.services.admin import doctors, holds, staff
 from montu_desktop.services.admin.audit import audit_csv, audit_log, plain_audit
+from montu_desktop.services.booking_view import nearest_free_slots
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
 from montu_desktop.services.demo_data import create_demo_clinic
@@ -82,6 +85,42 @@ def test_cancellations_keys_and_patient_edits_read_as_sentences(sqlite_ctx: Serv
     cancelled = next(w for w in lines if "cancelled" in w)
     assert cancelled.startswith(f"Alice cancelled {entry.patient_name}'s appointment on ")
     assert cancelled.endswith("(reason: Patient unwell)")
-    assert f"Alice edited patient {entry.patient_id} (phone)" in lines
+    assert f"Alice edited {entry.patient_name} (phone)" in lines
     assert "Alice created the online-booking key 'Clinic website'" in lines
     assert not any("0412 000 999" in w or "+61412000999" in w for w in lines)
+
+
+NUMBERED = re.compile(r"\b(doctor|patient|waitlist|type|exception|notification) \d+\b")
+
+
+def test_no_line_names_a_record_by_its_number(sqlite_ctx: ServiceContext) -> None:
+    """Issue 28: "settings hold added doctor 3", "booked from the waitlist waitlist 1" and
+    "added patient 322" name the doctor and the patient instead."""
+    ctx = sqlite_ctx
+    create_demo_clinic(ctx, doctors=2, weeks=1, seed=4)
+    staff.create_first_manager(ctx, "maria", "Maria Rossi", "correct horse")
+    ctx.actor = "maria"
+    lee = reference.doctors(ctx)[0]
+    holds.add_hold(ctx, lee.id, 1, time(14, 0), time(14, 30))
+    doctors.rename_doctor(ctx, lee.id, "Dr Lee Renamed")
+    zelda = patients.add_patient(ctx, PatientDetails("Zelda", "Quimby"))
+    entry_id = waitlist.add_to_waitlist(ctx, zelda.id, "Standard")
+    start = nearest_free_slots(ctx, "Standard", ctx.clock() + timedelta(days=1), count=1)[0]
+    booking.book_appointment(
+        ctx, booking.BookingRequest("Standard", start, zelda.id, waitlist_id=entry_id)
+    )
+    online.set_bookable_online(ctx, "Standard", True)
+
+    lines = [line.what for line in plain_audit(ctx, audit_log(ctx), ZONE)]
+    assert "Maria Rossi held Tuesday 14:00–14:30 for urgent patients (Dr Lee Renamed)" in lines
+    assert f"Maria Rossi renamed the doctor {lee.name} to Dr Lee Renamed" in lines
+    assert "Maria Rossi added Zelda Quimby" in lines
+    assert "Maria Rossi put Zelda Quimby on the waitlist (Standard)" in lines
+    assert "Maria Rossi booked Zelda Quimby from the waitlist" in lines
+    assert "Maria Rossi made Standard bookable online" in lines
+    assert not [w for w in lines if NUMBERED.search(w)], [w for w in lines if NUMBERED.search(w)]
+
+    # Staff not allowed to see patients get record numbers for them, never names.
+    hidden = [line.what for line in plain_audit(ctx, audit_log(ctx), ZONE, with_patients=False)]
+    assert f"Maria Rossi added patient {zelda.id}" in hidden
+    assert not any("Zelda" in w for w in hidden)

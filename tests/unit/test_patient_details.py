@@ -46,3 +46,23 @@ def test_good_details_are_tidied() -> None:
     assert clean.given_name == "Jane"
     assert clean.phone == "+61412345678"
     assert clean.email == "Jane@example.org"
+
+
+def test_typed_details_give_every_problem_at_once_in_the_forms_order() -> None:
+    from montu_desktop.domain.patients import typed_patient_problems
+
+    today = date(2026, 11, 23)
+    typed = {
+        "given_name": " ",
+        "family_name": "Quimby",
+        "date_of_birth": "31/02/1980",
+        "phone": "12",
+        "email": "zelda@",
+    }
+    problems = typed_patient_problems(typed, today)
+    assert [p.field for p in problems] == ["given_name", "date_of_birth", "phone", "email"]
+    assert problems[0].reason == "must not be empty"
+    future = typed_patient_problems({**typed, "date_of_birth": "24/11/2026"}, today)
+    assert [p.reason for p in future if p.field == "date_of_birth"] == ["is in the future"]
+    good = {"given_name": "Zelda", "family_name": "Quimby", "date_of_birth": "23/11/2026"}
+    assert typed_patient_problems({**good, "phone": "", "email": ""}, today) == []

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
-from montu_desktop.domain.wording import when_label
+from montu_desktop.domain.wording import day_label, when_label
+from montu_desktop.notifications.records import NotificationRow
 from montu_desktop.persistence import admin_tables as at
+from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.security import ChainBreak, chain_breaks
 from montu_desktop.services.context import ServiceContext
@@ -80,38 +84,42 @@ _STATUS_WORDS = {
 _SETTINGS_WORDS = {
     "settings.clinic": "changed the clinic's details",
     "settings.clinic.created": "set up the clinic",
-    "settings.closure.added": "added a closure",
-    "settings.closure.removed": "removed a closure",
-    "settings.doctor.activated": "made a doctor bookable again",
-    "settings.doctor.added": "added a doctor",
-    "settings.doctor.deactivated": "stopped bookings for a doctor",
-    "settings.doctor.removed": "removed a doctor",
+    "settings.closure.added": "added a closure on",
+    "settings.closure.removed": "removed the closure on",
+    "settings.doctor.activated": "opened bookings again for",
+    "settings.doctor.added": "added the doctor",
+    "settings.doctor.deactivated": "stopped bookings for",
+    "settings.doctor.removed": "removed the doctor",
     "settings.doctor.renamed": "renamed a doctor",
-    "settings.holidays.loaded": "loaded public holidays",
+    "settings.doctor.types": "changed the appointment types of",
+    "settings.hold.removed": "released the time held for urgent patients of",
+    "settings.holidays.loaded": "loaded the public holidays of",
     "settings.opening_hours": "changed the opening hours",
-    "settings.roster.changed": "changed a roster",
+    "settings.roster.changed": "changed the roster of",
+    "settings.roster.leave": "entered leave for",
+    "settings.roster.extra": "added extra hours for",
     "settings.roster.exception_removed": "removed a roster change",
-    "settings.type.added": "added an appointment type",
-    "settings.type.changed": "changed an appointment type",
-    "settings.type.deleted": "deleted an appointment type",
+    "settings.type.added": "added the appointment type",
+    "settings.type.changed": "changed the appointment type",
+    "settings.type.deleted": "deleted the appointment type",
     "staff.created": "created the account",
     "staff.signed_in": "signed in",
     "staff.password_reset": "reset the password of",
     "staff.enabled": "enabled the account",
     "staff.disabled": "disabled the account",
     "staff.role_changed": "changed the role of",
-    "schedules.rolled_forward": "generated schedules for",
+    "schedules.rolled_forward": "generated the schedules of",
     "api_key.created": "created the online-booking key",
     "api_key.revoked": "revoked the online-booking key",
     "type.bookable_online": "changed which types can be booked online:",
     "setting.changed": "changed the setting",
     "setting.reset": "reset the setting",
-    "notification.retried": "retried",
-    "notification.dismissed": "dismissed",
-    "waitlist.added": "put a patient on the waitlist:",
-    "waitlist.removed": "took off the waitlist",
-    "waitlist.closed": "booked from the waitlist",
+    "notification.retried": "sent again the message to",
+    "notification.dismissed": "dismissed the failed message to",
 }
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_NUMBERED = re.compile(r"^(doctor|patient|waitlist|type|exception|notification) (\d+)$")
+"""A subject naming a record by number ("doctor 3"): said by name instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,28 @@ class _Names:
     doctors: dict[int, str]
     appointments: dict[int, tuple[str, int]]
     """appointment id → (patient name, doctor id)."""
+    numbered: dict[tuple[str, int], str] = field(default_factory=dict)
+    """("patient", 322) → "Ava Singh"; the same for waitlist entries, types and messages."""
+
+    def subject(self, subject: str) -> str:
+        """The subject in words: a name for a numbered record, a day for an ISO date."""
+        found = _NUMBERED.match(subject)
+        if found:
+            kind, number = found.group(1), int(found.group(2))
+            if kind == "doctor":
+                return self.doctors.get(number, subject)
+            return self.numbered.get((kind, number), "" if kind == "exception" else subject)
+        days = subject.split("..")
+        if all(_iso_day(d) for d in days):
+            return " to ".join(day_label(_iso_day(d), year=True) for d in days)  # type: ignore[arg-type]
+        return subject
+
+
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
 
 
 def _appointment_id(subject: str) -> int | None:
@@ -127,6 +157,49 @@ def _appointment_id(subject: str) -> int | None:
     if subject.startswith(prefix) and subject[len(prefix) :].isdigit():
         return int(subject[len(prefix) :])
     return None
+
+
+def _numbered(records: list[AuditRecord], kind: str) -> list[int]:
+    found = {
+        int(m.group(2)) for r in records if (m := _NUMBERED.match(r.subject)) and m.group(1) == kind
+    }
+    if kind == "patient":  # a merge names the record kept too
+        found |= {r.details["into"] for r in records if isinstance(r.details.get("into"), int)}
+    return sorted(found)
+
+
+def _named_records(
+    session: Session, records: list[AuditRecord], with_patients: bool
+) -> dict[tuple[str, int], str]:
+    """Names for the numbered subjects: patients (and whose waitlist entry or message it was)
+    for staff who may see them, "patient 322" for the others; appointment types."""
+    p = t.Patient
+    named: dict[tuple[str, int], str] = {
+        ("type", row.id): row.name
+        for row in session.execute(select(t.AppointmentType.id, t.AppointmentType.name))
+    }
+    for kind, table in (
+        ("patient", None),
+        ("waitlist", st.WaitlistEntry),
+        ("notification", NotificationRow),
+    ):
+        for chunk in _chunks(_numbered(records, kind), 500):
+            if table is None:
+                query = select(p.id, p.id.label("patient_id"), p.given_name, p.family_name)
+                query = query.where(p.id.in_(chunk))
+            else:
+                query = (
+                    select(table.id, table.patient_id, p.given_name, p.family_name)
+                    .join(p, p.id == table.patient_id)
+                    .where(table.id.in_(chunk))
+                )
+            for row in session.execute(query):
+                named[(kind, row.id)] = (
+                    f"{row.given_name} {row.family_name}"
+                    if with_patients
+                    else f"patient {row.patient_id}"
+                )
+    return named
 
 
 def _names(ctx: ServiceContext, records: list[AuditRecord], with_patients: bool) -> _Names:
@@ -153,7 +226,8 @@ def _names(ctx: ServiceContext, records: list[AuditRecord], with_patients: bool)
                     else f"patient of #{row.id}"
                 )
                 appointments[row.id] = (name, row.doctor_id)
-    return _Names(staff, doctors, appointments)
+        numbered = _named_records(uow.session, records, with_patients)
+    return _Names(staff, doctors, appointments, numbered)
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
@@ -196,13 +270,16 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
         return f"{who} cancelled {patient}'s appointment{when}{with_doctor}{because}"
     if action == "appointment.note":
         return f"{who} changed the note on {patient}'s appointment{with_doctor}"
-    if action in ("patient.edited", "patient.added", "patient.merged"):
+    if action in ("patient.edited", "patient.added"):
         fields = details.get("fields")
         what = ", ".join(str(f).replace("_", " ") for f in fields) if fields else ""
-        verb = {"patient.edited": "edited", "patient.added": "added", "patient.merged": "merged"}
-        into = f" into patient {details['into']}" if details.get("into") else ""
+        verb = {"patient.edited": "edited", "patient.added": "added"}
         changed = f" ({what})" if what else ""
-        return f"{who} {verb[action]} {record.subject}{into}{changed}"
+        return f"{who} {verb[action]} {names.subject(record.subject)}{changed}"
+    if action == "patient.merged":
+        into = details.get("into")
+        kept = names.subject(f"patient {into}") if isinstance(into, int) else "?"
+        return f"{who} merged the duplicate record of {names.subject(record.subject)} into {kept}"
     if action == "appointment.rescheduled":
         old = _local(details.get("old_start"), zone)
         if old and start:
@@ -216,12 +293,31 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
     if action == "appointment.status":
         status = str(details.get("new", details.get("status", "")))
         return f"{who} marked {patient} {_STATUS_WORDS.get(status, status.replace('_', ' '))}"
+    if action.startswith("waitlist."):
+        name = names.subject(record.subject)
+        kind = f" ({details['type']})" if details.get("type") else ""
+        return {
+            "waitlist.added": f"{who} put {name} on the waitlist{kind}",
+            "waitlist.removed": f"{who} took {name} off the waitlist",
+        }.get(action, f"{who} booked {name} from the waitlist")
+    if action == "settings.hold.added":
+        weekday = details.get("weekday")
+        day = _WEEKDAYS[weekday] if isinstance(weekday, int) and 0 <= weekday < 7 else "?"
+        span = f"{details.get('starts', '?')}–{details.get('ends', '?')}"
+        return f"{who} held {day} {span} for urgent patients ({names.subject(record.subject)})"
+    if action == "settings.doctor.renamed" and details.get("was"):
+        return f"{who} renamed the doctor {details['was']} to {record.subject}"
+    if action == "type.bookable_online":
+        made = "bookable online" if details.get("bookable") else "no longer bookable online"
+        return f"{who} made {names.subject(record.subject)} {made}"
     words = _SETTINGS_WORDS.get(action, action.replace(".", " ").replace("_", " "))
     if action.startswith("api_key.") and details.get("name"):
         return f"{who} {words} '{details['name']}'"
     if action == "staff.signed_in":
         return f"{who} {words}"
-    subject = record.subject if record.subject not in ("", "clinic") else ""
+    subject = names.subject(record.subject) if record.subject not in ("", "clinic") else ""
+    if action.startswith("settings.roster.") and _iso_day(str(details.get("day", ""))):
+        subject += f" on {day_label(_iso_day(str(details['day'])), year=True)}"  # type: ignore[arg-type]
     if action.startswith("staff.") and subject:
         person = names.staff.get(subject, subject)
         role = details.get("role")

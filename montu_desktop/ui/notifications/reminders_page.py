@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.notifications.settings import QuietHours, parse_quiet_hours
 from montu_desktop.ui.notifications.fields import FieldNotes, spin_box
+from montu_desktop.ui.time_field import TimeField
 
 NIGHT = QuietHours(time(21, 0), time(8, 0))
 """Offered when quiet hours are switched on from none."""
@@ -32,9 +33,7 @@ def _quiet(text: str) -> QuietHours | str | None:
 
 
 def _time_edit() -> QTimeEdit:
-    edit = QTimeEdit()
-    edit.setDisplayFormat("HH:mm")
-    return edit
+    return TimeField()
 
 
 class RemindersPage(QWidget):

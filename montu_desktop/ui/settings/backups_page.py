@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.op_changes import LOCAL, OpChanges
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services import backups
 from montu_desktop.services.backups import BackupFile, BackupPolicy
 from montu_desktop.services.context import ServiceContext
@@ -133,7 +134,8 @@ class BackupsPage(QWidget):
         self._selection_changed()
 
     def describe(self, backup: BackupFile) -> str:
-        return to_local(backup.taken_at, self._zone).strftime("%a %d %b %Y, %H:%M:%S")
+        local = to_local(backup.taken_at, self._zone)
+        return f"{day_label(local.date(), year=True)}, {local:%H:%M:%S}"
 
     def _selection_changed(self) -> None:
         self.restore_button.setEnabled(

@@ -40,6 +40,7 @@ from montu_desktop.services.admin import clinic
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
+from montu_desktop.ui.time_field import TimeField
 
 ZONES = (
     "Australia/Melbourne",
@@ -113,9 +114,7 @@ class ClinicPage(QWidget):
         self.closes: list[QTimeEdit] = []
         for weekday, day_name in enumerate(WEEKDAY_NAMES):
             check = QCheckBox(day_name)
-            opens, closes = QTimeEdit(QTime(8, 0)), QTimeEdit(QTime(18, 0))
-            for edit in (opens, closes):
-                edit.setDisplayFormat("HH:mm")
+            opens, closes = TimeField(QTime(8, 0)), TimeField(QTime(18, 0))
             grid.addWidget(check, weekday * 2, 0)
             grid.addWidget(opens, weekday * 2, 1)
             grid.addWidget(QLabel("to"), weekday * 2, 2)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTimeEdit,
     QWidget,
 )
 
@@ -24,6 +23,7 @@ from montu_desktop.services.admin import doctor_types, doctors, holds
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
+from montu_desktop.ui.time_field import TimeField
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -60,16 +60,16 @@ class DoctorsPage(QWidget):
         self.types_button = QPushButton("Save types")
         self.types_button.clicked.connect(self.save_types)
         right.addWidget(self.types_button)
-        right.addWidget(QLabel("Held for urgent patients (released to everyone shortly before they start)"))
+        right.addWidget(
+            QLabel("Held for urgent patients (released to everyone shortly before they start)")
+        )
         self.holds = QListWidget()
         self.holds.setMaximumHeight(90)
         right.addWidget(self.holds)
         hold_row = QHBoxLayout()
         self.hold_day = QComboBox()
         self.hold_day.addItems(WEEKDAYS)
-        self.hold_from, self.hold_to = QTimeEdit(QTime(14, 0)), QTimeEdit(QTime(14, 30))
-        for edit in (self.hold_from, self.hold_to):
-            edit.setDisplayFormat("HH:mm")
+        self.hold_from, self.hold_to = TimeField(QTime(14, 0)), TimeField(QTime(14, 30))
         self.hold_add = QPushButton("Hold")
         self.hold_add.clicked.connect(self.add_hold)
         self.hold_remove = QPushButton("Release")

@@ -35,6 +35,7 @@ from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
+from montu_desktop.ui.time_field import TimeField
 
 _NO_END = QDate(2000, 1, 1)  # the date edit's minimum, shown as "open-ended"
 
@@ -97,9 +98,7 @@ class RostersPage(QWidget):
         self.exception_day.setCalendarPopup(True)
         self.exception_day.setDisplayFormat("ddd d MMM yyyy")
         self.whole_day = QCheckBox("Whole day")
-        self.exception_starts, self.exception_ends = QTimeEdit(QTime(9, 0)), QTimeEdit(QTime(12, 0))
-        for edit in (self.exception_starts, self.exception_ends):
-            edit.setDisplayFormat("HH:mm")
+        self.exception_starts, self.exception_ends = TimeField(QTime(9, 0)), TimeField(QTime(12, 0))
         self.whole_day.toggled.connect(self.exception_starts.setDisabled)
         self.whole_day.toggled.connect(self.exception_ends.setDisabled)
         self.exception_note = QLineEdit()
@@ -210,10 +209,8 @@ class RostersPage(QWidget):
         self.table.insertRow(row)
         weekday = QComboBox()
         weekday.addItems(WEEKDAY_NAMES)
-        starts, ends = QTimeEdit(QTime(9, 0)), QTimeEdit(QTime(12, 0))
+        starts, ends = TimeField(QTime(9, 0)), TimeField(QTime(12, 0))
         valid_from, valid_until = QDateEdit(), QDateEdit()
-        for edit in (starts, ends):
-            edit.setDisplayFormat("HH:mm")
         for edit in (valid_from, valid_until):
             edit.setDisplayFormat("d MMM yyyy")
             edit.setCalendarPopup(True)
