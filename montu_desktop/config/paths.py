@@ -1,10 +1,16 @@
-"""The per-user folders (platformdirs) for the embedded database, logs and local settings."""
+"""The per-user folders (platformdirs) for the embedded database, logs and local settings.
+
+All three are private (0700, their files 0600: see private_files), made so on first use
+in a process.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from platformdirs import PlatformDirs
+
+from montu_desktop.config.private_files import private_app_folder
 
 APP_DIR_NAME = "MontuDesktop"
 APP_AUTHOR = "Montu"
@@ -15,21 +21,15 @@ def _dirs() -> PlatformDirs:
 
 
 def data_dir() -> Path:
-    path = Path(_dirs().user_data_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_app_folder(Path(_dirs().user_data_dir))
 
 
 def log_dir() -> Path:
-    path = Path(_dirs().user_log_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_app_folder(Path(_dirs().user_log_dir))
 
 
 def config_dir() -> Path:
-    path = Path(_dirs().user_config_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_app_folder(Path(_dirs().user_config_dir))
 
 
 def default_database_path() -> Path:
