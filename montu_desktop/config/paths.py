@@ -10,7 +10,7 @@ from pathlib import Path
 
 from platformdirs import PlatformDirs
 
-from montu_desktop.config.private_files import private_app_folder
+from montu_desktop.config.private_files import private_app_folder, tighten_tree
 
 APP_DIR_NAME = "MontuDesktop"
 APP_AUTHOR = "Montu"
@@ -34,3 +34,10 @@ def config_dir() -> Path:
 
 def default_database_path() -> Path:
     return data_dir() / "montu.sqlite3"
+
+
+def make_private() -> None:
+    """At start (the app, every command): the app's folders and everything in them 0700/0600,
+    tightening what an older version (or a umask of 022) left readable by other accounts."""
+    for folder in (data_dir(), config_dir(), log_dir()):
+        tighten_tree(folder)

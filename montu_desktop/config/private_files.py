@@ -23,6 +23,7 @@ from pathlib import Path
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 _tightened: set[Path] = set()
+_trees: set[Path] = set()
 
 
 def private_folder(path: Path) -> Path:
@@ -51,6 +52,19 @@ def private_app_folder(path: Path) -> Path:
         tighten(path, FOLDER_MODE)
         tighten_files_in(path)
     return path
+
+
+def tighten_tree(folder: Path) -> None:
+    """`folder`, the folders in it (0700) and every file in them (0600): one of the app's
+    own folders (a few dozen files: the database, its backups, the logs, the settings)."""
+    if folder in _trees:
+        return
+    _trees.add(folder)
+    tighten(folder, FOLDER_MODE)
+    for here, subfolders, _files in os.walk(folder):
+        tighten_files_in(Path(here))
+        for name in subfolders:
+            tighten(Path(here) / name, FOLDER_MODE)
 
 
 def tighten_files_in(folder: Path) -> None:
