@@ -57,8 +57,9 @@ class InUseMarker:
         handle = None
         for _try in range(3):  # another process may remove the empty folder in between
             try:
-                marker.path.parent.mkdir(exist_ok=True)
-                handle = open(marker.path, "w", encoding="utf-8")  # noqa: SIM115 (held open)
+                marker.path.parent.mkdir(mode=0o700, exist_ok=True)
+                fd = os.open(marker.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                handle = os.fdopen(fd, "w", encoding="utf-8")  # held open until release
                 break
             except FileNotFoundError:
                 continue

@@ -201,7 +201,6 @@ def pg_conninfo(db: Database) -> str:
 def _pg_env(db: Database) -> Mapping[str, str]:
     """pg_dump's environment: the password goes here, never on its command line."""
     env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
-    env.pop("PGPASSWORD", None)
     password = db.url.password or _query_value(db, "password")
     if password:
         env["PGPASSWORD"] = password
