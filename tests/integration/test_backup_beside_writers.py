@@ -164,3 +164,34 @@ def test_a_restore_in_the_process_that_holds_the_database_leaves_it_whole(
     # The restore took the first booking away (the backup was taken before it).
     assert found == {theirs: second, mine: third}
     assert phones == [("03 9999 0000",)]
+
+
+def test_a_restore_over_a_file_sqlite_cannot_read_keeps_its_bytes_privately(
+    tmp_path: Path,
+) -> None:
+    """The reason to restore: the live file is no database any more. Its bytes are kept (a
+    copy made by another process, not by open() here) and the backup replaces it."""
+    good = tmp_path / "good.sqlite3"
+    db = Database(sqlite_url(good))
+    try:
+        migrate.upgrade(db)
+        tiny_clinic(ServiceContext(db), doctors=1)
+        saved = backups.back_up(db, tmp_path / "saved.sqlite3").path
+    finally:
+        db.dispose()
+    broken = tmp_path / "broken.sqlite3"
+    scribble = b"these bytes were a database once\n" * 300
+    broken.write_bytes(scribble)
+    db = Database(sqlite_url(broken))
+    try:
+        done = backups.restore(db, saved)
+    finally:
+        db.dispose()
+    assert done.previous is not None and done.previous.read_bytes() == scribble
+    assert oct(done.previous.stat().st_mode & 0o777) == "0o600"
+    conn = sqlite3.connect(broken)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("SELECT name FROM clinic").fetchall() == [("Test Clinic",)]
+    finally:
+        conn.close()
