@@ -16,7 +16,10 @@ import pytest
 
 from montu_desktop.config import database as database_config
 from montu_desktop.config import paths
+from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.persistence.sqlite_files import COMPANIONS
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.patients import add_patient
 from montu_desktop.services.runtime import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +61,8 @@ def _homes() -> tuple[Path, Path, Path]:
 @pytest.mark.slow
 def test_every_file_the_product_writes_is_private_whatever_the_umask(tmp_path: Path) -> None:
     data, config, logs = _homes()
-    demo = _montu("demo-data", "--doctors", "2", "--weeks", "1")
-    assert demo.returncode == 0, demo.stderr
+    created = _montu("db", "upgrade")  # the default database in the user data folder
+    assert created.returncode == 0, created.stderr
     database = data / "montu.sqlite3"
     backed = _montu("db", "backup")
     assert backed.returncode == 0, backed.stderr
@@ -67,25 +70,22 @@ def test_every_file_the_product_writes_is_private_whatever_the_umask(tmp_path: P
     restored = _montu("db", "restore", str(backup))
     assert restored.returncode == 0, restored.stderr
     (before_restore,) = (data / "backups").glob("montu-*-before-restore.sqlite3")
+
+    # A database in a new folder; while it is open SQLite keeps a -wal and a -shm beside it.
     elsewhere = tmp_path / "new" / "place" / "clinic.sqlite3"
-    assert _montu("db", "upgrade", "--database", f"sqlite:///{elsewhere}").returncode == 0
+    db = open_database(f"sqlite:///{elsewhere}")
+    try:
+        add_patient(ServiceContext(db), PatientDetails("Ada", "Private"))
+        companions = [Path(f"{elsewhere}{s}") for s in COMPANIONS[:2]]
+        assert {str(f): _mode(f) for f in companions} == {str(f): "0o600" for f in companions}
+    finally:
+        db.dispose()
 
     files = [database, backup, before_restore, elsewhere, *logs.glob("montu-desktop.log*")]
     folders = [data, data / "backups", logs, elsewhere.parent, elsewhere.parent.parent]
     assert {str(f): _mode(f) for f in files} == {str(f): "0o600" for f in files}
     assert {str(f): _mode(f) for f in folders} == {str(f): "0o700" for f in folders}
     assert len(files) > 4  # the log was written
-
-    # While a process has the database open SQLite keeps a -wal and a -shm: private too.
-    db = open_database(f"sqlite:///{database}")
-    try:
-        with db.session(write=True) as session:
-            session.connection().exec_driver_sql("UPDATE clinic SET phone = '03 9999 0000'")
-            session.commit()
-        companions = [Path(f"{database}{s}") for s in COMPANIONS[:2]]
-        assert {str(f): _mode(f) for f in companions} == {str(f): "0o600" for f in companions}
-    finally:
-        db.dispose()
 
     database_config.save_database_url(database_config.check_database_url(f"sqlite:///{database}"))
     settings = config / "database.json"
