@@ -110,7 +110,8 @@ def copy_online(source: Path, target: Path) -> int:
     """Write a consistent, checked copy of the database `source` to `target`; its size."""
     if not source.is_file():
         raise SourceUnreadable(f"there is no database at {source}")
-    if source.stat().st_size == 0 or why_unreadable(source) is not None:
+    why = why_unreadable(source)  # through SQLite: `source` is open in this process
+    if source.stat().st_size == 0 or (why is not None and "not a database" in why):
         raise SourceUnreadable(f"the database {source} cannot be read: it is not a database file")
     try:
         private_folder(target.parent)
