@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont, QFontInfo
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from montu_desktop import APP_NAME, __version__
+from montu_desktop.config import paths
 from montu_desktop.config.database import DamagedSettingsFile, reset_settings_file
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.staff import Role
@@ -39,6 +40,7 @@ def main(args: argparse.Namespace) -> int:
     if self_test:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     log_file = configure_logging()
+    paths.make_private()
     app = _application()
     if self_test:
         from montu_desktop import selftest
