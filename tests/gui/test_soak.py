@@ -268,8 +268,9 @@ def _soak(
     assert problems == []
     print(
         f"soak {SECONDS:.0f} s on {ctx.database.url.get_backend_name()}"
-        f"{f' with {outages} outages' if proxy else ''}: other desk {counts}, "
-        f"this desk booked {person.booked}, reloads {dict(window.loads)}, "
+        f"{f' with {outages} outages' if proxy else ''}: other desk "
+        f"{ {k: v for k, v in counts.items() if k != 'kept'} }, commands kept "
+        f"{len(commands.kept)} (refused {commands.refused}), this desk booked {person.booked}, reloads {dict(window.loads)}, "
         f"echoes dropped {feed.echoes_dropped}"
     )
 
