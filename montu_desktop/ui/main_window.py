@@ -699,7 +699,14 @@ class MainWindow(QMainWindow):
         booked = dialog.booked
         if booked is None or self.policy is None:
             return
-        fair = getattr(dialog, "requested_doctor", None) is None
+        # The booking itself says whether a doctor was asked for (the waitlist asks for the
+        # entry's doctor without a doctor list of its own).
+        choice = booked.choice
+        fair = (
+            not choice.requested
+            if choice is not None
+            else getattr(dialog, "requested_doctor", None) is None
+        )
         local = to_local(booked.start, self.policy.timezone)
         # The booking's change notice reloads the shown views (and selects the booking);
         # only a booking on another day than the day book shows moves the day book there.
