@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from montu_desktop.cli import main as cli
 from montu_desktop.notifications.records import NotificationRow
@@ -133,3 +133,56 @@ def test_only_the_channel_not_set_up_waits(
     assert notif.dispatch_now(ctx)["sent"] == 1
     assert rows(ctx, booked.id)[("confirmation", "sms")].status == "sent"
     assert len(sms_server.delivered) == 1 and len(smtp_server.messages) == 1
+
+
+def test_revision_0014_turns_messages_dead_for_want_of_a_channel_into_waiting_ones(
+    ctx: ServiceContext,
+    clock: FixedClock,
+    smtp_server: SmtpServer,  # noqa: F811
+    sms_server: SmsServer,  # noqa: F811
+) -> None:
+    """As before 0014: messages tried with no channel set up and dead after max tries. After
+    the upgrade they wait, with no tries used, and go once the channel is set up."""
+    from alembic import command
+
+    from montu_desktop.persistence import migrate
+
+    def alembic(target: str, *, up: bool) -> None:
+        config = migrate._config()
+        with ctx.database.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            (command.upgrade if up else command.downgrade)(config, target)
+
+    create_demo_clinic(ctx, doctors=2, weeks=2, patients=3, fill=0.0)
+    set_setting(ctx, "quiet_hours", "none")
+    set_setting(ctx, "reminders.offsets", "none")
+    clinic = NotifClinic(ctx, smtp_server, sms_server)
+    booked = clinic.book(clinic.patient("Ed"), datetime(2026, 11, 24, 9, 0))
+    notif.dispatch_now(ctx)
+    alembic("0011", up=False)
+    with ctx.database.engine.begin() as conn:  # what the old dispatcher left: dead, 5 tries
+        conn.execute(text("UPDATE notification SET attempts = 5"))
+        conn.execute(
+            text(
+                "INSERT INTO notification (idempotency_key, appointment_id, patient_id, channel,"
+                " kind, status, due_at, appointment_start, attempts, last_error, created_at,"
+                " updated_at) SELECT 'other', appointment_id, patient_id, channel, kind, 'dead',"
+                " due_at, appointment_start, 5, 'SMTP said no', created_at, updated_at"
+                " FROM notification WHERE channel = 'email'"
+            )
+        )
+    assert {(r.status, r.attempts) for r in rows(ctx, booked.id).values()} == {("dead", 5)}
+    alembic("head", up=True)
+    found = {r.idempotency_key: r for r in rows_by_key(ctx)}
+    assert (found["other"].status, found["other"].attempts) == ("dead", 5)  # a real failure
+    confirmations = [r for k, r in found.items() if k != "other"]
+    assert len(confirmations) == 2
+    assert {(r.status, r.attempts) for r in confirmations} == {("waiting", 0)}
+    wire_settings(ctx, smtp_server, sms_server)
+    assert notif.dispatch_now(ctx)["sent"] == 2
+
+
+def rows_by_key(ctx: ServiceContext) -> list[Any]:
+    n = NotificationRow
+    with ctx.database.session() as session:
+        return list(session.execute(select(n.idempotency_key, n.status, n.attempts)).all())
