@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -62,6 +62,8 @@ from montu_desktop.persistence.engine import Database
 log = logging.getLogger(__name__)
 
 EVENT_NAMES = ("appointment.booked", "appointment.cancelled", "appointment.rescheduled")
+LOCK_HOLD = 724136
+"""PostgreSQL advisory lock: one dispatcher at a time moves messages in and out of waiting."""
 
 
 def default_worker_id() -> str:
@@ -152,6 +154,9 @@ class Dispatcher:
             if session.scalars(found).first() is None:
                 return 0
         with self.database.session(write=True) as session:
+            if not self.database.is_sqlite:
+                # Two PCs' multi-row updates here could deadlock; one at a time instead.
+                session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_HOLD})"))
             for channel in missing:
                 done = session.execute(
                     update(n)
