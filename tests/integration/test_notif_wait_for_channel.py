@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 
 from montu_desktop.cli import main as cli
 from montu_desktop.notifications.records import NotificationRow
+from montu_desktop.persistence.engine import Database
 from montu_desktop.services import notifications as notif
 from montu_desktop.services.booking import cancel_appointment
 from montu_desktop.services.clinic_settings import set_setting
@@ -186,3 +187,58 @@ def rows_by_key(ctx: ServiceContext) -> list[Any]:
     n = NotificationRow
     with ctx.database.session() as session:
         return list(session.execute(select(n.idempotency_key, n.status, n.attempts)).all())
+
+
+@pytest.mark.postgres
+def test_two_pcs_hold_and_release_each_message_once(
+    pg_db: Database,
+    clock: FixedClock,
+    smtp_server: SmtpServer,  # noqa: F811
+    sms_server: SmsServer,  # noqa: F811
+) -> None:
+    import random
+    import threading
+    from collections import Counter
+
+    from montu_desktop.notifications.dispatcher import Dispatcher
+
+    ctx = ServiceContext(pg_db, clock=clock, rng=random.Random(5), actor="test")
+    create_demo_clinic(ctx, doctors=2, weeks=2, patients=3, fill=0.0)
+    set_setting(ctx, "quiet_hours", "none")
+    set_setting(ctx, "reminders.offsets", "none")
+    clinic = NotifClinic(ctx, smtp_server, sms_server)
+    for n in range(12):
+        patient = clinic.patient(f"P{n}", f"0412 000 {100 + n}", f"p{n}@example.com")
+        clinic.book(patient, datetime(2026, 11, 24, 8 + n // 4, 15 * (n % 4)), "Standard")
+    assert Dispatcher(pg_db, clock=clock, worker_id="planner").plan_outbox() == 12
+
+    def both_pcs() -> list[Counter[str]]:
+        results: list[Counter[str]] = []
+        start = threading.Barrier(2)
+
+        def pc(name: str) -> None:
+            database = Database(pg_db.url)
+            try:
+                start.wait()
+                results.append(Dispatcher(database, clock=clock, worker_id=name).run_once())
+            finally:
+                database.dispose()
+
+        threads = [threading.Thread(target=pc, args=(name,)) for name in ("pc-1", "pc-2")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(results) == 2, "a PC's pass failed"
+        return results
+
+    held = both_pcs()
+    assert sum(r["waiting"] for r in held) == 24 and sum(r["sent"] for r in held) == 0
+    wire_settings(ctx, smtp_server, sms_server)
+    clock.advance(minutes=1)
+    sent = both_pcs()
+    assert sum(r["sent"] for r in sent) == 24
+    keys = Counter(m["X-Montu-Key"] for m in smtp_server.messages)
+    assert len(keys) == 12 and set(keys.values()) == {1}
+    bodies = Counter(sms_server.bodies())
+    assert len(bodies) == 12 and set(bodies.values()) == {1}
