@@ -717,10 +717,24 @@ class MainWindow(QMainWindow):
             self._select_after = None
         made = getattr(dialog, "series_result", None)
         if made is not None:
-            self.say(
-                f"Booked a series of {len(made.appointments)} {booked.type_name} appointments, "
-                f"the first on {when_words(booked.start, self._zone())}."
-            )
+            doctors = {a.doctor_id for a in made.appointments}
+
+            def series_said(summary: AppointmentSummary) -> None:
+                shared = f" with {summary.doctor}" if len(doctors) == 1 else ""
+                self.say(
+                    f"Booked a series of {len(made.appointments)} {booked.type_name} "
+                    f"appointments for {summary.patient}{shared}, the first on "
+                    f"{when_words(booked.start, self._zone())}."
+                )
+
+            def series_unnamed(error: BaseException) -> None:
+                self.say(
+                    f"Booked a series of {len(made.appointments)} {booked.type_name} "
+                    f"appointments (patient {booked.patient_id}), the first on "
+                    f"{when_words(booked.start, self._zone())}."
+                )
+
+            self._op(lambda: self._summarise(booked), series_said, series_unnamed)
             return
         why_text = getattr(dialog, "why_text", None)
         why = why_text(booked) if why_text and booked.choice is not None else ""
