@@ -548,6 +548,15 @@ class BookingDialog(QDialog):
             lambda error: self._doctors_failed(type_name, start, error),
         )
 
+    def refresh_doctors(self) -> None:
+        """Appointments changed (here or at another desk): the free doctors and the fair
+        choice's words follow, and Book waits for that answer (a booking on its way answers
+        for itself)."""
+        if self._working:
+            return
+        self._doctors_for = None
+        self._load_doctors()
+
     def why_text(self, booked: BookedAppointment) -> str:
         """'Dr Chen: 2 h of 7 h booked, the least of 3 free' for the booking made."""
         if booked.choice is None:

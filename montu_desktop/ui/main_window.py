@@ -330,6 +330,13 @@ class MainWindow(QMainWindow):
             and panel.isVisible()
         ):
             panel.reload()
+        dialog = self.booking_dialog
+        if (
+            pending & {ChangeKind.APPOINTMENTS, ChangeKind.REFERENCE}
+            and dialog is not None
+            and self._visible(dialog)
+        ):
+            dialog.refresh_doctors()  # who is free (and the fair choice) follows other desks
         if ChangeKind.PATIENTS in pending:
             # Search lists follow merges and renames (a retired record leaves them).
             if panel is not None and self._visible(panel):
