@@ -119,9 +119,9 @@ def back_up(
         target = target / default_target(db, kind, now).name
     if target.exists() and not _replaceable(target):
         raise InvalidRequest("file", f"{target} exists and is not a backup; choose another name")
-    head = _audit_head(db)  # read first: the copy then holds at least this much of the trail
     if db.sqlite_path is None:
         if not db.is_sqlite:
+            head = _audit_head(db)  # read first: the dump then holds at least this much
             return _with_audit_head(_pg_dump(db, target, now, kind), head)
         raise InvalidRequest("database", "an in-memory database cannot be backed up")
     source = db.sqlite_path
@@ -133,11 +133,12 @@ def back_up(
         raise InvalidRequest("file", str(exc)) from None
     except SourceUnreadable as exc:
         raise DatabaseUnavailable(str(exc)) from None
-    return _with_audit_head(BackupFile(target, now, kind, size), head)
+    # The head of the copy just written (never read from the live file here).
+    return _with_audit_head(BackupFile(target, now, kind, size), audit_head.copy_head(target))
 
 
 def _audit_head(db: Database) -> AuditHead | None:
-    """The audit trail's head now, or None when this login may not read it."""
+    """The server database's audit head now, or None when this login may not read it."""
     try:
         return audit_head.read_head(db)
     except (MontuError, SQLAlchemyError) as exc:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,12 +38,28 @@ CHECK_EVERY_MINUTES = 60
 def read_head(db: Database) -> AuditHead:
     """The head as the database holds it now (not verified: `verify_chain` does that)."""
     with db.session() as session:
-        row = session.execute(
-            text(
-                "SELECT chain_seq, row_hash FROM audit_entry WHERE chain_seq IS NOT NULL"
-                " ORDER BY chain_seq DESC LIMIT 1"
-            )
-        ).first()
+        row = session.execute(text(_HEAD_SQL)).first()
+    return AuditHead(0, "") if row is None else AuditHead(int(row[0]), str(row[1] or ""))
+
+
+_HEAD_SQL = (
+    "SELECT chain_seq, row_hash FROM audit_entry WHERE chain_seq IS NOT NULL"
+    " ORDER BY chain_seq DESC LIMIT 1"
+)
+
+
+def copy_head(path: Path) -> AuditHead | None:
+    """The head in an SQLite backup copy (read-only, as an unchanging file); None if unreadable."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute(_HEAD_SQL).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
     return AuditHead(0, "") if row is None else AuditHead(int(row[0]), str(row[1] or ""))
 
 
