@@ -110,6 +110,7 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
+
 PASSWORD_ON_COMMAND_LINE = (
     "refused: --database: a password on the command line is visible to every account on "
     "this PC (process list); give the URL without it and put the password in "
