@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from montu_desktop.config import clock as product_clock
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.persistence.security import scram_verifier
 from montu_desktop.services import online
 from montu_desktop.services.admin.audit import audit_log
 from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
@@ -391,3 +392,56 @@ def test_the_servers_own_login_serves_bookings_retries_and_cancellations(
             assert _refused(engine, sql).startswith("42501 "), sql
     finally:
         engine.dispose()
+
+
+def _stored_password(clinic: Clinic, login: str) -> str:
+    admin = create_engine(clinic.owner.database.url)
+    try:
+        with admin.connect() as conn:
+            return str(
+                conn.execute(
+                    text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": login}
+                ).scalar_one()
+            )
+    finally:
+        admin.dispose()
+
+
+def test_a_manager_cannot_hijack_the_staff_functions(clinic: Clinic) -> None:
+    """The staff functions refuse a login with special attributes; a temporary pg_roles that
+    hides them must not let a manager take over such a login's password."""
+    special = pg_logins.unique_name("itadmin")
+    name = _database_name(clinic)
+    _as_admin(clinic, f"CREATE ROLE {special} LOGIN CREATEROLE PASSWORD 'it pass phrase'")
+    _as_admin(clinic, f'GRANT TEMP ON DATABASE "{name}" TO "{clinic.manager_name}"')
+    before = _stored_password(clinic, special)
+    # An account row for that login (as if IT had once added themselves as staff).
+    with clinic.owner.database.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff_account (username, display_name, password_hash, role, active,"
+                " created_at, updated_at) VALUES (:u, 'IT', '', 'manager', true, now(), now())"
+            ),
+            {"u": special},
+        )
+    engine = clinic.engine(clinic.manager_name)
+    try:
+        with engine.connect() as conn:
+            conn.execute(
+                text(
+                    "CREATE TEMP VIEW pg_roles AS SELECT r.rolname, false AS rolsuper,"
+                    " false AS rolcreaterole, false AS rolcreatedb, false AS rolreplication,"
+                    " false AS rolbypassrls FROM pg_catalog.pg_roles r"
+                )
+            )
+            with pytest.raises(DBAPIError, match="is not a staff login"):
+                conn.execute(
+                    text("SELECT montu_staff_password(:u, :v)"),
+                    {"u": special, "v": scram_verifier("known pass phrase")},
+                )
+            conn.rollback()
+    finally:
+        engine.dispose()
+        _as_admin(clinic, f'REVOKE TEMP ON DATABASE "{name}" FROM "{clinic.manager_name}"')
+    # Its password is the one IT gave it (pg_authid: only the superuser reads it).
+    assert _stored_password(clinic, special) == before
