@@ -131,6 +131,7 @@ def _nightly_roll_forward(ctx: ServiceContext) -> Iterator[None]:
     same scheduler takes the automatic backup of an embedded database when it is due."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from montu_desktop.services.admin.audit_head import schedule_daily_audit_head
     from montu_desktop.services.admin.rollover import roll_forward, schedule_nightly
     from montu_desktop.services.backups import schedule_automatic_backups
     from montu_desktop.services.reference import clinic_policy
@@ -147,6 +148,7 @@ def _nightly_roll_forward(ctx: ServiceContext) -> Iterator[None]:
     except MontuError as exc:  # no clinic yet, or the server is down: the next start catches up
         log.info("schedule roll-forward not started: %s", exc)
     schedule_automatic_backups(scheduler, ctx)
+    schedule_daily_audit_head(scheduler, ctx)  # "audit head: COUNT:HASH" in the log daily
     if scheduler.get_jobs():
         scheduler.start()
     try:

@@ -27,9 +27,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from montu_desktop.config.clock import utc_now
 from montu_desktop.config.private_files import create_private_file, private_folder
-from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest
+from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.notifications.settings import SPECS
 from montu_desktop.persistence import backup_files, in_use, migrate
 from montu_desktop.persistence.backup_files import (
@@ -41,6 +43,8 @@ from montu_desktop.persistence.backup_files import (
 )
 from montu_desktop.persistence.engine import Database
 from montu_desktop.persistence.sqlite_files import COMPANIONS
+from montu_desktop.services.admin import audit_head
+from montu_desktop.services.admin.audit import AuditHead
 from montu_desktop.services.context import ServiceContext
 
 if TYPE_CHECKING:
@@ -129,7 +133,8 @@ def back_up(
         raise InvalidRequest("file", f"{target} exists and is not a backup; choose another name")
     if source is None:
         if not db.is_sqlite:
-            return _pg_dump(db, target, now, kind)
+            head = _audit_head(db)  # read first: the dump then holds at least this much
+            return _with_audit_head(_pg_dump(db, target, now, kind), head)
         raise InvalidRequest("database", "an in-memory database cannot be backed up")
     try:
         size = backup_files.copy_online(source, target)
@@ -137,7 +142,28 @@ def back_up(
         raise InvalidRequest("file", str(exc)) from None
     except SourceUnreadable as exc:
         raise DatabaseUnavailable(str(exc)) from None
-    return BackupFile(target, now, kind, size)
+    # The head of the copy just written (never read from the live file here).
+    return _with_audit_head(BackupFile(target, now, kind, size), audit_head.copy_head(target))
+
+
+def _audit_head(db: Database) -> AuditHead | None:
+    """The server database's audit head now, or None when this login may not read it."""
+    try:
+        return audit_head.read_head(db)
+    except (MontuError, SQLAlchemyError) as exc:
+        log.info("backup without the audit head: %s", exc)
+        return None
+
+
+def _with_audit_head(made: BackupFile, head: AuditHead | None) -> BackupFile:
+    """Write the head beside the backup (`<file>.audit-head`), out of the database's reach:
+    `audit verify --expect` then finds newest entries removed after the backup."""
+    if head is not None:
+        try:
+            audit_head.write_sidecar(made.path, head)
+        except OSError as exc:
+            log.warning("audit head not written beside %s: %s", made.path.name, exc)
+    return made
 
 
 def _usable_name(path: Path) -> None:
