@@ -1,4 +1,8 @@
-"""An appointment's visit rules: which status moves fit the day, undo, notes and cancel reasons."""
+"""An appointment's visit rules: which status moves fit the time, undo, notes and cancel reasons.
+
+Every door (the day book's buttons, `montu-desktop mark`, the API through the service) asks
+`status_refusal`, so a refusal reads the same wherever a receptionist meets it.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +67,13 @@ def status_refusal(
     now: datetime,
     timezone: str,
 ) -> str | None:
-    """Why the move from `current` to `wanted` is refused now, or None when it is allowed."""
+    """Why the move from `current` to `wanted` is refused now, or None when it is allowed.
+
+    Arrived: on the appointment's clinic-local day, at most an hour before it starts.
+    No-show: only once the visit has started. Completed: only after arrival (the steps allow
+    it from arrived only; PostgreSQL's status trigger holds the same steps).
+    Booked (the undo of any mark): at any time.
+    """
     if current is AppointmentStatus.CANCELLED:
         return "the appointment is cancelled"
     if wanted is current:
@@ -80,6 +90,12 @@ def status_refusal(
             return f"arrived can only be marked on the appointment's day ({day.isoformat()})"
         if now < start - EARLY_ARRIVAL:
             return "arrived can be marked at most an hour before the appointment starts"
+    if wanted is N and now < start:
+        local = to_local(start, timezone)
+        return (
+            "no-show can only be marked once the visit has started "
+            f"({local.date().isoformat()} {local:%H:%M})"
+        )
     return None
 
 
