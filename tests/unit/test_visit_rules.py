@@ -127,7 +127,9 @@ def test_no_show_only_once_the_visit_has_started() -> None:
     assert refusal(S.BOOKED, S.NO_SHOW, START) is None
     assert refusal(S.BOOKED, S.NO_SHOW, START + timedelta(days=2)) is None
     minute_before = refusal(S.BOOKED, S.NO_SHOW, START - timedelta(minutes=1))
-    assert minute_before == "no-show can only be marked once the visit has started (2026-11-24 09:00)"
+    assert (
+        minute_before == "no-show can only be marked once the visit has started (2026-11-24 09:00)"
+    )
     assert refusal(S.BOOKED, S.NO_SHOW, START - timedelta(days=2)) == minute_before
 
 
@@ -139,7 +141,9 @@ def test_no_show_around_midnight_is_about_the_start_not_the_day() -> None:
         status_refusal(S.BOOKED, S.NO_SHOW, start=late, now=at_2306, timezone=ZONE) or ""
     )
     after_midnight = late + timedelta(minutes=50)  # 00:05 Wednesday local
-    assert status_refusal(S.BOOKED, S.NO_SHOW, start=late, now=after_midnight, timezone=ZONE) is None
+    assert (
+        status_refusal(S.BOOKED, S.NO_SHOW, start=late, now=after_midnight, timezone=ZONE) is None
+    )
     # Arrival is refused after midnight: it is no longer the appointment's day.
     assert status_refusal(S.BOOKED, S.ARRIVED, start=late, now=after_midnight, timezone=ZONE)
 
