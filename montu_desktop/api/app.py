@@ -123,10 +123,14 @@ def create_app(
         openapi_url="/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        # A redirect would be built from the request's Host header, which a client forges
+        # (Location: http://evil.example/...); "/v1/types/" is answered as "/v1/types" instead.
+        redirect_slashes=False,
     )
     answers = ReferenceCache(ttl_seconds=cache_seconds)
     writing = threading.BoundedSemaphore(WRITERS)
     limiter = rules.RateLimiter(clock)
+    wrong_keys = rules.WrongKeyLimiter(clock)
 
     def heard(changes: OpChanges) -> None:
         if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.REFERENCE):
@@ -178,6 +182,9 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
+        path = request.scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            request.scope["path"] = path.rstrip("/") or "/"
         origin = request.headers.get("origin")
         if request.method == "OPTIONS" and origin:
             response: Response = _preflight(origin)
@@ -212,20 +219,33 @@ def create_app(
 
     def key_with(scope: str) -> Callable[..., online.ApiKeyInfo]:
         def check(
+            request: Request,
             authorization: Annotated[str | None, Header()] = None,
             origin: Annotated[str | None, Header()] = None,
         ) -> online.ApiKeyInfo:
             token = ""
             if authorization and authorization[:7].lower() == "bearer ":
                 token = authorization[7:].strip()
+            address = request.client.host if request.client else "unknown"
+            digest = rules.token_hash(token)
+            wait = wrong_keys.retry_after(address, digest)
+            if wait:
+                raise ApiError(
+                    429,
+                    "Authorization",
+                    f"more than {wrong_keys.per_minute} wrong API keys a minute from this address",
+                    headers={"Retry-After": str(wait)},
+                )
             key = online.authenticate(ctx, token)
             if key is None:
+                wrong_keys.failed(address, digest)
                 raise ApiError(
                     401,
                     "Authorization",
                     "missing or wrong API key",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
+            wrong_keys.succeeded(digest)
             wait = limiter.retry_after(key.id, key.rate_per_minute)
             if wait:
                 raise ApiError(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.text import FOLDED, LINE_BREAKS, check_text
 
 NOTE_MAX_CHARS = 500
 REASON_MAX_CHARS = 200
@@ -144,7 +145,7 @@ def clean_note(text: str | None) -> str | None:
     """The note as kept (trimmed; empty means none), or a refusal naming "note"."""
     if text is None:
         return None
-    cleaned = text.strip()
+    cleaned = check_text(text, "note", LINE_BREAKS).strip()
     if len(cleaned) > NOTE_MAX_CHARS:
         raise InvalidRequest("note", f"must be at most {NOTE_MAX_CHARS} characters")
     return cleaned or None
@@ -154,7 +155,7 @@ def clean_reason(text: str | None) -> str | None:
     """A cancel reason as kept (one line, trimmed), or a refusal naming "reason"."""
     if text is None:
         return None
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(check_text(text, "reason", FOLDED).split())
     if len(cleaned) > REASON_MAX_CHARS:
         raise InvalidRequest("reason", f"must be at most {REASON_MAX_CHARS} characters")
     return cleaned or None

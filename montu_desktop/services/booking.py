@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain import model, visits
-from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.clinic_time import check_moment, to_local
 from montu_desktop.domain.errors import (
     DeskBusy,
     InvalidRequest,
@@ -110,6 +110,7 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     kind = find_type(ctx, request.type_name)
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
+    check_moment(request.start, "start")
     request = replace(request, note=visits.clean_note(request.note))
     _require_patient_id(request.patient_id)
     return _with_retries(
@@ -401,6 +402,7 @@ def reschedule_appointment(
     policy = clinic_policy(ctx)
     if new_start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
+    check_moment(new_start, "start")
     return _with_retries(
         ctx, lambda _tries: _reschedule_once(ctx, policy, appointment_id, new_start, doctor_id)
     )

@@ -18,6 +18,7 @@ from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.patients import (
     PatientDetails,
     check_patient,
+    check_search,
     normalise_email,
     normalise_phone,
 )
@@ -443,8 +444,9 @@ def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[Patie
     """Patients matching what was typed: name prefixes, a phone number, or a date of birth.
 
     Merged (retired) records are left out; each record carries its next_appointment.
+    What was typed is refused (field "search") past SEARCH_MAX_CHARS or with control characters.
     """
-    text = text.strip()
+    text = check_search(text)
     birth = _as_date(text)
     digits = re.sub(r"\D", "", text)
     now = ctx.clock()

@@ -31,6 +31,7 @@ from montu_desktop.domain.visits import allowed_moves, status_refusal
 from montu_desktop.domain.wording import day_label, long_day_label, plural
 from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
+from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.day_book_delegate import DayBookDelegate
 from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel
 from montu_desktop.ui.layout import now_position
@@ -209,7 +210,7 @@ class DayBookPanel(QWidget):
         self.previous_button = QPushButton("◀ Previous day")
         self.today_button = QPushButton("Today")
         self.next_button = QPushButton("Next day ▶")
-        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit = in_window(QDateEdit(QDate.currentDate()))
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
         self.date_edit.setAccessibleName("Day")
