@@ -32,6 +32,7 @@ from montu_desktop.domain.errors import (
 from montu_desktop.domain.model import week_start
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.text import printable
 from montu_desktop.services import online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy
@@ -197,7 +198,7 @@ def create_app(
         log.info(
             "%s %s %s %.1f ms",
             request.method,
-            request.url.path,
+            printable(request.url.path),  # a path may hold escapes: never raw to a terminal
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )

@@ -8,6 +8,7 @@ limited. Run in-process with FastAPI's TestClient over the same services as `ser
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 from collections.abc import Iterator
@@ -209,3 +210,14 @@ def test_wrong_keys_are_limited_per_address_without_a_lookup_and_the_good_key_st
     minutes.now += 61  # a minute later the address may try again
     assert api.get("/v1/types", headers={"Authorization": "Bearer wrong"}).status_code == 401
     print(f"300 wrong keys in {took:.2f} s, {len(lookups)} lookups")
+
+
+def test_a_path_with_escapes_is_logged_escaped(
+    site: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="montu_desktop.api")
+    answer = site.get("/v1/%1b[2J%e2%80%aeevil")
+    assert answer.status_code == 404
+    logged = [r.getMessage() for r in caplog.records if r.name == "montu_desktop.api"]
+    assert any("/v1/\\x1b[2J\\u202eevil 404" in line for line in logged), logged
+    assert not any("\x1b" in line or "\u202e" in line for line in logged)
