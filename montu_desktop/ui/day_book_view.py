@@ -138,8 +138,12 @@ class AppointmentPanel(QGroupBox):
         self.note_button.setEnabled(entry is not None)
         self.patient_button.setEnabled(entry is not None)
 
+    def recheck_status_buttons(self) -> None:
+        """Time moved on (the now-line's tick): a visit that has started may now be a no-show."""
+        self._enable_status_buttons()
+
     def _enable_status_buttons(self) -> None:
-        """The domain's moves for now: Arrived only on its day, Undo back to booked."""
+        """The domain's moves for now: Arrived on its day, No-show once started, Undo to booked."""
         entry, now = self.entry, self.clock()
         allowed = (
             allowed_moves(entry.status, start=entry.start, now=now, timezone=self.timezone)
@@ -254,6 +258,7 @@ class DayBookPanel(QWidget):
         )
         self.more_note.setVisible(False)
         self.details = AppointmentPanel()
+        self.table.now_line.timer.timeout.connect(self.details.recheck_status_buttons)
         self.empty_note = QLabel()
         self.empty_note.setObjectName("dayNote")
         self._build_layout()

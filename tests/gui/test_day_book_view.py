@@ -99,7 +99,7 @@ def test_selecting_an_appointment_offers_the_allowed_actions(
     assert not panel.no_show_button.isEnabled()  # 10 minutes before: still not started
 
     clock.now = entry.start + timedelta(minutes=5)  # the visit has started: a no-show may be
-    assert window.day.select_entry(entry.id)
+    window.day.table.now_line.timer.timeout.emit()  # the half-minute tick, selection kept
     assert panel.no_show_button.isEnabled() and panel.no_show_button.toolTip() == ""
     qtbot.mouseClick(panel.no_show_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
