@@ -469,7 +469,8 @@ def mark_status(
     """Mark an appointment arrived, completed or no-show, or undo a mark back to booked.
 
     `status` may be typed ("no-show"). The moves are the domain's (visits.check_status_move):
-    arrived only on the appointment's clinic-local day and at most an hour before it starts.
+    arrived only on the appointment's clinic-local day and at most an hour before it starts,
+    no-show only once it has started, completed only after arrived.
     Arrival and completion times are stored (an undo clears them) and the move is audited.
     """
     wanted = visits.parse_status(status) if isinstance(status, str) else status
