@@ -32,6 +32,7 @@ from montu_desktop.domain.errors import (
 from montu_desktop.domain.model import week_start
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.text import printable
 from montu_desktop.services import online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy
@@ -123,10 +124,14 @@ def create_app(
         openapi_url="/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        # A redirect would be built from the request's Host header, which a client forges
+        # (Location: http://evil.example/...); "/v1/types/" is answered as "/v1/types" instead.
+        redirect_slashes=False,
     )
     answers = ReferenceCache(ttl_seconds=cache_seconds)
     writing = threading.BoundedSemaphore(WRITERS)
     limiter = rules.RateLimiter(clock)
+    wrong_keys = rules.WrongKeyLimiter(clock)
 
     def heard(changes: OpChanges) -> None:
         if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.REFERENCE):
@@ -178,6 +183,9 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
+        path = request.scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            request.scope["path"] = path.rstrip("/") or "/"
         origin = request.headers.get("origin")
         if request.method == "OPTIONS" and origin:
             response: Response = _preflight(origin)
@@ -190,7 +198,7 @@ def create_app(
         log.info(
             "%s %s %s %.1f ms",
             request.method,
-            request.url.path,
+            printable(request.url.path),  # a path may hold escapes: never raw to a terminal
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
@@ -212,20 +220,33 @@ def create_app(
 
     def key_with(scope: str) -> Callable[..., online.ApiKeyInfo]:
         def check(
+            request: Request,
             authorization: Annotated[str | None, Header()] = None,
             origin: Annotated[str | None, Header()] = None,
         ) -> online.ApiKeyInfo:
             token = ""
             if authorization and authorization[:7].lower() == "bearer ":
                 token = authorization[7:].strip()
+            address = request.client.host if request.client else "unknown"
+            digest = rules.token_hash(token)
+            wait = wrong_keys.retry_after(address, digest)
+            if wait:
+                raise ApiError(
+                    429,
+                    "Authorization",
+                    f"more than {wrong_keys.per_minute} wrong API keys a minute from this address",
+                    headers={"Retry-After": str(wait)},
+                )
             key = online.authenticate(ctx, token)
             if key is None:
+                wrong_keys.failed(address, digest)
                 raise ApiError(
                     401,
                     "Authorization",
                     "missing or wrong API key",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
+            wrong_keys.succeeded(digest)
             wait = limiter.retry_after(key.id, key.rate_per_minute)
             if wait:
                 raise ApiError(

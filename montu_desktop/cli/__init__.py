@@ -22,6 +22,7 @@ from montu_desktop.cli.arguments import (
     record_id,
     unreadable_argument,
 )
+from montu_desktop.domain.text import printable
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
 
@@ -279,11 +280,15 @@ def refuse(text: str) -> None:
 
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    """Print JSON when --json was given, else the human text."""
+    """Print JSON when --json was given, else the human text.
+
+    The text may quote what the database holds (a name stored before control characters
+    were refused): each line is printed with those escaped. JSON escapes them itself.
+    """
     if getattr(args, "json", False):
         print(json.dumps(data, indent=None, sort_keys=False))
     else:
-        print(text)
+        print("\n".join(printable(line) for line in text.split("\n")))
 
 
 def parse_week(text: str) -> date:

@@ -8,6 +8,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from montu_desktop.domain.errors import InvalidRequest
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+"""Dates outside this window are refused at every door (desk, command line, API): no clinic
+books before 1900 or after 2199, and times near year 1 or 9999 overflow when moved between
+time zones."""
+
+
+def check_day(day: date, field: str) -> date:
+    """`day` when it is within FIRST_DAY..LAST_DAY, else refused naming the field."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidRequest(field, f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+def check_moment(moment: datetime, field: str = "start") -> datetime:
+    """`moment` when its date (as written, in its own offset) is within the window."""
+    check_day(moment.date(), field)
+    return moment
+
 
 @lru_cache(maxsize=16)
 def clinic_zone(name: str) -> ZoneInfo:
@@ -44,14 +62,16 @@ def parse_local(text: str, zone: str, field: str = "start") -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError as exc:
         raise InvalidRequest(field, f"{text!r} is not an ISO-8601 date and time") from exc
+    check_moment(moment, field)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clinic_zone(zone))
     return moment.astimezone(UTC)
 
 
 def parse_day(text: str, field: str) -> date:
-    """Read a YYYY-MM-DD date, or refuse naming the field."""
+    """Read a YYYY-MM-DD date within the window, or refuse naming the field."""
     try:
-        return date.fromisoformat(text.strip())
+        found = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise InvalidRequest(field, f"{text!r} is not a date in the form YYYY-MM-DD") from exc
+    return check_day(found, field)

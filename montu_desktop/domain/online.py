@@ -109,3 +109,58 @@ class RateLimiter:
                 window.count += 1
                 return 0
             return max(1, int(60 - (now - window.started)) + 1)
+
+
+WRONG_KEYS_PER_MINUTE = 20
+"""Wrong or missing API keys one client address may send in a minute before it is refused
+(429) without a database lookup."""
+_MAX_ADDRESSES = 10_000
+_MAX_GOOD = 1_000
+
+
+class WrongKeyLimiter:
+    """Counts wrong API keys per client address in fixed 60-second windows.
+
+    Past the limit an address is refused before its key is looked up, except for a key this
+    server has already seen succeed: a clinic's website behind the same proxy as a guesser
+    keeps working, while the guesser's unknown keys cost nothing but this check.
+    """
+
+    def __init__(self, clock: Callable[[], float], per_minute: int = WRONG_KEYS_PER_MINUTE) -> None:
+        self._clock = clock
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._windows: dict[str, _Window] = {}
+        self._good: set[str] = set()
+
+    def retry_after(self, address: str, digest: str) -> int:
+        """0 when a request from `address` with this token hash may be looked up; else the
+        seconds until the address's window ends."""
+        now = self._clock()
+        with self._lock:
+            window = self._windows.get(address)
+            if window is None or now - window.started >= 60 or digest in self._good:
+                return 0
+            if window.count < self.per_minute:
+                return 0
+            return max(1, int(60 - (now - window.started)) + 1)
+
+    def failed(self, address: str, digest: str) -> None:
+        """A wrong (or revoked, or missing) key from `address`."""
+        now = self._clock()
+        with self._lock:
+            self._good.discard(digest)
+            window = self._windows.get(address)
+            if window is None or now - window.started >= 60:
+                if len(self._windows) >= _MAX_ADDRESSES:
+                    self._windows = {a: w for a, w in self._windows.items() if now - w.started < 60}
+                self._windows[address] = _Window(now, 1)
+            else:
+                window.count += 1
+
+    def succeeded(self, digest: str) -> None:
+        """A key that authenticated: later requests with it are never refused for their address."""
+        with self._lock:
+            if len(self._good) >= _MAX_GOOD:
+                self._good.clear()
+            self._good.add(digest)

@@ -8,7 +8,9 @@ from datetime import date, datetime
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from montu_desktop.domain.clinic_time import check_day
 from montu_desktop.domain.errors import InvalidRequest
+from montu_desktop.domain.text import FOLDED, check_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,17 @@ class PatientDetails:
 
 
 BIRTH_DATE_FORMS = ("%d/%m/%Y", "%Y-%m-%d")
+SEARCH_MAX_CHARS = 100
+"""The longest patient search (desk, command line): a name, phone or date is far shorter, and
+a long pattern only costs the database (SQLite gives up on it: "pattern too complex")."""
+
+
+def check_search(text: str) -> str:
+    """What was typed to find a patient, trimmed, or refused naming "search"."""
+    cleaned = check_text(text, "search", FOLDED).strip()
+    if len(cleaned) > SEARCH_MAX_CHARS:
+        raise InvalidRequest("search", f"must be at most {SEARCH_MAX_CHARS} characters")
+    return cleaned
 
 
 def parse_birth_date(text: str, field: str = "date_of_birth") -> date | None:
@@ -35,14 +48,16 @@ def parse_birth_date(text: str, field: str = "date_of_birth") -> date | None:
         return None
     for form in BIRTH_DATE_FORMS:
         try:
-            return datetime.strptime(text, form).date()
+            found = datetime.strptime(text, form).date()
         except ValueError:
             continue
+        return check_day(found, field)
     raise InvalidRequest(field, f"{text!r} is not a date like 31/12/1980")
 
 
 def normalise_phone(text: str, region: str = "AU") -> str:
     """A mobile or landline number typed locally ('0412 345 678') as E.164 ('+61412345678')."""
+    check_text(text, "phone")
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -53,6 +68,7 @@ def normalise_phone(text: str, region: str = "AU") -> str:
 
 
 def normalise_email(text: str) -> str:
+    check_text(text, "email")
     try:
         return validate_email(text.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -60,6 +76,7 @@ def normalise_email(text: str) -> str:
 
 
 def _name(text: str, field: str) -> str:
+    check_text(text, field, FOLDED)
     cleaned = " ".join(text.split())
     if not cleaned:
         raise InvalidRequest(field, "must not be empty")
@@ -102,6 +119,8 @@ def check_patient(details: PatientDetails, today: date, region: str = "AU") -> P
     """The details cleaned up, or a refusal naming the first wrong field."""
     if details.date_of_birth is not None and details.date_of_birth > today:
         raise InvalidRequest("date_of_birth", "is in the future")
+    if details.date_of_birth is not None:
+        check_day(details.date_of_birth, "date_of_birth")
     return PatientDetails(
         given_name=_name(details.given_name, "given_name"),
         family_name=_name(details.family_name, "family_name"),

@@ -1,4 +1,8 @@
-"""An appointment's visit rules: which status moves fit the day, undo, notes and cancel reasons."""
+"""An appointment's visit rules: which status moves fit the time, undo, notes and cancel reasons.
+
+Every door (the day book's buttons, `montu-desktop mark`, the API through the service) asks
+`status_refusal`, so a refusal reads the same wherever a receptionist meets it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime, timedelta
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.text import FOLDED, LINE_BREAKS, check_text
 
 NOTE_MAX_CHARS = 500
 REASON_MAX_CHARS = 200
@@ -63,7 +68,13 @@ def status_refusal(
     now: datetime,
     timezone: str,
 ) -> str | None:
-    """Why the move from `current` to `wanted` is refused now, or None when it is allowed."""
+    """Why the move from `current` to `wanted` is refused now, or None when it is allowed.
+
+    Arrived: on the appointment's clinic-local day, at most an hour before it starts.
+    No-show: only once the visit has started. Completed: only after arrival (the steps allow
+    it from arrived only; PostgreSQL's status trigger holds the same steps).
+    Booked (the undo of any mark): at any time.
+    """
     if current is AppointmentStatus.CANCELLED:
         return "the appointment is cancelled"
     if wanted is current:
@@ -80,6 +91,12 @@ def status_refusal(
             return f"arrived can only be marked on the appointment's day ({day.isoformat()})"
         if now < start - EARLY_ARRIVAL:
             return "arrived can be marked at most an hour before the appointment starts"
+    if wanted is N and now < start:
+        local = to_local(start, timezone)
+        return (
+            "no-show can only be marked once the visit has started "
+            f"({local.date().isoformat()} {local:%H:%M})"
+        )
     return None
 
 
@@ -128,7 +145,7 @@ def clean_note(text: str | None) -> str | None:
     """The note as kept (trimmed; empty means none), or a refusal naming "note"."""
     if text is None:
         return None
-    cleaned = text.strip()
+    cleaned = check_text(text, "note", LINE_BREAKS).strip()
     if len(cleaned) > NOTE_MAX_CHARS:
         raise InvalidRequest("note", f"must be at most {NOTE_MAX_CHARS} characters")
     return cleaned or None
@@ -138,7 +155,7 @@ def clean_reason(text: str | None) -> str | None:
     """A cancel reason as kept (one line, trimmed), or a refusal naming "reason"."""
     if text is None:
         return None
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(check_text(text, "reason", FOLDED).split())
     if len(cleaned) > REASON_MAX_CHARS:
         raise InvalidRequest("reason", f"must be at most {REASON_MAX_CHARS} characters")
     return cleaned or None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from montu_desktop.domain import availability as rules
-from montu_desktop.domain.clinic_time import local_day_bounds
+from montu_desktop.domain.clinic_time import check_day, local_day_bounds
 from montu_desktop.domain.errors import NoSchedule
 from montu_desktop.domain.holds import with_held
 from montu_desktop.domain.model import (
@@ -87,6 +87,7 @@ def week_availability(
     """Availability of `type_name` in the Monday-to-Sunday week that holds `day`, counting
     only the doctors who perform it; time held for urgent patients is offered only when
     `urgent` (otherwise its slots say HELD); with `doctor_id`, that doctor's slots only."""
+    check_day(day, "week")
     policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
     monday = week_start(day)

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain import model, visits
-from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.clinic_time import check_moment, to_local
 from montu_desktop.domain.errors import (
     DeskBusy,
     InvalidRequest,
@@ -111,6 +111,7 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     kind = find_type(ctx, request.type_name)
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
+    check_moment(request.start, "start")
     request = replace(request, note=visits.clean_note(request.note))
     _require_patient_id(request.patient_id)
     return _with_retries(
@@ -402,6 +403,7 @@ def reschedule_appointment(
     policy = clinic_policy(ctx)
     if new_start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
+    check_moment(new_start, "start")
     return _with_retries(
         ctx, lambda _tries: _reschedule_once(ctx, policy, appointment_id, new_start, doctor_id)
     )
@@ -468,7 +470,8 @@ def mark_status(
     """Mark an appointment arrived, completed or no-show, or undo a mark back to booked.
 
     `status` may be typed ("no-show"). The moves are the domain's (visits.check_status_move):
-    arrived only on the appointment's clinic-local day and at most an hour before it starts.
+    arrived only on the appointment's clinic-local day and at most an hour before it starts,
+    no-show only once it has started, completed only after arrived.
     Arrival and completion times are stored (an undo clears them) and the move is audited.
     """
     wanted = visits.parse_status(status) if isinstance(status, str) else status

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from montu_desktop.domain.clinic_time import local_day_bounds
+from montu_desktop.domain.clinic_time import check_day, local_day_bounds
 from montu_desktop.domain.model import AppointmentStatus, ClinicDay, Doctor
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
@@ -58,6 +58,7 @@ class DayBook:
 
 def day_book(ctx: ServiceContext, day: date) -> DayBook:
     """Everything the day book and the day sheet show for `day` (clinic-local)."""
+    check_day(day, "day")
     policy = clinic_policy(ctx)
     start, end = local_day_bounds(day, policy.timezone)
     kinds = {k.id: k for k in appointment_types(ctx)}

@@ -16,7 +16,8 @@ from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from montu_desktop.domain import online as rules
-from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain import visits
+from montu_desktop.domain.clinic_time import check_moment, to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, epoch
 from montu_desktop.domain.patients import PatientDetails, check_patient
@@ -235,8 +236,12 @@ def nearest_free_starts(
     return [datetime.fromtimestamp(s, tz=wanted.tzinfo) for s in sorted(nearest)]
 
 
+_BODY_FIELDS = {"given_name": "given", "family_name": "family", "date_of_birth": "dob"}
+"""The service's patient fields as the API's request body names them."""
+
+
 def _as_patient_field(exc: InvalidRequest) -> InvalidRequest:
-    return InvalidRequest(f"patient.{exc.field}", exc.reason)
+    return InvalidRequest(f"patient.{_BODY_FIELDS.get(exc.field, exc.field)}", exc.reason)
 
 
 def book_online(
@@ -249,8 +254,10 @@ def book_online(
 ) -> OnlineBooked:
     """Book for a patient found by the duplicate rule (or added, marked as booked online)."""
     kind = online_type(ctx, type_name)
+    check_moment(start, "start")  # before a patient is added for it
     if note is not None and len(note) > rules.MAX_NOTE:
         raise InvalidRequest("note", f"must be at most {rules.MAX_NOTE} characters")
+    note = visits.clean_note(note)
     if details.date_of_birth is None:
         raise InvalidRequest("patient.dob", "is required")
     if not details.phone and not details.email:

@@ -19,6 +19,7 @@ from montu_desktop.domain.names import joined_words, name_parts, search_words
 from montu_desktop.domain.patients import (
     PatientDetails,
     check_patient,
+    check_search,
     normalise_email,
     normalise_phone,
 )
@@ -455,8 +456,9 @@ def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[Patie
     "zoe o'connor" find Zoë O'Connor-Núñez, "o connor" and "oconnor" find O'Connor), or the
     words run together are ("mc donald" finds McDonald). % and _ are ordinary characters.
     Merged (retired) records are left out; each record carries its next_appointment.
+    What was typed is refused (field "search") past SEARCH_MAX_CHARS or with control characters.
     """
-    text = text.strip()
+    text = check_search(text)
     birth = _as_date(text)
     digits = re.sub(r"\D", "", text)
     now = ctx.clock()

@@ -11,6 +11,7 @@ from montu_desktop.domain import waitlist as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.model import week_start
+from montu_desktop.domain.text import LINE_BREAKS, check_text
 from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.availability import week_availability
@@ -53,7 +54,7 @@ def add_to_waitlist(
     kind = find_type(ctx, type_name)
     part_of_day = rules.PartOfDay.parse(part)
     rules.check_range(from_day, until_day)
-    note = note.strip()
+    note = check_text(note, "note", LINE_BREAKS).strip()
     if len(note) > 400:
         raise InvalidRequest("note", "must be at most 400 characters")
     with UnitOfWork(ctx, write=True) as uow:

@@ -45,6 +45,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import (
+    SEARCH_MAX_CHARS,
     PatientDetails,
     parse_birth_date,
     typed_patient_problems,
@@ -167,6 +168,7 @@ class BookingDialog(QDialog):
         self.results.setAccessibleName("Matching patients")
         self.results.setMinimumHeight(120)
         self.search = _SearchBox(self.results)
+        self.search.setMaxLength(SEARCH_MAX_CHARS)
         self.search.setPlaceholderText("Name, phone or date of birth (31/12/1980)")
         self.search.setAccessibleName("Find patient")
         self.search.setClearButtonEnabled(True)

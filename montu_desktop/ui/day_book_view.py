@@ -31,6 +31,7 @@ from montu_desktop.domain.visits import allowed_moves, status_refusal
 from montu_desktop.domain.wording import day_label, long_day_label, plural
 from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
+from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.day_book_delegate import DayBookDelegate
 from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel
 from montu_desktop.ui.layout import now_position
@@ -137,8 +138,12 @@ class AppointmentPanel(QGroupBox):
         self.note_button.setEnabled(entry is not None)
         self.patient_button.setEnabled(entry is not None)
 
+    def recheck_status_buttons(self) -> None:
+        """Time moved on (the now-line's tick): a visit that has started may now be a no-show."""
+        self._enable_status_buttons()
+
     def _enable_status_buttons(self) -> None:
-        """The domain's moves for now: Arrived only on its day, Undo back to booked."""
+        """The domain's moves for now: Arrived on its day, No-show once started, Undo to booked."""
         entry, now = self.entry, self.clock()
         allowed = (
             allowed_moves(entry.status, start=entry.start, now=now, timezone=self.timezone)
@@ -209,7 +214,7 @@ class DayBookPanel(QWidget):
         self.previous_button = QPushButton("◀ Previous day")
         self.today_button = QPushButton("Today")
         self.next_button = QPushButton("Next day ▶")
-        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit = in_window(QDateEdit(QDate.currentDate()))
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
         self.date_edit.setAccessibleName("Day")
@@ -253,6 +258,7 @@ class DayBookPanel(QWidget):
         )
         self.more_note.setVisible(False)
         self.details = AppointmentPanel()
+        self.table.now_line.timer.timeout.connect(self.details.recheck_status_buttons)
         self.empty_note = QLabel()
         self.empty_note.setObjectName("dayNote")
         self._build_layout()

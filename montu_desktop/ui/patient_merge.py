@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from montu_desktop.domain.patients import SEARCH_MAX_CHARS
 from montu_desktop.services import patients
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.patients import MergePreview, MergeResult, PatientRecord
@@ -139,6 +140,7 @@ class MergeDialog(QDialog):
         keep_label.setWordWrap(True)
         keep_label.setObjectName("mergeKeep")
         self.search = QLineEdit()
+        self.search.setMaxLength(SEARCH_MAX_CHARS)
         self.search.setAccessibleName("Find the duplicate")
         self.search.setPlaceholderText("The duplicate’s name, phone or date of birth")
         self.search.setToolTip("Left empty, the list shows the records that look like this one.")

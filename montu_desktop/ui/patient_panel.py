@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.patients import SEARCH_MAX_CHARS
 from montu_desktop.services import patients
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry
@@ -201,6 +202,7 @@ class PatientPanel(QDialog):
         self._loading: int | None = None
 
         self.search = QLineEdit()
+        self.search.setMaxLength(SEARCH_MAX_CHARS)
         self.search.setAccessibleName("Find patient")
         self.search.setPlaceholderText("Name, phone or date of birth (31/12/1980)")
         self.search.setClearButtonEnabled(True)

@@ -30,11 +30,13 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentType, Doctor
+from montu_desktop.domain.patients import SEARCH_MAX_CHARS
 from montu_desktop.domain.wording import day_label, when_label
 from montu_desktop.services import booking, patients, waitlist
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.waitlist import WaitlistItem
+from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 from montu_desktop.ui.same_day import ask_same_day
@@ -101,6 +103,7 @@ class WaitlistDialog(QDialog):
         self.form = QGroupBox("Put a patient on the waitlist")
         form = QFormLayout(self.form)
         self.patient_search = QLineEdit()
+        self.patient_search.setMaxLength(SEARCH_MAX_CHARS)
         self.patient_search.setPlaceholderText("Name, phone or date of birth, then Enter")
         self.patient_search.returnPressed.connect(self._find_patient)
         self.patient_box = QComboBox()
@@ -122,7 +125,10 @@ class WaitlistDialog(QDialog):
         dates = QHBoxLayout()
         self.from_on, self.until_on = QCheckBox("From"), QCheckBox("until")
         today = QDate.currentDate()
-        self.from_day, self.until_day = QDateEdit(today), QDateEdit(today.addDays(28))
+        self.from_day, self.until_day = (
+            in_window(QDateEdit(today)),
+            in_window(QDateEdit(today.addDays(28))),
+        )
         for edit in (self.from_day, self.until_day):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("ddd d MMM yyyy")

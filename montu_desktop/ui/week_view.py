@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.availability import Unavailable
 from montu_desktop.domain.model import AppointmentType, week_start
 from montu_desktop.domain.wording import day_label
+from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.layout import CellKind, WeekCell, WeekGrid, now_position
 from montu_desktop.ui.now_line import NowLine
 from montu_desktop.ui.week_delegate import LegendSwatch, WeekCellDelegate
@@ -111,7 +112,7 @@ class WeekPanel(QWidget):
         self.previous_button = QPushButton("◀ Previous week")
         self.today_button = QPushButton("This week")
         self.next_button = QPushButton("Next week ▶")
-        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit = in_window(QDateEdit(QDate.currentDate()))
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
         self.date_edit.setAccessibleName("Go to date")

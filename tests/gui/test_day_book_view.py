@@ -60,10 +60,20 @@ def test_selecting_an_appointment_offers_the_allowed_actions(
     assert window.day.select_entry(entry.id)
     panel = window.day.details
     assert panel.fields["patient"].text() == entry.patient_name
-    # Monday: Tuesday's appointment cannot be marked arrived yet, and the button says why.
+    # Monday: Tuesday's appointment cannot be marked arrived or a no-show yet; the buttons say why.
     assert not panel.arrived_button.isEnabled() and not panel.completed_button.isEnabled()
     assert "appointment's day" in panel.arrived_button.toolTip()
-    assert panel.no_show_button.isEnabled() and not panel.undo_button.isEnabled()
+    assert not panel.no_show_button.isEnabled() and not panel.undo_button.isEnabled()
+    local = to_local(entry.start, ZONE)
+    assert panel.no_show_button.toolTip() == (
+        f"Not now: no-show can only be marked once the visit has started "
+        f"({local.date().isoformat()} {local:%H:%M})."
+    )
+    assert panel.completed_button.toolTip() == (
+        "Not now: an appointment that is booked cannot become completed."
+    )
+    panel.no_show_button.click()  # a disabled button does nothing
+    assert panel.entry is not None and panel.entry.status is AppointmentStatus.BOOKED
 
     clock.now = entry.start - timedelta(minutes=10)  # Tuesday, just before it starts
     assert window.day.select_entry(entry.id)
@@ -86,6 +96,35 @@ def test_selecting_an_appointment_offers_the_allowed_actions(
     assert window.notice.text().startswith(f"Undone, back to booked: {entry.patient_name}")
     assert panel.reschedule_button.isEnabled() and panel.cancel_button.isEnabled()
     assert window.day.details.entry is not None and window.day.details.entry.id == entry.id
+    assert not panel.no_show_button.isEnabled()  # 10 minutes before: still not started
+
+    clock.now = entry.start + timedelta(minutes=5)  # the visit has started: a no-show may be
+    window.day.table.now_line.timer.timeout.emit()  # the half-minute tick, selection kept
+    assert panel.no_show_button.isEnabled() and panel.no_show_button.toolTip() == ""
+    qtbot.mouseClick(panel.no_show_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: panel.entry is not None and panel.entry.status is AppointmentStatus.NO_SHOW,
+        timeout=10_000,
+    )
+
+
+def test_the_service_refuses_a_no_show_the_buttons_would_not_offer(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext, clock: FixedClock
+) -> None:
+    """A desk whose panel was shown earlier still meets the same rule, in the same words."""
+    from montu_desktop.domain.errors import InvalidRequest
+    from montu_desktop.services.booking import set_status
+
+    _show_day(qtbot, window, TUESDAY)
+    entry = day_book(demo_ctx, TUESDAY).appointments[0]
+    assert window.day.select_entry(entry.id)
+    refusal = window.day.details.no_show_button.toolTip()
+    try:
+        set_status(demo_ctx, entry.id, AppointmentStatus.NO_SHOW)
+    except InvalidRequest as refused:
+        assert refused.field == "status" and f"Not now: {refused.reason}." == refusal
+    else:
+        raise AssertionError("a no-show before the visit was accepted")
 
 
 def test_day_sheet_pdf_has_a_page_per_doctor(

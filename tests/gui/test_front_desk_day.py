@@ -249,6 +249,7 @@ def test_every_block_shows_its_status_and_hover_tells_all(
     booking.set_status(eight_doctors, first.id, AppointmentStatus.ARRIVED)
     booking.set_status(eight_doctors, second.id, AppointmentStatus.ARRIVED)
     booking.set_status(eight_doctors, second.id, AppointmentStatus.COMPLETED)
+    clock.now = max(first.start, third.start)  # a no-show once the visit has started
     booking.set_status(eight_doctors, third.id, AppointmentStatus.NO_SHOW)
     _show_day(qtbot, desk, WEDNESDAY)
     model = desk.day.model

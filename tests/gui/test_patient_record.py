@@ -503,3 +503,28 @@ def test_the_past_tab_shows_the_whole_status_column_at_1366_by_768(
         QRect(0, 0, width - 8, 0), Qt.TextFlag.TextWordWrap, text
     )
     assert wrapped.width() <= width - 8 and wrapped.height() <= table.rowHeight(0)
+
+
+def test_the_desk_refuses_control_characters_and_limits_search_and_dates(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    """The service's refusal reaches the desk in its words; the desk cannot type past limits."""
+    from PySide6.QtCore import QDate
+
+    from montu_desktop.domain.clinic_time import FIRST_DAY, LAST_DAY
+    from montu_desktop.domain.patients import SEARCH_MAX_CHARS
+
+    entry = day_book(demo_ctx, TUESDAY).appointments[0]
+    panel = _open_panel(qtbot, window, entry.patient_id)
+    before = patients.get_patient(demo_ctx, entry.patient_id).details
+    panel.family.setText("Lee\u202eeeL")  # pasted with a right-to-left override
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.details_message.text() != "", timeout=5_000)
+    assert "must not contain control characters (U+202E found)" in panel.details_message.text()
+    assert patients.get_patient(demo_ctx, entry.patient_id).details == before
+
+    assert panel.search.maxLength() == SEARCH_MAX_CHARS
+    panel.search.setText("a" * 100_000)
+    assert len(panel.search.text()) == SEARCH_MAX_CHARS
+    for edit in (window.day.date_edit, window.week.date_edit):
+        assert (edit.minimumDate(), edit.maximumDate()) == (QDate(FIRST_DAY), QDate(LAST_DAY))

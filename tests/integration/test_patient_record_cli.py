@@ -114,6 +114,12 @@ def test_notes_cancel_reasons_and_status_marks(ctx, clock, cli: Run) -> None:
     arrived = ok(cli, "mark", str(booked["id"]), "arrived")
     assert arrived["status"] == "arrived" and arrived["arrived_at"].startswith("2026-11-24T08:30")
     assert ok(cli, "mark", str(booked["id"]), "booked")["arrived_at"] is None  # undo
+    said = refused(cli, "mark", str(booked["id"]), "no-show", field="status")  # 08:30, not yet
+    assert said == (
+        "refused: status: no-show can only be marked once the visit has started "
+        "(2026-11-24 09:00)\n"
+    )
+    clock.now = at(TUESDAY, 9, 1)
     assert ok(cli, "mark", str(booked["id"]), "no-show")["status"] == "no_show"
     assert ok(cli, "mark", str(booked["id"]), "booked")["status"] == "booked"
 
@@ -155,3 +161,15 @@ def test_merge_from_the_command_line(ctx, cli: Run) -> None:
     assert code == 0 and f"patient {dup} was merged into patient {keep}" in text
     assert [p["id"] for p in ok(cli, "patients", "find", "singh")] == [keep]
     refused(cli, "patients", "merge", str(keep), str(dup), field="patient")  # already retired
+
+
+def test_no_show_two_days_ahead_is_refused_with_the_reason(ctx, clock, cli: Run) -> None:
+    tiny_clinic(ctx)
+    ava = ok(cli, "patients", "add", "--given", "Ava", "--family", "Singh")["id"]
+    booked = ok(cli, "book", "--type", "Long", "--start", at(TUESDAY, 9).isoformat(),
+                "--patient", str(ava))  # fmt: skip
+    clock.now = at(date(2026, 11, 22), 9)  # Sunday: two days ahead
+    said = refused(cli, "mark", str(booked["id"]), "no-show", field="status")
+    assert "no-show can only be marked once the visit has started (2026-11-24 09:00)" in said
+    refused(cli, "mark", str(booked["id"]), "completed", field="status")
+    assert ok(cli, "patients", "show", str(ava))["appointments"][0]["status"] == "booked"

@@ -151,6 +151,7 @@ def test_a_receptionist_books_moves_cancels_and_edits_patients(clinic: Clinic) -
     booked = book_appointment(desk, BookingRequest("Standard", at(TUESDAY, 9), patient.id))
     moved = reschedule_appointment(desk, booked.id, at(TUESDAY, 10))
     assert moved.start == at(TUESDAY, 10)
+    clinic.clock.now = at(TUESDAY, 10, 5)  # no-show only once the visit has started
     assert set_status(desk, booked.id, AppointmentStatus.NO_SHOW).status == "no_show"
     set_status(desk, booked.id, AppointmentStatus.BOOKED)
     assert cancel_appointment(desk, booked.id).status == "cancelled"

@@ -66,6 +66,7 @@ def test_the_desk_books_and_edits_and_the_audit_names_the_signed_in_person(
     patient = add_patient(desk, PatientDetails("Mei", "Ahmed", phone="0412 345 678"))
     update_patient(desk, patient.id, PatientDetails("Mei", "Ahmed-Li", phone="0412 345 678"))
     booked = book_appointment(desk, BookingRequest("Standard", at(TUESDAY, 9), patient.id))
+    desk.clock.now = at(TUESDAY, 9, 30)  # type: ignore[attr-defined]  # the visit has started
     set_status(desk, booked.id, AppointmentStatus.NO_SHOW)
 
     rows = audit_log(desk, action="row.")

@@ -70,7 +70,7 @@ def test_which_moves_are_allowed_from_which_status() -> None:
     assert allowed_moves(S.NO_SHOW, start=START, now=now, timezone=ZONE) == {S.BOOKED}
     assert allowed_moves(S.CANCELLED, start=START, now=now, timezone=ZONE) == frozenset()
     tomorrow = START - timedelta(days=1)
-    assert allowed_moves(S.BOOKED, start=START, now=tomorrow, timezone=ZONE) == {S.NO_SHOW}
+    assert allowed_moves(S.BOOKED, start=START, now=tomorrow, timezone=ZONE) == frozenset()
     assert "cannot become completed" in (refusal(S.BOOKED, S.COMPLETED, now) or "")
     assert "already arrived" in (refusal(S.ARRIVED, S.ARRIVED, now) or "")
     assert "cancelled" in (refusal(S.CANCELLED, S.BOOKED, now) or "")
@@ -121,3 +121,55 @@ def test_a_cancel_reason_is_one_line_of_at_most_200_characters() -> None:
     with pytest.raises(InvalidRequest) as refused:
         clean_reason("y" * 201)
     assert refused.value.field == "reason"
+
+
+def test_no_show_only_once_the_visit_has_started() -> None:
+    assert refusal(S.BOOKED, S.NO_SHOW, START) is None
+    assert refusal(S.BOOKED, S.NO_SHOW, START + timedelta(days=2)) is None
+    minute_before = refusal(S.BOOKED, S.NO_SHOW, START - timedelta(minutes=1))
+    assert (
+        minute_before == "no-show can only be marked once the visit has started (2026-11-24 09:00)"
+    )
+    assert refusal(S.BOOKED, S.NO_SHOW, START - timedelta(days=2)) == minute_before
+
+
+def test_no_show_around_midnight_is_about_the_start_not_the_day() -> None:
+    # A 23:15 visit (Melbourne, UTC+11): at 23:06 it has not started; at 00:05 it has.
+    late = datetime(2026, 11, 24, 12, 15, tzinfo=UTC)  # 23:15 Tuesday local
+    at_2306 = late - timedelta(minutes=9)
+    assert "once the visit has started (2026-11-24 23:15)" in (
+        status_refusal(S.BOOKED, S.NO_SHOW, start=late, now=at_2306, timezone=ZONE) or ""
+    )
+    after_midnight = late + timedelta(minutes=50)  # 00:05 Wednesday local
+    assert (
+        status_refusal(S.BOOKED, S.NO_SHOW, start=late, now=after_midnight, timezone=ZONE) is None
+    )
+    # Arrival is refused after midnight: it is no longer the appointment's day.
+    assert status_refusal(S.BOOKED, S.ARRIVED, start=late, now=after_midnight, timezone=ZONE)
+
+
+def test_no_show_across_the_daylight_saving_changes_uses_the_real_instant() -> None:
+    # Sunday 4 October 2026: Melbourne springs forward, 02:00 becomes 03:00 (UTC+10 -> UTC+11).
+    start = datetime(2026, 10, 3, 16, 30, tzinfo=UTC)  # 03:30 local (UTC+11), 30 min after
+    just_before = start - timedelta(minutes=1)  # 03:29 local: one real minute earlier
+    said = status_refusal(S.BOOKED, S.NO_SHOW, start=start, now=just_before, timezone=ZONE)
+    assert said is not None and said.endswith("(2026-10-04 03:30)")
+    assert status_refusal(S.BOOKED, S.NO_SHOW, start=start, now=start, timezone=ZONE) is None
+    # Sunday 5 April 2026: 03:00 falls back to 02:00; 02:30 happens twice. The second 02:30
+    # (UTC+10) is an hour after the first (UTC+11); at the first, the visit has not started.
+    second = datetime(2026, 4, 4, 16, 30, tzinfo=UTC)  # 02:30 local, UTC+10
+    first = second - timedelta(hours=1)  # 02:30 local, UTC+11
+    assert status_refusal(S.BOOKED, S.NO_SHOW, start=second, now=first, timezone=ZONE)
+    assert status_refusal(S.BOOKED, S.NO_SHOW, start=second, now=second, timezone=ZONE) is None
+    assert allowed_moves(S.BOOKED, start=second, now=first, timezone=ZONE) == {S.ARRIVED}
+
+
+def test_completed_only_after_arrival() -> None:
+    # Completed is a step from arrived only: a booked visit is refused before and after it starts.
+    for now in (START - timedelta(hours=1), START, START + timedelta(hours=2)):
+        said = refusal(S.BOOKED, S.COMPLETED, now) or ""
+        assert said == "an appointment that is booked cannot become completed"
+        assert refusal(S.NO_SHOW, S.COMPLETED, now)
+    # Once arrived (even early, before the start) the visit may be completed.
+    assert refusal(S.ARRIVED, S.COMPLETED, START - timedelta(minutes=30)) is None
+    assert refusal(S.ARRIVED, S.COMPLETED, START + timedelta(days=1)) is None

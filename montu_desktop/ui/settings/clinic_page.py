@@ -38,6 +38,7 @@ from montu_desktop.domain.settings_rules import (
 from montu_desktop.domain.wording import day_label, national_phone
 from montu_desktop.services.admin import clinic
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
 from montu_desktop.ui.time_field import TimeField
@@ -144,7 +145,7 @@ class ClinicPage(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         right.addWidget(self.open_button)
         add_row = QFormLayout()
-        self.close_on = QDateEdit()
+        self.close_on = in_window(QDateEdit())
         self.close_on.setCalendarPopup(True)
         self.close_on.setDisplayFormat("ddd d MMM yyyy")
         self.close_reason = QLineEdit()

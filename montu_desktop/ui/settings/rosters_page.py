@@ -33,6 +33,7 @@ from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin import doctors, rosters
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
 from montu_desktop.ui.time_field import TimeField
@@ -94,7 +95,7 @@ class RostersPage(QWidget):
         self.exception_kind = QComboBox()
         self.exception_kind.addItem("Leave", ExceptionKind.LEAVE.value)
         self.exception_kind.addItem("Extra session", ExceptionKind.EXTRA.value)
-        self.exception_day = QDateEdit()
+        self.exception_day = in_window(QDateEdit())
         self.exception_day.setCalendarPopup(True)
         self.exception_day.setDisplayFormat("ddd d MMM yyyy")
         self.whole_day = QCheckBox("Whole day")
@@ -210,7 +211,7 @@ class RostersPage(QWidget):
         weekday = QComboBox()
         weekday.addItems(WEEKDAY_NAMES)
         starts, ends = TimeField(QTime(9, 0)), TimeField(QTime(12, 0))
-        valid_from, valid_until = QDateEdit(), QDateEdit()
+        valid_from, valid_until = in_window(QDateEdit()), in_window(QDateEdit())
         for edit in (valid_from, valid_until):
             edit.setDisplayFormat("d MMM yyyy")
             edit.setCalendarPopup(True)

@@ -14,6 +14,7 @@ from montu_desktop.domain.model import week_start
 from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin.utilisation import DoctorWeek, week_utilisation
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.operations import run_and_wait
 
 ROSTERED = QColor("#c9d6e8")
@@ -84,7 +85,7 @@ class UtilisationPage(QWidget):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Any day in the week"))
-        self.week = QDateEdit()
+        self.week = in_window(QDateEdit())
         self.week.setCalendarPopup(True)
         self.week.setDisplayFormat("ddd d MMM yyyy")
         today = to_local(ctx.clock(), zone).date()
