@@ -303,3 +303,61 @@ def test_first_answers_are_forgotten_after_a_day(ctx, clock) -> None:
     assert isinstance(online.claim_request(ctx, key, "k2", "h1"), online.Claim)
     # k1 was purged: new again
     assert isinstance(online.claim_request(ctx, key, "k1", "h1"), online.Claim)
+
+
+def test_online_patients_to_check_from_the_command_line(ctx, clock, monkeypatch, capsys) -> None:
+    import contextlib
+    import json
+    import random
+
+    from montu_desktop.cli import commands, main
+
+    tiny_clinic(ctx, doctors=2)
+    real = commands.open_services
+
+    @contextlib.contextmanager
+    def with_test_clock(url=None, *, migrate=True):  # type: ignore[no-untyped-def]
+        with real(url, migrate=migrate) as opened:
+            opened.clock, opened.rng = clock, random.Random(3)
+            yield opened
+
+    monkeypatch.setattr(commands, "open_services", with_test_clock)
+    url = ctx.database.url.render_as_string(hide_password=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main([*args, "--database", url])
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    assert run("online-patients", "list")[:2] == (0, "no online bookings to check\n")
+    known = patients.add_patient(ctx, _zoe())
+    key = _key(ctx)
+    online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), _zoe(given_name="Zed\x1b[31m"))
+    online.book_online(
+        ctx, key, "Standard", local_at(TUESDAY, 10), _zoe(given_name="Zo", phone="0412 111 222")
+    )
+    code, out, err = run("online-patients", "list", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [x["given"] for x in listed] == ["Zed\x1b[31m", "Zo"]
+    first, second = (x["id"] for x in listed)
+    # The stored record, and the other online booking (the same date of birth and family name).
+    assert [[a["id"] for a in x["look_alikes"]] for x in listed] == [
+        [known.id, second],
+        [known.id, first],
+    ]
+    code, text, _ = run("online-patients", "list")
+    assert "\x1b" not in text and "looks like" in text and "Ngô, Zoë" in text
+    assert run("online-patients", "keep", str(first))[:2] == (
+        0,
+        f"patient {first} kept as a new record\n",
+    )
+    code, out, err = run("online-patients", "keep", str(first))
+    assert code == 3 and err.startswith("refused: patient:"), err
+    code, out, err = run("online-patients", "merge", str(second), "--into", str(known.id), "--json")
+    assert code == 0, err
+    assert json.loads(out)["keep_id"] == known.id
+    assert run("online-patients", "list", "--json")[1] == "[]\n"
