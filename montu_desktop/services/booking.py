@@ -47,6 +47,7 @@ from montu_desktop.domain.model import (
     epoch,
     from_epoch,
 )
+from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.conflicts import (
@@ -55,6 +56,7 @@ from montu_desktop.persistence.conflicts import (
     PatientRetired,
     WriteConflict,
 )
+from montu_desktop.services import patients
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.moves import record_move
@@ -160,6 +162,29 @@ def in_one_transaction(ctx: ServiceContext, work: Callable[[UnitOfWork], R]) -> 
             return result
 
     return _with_retries(ctx, attempt)
+
+
+def book_new_patient(
+    ctx: ServiceContext,
+    details: PatientDetails,
+    request: BookingRequest,
+    *,
+    allow_duplicate: bool = False,
+) -> BookedAppointment:
+    """Add a new patient and book them (the desk's "New patient" + Book) in one
+    transaction: a booking refused, or a crash, leaves no patient behind.
+
+    `request.patient_id` is ignored (the new record's id is booked). Raises
+    patients.DuplicatePatient as add_patient does, unless `allow_duplicate`.
+    """
+    clean = patients.checked_details(ctx, details)
+    request = _checked(request)
+
+    def work(uow: UnitOfWork) -> BookedAppointment:
+        added = patients.add_in(ctx, uow, clean, allow_duplicate=allow_duplicate)
+        return book_in(ctx, uow, replace(request, patient_id=added.id))
+
+    return in_one_transaction(ctx, work)
 
 
 def _require_patient_id(patient_id: int) -> None:

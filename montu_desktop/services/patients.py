@@ -264,6 +264,11 @@ def add_patient(
         return record
 
 
+def checked_details(ctx: ServiceContext, details: PatientDetails) -> PatientDetails:
+    """The details checked and normalised as add_patient stores them (for add_in)."""
+    return check_patient(details, _today(ctx))
+
+
 def add_in(
     ctx: ServiceContext,
     uow: UnitOfWork,
@@ -699,6 +704,7 @@ __all__ = [
     "PatientRecord",
     "add_in",
     "add_patient",
+    "checked_details",
     "edit_patient",
     "find_patients",
     "get_patient",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -361,3 +362,28 @@ def test_online_patients_to_check_from_the_command_line(ctx, clock, monkeypatch,
     assert code == 0, err
     assert json.loads(out)["keep_id"] == known.id
     assert run("online-patients", "list", "--json")[1] == "[]\n"
+
+
+def test_the_desks_new_patient_and_booking_is_one_transaction(ctx, clock) -> None:
+    tiny_clinic(ctx, doctors=1)
+    request = booking.BookingRequest("Standard", local_at(TUESDAY, 9), booking.NO_PATIENT_YET)
+
+    def patient_count() -> int:
+        with UnitOfWork(ctx) as uow:
+            return int(uow.session.scalar(select(func.count()).select_from(t.Patient)) or 0)
+
+    for refused_start in (clock() - timedelta(days=1), local_at(TUESDAY, 9, 5)):
+        with pytest.raises(InvalidRequest) as refused:
+            booking.book_new_patient(ctx, _zoe(), replace(request, start=refused_start))
+        assert refused.value.field == "start"
+    with pytest.raises(InvalidRequest) as refused:
+        booking.book_new_patient(ctx, _zoe(phone="12"), request)
+    assert refused.value.field == "phone"
+    assert patient_count() == 0
+    booked = booking.book_new_patient(ctx, _zoe(), request)
+    assert patients.patient_record(ctx, booked.patient_id).upcoming[0].id == booked.id
+    with pytest.raises(patients.DuplicatePatient):  # the desk's duplicate check still holds
+        booking.book_new_patient(ctx, _zoe(), replace(request, start=local_at(TUESDAY, 10)))
+    with pytest.raises(SlotTaken):  # the only doctor is taken: the second patient is not kept
+        booking.book_new_patient(ctx, _zoe(given_name="Other"), request, allow_duplicate=True)
+    assert patient_count() == 1
