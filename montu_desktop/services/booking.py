@@ -179,6 +179,10 @@ def book_new_patient(
     """
     clean = patients.checked_details(ctx, details)
     request = _checked(request)
+    # Loaded now, so that inside the transaction they come from the cache (and an unknown
+    # type is refused before anything is written).
+    clinic_policy(ctx)
+    find_type(ctx, request.type_name)
 
     def work(uow: UnitOfWork) -> BookedAppointment:
         added = patients.add_in(ctx, uow, clean, allow_duplicate=allow_duplicate)
