@@ -48,6 +48,7 @@ WRITERS = 4
 pooled connection (a reference load inside it); with every pooled connection held by
 writers waiting their turn, that one would wait for the pool until it timed out."""
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Cancel-Token"
+NOT_FREE = "is no longer free; choose another time"
 
 
 class ApiError(Exception):
@@ -324,28 +325,33 @@ def create_app(
             status, answer = _book(body, key)
             return JSONResponse(answer, status)
         try:
-            first = online.claim_request(
+            claimed = online.claim_request(
                 ctx, key, idempotency_key, rules.body_hash(body.model_dump(mode="json"))
             )
         except InvalidRequest as exc:
             raise ApiError(422, exc.field, exc.reason) from None
-        if first is not None:
-            if not first.same_body:
+        if isinstance(claimed, online.FirstAnswer):
+            if not claimed.same_body:
                 raise ApiError(422, "Idempotency-Key", "was already used with a different request")
-            if first.status_code is None or first.response is None:
+            if claimed.status_code is None or claimed.response is None:
                 raise ApiError(
                     409, "Idempotency-Key", "the first request with this key is still running"
                 )
-            return JSONResponse(first.response, first.status_code)
+            return JSONResponse(claimed.response, claimed.status_code)
         try:
-            status, answer = _book(body, key)
+            status, answer = _book(body, key, claimed)
+        except online.ClaimLost as exc:
+            raise ApiError(409, exc.field, exc.reason) from None
         except BaseException:
-            online.release_request(ctx, key, idempotency_key)
+            online.release_request(ctx, claimed)
             raise
-        online.record_answer(ctx, key, idempotency_key, status, answer)
+        if status != 201:  # a booking's answer was kept in its own transaction
+            online.record_answer(ctx, claimed, status, answer)
         return JSONResponse(answer, status)
 
-    def _book(body: BookingIn, key: online.ApiKeyInfo) -> tuple[int, dict[str, object]]:
+    def _book(
+        body: BookingIn, key: online.ApiKeyInfo, claim: online.Claim | None = None
+    ) -> tuple[int, dict[str, object]]:
         details = PatientDetails(
             body.patient.given,
             body.patient.family,
@@ -355,22 +361,19 @@ def create_app(
         )
         try:
             with writing:
-                made = online.book_online(ctx, key, body.type, body.start, details, body.note)
-        except (SlotTaken, PatientDoubleBooked) as exc:
-            nearest = [] if isinstance(exc, PatientDoubleBooked) else _nearest(body)
+                made = online.book_online(
+                    ctx, key, body.type, body.start, details, body.note, claim=claim
+                )
+        except (SlotTaken, PatientDoubleBooked):
+            # Only that the time is not free: never why, nor whose appointment is there.
             return 409, ApiError(
-                409, exc.field, exc.reason, extra={"nearest_free_starts": nearest}
+                409, "start", NOT_FREE, extra={"nearest_free_starts": _nearest(body)}
             ).body()
+        except online.ClaimLost:
+            raise
         except InvalidRequest as exc:
             return 422, ApiError(422, exc.field, exc.reason).body()
-        return 201, {
-            "id": made.id,
-            "start": local(made.start),
-            "end": local(made.end),
-            "type": made.type_name,
-            "doctor": {"name": made.doctor_name},
-            "cancel_token": made.cancel_token,
-        }
+        return 201, online.booked_answer(made, clinic_policy(ctx).timezone)
 
     def _nearest(body: BookingIn) -> list[str]:
         try:

@@ -1,14 +1,16 @@
-"""The online-booking commands: `serve` (the HTTP API) and `api-keys create/list/revoke`."""
+"""The online-booking commands: `serve` (the HTTP API), `api-keys create/list/revoke` and
+`online-patients list/merge/keep` (the records online bookings created, to check)."""
 
 from __future__ import annotations
 
 import argparse
 
-from montu_desktop.cli import EXIT_OK, emit
-from montu_desktop.services import online
+from montu_desktop.cli import EXIT_OK, emit, one_line
+from montu_desktop.cli.arguments import record_id
+from montu_desktop.services import online, patients
 from montu_desktop.services.context import ServiceContext
 
-SUBCOMMANDS = ("api_keys_command",)
+SUBCOMMANDS = ("api_keys_command", "online_patients_command")
 DEFAULT_PORT = 8470
 
 
@@ -42,6 +44,27 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     listing.add_argument("--json", action="store_true")
     revoke = keys.add_parser("revoke", parents=[common], help="revoke a key at once")
     revoke.add_argument("name")
+
+    checks = commands.add_parser(
+        "online-patients", help="records online bookings created, to check"
+    ).add_subparsers(dest="online_patients_command", required=True)
+    listing = checks.add_parser(
+        "list", parents=[common], help="online bookings to check, with their look-alike records"
+    )
+    listing.add_argument("--json", action="store_true")
+    merge = checks.add_parser(
+        "merge", parents=[common], help="merge an online booking's record into an existing one"
+    )
+    merge.add_argument("id", type=record_id, metavar="ID", help="the online booking's record")
+    merge.add_argument(
+        "--into", required=True, type=record_id, metavar="KEEP_ID", help="the record kept"
+    )
+    merge.add_argument("--json", action="store_true")
+    keep = checks.add_parser(
+        "keep", parents=[common], help="keep an online booking's record as new"
+    )
+    keep.add_argument("id", type=record_id, metavar="ID")
+    keep.add_argument("--json", action="store_true")
 
 
 def _key_data(key: online.ApiKeyInfo) -> dict[str, object]:
@@ -95,9 +118,73 @@ def _revoke(ctx: ServiceContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _person(record: patients.PatientRecord) -> dict[str, object]:
+    d = record.details
+    return {
+        "id": record.id,
+        "given": d.given_name,
+        "family": d.family_name,
+        "dob": d.date_of_birth.isoformat() if d.date_of_birth else None,
+        "phone": d.phone,
+        "email": d.email,
+    }
+
+
+def _person_line(record: patients.PatientRecord) -> str:
+    d = record.details
+    return one_line(
+        f"{record.id:>6}  {record.display_name}  born {d.date_of_birth or '-'}  "
+        f"{d.phone or '-'}  {d.email or '-'}"
+    )
+
+
+def _online_list(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    waiting = patients.online_patients_to_check(ctx)
+    lines = []
+    for item in waiting:
+        lines.append(_person_line(item.patient))
+        lines += [f"    looks like {_person_line(x).strip()}" for x in item.look_alikes]
+        if not item.look_alikes:
+            lines.append("    looks like no stored record")
+    emit(
+        args,
+        [
+            {**_person(i.patient), "look_alikes": [_person(x) for x in i.look_alikes]}
+            for i in waiting
+        ],
+        "\n".join(lines) or "no online bookings to check",
+    )
+    return EXIT_OK
+
+
+def _online_merge(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    merged = patients.merge_online_patient(ctx, args.id, args.into)
+    emit(
+        args,
+        {
+            "keep_id": merged.keep_id,
+            "duplicate_id": merged.duplicate_id,
+            "appointments": list(merged.appointment_ids),
+            "notifications": merged.notifications,
+        },
+        f"patient {merged.duplicate_id} merged into patient {merged.keep_id}: "
+        f"{len(merged.appointment_ids)} appointments and {merged.notifications} messages moved",
+    )
+    return EXIT_OK
+
+
+def _online_keep(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    kept = patients.keep_online_patient(ctx, args.id)
+    emit(args, {"id": kept.id}, f"patient {kept.id} kept as a new record")
+    return EXIT_OK
+
+
 COMMANDS = {
     "serve": _serve,
     "api-keys create": _create,
     "api-keys list": _list,
     "api-keys revoke": _revoke,
+    "online-patients list": _online_list,
+    "online-patients merge": _online_merge,
+    "online-patients keep": _online_keep,
 }

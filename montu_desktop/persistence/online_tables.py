@@ -49,4 +49,7 @@ class ApiRequest(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    """The server process answering it (boot id, pid, start time): a retry takes over a
+    claim whose process is gone (services/online.py)."""
     __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key", name="uq_api_request_key"),)

@@ -187,6 +187,10 @@ class Patient(Base):
     booked_online: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    online_unchecked: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    """Added by an online booking and not yet checked at the desk (merge or keep as new)."""
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
     """Set when this record was a duplicate merged into another: it is retired, kept for history."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

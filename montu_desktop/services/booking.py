@@ -47,6 +47,7 @@ from montu_desktop.domain.model import (
     epoch,
     from_epoch,
 )
+from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
@@ -56,6 +57,7 @@ from montu_desktop.persistence.conflicts import (
     PatientRetired,
     WriteConflict,
 )
+from montu_desktop.services import patients
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.moves import record_move
@@ -109,10 +111,7 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     """Book the request with a fairly chosen free doctor (or the one asked for)."""
     policy = clinic_policy(ctx)
     kind = find_type(ctx, request.type_name)
-    if request.start.tzinfo is None:
-        raise InvalidRequest("start", "must say which time zone it is in")
-    check_moment(request.start, "start")
-    request = replace(request, note=visits.clean_note(request.note))
+    request = _checked(request)
     _require_patient_id(request.patient_id)
     return _with_retries(
         ctx,
@@ -120,6 +119,78 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
             ctx, policy, kind, request, read_first=ctx.database.is_sqlite and tries == 1
         ),
     )
+
+
+def check_request(request: BookingRequest) -> BookingRequest:
+    """What can be refused without the database (a start without its zone, a bad note),
+    before a composed transaction writes anything; returns the request with its note cleaned."""
+    return _checked(request)
+
+
+def _checked(request: BookingRequest) -> BookingRequest:
+    if request.start.tzinfo is None:
+        raise InvalidRequest("start", "must say which time zone it is in")
+    check_moment(request.start, "start")
+    return replace(request, note=visits.clean_note(request.note))
+
+
+def book_in(ctx: ServiceContext, uow: UnitOfWork, request: BookingRequest) -> BookedAppointment:
+    """Book inside the caller's writing unit of work, with the same rules, event and audit
+    entry as book_appointment; the caller commits (and may have added the patient in it).
+
+    A lost race surfaces as the database's refusal: run the whole unit through
+    in_one_transaction so that it is tried again, as a booking alone is.
+    """
+    policy = clinic_policy(ctx)
+    kind = find_type(ctx, request.type_name)
+    request = _checked(request)
+    _require_patient_id(request.patient_id)
+    wanted, clinic_day, choice = _choose(ctx, uow, policy, kind, request)
+    return _insert(ctx, uow, kind, request, wanted, clinic_day, choice, recheck=False)
+
+
+def in_one_transaction(ctx: ServiceContext, work: Callable[[UnitOfWork], R]) -> R:
+    """Run `work` in one writing unit of work and commit it: all of it or none of it.
+
+    A lost race or deadlock inside (another desk booked the doctor first) rolls the whole
+    unit back and runs it again, as book_appointment does; `work` must therefore only
+    write through the unit it is given.
+    """
+
+    def attempt(_tries: int) -> R:
+        with UnitOfWork(ctx, write=True) as uow:
+            result = work(uow)
+            uow.commit()
+            return result
+
+    return _with_retries(ctx, attempt)
+
+
+def book_new_patient(
+    ctx: ServiceContext,
+    details: PatientDetails,
+    request: BookingRequest,
+    *,
+    allow_duplicate: bool = False,
+) -> BookedAppointment:
+    """Add a new patient and book them (the desk's "New patient" + Book) in one
+    transaction: a booking refused, or a crash, leaves no patient behind.
+
+    `request.patient_id` is ignored (the new record's id is booked). Raises
+    patients.DuplicatePatient as add_patient does, unless `allow_duplicate`.
+    """
+    clean = patients.checked_details(ctx, details)
+    request = _checked(request)
+    # Loaded now, so that inside the transaction they come from the cache (and an unknown
+    # type is refused before anything is written).
+    clinic_policy(ctx)
+    find_type(ctx, request.type_name)
+
+    def work(uow: UnitOfWork) -> BookedAppointment:
+        added = patients.add_in(ctx, uow, clean, allow_duplicate=allow_duplicate)
+        return book_in(ctx, uow, replace(request, patient_id=added.id))
+
+    return in_one_transaction(ctx, work)
 
 
 def _require_patient_id(patient_id: int) -> None:
@@ -163,64 +234,78 @@ def _book_once(
         with UnitOfWork(ctx) as reading:
             wanted, clinic_day, choice = _choose(ctx, reading, policy, kind, request)
     with UnitOfWork(ctx, write=True) as uow:
-        session = uow.session
         if not read_first:
             wanted, clinic_day, choice = _choose(ctx, uow, policy, kind, request)
-        doctor_id = choice.doctor_id
-        start, end = from_epoch(wanted.start), from_epoch(wanted.end)
-        if read_first and not rows.still_rostered(session, clinic_day, doctor_id, start, end):
-            raise _ReadAgain()
-        rows.queue_behind_other_bookings(
-            session,
-            doctor_id,
-            request.patient_id,
-            lock_timeout_seconds=ctx.database.lock_timeout_seconds,
-        )
-        appointment_id = rows.add_appointment(
-            session,
-            doctor_id=doctor_id,
-            patient_id=request.patient_id,
-            type_id=kind.id,
-            start=start,
-            end=end,
-            actor=ctx.actor,
-            now=ctx.clock(),
-            note=request.note,
-        )
-        booked = BookedAppointment(
-            appointment_id,
-            doctor_id,
-            request.patient_id,
-            kind.name,
-            start,
-            end,
-            note=request.note,
-            choice=choice,
-        )
-        if request.waitlist_id is not None:
-            close_entry(
-                uow, request.waitlist_id, booked.id, request.patient_id, kind.id, ctx.clock()
-            )
-        uow.emit(
-            AppointmentBooked(
-                booked.id,
-                doctor_id,
-                request.patient_id,
-                booked.start.isoformat(),
-                booked.end.isoformat(),
-            )
-        )
-        uow.audit(
-            "appointment.booked",
-            f"appointment {booked.id}",
-            doctor_id=doctor_id,
-            start=booked.start.isoformat(),
-            type=kind.name,
-            **({"urgent": True} if request.urgent else {}),
-        )
-        uow.touches("appointments", booked.id)
+        booked = _insert(ctx, uow, kind, request, wanted, clinic_day, choice, recheck=read_first)
         uow.commit()
         return booked
+
+
+def _insert(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    kind: AppointmentType,
+    request: BookingRequest,
+    wanted: rules.TimeRange,
+    clinic_day: model.ClinicDay,
+    choice: rules.DoctorChoice,
+    *,
+    recheck: bool,
+) -> BookedAppointment:
+    """Insert the chosen booking with its waitlist close, event and audit entry (uncommitted)."""
+    session = uow.session
+    doctor_id = choice.doctor_id
+    start, end = from_epoch(wanted.start), from_epoch(wanted.end)
+    if recheck and not rows.still_rostered(session, clinic_day, doctor_id, start, end):
+        raise _ReadAgain()
+    rows.queue_behind_other_bookings(
+        session,
+        doctor_id,
+        request.patient_id,
+        lock_timeout_seconds=ctx.database.lock_timeout_seconds,
+    )
+    appointment_id = rows.add_appointment(
+        session,
+        doctor_id=doctor_id,
+        patient_id=request.patient_id,
+        type_id=kind.id,
+        start=start,
+        end=end,
+        actor=ctx.actor,
+        now=ctx.clock(),
+        note=request.note,
+    )
+    booked = BookedAppointment(
+        appointment_id,
+        doctor_id,
+        request.patient_id,
+        kind.name,
+        start,
+        end,
+        note=request.note,
+        choice=choice,
+    )
+    if request.waitlist_id is not None:
+        close_entry(uow, request.waitlist_id, booked.id, request.patient_id, kind.id, ctx.clock())
+    uow.emit(
+        AppointmentBooked(
+            booked.id,
+            doctor_id,
+            request.patient_id,
+            booked.start.isoformat(),
+            booked.end.isoformat(),
+        )
+    )
+    uow.audit(
+        "appointment.booked",
+        f"appointment {booked.id}",
+        doctor_id=doctor_id,
+        start=booked.start.isoformat(),
+        type=kind.name,
+        **({"urgent": True} if request.urgent else {}),
+    )
+    uow.touches("appointments", booked.id)
+    return booked
 
 
 def _check_time(

@@ -1,8 +1,9 @@
 """Online booking use cases: API keys, the types and times a website may offer, booking and
 cancelling through a cancel token, and the first answer kept for idempotent retries.
 
-An online booking goes through the same `book_appointment` as a desk's, so the same rules,
-the same database guard and the same outbox apply; the booking is audited under the key's name.
+An online booking goes through the same booking service as a desk's (booking.book_in), so
+the same rules, the same database guard and the same outbox apply, in one transaction with
+its patient, cancel token and kept answer; it is audited under the key's name.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from montu_desktop.config import process_identity
 from montu_desktop.domain import online as rules
 from montu_desktop.domain import visits
 from montu_desktop.domain.clinic_time import check_moment, to_local
@@ -34,6 +36,9 @@ NEAREST_FREE = 3
 # A kept first answer holds the booking's cancel token, so it is kept no longer than a
 # website would sensibly retry.
 KEEP_ANSWERS = timedelta(hours=24)
+REQUEST_TIME_LIMIT = timedelta(minutes=2)
+"""A request still unanswered after this is taken to have died (its server is hung or on
+another machine that cannot be asked): a retry takes its Idempotency-Key over."""
 
 
 class CancelRefused(InvalidRequest):
@@ -232,6 +237,9 @@ def nearest_free_starts(
             continue
         starts += [s.start for d in found.days for s in d.slots if s.free_doctors > 0]
     target = epoch(wanted)
+    # Never the time asked for: free for the doctors yet refused, it would tell the asker
+    # that the patient named is booked then.
+    starts = [s for s in starts if s != target]
     nearest = sorted(starts, key=lambda s: (abs(s - target), s))[:count]
     return [datetime.fromtimestamp(s, tz=wanted.tzinfo) for s in sorted(nearest)]
 
@@ -244,6 +252,36 @@ def _as_patient_field(exc: InvalidRequest) -> InvalidRequest:
     return InvalidRequest(f"patient.{_BODY_FIELDS.get(exc.field, exc.field)}", exc.reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """This request's hold on its Idempotency-Key; its answer is stored under it."""
+
+    api_key_id: int
+    idempotency_key: str
+    owner: str
+    """The claiming server process (config.process_identity)."""
+
+
+class ClaimLost(InvalidRequest):
+    """A retry took this request's Idempotency-Key over (this request was thought dead):
+    nothing of this request is kept."""
+
+    def __init__(self) -> None:
+        super().__init__("Idempotency-Key", "the first request with this key is still running")
+
+
+def booked_answer(made: OnlineBooked, zone: str) -> dict[str, object]:
+    """The website's answer to a booking (201), as sent and as replayed to a retry."""
+    return {
+        "id": made.id,
+        "start": to_local(made.start, zone).isoformat(),
+        "end": to_local(made.end, zone).isoformat(),
+        "type": made.type_name,
+        "doctor": {"name": made.doctor_name},
+        "cancel_token": made.cancel_token,
+    }
+
+
 def book_online(
     ctx: ServiceContext,
     key: ApiKeyInfo,
@@ -251,8 +289,16 @@ def book_online(
     start: datetime,
     details: PatientDetails,
     note: str | None = None,
+    *,
+    claim: Claim | None = None,
 ) -> OnlineBooked:
-    """Book for a patient found by the duplicate rule (or added, marked as booked online)."""
+    """Book for the patient the identity rule finds, or for a new record marked booked
+    online and not yet checked, in ONE transaction: the patient, the appointment with its
+    event and audit entries, the cancel token and (with `claim`) the answer a retry gets.
+
+    The identity rule (domain.duplicates.same_person_online): given name, family name,
+    date of birth and the phone or email all match. Anything refused leaves nothing.
+    """
     kind = online_type(ctx, type_name)
     check_moment(start, "start")  # before a patient is added for it
     if note is not None and len(note) > rules.MAX_NOTE:
@@ -262,26 +308,24 @@ def book_online(
         raise InvalidRequest("patient.dob", "is required")
     if not details.phone and not details.email:
         raise InvalidRequest("patient.phone", "give a phone number or an email address")
+    zone = clinic_policy(ctx).timezone
     try:
-        clean = check_patient(details, to_local(ctx.clock(), clinic_policy(ctx).timezone).date())
+        clean = check_patient(details, to_local(ctx.clock(), zone).date())
     except InvalidRequest as exc:
         raise _as_patient_field(exc) from None
-    as_key = dataclasses.replace(ctx, actor=key.name)
-    known = patients.likely_duplicate_ids(ctx, clean)
-    if known:
-        patient_id = known[0]
-    else:
-        patient_id = patients.add_patient(as_key, clean).id
-        with UnitOfWork(as_key, write=True) as uow:
-            uow.session.execute(
-                update(t.Patient).where(t.Patient.id == patient_id).values(booked_online=True)
-            )
-            uow.commit()
-    booked = booking.book_appointment(
-        as_key, BookingRequest(kind.name, start, patient_id, note=note)
+    request = booking.check_request(
+        BookingRequest(kind.name, start, booking.NO_PATIENT_YET, note=note)
     )
-    token = rules.new_token()
-    with UnitOfWork(as_key, write=True) as uow:
+    as_key = dataclasses.replace(ctx, actor=key.name)
+    doctor_names = {d.id: d.name for d in doctors(ctx)}
+
+    def in_one(uow: UnitOfWork) -> OnlineBooked:
+        patient_id = patients.same_person_in(uow, clean)
+        if patient_id is None:
+            added = patients.add_in(as_key, uow, clean, allow_duplicate=True, online=True)
+            patient_id = added.id
+        booked = booking.book_in(as_key, uow, dataclasses.replace(request, patient_id=patient_id))
+        token = rules.new_token()
         uow.session.add(
             OnlineBooking(
                 appointment_id=booked.id,
@@ -289,9 +333,19 @@ def book_online(
                 cancel_token_hash=rules.token_hash(token),
             )
         )
-        uow.commit()
-    doctor = next((d.name for d in doctors(ctx) if d.id == booked.doctor_id), "")
-    return OnlineBooked(booked.id, booked.start, booked.end, kind.name, doctor, token)
+        made = OnlineBooked(
+            booked.id,
+            booked.start,
+            booked.end,
+            kind.name,
+            doctor_names.get(booked.doctor_id, ""),
+            token,
+        )
+        if claim is not None and not _answer(uow, claim, 201, booked_answer(made, zone)):
+            raise ClaimLost()
+        return made
+
+    return booking.in_one_transaction(as_key, in_one)
 
 
 def cancel_notice(ctx: ServiceContext) -> timedelta:
@@ -331,12 +385,27 @@ class FirstAnswer:
     response: dict[str, object] | None
 
 
+def _abandoned(ctx: ServiceContext, row: ApiRequest) -> bool:
+    """Whether an unanswered claim's request no longer runs: its server process is gone
+    (killed, restarted, the machine rebooted) or it has outlived any request's time limit."""
+    if row.claimed_by and process_identity.is_gone(row.claimed_by):
+        return True
+    return ctx.clock() - row.created_at > REQUEST_TIME_LIMIT
+
+
 def claim_request(
     ctx: ServiceContext, key: ApiKeyInfo, idempotency_key: str, body_hash: str
-) -> FirstAnswer | None:
-    """None when this key is new (now claimed by this request), else what came of the first."""
+) -> Claim | FirstAnswer:
+    """A Claim when this request is to run (a new key, or one whose first request died
+    unanswered: taken over), else what came of the first request.
+
+    A taken-over request books afresh; the first one can no longer commit (its booking's
+    transaction stores the answer only under its own claim), so the key books at most once.
+    """
     if not idempotency_key or len(idempotency_key) > 200 or not idempotency_key.isprintable():
         raise InvalidRequest("Idempotency-Key", "must be 1 to 200 printable characters")
+    owner = process_identity.this_process()
+    mine = Claim(key.id, idempotency_key, owner)
     try:
         with UnitOfWork(ctx, write=True) as uow:
             uow.session.execute(
@@ -348,45 +417,73 @@ def claim_request(
                     idempotency_key=idempotency_key,
                     body_hash=body_hash,
                     created_at=ctx.clock(),
+                    claimed_by=owner,
                 )
             )
             uow.commit()
-            return None
+            return mine
     except IntegrityError:
         pass
-    with UnitOfWork(ctx) as uow:
+    with UnitOfWork(ctx, write=True) as uow:
         row = uow.session.scalar(
             select(ApiRequest).where(
                 ApiRequest.api_key_id == key.id, ApiRequest.idempotency_key == idempotency_key
             )
         )
-        assert row is not None
-        return FirstAnswer(row.body_hash == body_hash, row.status_code, row.response)
+        if row is None:  # forgotten in between (older than a day): the key is new again
+            raise InvalidRequest("Idempotency-Key", "was just released; send the request again")
+        first = FirstAnswer(row.body_hash == body_hash, row.status_code, row.response)
+        if first.same_body and row.status_code is None and _abandoned(ctx, row):
+            same_owner = (
+                ApiRequest.claimed_by.is_(None)
+                if row.claimed_by is None
+                else ApiRequest.claimed_by == row.claimed_by
+            )
+            taken = uow.session.execute(
+                update(ApiRequest)
+                .where(ApiRequest.id == row.id, same_owner, ApiRequest.status_code.is_(None))
+                .values(claimed_by=owner, created_at=ctx.clock())
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                uow.commit()
+                return mine
+        return first
+
+
+def _answer(uow: UnitOfWork, claim: Claim, status_code: int, response: dict[str, object]) -> bool:
+    """Store the answer under the claim, if it is still this request's."""
+    done = uow.session.execute(
+        update(ApiRequest)
+        .where(
+            ApiRequest.api_key_id == claim.api_key_id,
+            ApiRequest.idempotency_key == claim.idempotency_key,
+            ApiRequest.claimed_by == claim.owner,
+            ApiRequest.status_code.is_(None),
+        )
+        .values(status_code=status_code, response=response)
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined]
 
 
 def record_answer(
-    ctx: ServiceContext,
-    key: ApiKeyInfo,
-    idempotency_key: str,
-    status_code: int,
-    response: dict[str, object],
+    ctx: ServiceContext, claim: Claim, status_code: int, response: dict[str, object]
 ) -> None:
+    """Keep a refusal's answer for the retries (a booking's is kept in its own transaction)."""
     with UnitOfWork(ctx, write=True) as uow:
-        uow.session.execute(
-            update(ApiRequest)
-            .where(ApiRequest.api_key_id == key.id, ApiRequest.idempotency_key == idempotency_key)
-            .values(status_code=status_code, response=response)
-        )
+        _answer(uow, claim, status_code, response)
         uow.commit()
 
 
-def release_request(ctx: ServiceContext, key: ApiKeyInfo, idempotency_key: str) -> None:
+def release_request(ctx: ServiceContext, claim: Claim) -> None:
     """Forget a claim whose request failed for a reason of the server's (a retry may go again)."""
     with UnitOfWork(ctx, write=True) as uow:
         uow.session.execute(
             delete(ApiRequest).where(
-                ApiRequest.api_key_id == key.id,
-                ApiRequest.idempotency_key == idempotency_key,
+                ApiRequest.api_key_id == claim.api_key_id,
+                ApiRequest.idempotency_key == claim.idempotency_key,
+                ApiRequest.claimed_by == claim.owner,
                 ApiRequest.status_code.is_(None),
             )
         )

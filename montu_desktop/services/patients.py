@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import local_day_bounds, parse_day, to_local
-from montu_desktop.domain.duplicates import email_key, is_likely_duplicate
+from montu_desktop.domain.duplicates import email_key, is_likely_duplicate, same_person_online
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule, NotFound
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.names import joined_words, name_parts, search_words
@@ -261,26 +261,75 @@ def add_patient(
     """
     clean = check_patient(details, _today(ctx))
     with UnitOfWork(ctx, write=True) as uow:
-        if not allow_duplicate:
-            found = _duplicates(uow.session, clean)
-            if found:
-                raise DuplicatePatient(found)
-        now = ctx.clock()
-        row = t.Patient(created_at=now, updated_at=now)
-        _apply(row, clean)
-        uow.session.add(row)
-        uow.session.flush()
-        repo.replace_name_parts(
-            uow.session, row.id, name_parts(clean.given_name, clean.family_name)
-        )
-        record = _record(row)
-        if allow_duplicate:
-            uow.audit("patient.added", f"patient {row.id}", despite_duplicate=True)
-        else:
-            uow.audit("patient.added", f"patient {row.id}")
-        uow.touches("patients")
+        record = add_in(ctx, uow, clean, allow_duplicate=allow_duplicate)
         uow.commit()
         return record
+
+
+def checked_details(ctx: ServiceContext, details: PatientDetails) -> PatientDetails:
+    """The details checked and normalised as add_patient stores them (for add_in)."""
+    return check_patient(details, _today(ctx))
+
+
+def add_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    clean: PatientDetails,
+    *,
+    allow_duplicate: bool = False,
+    online: bool = False,
+) -> PatientRecord:
+    """Add a patient inside the caller's writing unit of work (the caller commits), so that
+    a desk's or a website's "new patient + book" is one transaction.
+
+    `clean` has passed check_patient. Refuses a likely duplicate as add_patient does, unless
+    `allow_duplicate`; `online` marks the record booked online and not yet checked (the
+    identity rule found no record to join: online_patients_to_check lists it).
+    """
+    if not allow_duplicate:
+        found = _duplicates(uow.session, clean)
+        if found:
+            raise DuplicatePatient(found)
+    now = ctx.clock()
+    row = t.Patient(created_at=now, updated_at=now)
+    _apply(row, clean)
+    if online:
+        row.booked_online = row.online_unchecked = True
+    uow.session.add(row)
+    uow.session.flush()
+    repo.replace_name_parts(uow.session, row.id, name_parts(clean.given_name, clean.family_name))
+    record = _record(row)
+    if online:
+        uow.audit("patient.added", f"patient {row.id}", online=True)
+    elif allow_duplicate:
+        uow.audit("patient.added", f"patient {row.id}", despite_duplicate=True)
+    else:
+        uow.audit("patient.added", f"patient {row.id}")
+    uow.touches("patients")
+    return record
+
+
+def same_person_in(uow: UnitOfWork, clean: PatientDetails) -> int | None:
+    """The oldest live record an online booking may join (domain.duplicates.same_person_online:
+    names, date of birth and phone or email all match), or None."""
+    p = t.Patient
+    if clean.date_of_birth is None:
+        return None
+    contact = []
+    if clean.phone:
+        contact.append(p.phone == clean.phone)
+    if key := email_key(clean.email):
+        contact.append(func.lower(p.email) == key)
+    if not contact:
+        return None
+    query = (
+        select(p)
+        .where(p.date_of_birth == clean.date_of_birth, or_(*contact), p.merged_into_id.is_(None))
+        .order_by(p.id)
+    )
+    return next(
+        (r.id for r in uow.session.scalars(query) if same_person_online(clean, _details(r))), None
+    )
 
 
 def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> PatientRecord:
@@ -566,7 +615,9 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
                 update(p).where(p.merged_into_id == duplicate_id).values(merged_into_id=keep_id)
             )
             session.execute(
-                update(p).where(p.id == duplicate_id).values(merged_into_id=keep_id, updated_at=now)
+                update(p)
+                .where(p.id == duplicate_id)
+                .values(merged_into_id=keep_id, online_unchecked=False, updated_at=now)
             )
             # The retired record is found by name no more (phone and birth date skip it too).
             repo.replace_name_parts(session, duplicate_id, ())
@@ -592,20 +643,96 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
         raise
 
 
+# --- online bookings to check ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineToCheck:
+    """A record an online booking created, with the stored records that look like it."""
+
+    patient: PatientRecord
+    look_alikes: tuple[PatientRecord, ...]
+    """Live records the duplicate rule matches (same date of birth and family name, phone
+    or email), oldest first: candidates for Merge into…."""
+
+
+def _unchecked_query() -> Select[tuple[t.Patient]]:
+    p = t.Patient
+    return select(p).where(p.online_unchecked.is_(True), p.merged_into_id.is_(None))
+
+
+def online_patients_to_check(ctx: ServiceContext) -> list[OnlineToCheck]:
+    """Records added by online bookings and not yet checked, oldest first, each with its
+    look-alikes (the desk merges it into one, or keeps it as new)."""
+    with UnitOfWork(ctx) as uow:
+        found = []
+        for row in uow.session.scalars(_unchecked_query().order_by(t.Patient.id)):
+            details = _comparable(_details(row))
+            ids = _duplicates(uow.session, details, exclude=row.id)
+            alikes = tuple(_record(_patient_row(uow.session, i)) for i in ids)
+            found.append(OnlineToCheck(_record(row), alikes))
+        return found
+
+
+def online_patients_to_check_count(ctx: ServiceContext) -> int:
+    """How many online records wait to be checked (the main window's count)."""
+    with UnitOfWork(ctx) as uow:
+        query = _unchecked_query().with_only_columns(func.count())
+        return int(uow.session.scalar(query) or 0)
+
+
+def _unchecked_row(session: Session, patient_id: int) -> t.Patient:
+    row = _patient_row(session, patient_id)
+    _refuse_retired(row)
+    if not row.online_unchecked:
+        raise InvalidRequest("patient", f"patient {patient_id} is not an online booking to check")
+    return row
+
+
+def keep_online_patient(ctx: ServiceContext, patient_id: int) -> PatientRecord:
+    """Keep an online booking's new record as a patient of its own: it leaves the list."""
+    with UnitOfWork(ctx, write=True) as uow:
+        row = _unchecked_row(uow.session, patient_id)
+        row.online_unchecked = False
+        row.updated_at = ctx.clock()
+        uow.session.flush()
+        uow.audit("patient.online_kept", f"patient {row.id}")
+        uow.touches("patients")
+        record = _record(row)
+        uow.commit()
+        return record
+
+
+def merge_online_patient(ctx: ServiceContext, patient_id: int, into_id: int) -> MergeResult:
+    """Merge an online booking's new record into the person's existing record (the merge
+    that exists: a manager's, with its checks); it leaves the list."""
+    with UnitOfWork(ctx) as uow:
+        _unchecked_row(uow.session, patient_id)
+    return merge_patients(ctx, into_id, patient_id)
+
+
 __all__ = [
     "DuplicatePatient",
     "MergePreview",
     "MergeResult",
+    "OnlineToCheck",
     "PatientAppointment",
     "PatientRecord",
+    "add_in",
     "add_patient",
+    "checked_details",
     "edit_patient",
     "find_patients",
     "get_patient",
+    "keep_online_patient",
     "likely_duplicate_ids",
+    "merge_online_patient",
     "merge_patients",
     "merge_preview",
+    "online_patients_to_check",
+    "online_patients_to_check_count",
     "patient_record",
     "same_day_bookings",
+    "same_person_in",
     "update_patient",
 ]

@@ -711,17 +711,27 @@ class BookingDialog(QDialog):
 
         def work() -> BookedAppointment | _Duplicates:
             patient_id = request_patient
-            if patient_id is None:
-                assert details is not None
-                try:
-                    added = patients.add_patient(self.ctx, details, allow_duplicate=allow_duplicate)
-                except patients.DuplicatePatient as duplicate:
-                    return _Duplicates(
-                        [patients.patient_record(self.ctx, i) for i in duplicate.ids]
+            try:
+                if patient_id is None and repeat is None:
+                    # One transaction: a refused booking leaves no new patient behind.
+                    assert details is not None
+                    request = BookingRequest(
+                        type_name, start, NO_PATIENT_YET, doctor, note=note, urgent=urgent
                     )
-                patient_id = added.id
-                self.new_patient_id = patient_id
-                self._created_here.add(patient_id)
+                    booked = booking.book_new_patient(
+                        self.ctx, details, request, allow_duplicate=allow_duplicate
+                    )
+                    self.new_patient_id = booked.patient_id
+                    self._created_here.add(booked.patient_id)
+                    return booked
+                if patient_id is None:
+                    assert details is not None
+                    added = patients.add_patient(self.ctx, details, allow_duplicate=allow_duplicate)
+                    patient_id = added.id
+                    self.new_patient_id = patient_id
+                    self._created_here.add(patient_id)
+            except patients.DuplicatePatient as duplicate:
+                return _Duplicates([patients.patient_record(self.ctx, i) for i in duplicate.ids])
             request = BookingRequest(type_name, start, patient_id, doctor, note=note, urgent=urgent)
             if repeat is not None:
                 self.series_result = series.book_series(self.ctx, request, starts, repeat)

@@ -64,6 +64,7 @@ from montu_desktop.ui.errors import plain_words, show_error
 from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
 from montu_desktop.ui.notifications.menu import NotificationMenu
+from montu_desktop.ui.online_check import OnlineChecks
 from montu_desktop.ui.operations import (
     BusyTracker,
     ChangeBridge,
@@ -225,6 +226,7 @@ class MainWindow(QMainWindow):
         self.waitlist_action = QAction("&Waitlist…", self)
         self.waitlist_action.triggered.connect(lambda: self.open_waitlist(None))
         menu.addAction(self.waitlist_action)
+        self.online_checks = OnlineChecks(self.ctx, menu, self, self.statusBar(), self.changes)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
         self.settings_action.setVisible(False)  # managers only: see signed_in()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
+from montu_desktop.config import process_identity
 from montu_desktop.domain.errors import InvalidRequest, NotFound, SlotTaken
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.persistence import admin_tables as at
 from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.online_tables import ApiRequest
 from montu_desktop.services import booking, online, patients
 from montu_desktop.services.unit_of_work import UnitOfWork
 from tests.support.clinic import at as local_at
@@ -67,9 +70,11 @@ def test_bad_key_requests_are_refused_naming_the_field(ctx) -> None:
     assert [k.name for k in online.list_api_keys(ctx)] == ["site"]
 
 
-def test_an_online_booking_matches_the_existing_patient_by_the_duplicate_rule(ctx) -> None:
+def test_an_online_booking_joins_a_record_only_when_names_birth_date_and_contact_match(
+    ctx,
+) -> None:
     tiny_clinic(ctx, doctors=2)
-    existing = patients.add_patient(ctx, _zoe(given_name="Zoe", family_name="NGO", phone=None))
+    existing = patients.add_patient(ctx, _zoe(given_name="ZOE ", family_name="ngo"))
     key = _key(ctx)
     made = online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), _zoe(), "sore knee")
     assert made.doctor_name.startswith("Dr ") and len(made.cancel_token) >= 40
@@ -78,6 +83,83 @@ def test_an_online_booking_matches_the_existing_patient_by_the_duplicate_rule(ct
         assert row is not None and row.patient_id == existing.id and row.note == "sore knee"
         assert row.created_by == "site"
         assert uow.session.scalar(select(t.OutboxEvent.name)) == "appointment.booked"
+        assert uow.session.scalar(select(func.count()).select_from(t.Patient)) == 1
+
+
+def test_a_known_phone_with_another_name_books_into_a_new_record_to_check(ctx) -> None:
+    """Knowing a patient's mobile number (or name and birthday) is not enough to book into,
+    or learn about, their record: a new record is made and marked to check."""
+    tiny_clinic(ctx, doctors=4)
+    victim = patients.add_patient(ctx, _zoe())
+    victims_own = booking.book_appointment(
+        ctx, booking.BookingRequest("Standard", local_at(TUESDAY, 9), victim.id)
+    )
+    key = _key(ctx)
+    strangers = (
+        _zoe(given_name="Mallory"),  # the victim's phone and birthday, another name
+        _zoe(phone="0412 999 000"),  # the victim's names and birthday, another phone
+        _zoe(date_of_birth=date(1991, 1, 2)),  # names and phone, another birthday
+    )
+    made = [online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), d) for d in strangers]
+    with UnitOfWork(ctx) as uow:
+        booked_for = {
+            uow.session.get(t.Appointment, m.id).patient_id  # type: ignore[union-attr]
+            for m in made
+        }
+        added = uow.session.scalars(select(t.Patient).where(t.Patient.id.in_(booked_for))).all()
+        marks = [(p.booked_online, p.online_unchecked) for p in added]
+        events = uow.session.scalars(select(t.OutboxEvent.payload)).all()
+    assert victim.id not in booked_for and len(booked_for) == 3
+    assert marks == [(True, True)] * 3
+    # The only event naming the victim is the victim's own booking: no confirmation goes to
+    # the victim's record for a stranger's booking.
+    assert [e["appointment_id"] for e in events if e["patient_id"] == victim.id] == [victims_own.id]
+    assert patients.get_patient(ctx, victim.id).details == victim.details
+
+    to_check = patients.online_patients_to_check(ctx)
+    assert [c.patient.id for c in to_check] == sorted(booked_for)
+    assert all(victim.id in [x.id for x in c.look_alikes] for c in to_check)
+    assert patients.online_patients_to_check_count(ctx) == 3
+    first, second, third = sorted(booked_for)
+    patients.keep_online_patient(ctx, first)
+    with pytest.raises(InvalidRequest):  # settled already
+        patients.keep_online_patient(ctx, first)
+    with pytest.raises(InvalidRequest):  # the victim's own record is no online booking to check
+        patients.merge_online_patient(ctx, victim.id, second)
+    # The stranger's appointment overlaps the victim's: the merge is refused, nothing moves.
+    with pytest.raises(InvalidRequest):
+        patients.merge_online_patient(ctx, second, victim.id)
+    booking.cancel_appointment(ctx, made[1].id)
+    merged = patients.merge_online_patient(ctx, second, victim.id)
+    assert merged.appointment_ids == (made[1].id,)
+    assert [c.patient.id for c in patients.online_patients_to_check(ctx)] == [third]
+
+
+def test_a_refused_online_booking_leaves_no_trace(ctx, clock) -> None:
+    tiny_clinic(ctx, doctors=1)
+    key = _key(ctx)
+
+    def counts() -> tuple[int, ...]:
+        with UnitOfWork(ctx) as uow:
+            return tuple(
+                uow.session.scalar(select(func.count()).select_from(table)) or 0
+                for table in (t.Patient, t.Appointment, t.OutboxEvent, at.AuditEntry)
+            )
+
+    before = counts()
+    in_the_past = clock() - timedelta(days=1)
+    beyond = local_at(TUESDAY + timedelta(weeks=8), 9)
+    for start, field in (
+        (in_the_past, "start"),
+        (local_at(TUESDAY, 9).replace(tzinfo=None), "start"),
+        (beyond, "start"),
+        (local_at(TUESDAY, 9, 7), "start"),
+        (local_at(TUESDAY, 7), "start"),
+    ):
+        with pytest.raises(InvalidRequest) as refused:
+            online.book_online(ctx, key, "Standard", start, _zoe())
+        assert refused.value.field == field, refused.value
+    assert counts() == before
 
 
 def test_a_new_online_patient_is_added_and_marked_as_booked_online(ctx) -> None:
@@ -142,18 +224,69 @@ def test_a_cancel_token_cancels_only_its_own_booking_and_not_too_late(ctx, clock
 
 def test_an_idempotency_key_is_claimed_once_and_replays_the_first_answer(ctx) -> None:
     key = _key(ctx)
-    assert online.claim_request(ctx, key, "k1", "h1") is None
-    pending = online.claim_request(ctx, key, "k1", "h1")
-    assert pending is not None and pending.status_code is None
-    online.record_answer(ctx, key, "k1", 201, {"id": 5})
+    claim = online.claim_request(ctx, key, "k1", "h1")
+    assert isinstance(claim, online.Claim)
+    pending = online.claim_request(ctx, key, "k1", "h1")  # this process is alive: not taken
+    assert pending == online.FirstAnswer(True, None, None)
+    online.record_answer(ctx, claim, 422, {"id": 5})
     replay = online.claim_request(ctx, key, "k1", "h1")
-    assert replay == online.FirstAnswer(True, 201, {"id": 5})
-    assert not online.claim_request(ctx, key, "k1", "h2").same_body
-    assert online.claim_request(ctx, key, "k2", "h1") is None
-    online.release_request(ctx, key, "k2")
-    assert online.claim_request(ctx, key, "k2", "h1") is None
+    assert replay == online.FirstAnswer(True, 422, {"id": 5})
+    assert not online.claim_request(ctx, key, "k1", "h2").same_body  # type: ignore[union-attr]
+    second = online.claim_request(ctx, key, "k2", "h1")
+    assert isinstance(second, online.Claim)
+    online.release_request(ctx, second)
+    assert isinstance(online.claim_request(ctx, key, "k2", "h1"), online.Claim)
     with pytest.raises(InvalidRequest):
         online.claim_request(ctx, key, "\n", "h1")
+
+
+def _claimed_by(ctx, idempotency_key: str, owner: str) -> None:
+    with UnitOfWork(ctx, write=True) as uow:
+        uow.session.execute(
+            update(ApiRequest)
+            .where(ApiRequest.idempotency_key == idempotency_key)
+            .values(claimed_by=owner)
+        )
+        uow.commit()
+
+
+def test_a_claim_whose_request_died_is_taken_over_and_the_key_books_once(ctx, clock) -> None:
+    tiny_clinic(ctx, doctors=2)
+    key = _key(ctx)
+    host, boot, _pid, _start = process_identity.this_process().split("|")
+    # A server process that no longer runs (a pid that is not running, or reused by another
+    # process started at another time) on this machine's current boot.
+    dead = f"{host}|{boot}|{2**22 + 1}|12345"
+    reused = f"{host}|{boot}|1|0"
+    rebooted = f"{host}|00000000-0000-0000-0000-000000000000|1|0"
+    elsewhere = f"other-host|{boot}|1|0"
+    for owner in (dead, reused, rebooted):
+        first = online.claim_request(ctx, key, f"k-{owner}", "h")
+        assert isinstance(first, online.Claim)
+        _claimed_by(ctx, f"k-{owner}", owner)
+        again = online.claim_request(ctx, key, f"k-{owner}", "h")
+        assert again == online.Claim(key.id, f"k-{owner}", process_identity.this_process())
+
+    # Another machine's request cannot be asked about: it is taken over after the time limit.
+    assert isinstance(online.claim_request(ctx, key, "far", "h"), online.Claim)
+    _claimed_by(ctx, "far", elsewhere)
+    assert online.claim_request(ctx, key, "far", "h") == online.FirstAnswer(True, None, None)
+    clock.advance(seconds=online.REQUEST_TIME_LIMIT.total_seconds() + 1)
+    taken = online.claim_request(ctx, key, "far", "h")
+    assert isinstance(taken, online.Claim)
+
+    # The first request, still running after all, can no longer commit: nothing of it stays.
+    stale = online.Claim(key.id, "far", elsewhere)
+    with pytest.raises(online.ClaimLost):
+        online.book_online(ctx, key, "Standard", local_at(TUESDAY, 10), _zoe(), claim=stale)
+    with UnitOfWork(ctx) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(t.Patient)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(t.Appointment)) == 0
+    # The request that took over books, and its answer is kept in the booking's transaction.
+    made = online.book_online(ctx, key, "Standard", local_at(TUESDAY, 10), _zoe(), claim=taken)
+    replay = online.claim_request(ctx, key, "far", "h")
+    assert isinstance(replay, online.FirstAnswer) and replay.status_code == 201
+    assert replay.response == online.booked_answer(made, "Australia/Melbourne")
 
 
 def test_cancelling_through_the_desk_still_works_for_an_online_booking(ctx) -> None:
@@ -164,8 +297,93 @@ def test_cancelling_through_the_desk_still_works_for_an_online_booking(ctx) -> N
 
 def test_first_answers_are_forgotten_after_a_day(ctx, clock) -> None:
     key = _key(ctx)
-    assert online.claim_request(ctx, key, "k1", "h1") is None
-    online.record_answer(ctx, key, "k1", 201, {"cancel_token": "secret"})
+    claim = online.claim_request(ctx, key, "k1", "h1")
+    assert isinstance(claim, online.Claim)
+    online.record_answer(ctx, claim, 201, {"cancel_token": "secret"})
     clock.advance(hours=25)
-    assert online.claim_request(ctx, key, "k2", "h1") is None
-    assert online.claim_request(ctx, key, "k1", "h1") is None  # k1 was purged: new again
+    assert isinstance(online.claim_request(ctx, key, "k2", "h1"), online.Claim)
+    # k1 was purged: new again
+    assert isinstance(online.claim_request(ctx, key, "k1", "h1"), online.Claim)
+
+
+def test_online_patients_to_check_from_the_command_line(ctx, clock, monkeypatch, capsys) -> None:
+    import contextlib
+    import json
+    import random
+
+    from montu_desktop.cli import commands, main
+
+    tiny_clinic(ctx, doctors=2)
+    real = commands.open_services
+
+    @contextlib.contextmanager
+    def with_test_clock(url=None, *, migrate=True):  # type: ignore[no-untyped-def]
+        with real(url, migrate=migrate) as opened:
+            opened.clock, opened.rng = clock, random.Random(3)
+            yield opened
+
+    monkeypatch.setattr(commands, "open_services", with_test_clock)
+    url = ctx.database.url.render_as_string(hide_password=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main([*args, "--database", url])
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    assert run("online-patients", "list")[:2] == (0, "no online bookings to check\n")
+    known = patients.add_patient(ctx, _zoe())
+    key = _key(ctx)
+    online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), _zoe(given_name="Zed\x1b[31m"))
+    online.book_online(
+        ctx, key, "Standard", local_at(TUESDAY, 10), _zoe(given_name="Zo", phone="0412 111 222")
+    )
+    code, out, err = run("online-patients", "list", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [x["given"] for x in listed] == ["Zed\x1b[31m", "Zo"]
+    first, second = (x["id"] for x in listed)
+    # The stored record, and the other online booking (the same date of birth and family name).
+    assert [[a["id"] for a in x["look_alikes"]] for x in listed] == [
+        [known.id, second],
+        [known.id, first],
+    ]
+    code, text, _ = run("online-patients", "list")
+    assert "\x1b" not in text and "looks like" in text and "Ngô, Zoë" in text
+    assert run("online-patients", "keep", str(first))[:2] == (
+        0,
+        f"patient {first} kept as a new record\n",
+    )
+    code, out, err = run("online-patients", "keep", str(first))
+    assert code == 3 and err.startswith("refused: patient:"), err
+    code, out, err = run("online-patients", "merge", str(second), "--into", str(known.id), "--json")
+    assert code == 0, err
+    assert json.loads(out)["keep_id"] == known.id
+    assert run("online-patients", "list", "--json")[1] == "[]\n"
+
+
+def test_the_desks_new_patient_and_booking_is_one_transaction(ctx, clock) -> None:
+    tiny_clinic(ctx, doctors=1)
+    request = booking.BookingRequest("Standard", local_at(TUESDAY, 9), booking.NO_PATIENT_YET)
+
+    def patient_count() -> int:
+        with UnitOfWork(ctx) as uow:
+            return int(uow.session.scalar(select(func.count()).select_from(t.Patient)) or 0)
+
+    for refused_start in (clock() - timedelta(days=1), local_at(TUESDAY, 9, 5)):
+        with pytest.raises(InvalidRequest) as refused:
+            booking.book_new_patient(ctx, _zoe(), replace(request, start=refused_start))
+        assert refused.value.field == "start"
+    with pytest.raises(InvalidRequest) as refused:
+        booking.book_new_patient(ctx, _zoe(phone="12"), request)
+    assert refused.value.field == "phone"
+    assert patient_count() == 0
+    booked = booking.book_new_patient(ctx, _zoe(), request)
+    assert patients.patient_record(ctx, booked.patient_id).upcoming[0].id == booked.id
+    with pytest.raises(patients.DuplicatePatient):  # the desk's duplicate check still holds
+        booking.book_new_patient(ctx, _zoe(), replace(request, start=local_at(TUESDAY, 10)))
+    with pytest.raises(SlotTaken):  # the only doctor is taken: the second patient is not kept
+        booking.book_new_patient(ctx, _zoe(given_name="Other"), request, allow_duplicate=True)
+    assert patient_count() == 1
