@@ -59,7 +59,7 @@ def paint_background(painter: QPainter, rect: QRect, cell: WeekCell) -> None:
         paint_held_mark(painter, rect)
 
 
-HELD_MARK_SIZE = 10
+HELD_MARK_SIZE = 12
 """The side of the corner triangle marking held time in a cell where others are free."""
 
 
