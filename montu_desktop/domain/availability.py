@@ -39,6 +39,9 @@ class Slot(NamedTuple):
     free_doctors: int
     rostered_doctors: int
     unavailable: Unavailable | None
+    held_doctors: int = 0
+    """Doctors who would be free here but whose time is held for urgent patients (the
+    week grid marks such a slot even while other doctors are free)."""
 
     @property
     def starts_at(self) -> datetime:
@@ -360,10 +363,17 @@ def mark_held(
     marked = []
     for plain_day, held_day in zip(plain, held, strict=True):
         slots = tuple(
-            Slot(h.start, 0, h.rostered_doctors, Unavailable.HELD)
-            if h.free_doctors == 0 and p.free_doctors > 0
-            else h
-            for p, h in zip(plain_day.slots, held_day.slots, strict=True)
+            _held_slot(p, h) for p, h in zip(plain_day.slots, held_day.slots, strict=True)
         )
         marked.append(DayAvailability(held_day.day, held_day.open, slots))
     return marked
+
+
+def _held_slot(plain: Slot, held: Slot) -> Slot:
+    """The slot with held time taken, counting the doctors held there."""
+    if plain.free_doctors <= held.free_doctors:
+        return held
+    count = plain.free_doctors - held.free_doctors
+    if held.free_doctors == 0:
+        return Slot(held.start, 0, held.rostered_doctors, Unavailable.HELD, count)
+    return held._replace(held_doctors=count)

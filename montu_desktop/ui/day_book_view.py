@@ -34,12 +34,17 @@ from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.day_book_delegate import DayBookDelegate
 from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel
+from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import now_position
 from montu_desktop.ui.now_line import NowLine
 
 HIDDEN_DOCTORS_KEY = "day_book/hidden_doctors"
 """This PC's choice of doctors left out of the day book (QSettings, per PC)."""
 MIN_COLUMN_WIDTH = 84
+DETAILS_WIDTH = 290
+"""The appointment details panel's width, whatever it shows."""
+FIELD_LINES = {"note": 2}
+"""Lines each detail may take (the rest ends in "…", the whole text in its tooltip)."""
 
 
 class AppointmentPanel(QGroupBox):
@@ -59,14 +64,16 @@ class AppointmentPanel(QGroupBox):
         self.clock: Callable[[], datetime] = utc_now
         """What time it is (the window sets the clinic's clock): Arrived fits only its day."""
         self.timezone = "UTC"
+        # Fixed lines and a fixed width: the buttons below never move whatever is shown
+        # (a wrapping "When" used to widen the panel and push the buttons under the mouse).
         self.fields = {
-            name: QLabel()
+            name: ElidedLabel(lines=FIELD_LINES.get(name, 1))
             for name in ("patient", "phone", "when", "doctor", "type", "status", "note")
         }
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         for name, label in self.fields.items():
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
             form.addRow(f"{name.capitalize()}:", label)
         self.fields["note"].setObjectName("appointmentNote")
         self.arrived_button = QPushButton("&Arrived")
@@ -105,8 +112,7 @@ class AppointmentPanel(QGroupBox):
         self.patient_button.clicked.connect(
             lambda: self.entry and self.patient_wanted.emit(self.entry.patient_id)
         )
-        self.setMinimumWidth(220)
-        self.setMaximumWidth(300)
+        self.setFixedWidth(DETAILS_WIDTH)
         self.show_entry(None, "", "UTC")
 
     def _status(self, status: AppointmentStatus) -> None:
@@ -119,7 +125,7 @@ class AppointmentPanel(QGroupBox):
         if entry is None:
             for label in self.fields.values():
                 label.setText("")
-            self.fields["patient"].setText("Select an appointment in the day book.")
+            self.fields["patient"].setText("None: select one in the day book.")
         else:
             start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
             self.fields["patient"].setText(entry.patient_name)

@@ -25,6 +25,8 @@ class CellKind(enum.Enum):
     CLOSED = "closed"
     HELD = "held"
     """Held for urgent patients: only an urgent booking may take it."""
+    NOT_OPEN = "not open"
+    """Beyond the booking horizon: not open for booking yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,8 @@ class WeekCell:
     free: int = 0
     rostered: int = 0
     reason: str = ""
+    held: int = 0
+    """Doctors whose time here is held for urgent patients (marked even while others are free)."""
 
     @property
     def bookable(self) -> bool:
@@ -71,6 +75,8 @@ def _kind(reason: Unavailable | None) -> CellKind:
         return CellKind.AVAILABLE
     if reason is Unavailable.HELD:
         return CellKind.HELD
+    if reason is Unavailable.BEYOND_HORIZON:
+        return CellKind.NOT_OPEN
     return CellKind.PAST if reason is Unavailable.PAST else CellKind.UNAVAILABLE
 
 
@@ -104,7 +110,12 @@ def week_grid(
             reason = slot.unavailable.value if slot.unavailable else ""
             local = to_local(start, timezone).time()
             cells[local] = WeekCell(
-                _kind(slot.unavailable), start, slot.free_doctors, slot.rostered_doctors, reason
+                _kind(slot.unavailable),
+                start,
+                slot.free_doctors,
+                slot.rostered_doctors,
+                reason,
+                slot.held_doctors,
             )
         by_day.append(cells)
     seen = [t for cells in by_day for t in cells]

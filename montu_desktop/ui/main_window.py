@@ -32,6 +32,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, NoSchedule
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services import (
     availability,
     booking,
@@ -57,9 +58,11 @@ from montu_desktop.ui.appointment_dialogs import (
     said,
     when_words,
 )
+from montu_desktop.ui.booked_out import BookedOutDialog
 from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.day_book_view import DayBookPanel
 from montu_desktop.ui.day_sheet import print_day_sheet, save_day_sheet_pdf
+from montu_desktop.ui.elided_label import StatusLine
 from montu_desktop.ui.errors import plain_words, show_error
 from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
@@ -128,6 +131,7 @@ class MainWindow(QMainWindow):
         self.policy: ClinicPolicy | None = None
         self.types: list[AppointmentType] = []
         self.booking_dialog: BookingDialog | None = None
+        self.booked_out_dialog: BookedOutDialog | None = None
         self.waitlist_dialog: WaitlistDialog | None = None
         self.first_start: FirstStartDialog | None = None
         self.patient_panel: PatientPanel | None = None
@@ -243,6 +247,7 @@ class MainWindow(QMainWindow):
         menu.addAction(quit_action)
 
     def _build_status_bar(self) -> None:
+        self.setStatusBar(StatusLine())  # its messages end in "…", never cut off mid-word
         bar = self.statusBar()
         self.busy_indicator = QProgressBar()
         self.busy_indicator.setRange(0, 0)
@@ -271,6 +276,7 @@ class MainWindow(QMainWindow):
         self.week.week_wanted.connect(self.load_week)
         self.week.book_wanted.connect(self.open_booking)
         self.week.cell_selected.connect(self._cell_selected)
+        self.week.booked_out.connect(self.offer_booked_out)
         self.day.day_wanted.connect(self.load_day)
         self.day.print_wanted.connect(self.print_day_sheet)
         self.day.pdf_wanted.connect(self.save_day_sheet)
@@ -435,6 +441,10 @@ class MainWindow(QMainWindow):
 
     def _week_failed(self, error: BaseException) -> None:
         if isinstance(error, NoSchedule):
+            # The grid stays on the week shown, and so do the date field and later refreshes.
+            if self.week.monday is not None:
+                self._week_wanted = (self.week.monday, self.week.type_name)
+            self.week.week_refused(plain_words(error))
             self.statusBar().showMessage(plain_words(error), 8000)
         else:
             self._background_failed(error)
@@ -546,6 +556,7 @@ class MainWindow(QMainWindow):
             "A made-up Melbourne clinic with doctors, patients and bookings, to try things out.",
             self.open_demo_clinic,
         )
+        dialog.quit_wanted.connect(self.close)
         self.first_start = dialog
         dialog.open()
         return dialog
@@ -660,6 +671,22 @@ class MainWindow(QMainWindow):
         self.booking_dialog = dialog
         dialog.open()
         return dialog
+
+    def offer_booked_out(self, start: datetime, type_name: str) -> BookedOutDialog | None:
+        """Enter on a booked-out time: the nearest free times, or the waitlist for it."""
+        if self.policy is None:
+            return None
+        dialog = BookedOutDialog(self.ctx, type_name, start, self.policy.timezone, self.busy, self)
+        dialog.book_wanted.connect(self.open_booking)
+        dialog.waitlist_wanted.connect(self._waitlist_for)
+        self.booked_out_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _waitlist_for(self, type_name: str, wanted: datetime) -> None:
+        waiting = self.open_waitlist(None)
+        if waiting is not None:
+            waiting.prefill(type_name, wanted)
 
     def _held_at(self, start: datetime) -> bool:
         """True when the week grid shows `start` as held for urgent patients."""
@@ -942,6 +969,11 @@ class MainWindow(QMainWindow):
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if QPrintDialog(printer, self).exec() == QPrintDialog.DialogCode.Accepted:
             print_day_sheet(book, printer, doctor_id)
+            sheet = f"Day sheet for {day_label(book.day)}"
+            if printer.outputFileName():
+                self.say(f"{sheet} printed to the file {printer.outputFileName()}")
+            else:
+                self.say(f"{sheet} sent to the printer {printer.printerName() or '(default)'}.")
 
     def save_day_sheet(self, doctor_id: int | None) -> None:
         book = self.day.model.book
@@ -953,7 +985,7 @@ class MainWindow(QMainWindow):
         )
         if path:
             save_day_sheet_pdf(book, Path(path), doctor_id)
-            self.statusBar().showMessage(f"Day sheet saved to {path}", 8000)
+            self.say(f"Day sheet for {day_label(book.day)} saved as PDF: {path}")
 
     # Plumbing --------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentType, Doctor
 from montu_desktop.domain.patients import SEARCH_MAX_CHARS
+from montu_desktop.domain.waitlist import PartOfDay
 from montu_desktop.domain.wording import day_label, when_label
 from montu_desktop.services import booking, patients, waitlist
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
@@ -322,6 +323,23 @@ class WaitlistDialog(QDialog):
             )
 
         self._op(lambda: patients.same_day_bookings(self.ctx, entry.patient_id, day), checked)
+
+    def prefill(self, type_name: str, wanted: datetime) -> None:
+        """The form set for a patient who wanted `type_name` at a booked-out time: that type,
+        that day, that part of day; the cursor in the patient search."""
+        local = to_local(wanted, self.timezone)
+        self.type_box.setCurrentIndex(max(self.type_box.findData(type_name), 0))
+        for tick, edit in ((self.from_on, self.from_day), (self.until_on, self.until_day)):
+            tick.setChecked(True)
+            edit.setDate(QDate(local.date()))
+        part = PartOfDay.MORNING if PartOfDay.MORNING.holds(local.time()) else PartOfDay.AFTERNOON
+        self.part_box.setCurrentIndex(max(self.part_box.findData(part.value), 0))
+        self.message.setStyleSheet("color: #1e4f8a;")
+        self.message.setText(
+            f"{type_name} on {when_label(local)} is booked out: find the patient, "
+            "then Add to waitlist (widen the dates if they can come another day)."
+        )
+        self.patient_search.setFocus()
 
     def _when(self, start: datetime | None) -> str:
         if start is None:

@@ -1,16 +1,26 @@
-"""Paints week grid cells: free (light, with a count), booked out (dark, striped), no doctor
-(light, cross-hatched), closed (plain grey) and past (faint); and the legend that explains them."""
+"""Paints week grid cells: free (light, with a count; a corner mark when some of the time is
+held), booked out (dark, striped), no doctor (light, cross-hatched), held (amber, dotted), not
+open yet (white, lined), closed (plain grey) and past (faint); and the legend explaining them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPolygon,
+)
 from PySide6.QtWidgets import QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from montu_desktop.domain.availability import Unavailable
 from montu_desktop.ui import palette
 from montu_desktop.ui.layout import CellKind, WeekCell
-from montu_desktop.ui.week_model import CELL_ROLE, cell_text
+from montu_desktop.ui.week_model import CELL_ROLE, cell_explanation, cell_text
 
 _FILLS = {
     CellKind.AVAILABLE: (palette.AVAILABLE_FILL, palette.AVAILABLE_TEXT),
@@ -18,6 +28,7 @@ _FILLS = {
     CellKind.CLOSED: (palette.CLOSED_FILL, palette.CLOSED_TEXT),
     CellKind.PAST: (palette.PAST_FILL, palette.PAST_TEXT),
     CellKind.HELD: (palette.HELD_FILL, palette.HELD_TEXT),
+    CellKind.NOT_OPEN: (palette.NOT_OPEN_FILL, palette.NOT_OPEN_TEXT),
 }
 
 
@@ -42,17 +53,38 @@ def paint_background(painter: QPainter, rect: QRect, cell: WeekCell) -> None:
         painter.fillRect(rect, palette.hatch(palette.UNAVAILABLE_HATCH))
     elif cell.kind is CellKind.HELD:
         painter.fillRect(rect, QBrush(palette.HELD_HATCH, Qt.BrushStyle.Dense6Pattern))
+    elif cell.kind is CellKind.NOT_OPEN:
+        painter.fillRect(rect, QBrush(palette.NOT_OPEN_LINES, Qt.BrushStyle.HorPattern))
+    if cell.held and cell.kind is CellKind.AVAILABLE:
+        paint_held_mark(painter, rect)
+
+
+HELD_MARK_SIZE = 12
+"""The side of the corner triangle marking held time in a cell where others are free."""
+
+
+def paint_held_mark(painter: QPainter, rect: QRect) -> None:
+    """An amber triangle with a dark edge in the top-right corner (seen in greyscale too)."""
+    right, top = rect.right(), rect.top()
+    size = min(HELD_MARK_SIZE, rect.height() - 2, rect.width() - 2)
+    triangle = QPolygon([QPoint(right - size, top), QPoint(right, top), QPoint(right, top + size)])
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    painter.setBrush(palette.HELD_HATCH)
+    painter.setPen(QPen(palette.HELD_MARK_EDGE, 1))
+    painter.drawPolygon(triangle)
+    painter.restore()
 
 
 def draw_label(painter: QPainter, rect: QRect, cell: WeekCell, text: str, colour: QColor) -> None:
     """The cell's words; on the cross-hatch they sit on a plain patch so they stay readable."""
-    if is_no_doctor(cell):
+    if is_no_doctor(cell) or cell.kind is CellKind.NOT_OPEN:
         metrics = painter.fontMetrics()
         width = min(metrics.horizontalAdvance(text) + 8, rect.width() - 2)
         height = min(metrics.height(), rect.height() - 2)
         patch = QRect(0, 0, width, height)
         patch.moveCenter(rect.center())
-        painter.fillRect(patch, palette.NO_DOCTOR_FILL)
+        painter.fillRect(patch, cell_look(cell)[0])
     painter.setPen(colour)
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
@@ -65,6 +97,7 @@ class LegendSwatch(QLabel):
         self.cell = cell
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setAccessibleName(f"Legend: {text}")
+        self.setToolTip(cell_explanation(cell))
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
@@ -110,7 +143,17 @@ class WeekCellDelegate(QStyledItemDelegate):
         # Patterns line up across cells as when painted in place: the key keeps the phase.
         x, y, width, height = rect.getRect()
         phase = (x % PATTERN_SIZE, y % PATTERN_SIZE)
-        key = (cell.kind, cell.reason, cell.free, width, height, phase, self._font_key, ratio)
+        key = (
+            cell.kind,
+            cell.reason,
+            cell.free,
+            cell.held > 0,
+            width,
+            height,
+            phase,
+            self._font_key,
+            ratio,
+        )
         pixmap = self._painted.get(key)
         if pixmap is None:
             if len(self._painted) > CACHED_LOOKS:

@@ -36,6 +36,8 @@ def cell_text(cell: WeekCell) -> str:
         return "past"
     if cell.kind is CellKind.HELD:
         return "Held: urgent"
+    if cell.kind is CellKind.NOT_OPEN:
+        return "Not open yet"
     if cell.kind is CellKind.CLOSED and cell.reason != "clinic closed":
         return cell.reason  # the public holiday (or closure) by name
     return ""
@@ -45,7 +47,10 @@ def cell_explanation(cell: WeekCell) -> str:
     """The full sentence shown on hover and in the status line."""
     if cell.kind is CellKind.AVAILABLE:
         doctors = "doctor" if cell.rostered == 1 else "doctors"
-        return f"Available: {cell.free} of {cell.rostered} rostered {doctors} free"
+        said = f"Available: {cell.free} of {cell.rostered} rostered {doctors} free"
+        if cell.held:
+            said += f"; {cell.held} more held for urgent patients (tick Urgent to use it)"
+        return said
     if cell.kind is CellKind.CLOSED:
         return (
             "Clinic closed" if cell.reason == "clinic closed" else f"Clinic closed: {cell.reason}"
@@ -54,6 +59,8 @@ def cell_explanation(cell: WeekCell) -> str:
         return "Held for urgent patients: press Enter to book an urgent patient"
     if cell.kind is CellKind.PAST:
         return "Past: this time has gone"
+    if cell.kind is CellKind.NOT_OPEN:
+        return "Not open for booking yet: beyond the booking horizon"
     if cell.reason in (Unavailable.NOBODY_ROSTERED.value, Unavailable.ALL_BUSY.value):
         return f"{_SHORT[cell.reason]}: {cell.reason}"
     return f"Not available: {cell.reason}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from montu_desktop.domain.availability import Unavailable
 from montu_desktop.domain.model import AppointmentType, week_start
 from montu_desktop.domain.wording import day_label
 from montu_desktop.ui.date_range import in_window
+from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import CellKind, WeekCell, WeekGrid, now_position
 from montu_desktop.ui.now_line import NowLine
 from montu_desktop.ui.week_delegate import LegendSwatch, WeekCellDelegate
@@ -30,6 +31,32 @@ from montu_desktop.ui.week_model import WeekModel, cell_explanation
 
 ROW_HEIGHT = 26
 """Rows shrink from this towards the font's height so the clinic's whole day fits."""
+
+
+class WeekDateEdit(QDateEdit):
+    """The "Go to date" field: Tab leaves it (a plain QDateEdit spends Tab on its own day,
+    month and year, so Tab from "Next week" never reached the grid and the next arrow key
+    changed the date instead); typed dates count when Enter is pressed or the field is left,
+    arrow keys at once."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(QDate.currentDate(), parent)
+        self.setCalendarPopup(True)
+        self.setDisplayFormat("ddd d MMM yyyy")
+        self.setKeyboardTracking(False)
+
+    def event(self, event: QEvent) -> bool:
+        # Qt's date edit takes Tab in event() (not through a virtual call we could replace).
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            key, mods = event.key(), event.modifiers()
+            if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not (
+                mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+            ):
+                self.interpretText()  # a typed date counts before the focus moves on
+                forward = key == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier
+                QWidget.focusNextPrevChild(self, forward)
+                return True
+        return super().event(event)
 
 
 class WeekTable(QTableView):
@@ -83,12 +110,15 @@ def _slot_minutes(grid: WeekGrid) -> int:
 
 LEGEND = (
     ("3 free", WeekCell(CellKind.AVAILABLE, free=3, rostered=4)),
+    ("2 free, 1 held", WeekCell(CellKind.AVAILABLE, free=2, rostered=3, held=1)),
     ("Booked out", WeekCell(CellKind.UNAVAILABLE, reason=Unavailable.ALL_BUSY.value)),
     ("No doctor", WeekCell(CellKind.UNAVAILABLE, reason=Unavailable.NOBODY_ROSTERED.value)),
     ("Held: urgent", WeekCell(CellKind.HELD, reason=Unavailable.HELD.value)),
+    ("Not open yet", WeekCell(CellKind.NOT_OPEN, reason=Unavailable.BEYOND_HORIZON.value)),
     ("Closed", WeekCell(CellKind.CLOSED)),
     ("Past", WeekCell(CellKind.PAST)),
 )
+"""Legend entries: (words, a cell painted like the ones they explain)."""
 
 
 class WeekPanel(QWidget):
@@ -100,6 +130,8 @@ class WeekPanel(QWidget):
     """(UTC start of a free cell, appointment type name)."""
     cell_selected = Signal(object)
     """The selected WeekCell (its day drives the day book)."""
+    booked_out = Signal(object, str)
+    """Enter on a booked-out cell: (UTC start, appointment type name)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,10 +144,9 @@ class WeekPanel(QWidget):
         self.previous_button = QPushButton("◀ Previous week")
         self.today_button = QPushButton("This week")
         self.next_button = QPushButton("Next week ▶")
-        self.date_edit = in_window(QDateEdit(QDate.currentDate()))
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit = in_window(WeekDateEdit())
         self.date_edit.setAccessibleName("Go to date")
+        self.date_edit.setToolTip("A day in the week to show (the grid moves to its week)")
         self.title = QLabel()
         self.title.setObjectName("weekTitle")
         self.table = WeekTable()
@@ -134,8 +165,9 @@ class WeekPanel(QWidget):
         self.table.verticalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
-        self.hint = QLabel()
+        self.hint = ElidedLabel()
         self.hint.setObjectName("cellHint")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._build_layout()
         self._connect()
 
@@ -155,8 +187,8 @@ class WeekPanel(QWidget):
         self.legend = [LegendSwatch(text, cell) for text, cell in LEGEND]
         for swatch in self.legend:
             legend.addWidget(swatch)
-        legend.addStretch(1)
-        legend.addWidget(self.hint)
+        legend.addSpacing(12)
+        legend.addWidget(self.hint, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)
@@ -299,6 +331,9 @@ class WeekPanel(QWidget):
             return
         if (cell.bookable or cell.urgent_only) and cell.start is not None:
             self.book_wanted.emit(cell.start, self.type_name)
+        elif cell.reason == Unavailable.ALL_BUSY.value and cell.start is not None:
+            self._explain(cell)
+            self.booked_out.emit(cell.start, self.type_name)
         else:
             self._explain(cell)
 
@@ -312,11 +347,21 @@ class WeekPanel(QWidget):
             self._want(day)
 
     def _sync_date_edit(self) -> None:
+        """The date field always names a day of the week shown: the day picked there when
+        it is in that week, else the Monday."""
         if self.monday is None:
+            return
+        picked = self.date_edit.date().toPython()
+        if week_start(picked) == self.monday:
             return
         self.date_edit.blockSignals(True)
         self.date_edit.setDate(QDate(self.monday))
         self.date_edit.blockSignals(False)
+
+    def week_refused(self, why: str) -> None:
+        """The week asked for cannot be shown: the date field goes back to the week shown."""
+        self._sync_date_edit()
+        self.hint.setText(why)
 
     def _title(self) -> str:
         if self.monday is None:

@@ -16,6 +16,7 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
 from montu_desktop.ui.about import AboutDialog
 from montu_desktop.ui.appointment_dialogs import AppointmentSummary, CancelDialog, NoteDialog
+from montu_desktop.ui.booked_out import BookedOutDialog
 from montu_desktop.ui.crash import CrashDialog
 from montu_desktop.ui.database_dialog import DatabaseDialog
 from montu_desktop.ui.desk_lock import DeskLock
@@ -110,6 +111,7 @@ def test_every_dialog_uses_each_letter_once(
             "waitlist for a freed time",
         ),
         (FirstStartDialog(window), "first start"),
+        (BookedOutDialog(demo_ctx, "Standard", entry.start, ZONE, None, window), "booked out"),
         (AboutDialog(window), "about"),
         (CrashDialog("ValueError", Path("montu.log"), window), "crash"),
         (SignInDialog(demo_ctx, window), "sign in"),
