@@ -175,9 +175,10 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.notice)
         central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        # The status bar first: the Clinic menu's parts put their counts in it.
+        self._build_status_bar()
         self.clinic_menu = self.menuBar().addMenu("&Clinic")
         self._build_clinic_menu(self.clinic_menu)
-        self._build_status_bar()
         self._build_shortcuts()
         self._connect()
         self._coalesce = QTimer(self)

@@ -41,12 +41,13 @@ class Worker:
 
     def __init__(self, url: str, **env: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "montu_desktop", "worker", "--database", url],
+            [sys.executable, "-m", "montu_desktop", "worker"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            # The URL (it may hold a login's password) never on the command line.
+            env={**os.environ, "PYTHONPATH": str(ROOT), "MONTU_DATABASE_URL": url, **env},
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -336,7 +336,18 @@ def test_online_patients_to_check_from_the_command_line(ctx, clock, monkeypatch,
     assert run("online-patients", "list")[:2] == (0, "no online bookings to check\n")
     known = patients.add_patient(ctx, _zoe())
     key = _key(ctx)
-    online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), _zoe(given_name="Zed\x1b[31m"))
+    zed = online.book_online(ctx, key, "Standard", local_at(TUESDAY, 9), _zoe(given_name="Zed"))
+    # A name stored before control characters were refused: the listing must escape it.
+    from sqlalchemy import text as sql
+
+    with ctx.database.engine.begin() as conn:
+        conn.execute(
+            sql(
+                "UPDATE patient SET given_name = :g"
+                " WHERE id = (SELECT patient_id FROM appointment WHERE id = :a)"
+            ),
+            {"g": "Zed\x1b[31m", "a": zed.id},
+        )
     online.book_online(
         ctx, key, "Standard", local_at(TUESDAY, 10), _zoe(given_name="Zo", phone="0412 111 222")
     )
