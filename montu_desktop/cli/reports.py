@@ -1,0 +1,193 @@
+"""`reports attendance` and `export patients|appointments`: the clinic's figures and data out."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+from montu_desktop.cli import EXIT_OK, arguments
+from montu_desktop.domain.booking import hours_text
+from montu_desktop.services import exports, reports
+from montu_desktop.services.context import ServiceContext
+
+SUBCOMMANDS = ("reports_command", "export_command")
+COUNT_KEYS = (
+    "booked",
+    "completed",
+    "no_show",
+    "cancelled",
+    "cancel_reasons",
+    "online",
+    "desk",
+    "rostered_minutes",
+    "booked_minutes",
+    "utilisation",
+)
+CSV_COLUMNS = ("section", "id", "name", *(k for k in COUNT_KEYS if k != "cancel_reasons"))
+"""The CSV's first columns; one `cancelled: <reason>` column per reason recorded follows."""
+
+
+def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    reports_parser = commands.add_parser("reports", help="the clinic's figures").add_subparsers(
+        dest="reports_command", required=True
+    )
+    attendance = reports_parser.add_parser(
+        "attendance",
+        parents=[common],
+        help="booked, completed, no-show, cancelled and utilisation per doctor and type",
+        description="Appointments whose start falls on a clinic-local day from --from to --to "
+        f"(both included, at most {reports.MAX_DAYS} days), by their status now.",
+    )
+    attendance.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
+    attendance.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD")
+    form = attendance.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true")
+    form.add_argument("--csv", action="store_true", help="CSV on standard output")
+
+    export = commands.add_parser("export", help="the clinic's data as CSV files").add_subparsers(
+        dest="export_command", required=True
+    )
+    patients = export.add_parser(
+        "patients", parents=[common], help="every patient (merged duplicates left out)"
+    )
+    patients.add_argument("--csv", dest="file", required=True, metavar="FILE")
+    appointments = export.add_parser(
+        "appointments", parents=[common], help="appointments starting from --from to --to"
+    )
+    appointments.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
+    appointments.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD")
+    appointments.add_argument("--csv", dest="file", required=True, metavar="FILE")
+
+
+def _days(args: argparse.Namespace) -> tuple[date, date]:
+    return arguments.day(args.first, "from"), arguments.day(args.last, "to")
+
+
+def counts_json(counts: reports.AttendanceCounts) -> dict[str, object]:
+    utilisation = counts.utilisation
+    return {
+        "booked": counts.booked,
+        "completed": counts.completed,
+        "no_show": counts.no_show,
+        "cancelled": counts.cancelled,
+        "cancel_reasons": dict(sorted(counts.cancel_reasons.items())),
+        "online": counts.online,
+        "desk": counts.desk,
+        "rostered_minutes": counts.rostered_minutes,
+        "booked_minutes": counts.booked_minutes,
+        "utilisation": round(utilisation, 4) if utilisation is not None else None,
+    }
+
+
+def report_json(report: reports.AttendanceReport) -> dict[str, object]:
+    return {
+        "from": report.first.isoformat(),
+        "to": report.last.isoformat(),
+        "doctors": [
+            {"doctor_id": d.doctor_id, "name": d.name, **counts_json(d.counts)}
+            for d in report.doctors
+        ],
+        "types": [{"type": k.name, **counts_json(k.counts)} for k in report.types],
+        "totals": counts_json(report.totals),
+    }
+
+
+def report_csv(report: reports.AttendanceReport) -> str:
+    """One row per doctor, per type and the totals; a column per cancel reason recorded."""
+    reasons = sorted(report.totals.cancel_reasons)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(
+        [*CSV_COLUMNS, *(exports.csv_text(f"cancelled: {r or '(no reason)'}") for r in reasons)]
+    )
+    lines: list[tuple[str, str, str, reports.AttendanceCounts]] = [
+        ("doctor", str(d.doctor_id), d.name, d.counts) for d in report.doctors
+    ]
+    lines += [("type", str(k.type_id), k.name, k.counts) for k in report.types]
+    lines.append(("total", "", "", report.totals))
+    for section, ident, name, counts in lines:
+        data = counts_json(counts)
+        writer.writerow(
+            [
+                section,
+                ident,
+                exports.csv_text(name),
+                *("" if data[k] is None else data[k] for k in CSV_COLUMNS[3:]),
+                *(counts.cancel_reasons.get(r, 0) for r in reasons),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def report_text(report: reports.AttendanceReport) -> str:
+    """A plain table for the terminal."""
+    lines = [
+        f"Attendance {report.first.isoformat()} to {report.last.isoformat()} ({report.timezone})"
+    ]
+    header = (
+        f"{'':24} {'booked':>6} {'done':>5} {'no-sh':>5} {'canc':>5} {'onl':>4} {'desk':>5}"
+        f"  {'booked time':>14} / {'rostered':>14}  use"
+    )
+    for title, rows in (
+        ("By doctor", [(d.name, d.counts) for d in report.doctors]),
+        ("By type", [(k.name, k.counts) for k in report.types]),
+        ("Clinic", [("Total", report.totals)]),
+    ):
+        lines += ["", title, header]
+        for name, c in rows:
+            rostered = "" if c.rostered_minutes is None else hours_text(c.rostered_minutes)
+            use = "" if c.utilisation is None else f"{c.utilisation:.0%}"
+            lines.append(
+                f"{name[:24]:24} {c.booked:>6} {c.completed:>5} {c.no_show:>5} {c.cancelled:>5}"
+                f" {c.online:>4} {c.desk:>5}  {hours_text(c.booked_minutes):>14} /"
+                f" {rostered:>14}  {use}"
+            )
+    if report.totals.cancel_reasons:
+        lines += ["", "Cancelled, by reason"]
+        for reason, n in sorted(report.totals.cancel_reasons.items(), key=lambda i: (-i[1], i[0])):
+            lines.append(f"{n:>6}  {reason or '(no reason given)'}")
+    return "\n".join(lines)
+
+
+def _attendance(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    first, last = _days(args)
+    report = reports.attendance_report(ctx, first, last)
+    if args.json:
+        print(json.dumps(report_json(report)))
+    elif args.csv:
+        print(report_csv(report), end="")
+    else:
+        print(report_text(report))
+    return EXIT_OK
+
+
+def _file(args: argparse.Namespace) -> Path:
+    return Path(args.file)
+
+
+def _export_patients(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    done = exports.export_patients(ctx, _file(args))
+    print(_shown(f"{done.rows} patients written to {done.path}"))
+    return EXIT_OK
+
+
+def _export_appointments(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    first, last = _days(args)
+    done = exports.export_appointments(ctx, first, last, _file(args))
+    print(_shown(f"{done.rows} appointments written to {done.path}"))
+    return EXIT_OK
+
+
+def _shown(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+COMMANDS = {
+    "reports attendance": _attendance,
+    "export patients": _export_patients,
+    "export appointments": _export_appointments,
+}
