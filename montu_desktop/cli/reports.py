@@ -42,8 +42,8 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
         description="Appointments whose start falls on a clinic-local day from --from to --to "
         f"(both included, at most {reports.MAX_DAYS} days), by their status now.",
     )
-    attendance.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
-    attendance.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD")
+    attendance.add_argument("--from", dest="from", required=True, metavar="YYYY-MM-DD")
+    attendance.add_argument("--to", dest="to", required=True, metavar="YYYY-MM-DD")
     form = attendance.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true")
     form.add_argument("--csv", action="store_true", help="CSV on standard output")
@@ -54,17 +54,17 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     patients = export.add_parser(
         "patients", parents=[common], help="every patient (merged duplicates left out)"
     )
-    patients.add_argument("--csv", dest="file", required=True, metavar="FILE")
+    patients.add_argument("--csv", dest="csv", required=True, metavar="FILE")
     appointments = export.add_parser(
         "appointments", parents=[common], help="appointments starting from --from to --to"
     )
-    appointments.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
-    appointments.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD")
-    appointments.add_argument("--csv", dest="file", required=True, metavar="FILE")
+    appointments.add_argument("--from", dest="from", required=True, metavar="YYYY-MM-DD")
+    appointments.add_argument("--to", dest="to", required=True, metavar="YYYY-MM-DD")
+    appointments.add_argument("--csv", dest="csv", required=True, metavar="FILE")
 
 
 def _days(args: argparse.Namespace) -> tuple[date, date]:
-    return arguments.day(args.first, "from"), arguments.day(args.last, "to")
+    return arguments.day(getattr(args, "from"), "from"), arguments.day(args.to, "to")
 
 
 def counts_json(counts: reports.AttendanceCounts) -> dict[str, object]:
@@ -166,7 +166,7 @@ def _attendance(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 
 def _file(args: argparse.Namespace) -> Path:
-    return Path(args.file)
+    return Path(args.csv)
 
 
 def _export_patients(ctx: ServiceContext, args: argparse.Namespace) -> int:
