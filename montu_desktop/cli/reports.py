@@ -15,20 +15,6 @@ from montu_desktop.services import exports, reports
 from montu_desktop.services.context import ServiceContext
 
 SUBCOMMANDS = ("reports_command", "export_command")
-COUNT_KEYS = (
-    "booked",
-    "completed",
-    "no_show",
-    "cancelled",
-    "cancel_reasons",
-    "online",
-    "desk",
-    "rostered_minutes",
-    "booked_minutes",
-    "utilisation",
-)
-CSV_COLUMNS = ("section", "id", "name", *(k for k in COUNT_KEYS if k != "cancel_reasons"))
-"""The CSV's first columns; one `cancelled: <reason>` column per reason recorded follows."""
 
 
 def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -67,59 +53,10 @@ def _days(args: argparse.Namespace) -> tuple[date, date]:
     return arguments.day(getattr(args, "from"), "from"), arguments.day(args.to, "to")
 
 
-def counts_json(counts: reports.AttendanceCounts) -> dict[str, object]:
-    utilisation = counts.utilisation
-    return {
-        "booked": counts.booked,
-        "completed": counts.completed,
-        "no_show": counts.no_show,
-        "cancelled": counts.cancelled,
-        "cancel_reasons": dict(sorted(counts.cancel_reasons.items())),
-        "online": counts.online,
-        "desk": counts.desk,
-        "rostered_minutes": counts.rostered_minutes,
-        "booked_minutes": counts.booked_minutes,
-        "utilisation": round(utilisation, 4) if utilisation is not None else None,
-    }
-
-
-def report_json(report: reports.AttendanceReport) -> dict[str, object]:
-    return {
-        "from": report.first.isoformat(),
-        "to": report.last.isoformat(),
-        "doctors": [
-            {"doctor_id": d.doctor_id, "name": d.name, **counts_json(d.counts)}
-            for d in report.doctors
-        ],
-        "types": [{"type": k.name, **counts_json(k.counts)} for k in report.types],
-        "totals": counts_json(report.totals),
-    }
-
-
 def report_csv(report: reports.AttendanceReport) -> str:
     """One row per doctor, per type and the totals; a column per cancel reason recorded."""
-    reasons = sorted(report.totals.cancel_reasons)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        [*CSV_COLUMNS, *(exports.csv_text(f"cancelled: {r or '(no reason)'}") for r in reasons)]
-    )
-    lines: list[tuple[str, str, str, reports.AttendanceCounts]] = [
-        ("doctor", str(d.doctor_id), d.name, d.counts) for d in report.doctors
-    ]
-    lines += [("type", str(k.type_id), k.name, k.counts) for k in report.types]
-    lines.append(("total", "", "", report.totals))
-    for section, ident, name, counts in lines:
-        data = counts_json(counts)
-        writer.writerow(
-            [
-                section,
-                ident,
-                exports.csv_text(name),
-                *("" if data[k] is None else data[k] for k in CSV_COLUMNS[3:]),
-                *(counts.cancel_reasons.get(r, 0) for r in reasons),
-            ]
-        )
+    csv.writer(buffer, lineterminator="\r\n").writerows(exports.attendance_table(report))
     return buffer.getvalue()
 
 
@@ -157,7 +94,7 @@ def _attendance(ctx: ServiceContext, args: argparse.Namespace) -> int:
     first, last = _days(args)
     report = reports.attendance_report(ctx, first, last)
     if args.json:
-        print(json.dumps(report_json(report)))
+        print(json.dumps(reports.report_document(report)))
     elif args.csv:
         print(report_csv(report), end="")
     else:

@@ -28,6 +28,12 @@ from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.persistence.report_rows import appointment_rows, patient_rows
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.reference import clinic_policy
+from montu_desktop.services.reports import (
+    COUNT_KEYS,
+    AttendanceCounts,
+    AttendanceReport,
+    counts_document,
+)
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 PATIENT_COLUMNS = (
@@ -139,6 +145,42 @@ def export_appointments(ctx: ServiceContext, first: date, last: date, target: Pa
         count = write_csv(target, APPOINTMENT_COLUMNS, rows)
     _audit(ctx, "export.appointments", target, count, first=first.isoformat(), to=last.isoformat())
     return ExportDone(target, count)
+
+
+ATTENDANCE_COLUMNS = ("section", "id", "name", *(k for k in COUNT_KEYS if k != "cancel_reasons"))
+"""The attendance CSV's first columns; one `cancelled: <reason>` column per reason follows."""
+
+
+def attendance_table(report: AttendanceReport) -> list[list[str]]:
+    """The attendance report as CSV rows (header first): one per doctor, type and the total."""
+    reasons = sorted(report.totals.cancel_reasons)
+    table = [
+        [*ATTENDANCE_COLUMNS, *(csv_text(f"cancelled: {r or '(no reason)'}") for r in reasons)]
+    ]
+    lines: list[tuple[str, str, str, AttendanceCounts]] = [
+        ("doctor", str(d.doctor_id), d.name, d.counts) for d in report.doctors
+    ]
+    lines += [("type", str(k.type_id), k.name, k.counts) for k in report.types]
+    lines.append(("total", "", "", report.totals))
+    for section, ident, name, counts in lines:
+        data = counts_document(counts)
+        table.append(
+            [
+                section,
+                ident,
+                csv_text(name),
+                *("" if data[k] is None else str(data[k]) for k in ATTENDANCE_COLUMNS[3:]),
+                *(str(counts.cancel_reasons.get(r, 0)) for r in reasons),
+            ]
+        )
+    return table
+
+
+def export_attendance(ctx: ServiceContext, report: AttendanceReport, target: Path) -> ExportDone:
+    """Write the attendance report's CSV (the Reports page's Export CSV) privately."""
+    target = check_target(ctx, target)
+    header, *rows = attendance_table(report)
+    return ExportDone(target, write_csv(target, header, rows))
 
 
 def check_target(ctx: ServiceContext, target: Path) -> Path:

@@ -137,3 +137,49 @@ def attendance_report(ctx: ServiceContext, first: date, last: date) -> Attendanc
         if k.id in by_type or k.active
     ]
     return AttendanceReport(first, last, zone, doctor_rows, type_rows, totals)
+
+
+COUNT_KEYS = (
+    "booked",
+    "completed",
+    "no_show",
+    "cancelled",
+    "cancel_reasons",
+    "online",
+    "desk",
+    "rostered_minutes",
+    "booked_minutes",
+    "utilisation",
+)
+"""The figures' names in the JSON and CSV (a contract: issue 27)."""
+
+
+def counts_document(counts: AttendanceCounts) -> dict[str, object]:
+    """One doctor's, type's or the clinic's figures under their COUNT_KEYS names."""
+    utilisation = counts.utilisation
+    return {
+        "booked": counts.booked,
+        "completed": counts.completed,
+        "no_show": counts.no_show,
+        "cancelled": counts.cancelled,
+        "cancel_reasons": dict(sorted(counts.cancel_reasons.items())),
+        "online": counts.online,
+        "desk": counts.desk,
+        "rostered_minutes": counts.rostered_minutes,
+        "booked_minutes": counts.booked_minutes,
+        "utilisation": round(utilisation, 4) if utilisation is not None else None,
+    }
+
+
+def report_document(report: AttendanceReport) -> dict[str, object]:
+    """The report as `reports attendance --json` prints it."""
+    return {
+        "from": report.first.isoformat(),
+        "to": report.last.isoformat(),
+        "doctors": [
+            {"doctor_id": d.doctor_id, "name": d.name, **counts_document(d.counts)}
+            for d in report.doctors
+        ],
+        "types": [{"type": k.name, **counts_document(k.counts)} for k in report.types],
+        "totals": counts_document(report.totals),
+    }
