@@ -50,7 +50,8 @@ def _port() -> int:
 class _Server:
     def __init__(self, url: str, cache_seconds: float | None = None) -> None:
         self.port = _port()
-        env = dict(os.environ)
+        # In the environment, not on the command line: a password there is refused.
+        env = {**os.environ, "MONTU_DATABASE_URL": url}
         if cache_seconds is not None:
             env["MONTU_API_CACHE_SECONDS"] = str(cache_seconds)
         self.process = subprocess.Popen(
@@ -58,8 +59,6 @@ class _Server:
                 sys.executable,
                 "-m",
                 "montu_desktop",
-                "--database",
-                url,
                 "serve",
                 "--port",
                 str(self.port),

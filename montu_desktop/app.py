@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont, QFontInfo
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from montu_desktop import APP_NAME, __version__
+from montu_desktop.config import paths
 from montu_desktop.config.database import DamagedSettingsFile, reset_settings_file
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.staff import Role
@@ -39,6 +40,7 @@ def main(args: argparse.Namespace) -> int:
     if self_test:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     log_file = configure_logging()
+    paths.make_private()
     app = _application()
     if self_test:
         from montu_desktop import selftest
@@ -129,6 +131,7 @@ def _nightly_roll_forward(ctx: ServiceContext) -> Iterator[None]:
     same scheduler takes the automatic backup of an embedded database when it is due."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from montu_desktop.services.admin.audit_head import schedule_daily_audit_head
     from montu_desktop.services.admin.rollover import roll_forward, schedule_nightly
     from montu_desktop.services.backups import schedule_automatic_backups
     from montu_desktop.services.reference import clinic_policy
@@ -145,6 +148,7 @@ def _nightly_roll_forward(ctx: ServiceContext) -> Iterator[None]:
     except MontuError as exc:  # no clinic yet, or the server is down: the next start catches up
         log.info("schedule roll-forward not started: %s", exc)
     schedule_automatic_backups(scheduler, ctx)
+    schedule_daily_audit_head(scheduler, ctx)  # "audit head: COUNT:HASH" in the log daily
     if scheduler.get_jobs():
         scheduler.start()
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from montu_desktop import APP_NAME, __version__
 from montu_desktop.config import paths
+from montu_desktop.config.private_files import open_private_append, private_app_folder
 
 LOG_FILE_NAME = "montu-desktop.log"
 # A week of normal use, generously: without the scheduler's routine lines a desk writes about
@@ -52,7 +53,12 @@ class MaskingFormatter(logging.Formatter):
 
 
 class _MontuFileHandler(logging.handlers.RotatingFileHandler):
-    """Marks the handler this module installed, so set-up can run twice without doubling lines."""
+    """Marks the handler this module installed, so set-up can run twice without doubling lines.
+
+    Its files are created 0600 whatever the umask (a log may still name a record)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        return open_private_append(Path(self.baseFilename), self.encoding or "utf-8", self.errors)
 
 
 def configure_logging(
@@ -63,8 +69,7 @@ def configure_logging(
     backup_count: int = BACKUP_COUNT,
 ) -> Path:
     """Log to `<log folder>/montu-desktop.log` (rotated); returns the file's path."""
-    folder = directory or paths.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_app_folder(directory or paths.log_dir())
     log_file = folder / LOG_FILE_NAME
     root = logging.getLogger()
     for handler in root.handlers:

@@ -21,7 +21,7 @@ from alembic import op
 from montu_desktop.domain.names import name_parts
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from montu_desktop.cli.arguments import Parser, count, record_id, unreadable_argument
+from montu_desktop.cli.arguments import (
+    PASSWORD_ON_COMMAND_LINE,
+    Parser,
+    count,
+    has_password,
+    record_id,
+    unreadable_argument,
+)
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
 
@@ -240,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     unreadable = unreadable_argument(args)
     if unreadable:
         parser.error(unreadable)
+    if has_password(getattr(args, "database", "")):
+        # Exit 4 as for every other unusable --database (README, "When input is wrong").
+        print(PASSWORD_ON_COMMAND_LINE, file=sys.stderr)
+        return EXIT_UNREACHABLE
     if args.command is None:
         from montu_desktop import app  # Qt is loaded only when the GUI starts
 

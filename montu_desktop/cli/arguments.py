@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from montu_desktop.domain.clinic_time import parse_day, parse_local
 from montu_desktop.domain.errors import InvalidRequest
@@ -108,3 +109,22 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+PASSWORD_ON_COMMAND_LINE = (
+    "refused: --database: a password on the command line is visible to every account on "
+    "this PC (process list); give the URL without it and put the password in "
+    "MONTU_DATABASE_URL, the keyring (Clinic → Database… saves it there) or a pgpass file"
+)
+
+
+def has_password(url: str) -> bool:
+    """True when a database URL carries a password (user:password@ or ?password=…)."""
+    try:
+        parts = urlsplit(url.strip())
+        given = parts.password
+    except ValueError:
+        return False
+    if given:
+        return True
+    return any(key.lower() == "password" and v for key, v in parse_qsl(parts.query))

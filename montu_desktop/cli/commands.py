@@ -42,9 +42,11 @@ Command = Callable[[ServiceContext, argparse.Namespace], int]
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; map refusals and lost databases to exit codes."""
+    from montu_desktop.config import paths
     from montu_desktop.logging_setup import configure_logging
 
     configure_logging()  # the same rotated file as the app and the worker
+    paths.make_private()  # patient files: what an older version left readable is tightened
     if args.command == "secrets":  # the keyring only: no database needed
         return notification_commands.secrets_set(args)
     if args.command == "db" and args.db_command in ("backup", "restore"):

@@ -1,4 +1,5 @@
-"""The notification commands: `config`, `secrets`, `notifications list/retry` and `worker`."""
+"""The notification commands: `config`, `secrets`, `notifications list/retry` and `worker`
+(which also rolls the schedules forward, nightly)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import signal
 import sys
 import threading
+from datetime import date
 
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, emit, refuse
 from montu_desktop.cli.arguments import record_id
@@ -40,7 +42,7 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     notes = commands.add_parser("notifications", help="confirmations and reminders")
     notes_sub = notes.add_subparsers(dest="notifications_command", required=True)
     notes_list = notes_sub.add_parser("list", parents=[common], help="messages and their status")
-    notes_list.add_argument("--status", metavar="pending|sent|failed|dead")
+    notes_list.add_argument("--status", metavar="pending|waiting|sent|failed|dead")
     notes_list.add_argument("--json", action="store_true")
     retry = notes_sub.add_parser("retry", parents=[common], help="put a dead message back")
     retry.add_argument("id", type=record_id, help="notification id (1 to 2147483647)")
@@ -48,9 +50,15 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     dismiss.add_argument("id", type=record_id, help="notification id (1 to 2147483647)")
 
     worker = commands.add_parser(
-        "worker", parents=[common], help="run only the notification dispatcher"
+        "worker",
+        parents=[common],
+        help="the server's always-on process: send notifications, roll schedules forward nightly",
     )
-    worker.add_argument("--once", action="store_true", help="send everything due now, then exit")
+    worker.add_argument(
+        "--once",
+        action="store_true",
+        help="roll schedules forward and send everything due now, then exit",
+    )
 
 
 def secrets_set(args: argparse.Namespace) -> int:
@@ -112,6 +120,7 @@ def _notifications_list(ctx: ServiceContext, args: argparse.Namespace) -> int:
             "channel": n.channel,
             "kind": n.kind,
             "status": n.status,
+            "state": n.state,
             "attempts": n.attempts,
             "last_error": n.last_error,
             "due_at": to_local(n.due_at, zone).isoformat(),
@@ -119,11 +128,19 @@ def _notifications_list(ctx: ServiceContext, args: argparse.Namespace) -> int:
         }
         for n in found
     ]
+    # A message waiting for its channel reads as the app's log says it ("not sent: email
+    # not set up"), not as a failure with the setting names.
     text = "\n".join(
         f"{d['id']:>6}  appt {d['appointment_id']:<6} {d['kind']:<12} {d['channel']:<5} "
         f"{d['status']:<9} tries {d['attempts']}  due {d['due_at'][:16]}"
-        + (f"  ({d['last_error']})" if d["last_error"] else "")
-        for d in data
+        + (
+            f"  ({n.state})"
+            if n.not_set_up
+            else f"  ({d['last_error']})"
+            if d["last_error"]
+            else ""
+        )
+        for n, d in zip(found, data, strict=True)
     )
     emit(args, data, text or "no notifications")
     return EXIT_OK
@@ -141,8 +158,19 @@ def _notifications_dismiss(ctx: ServiceContext, args: argparse.Namespace) -> int
     return EXIT_OK
 
 
+def _say_rolled(outcome: tuple[date, date] | None) -> None:
+    if outcome is None:
+        print("schedules are already generated to the booking horizon", flush=True)
+    else:
+        print(f"schedules generated from {outcome[0]} to {outcome[1]}", flush=True)
+
+
 def _worker(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    from montu_desktop.services.admin.rollover import DailyRollForward
+
+    rolling = DailyRollForward(ctx, on_rolled=_say_rolled)
     if args.once:
+        rolling.roll_if_due()
         outcome = notifications.dispatch_now(ctx)
         print(", ".join(f"{k} {v}" for k, v in sorted(outcome.items()) if v) or "nothing to do")
         return EXIT_OK
@@ -152,12 +180,14 @@ def _worker(ctx: ServiceContext, args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     schedule = DispatchSchedule(notifications.make_dispatcher(ctx), notifications.poll_seconds(ctx))
+    rolling.start()
     schedule.start()
     print(f"dispatching notifications from {ctx.database.describe()}; Ctrl+C stops", flush=True)
     try:
         stop.wait()
     finally:
         schedule.stop()
+        rolling.stop()
     return EXIT_OK
 
 

@@ -9,7 +9,8 @@ import sys
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, emit
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.services.admin import staff
-from montu_desktop.services.admin.audit import verify_chain
+from montu_desktop.services.admin.audit import parse_head, verify_chain
+from montu_desktop.services.admin.audit_head import record_verified
 from montu_desktop.services.context import ServiceContext
 
 
@@ -34,8 +35,16 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", required=True
     )
-    audit.add_parser(
-        "verify", parents=[common], help="check the audit trail's hash chain (exit 3 if broken)"
+    verify = audit.add_parser(
+        "verify",
+        parents=[common],
+        help="check the audit trail's hash chain and print its head COUNT:HASH (exit 3 if broken)",
+    )
+    verify.add_argument(
+        "--expect",
+        metavar="COUNT:HASH",
+        help="a head written down earlier (backup sidecar, log): exit 3 if the chain no "
+        "longer reaches it (newest entries removed)",
     )
 
 
@@ -93,7 +102,8 @@ def _staff_reset_password(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 
 def _audit_verify(ctx: ServiceContext, args: argparse.Namespace) -> int:
-    check = verify_chain(ctx)
+    expect = parse_head(args.expect) if args.expect is not None else None
+    check = verify_chain(ctx, expect)
     if check.broken is not None:
         broken = check.broken
         print(
@@ -101,7 +111,14 @@ def _audit_verify(ctx: ServiceContext, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_REFUSED
+    if check.head_lost is not None:
+        print(f"refused: --expect: {check.head_lost}", file=sys.stderr)
+        return EXIT_REFUSED
+    record_verified(ctx.database, check.head, ctx.clock())
     print(f"audit trail intact: {check.entries} entries, last hash {check.last_hash or '-'}")
+    if expect is not None:
+        print(f"reaches {expect}")
+    print(f"audit head: {check.head}")
     return EXIT_OK
 
 

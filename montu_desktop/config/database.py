@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from montu_desktop.config import paths, secrets
+from montu_desktop.config.private_files import write_private_text
 from montu_desktop.domain.errors import DatabaseUnavailable
 
 ENV_VAR = "MONTU_DATABASE_URL"
@@ -114,4 +115,4 @@ def save_database_url(url: URL | None) -> None:
         path.unlink(missing_ok=True)
         return
     text = url.set(password=None).render_as_string(hide_password=False)
-    path.write_text(json.dumps({"url": text}), encoding="utf-8")
+    write_private_text(path, json.dumps({"url": text}))

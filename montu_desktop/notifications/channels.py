@@ -24,6 +24,10 @@ class ChannelSet:
     email: SmtpChannel | None
     sms: SmsProvider | None
 
+    def can_send(self, channel: Channel) -> bool:
+        """Whether `channel` is set up (a message for one that is not waits for it)."""
+        return (self.email if channel is Channel.EMAIL else self.sms) is not None
+
     def send(self, message: OutgoingMessage) -> str:
         if message.channel is Channel.EMAIL:
             if self.email is None:

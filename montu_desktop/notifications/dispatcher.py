@@ -10,6 +10,10 @@ No message is stuck or lost: whatever goes wrong while one is rendered or sent (
 that cannot be filled in, a header the mail library refuses, a bug) counts as a failed try
 with its error; after `notifications.max_attempts` tries, or a claim abandoned that often by
 dispatchers that stopped, it becomes a dead letter with the reason.
+
+A channel that is not set up is not a failure: a message due on it waits (status `waiting`,
+no try used) and goes on the first pass after the channel is set up, if it is still wanted
+then (never once its appointment has begun, nor for a cancelled or moved one).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -33,9 +37,15 @@ from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications import planning
-from montu_desktop.notifications.channels import ChannelFactory, ChannelSet, build_channels
+from montu_desktop.notifications.channels import (
+    NOT_SET_UP,
+    ChannelFactory,
+    ChannelSet,
+    build_channels,
+)
 from montu_desktop.notifications.model import (
-    WAITING,
+    OUTSTANDING,
+    QUEUED,
     Channel,
     DeliveryError,
     Kind,
@@ -52,6 +62,8 @@ from montu_desktop.persistence.engine import Database
 log = logging.getLogger(__name__)
 
 EVENT_NAMES = ("appointment.booked", "appointment.cancelled", "appointment.rescheduled")
+LOCK_HOLD = 724136
+"""PostgreSQL advisory lock: one dispatcher at a time moves messages in and out of waiting."""
 
 
 def default_worker_id() -> str:
@@ -107,8 +119,10 @@ class Dispatcher:
                 settings, custom = load_settings(session)
             channels = self._channels(settings)
             try:
+                ready = [c for c in Channel if channels.can_send(c)]
+                outcomes["waiting"] = self.hold_for_channels(ready)
                 for _ in range(limit):
-                    claim = self._claim_next(settings)
+                    claim = self._claim_next(settings, ready)
                     if claim is None:
                         break
                     outcomes[self._attempt(claim, settings, custom, channels)] += 1
@@ -117,6 +131,59 @@ class Dispatcher:
             if outcomes.total() > outcomes["planned"] or outcomes["planned"]:
                 log.info("dispatch pass: %s", dict(outcomes))
             return outcomes
+
+    # -- channels not set up -------------------------------------------------------------
+
+    def hold_for_channels(self, ready: list[Channel]) -> int:
+        """Due messages on a channel that is not set up wait for it (no try used); those
+        waiting on one that is set up now are due again; those whose appointment has begun
+        will never go. Returns how many started waiting."""
+        now = self.clock()
+        n = NotificationRow
+        held = 0
+        missing = [c.value for c in Channel if c not in ready]
+        waiting = n.status == Status.WAITING.value
+        too_late = and_(waiting, n.appointment_start <= now)
+        to_release = and_(waiting, n.channel.in_([c.value for c in ready]))
+        to_hold = and_(
+            n.status.in_([s.value for s in QUEUED]), n.channel.in_(missing), n.due_at <= now
+        )
+        with self.database.session() as session:
+            # Most passes change nothing here: only then take the write lock (SQLite).
+            found = select(n.id).where(or_(too_late, to_release, to_hold)).limit(1)
+            if session.scalars(found).first() is None:
+                return 0
+        with self.database.session(write=True) as session:
+            if not self.database.is_sqlite:
+                # Two PCs' multi-row updates here could deadlock; one at a time instead.
+                session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_HOLD})"))
+            for channel in missing:
+                done = session.execute(
+                    update(n)
+                    .where(to_hold, n.channel == channel)
+                    .values(
+                        status=Status.WAITING.value,
+                        last_error=NOT_SET_UP[channel],
+                        updated_at=now,
+                    )
+                )
+                held += done.rowcount  # type: ignore[attr-defined]
+            session.execute(
+                update(n)
+                .where(too_late)
+                .values(
+                    status=Status.SKIPPED.value,
+                    last_error="the appointment had begun",
+                    updated_at=now,
+                )
+            )
+            session.execute(
+                update(n)
+                .where(to_release)
+                .values(status=Status.PENDING.value, last_error=None, updated_at=now)
+            )
+            session.commit()
+        return held
 
     # -- planning -------------------------------------------------------------------------
 
@@ -212,7 +279,7 @@ class Dispatcher:
             session.scalars(
                 select(NotificationRow).where(
                     NotificationRow.appointment_id == appointment_id,
-                    NotificationRow.status.in_([s.value for s in WAITING]),
+                    NotificationRow.status.in_([s.value for s in OUTSTANDING]),
                 )
             )
         )
@@ -268,15 +335,22 @@ class Dispatcher:
         """Long enough for one send to finish or time out, with room to record the outcome."""
         return timedelta(seconds=2 * max(settings.smtp_timeout, settings.sms_timeout) + 2)
 
-    def _claim_next(self, settings: NotificationSettings) -> Claim | None:
+    def _claim_next(
+        self, settings: NotificationSettings, ready: list[Channel] | None = None
+    ) -> Claim | None:
         now = self.clock()
         n = NotificationRow
+        channels = [c.value for c in (Channel if ready is None else ready)]
         with self.database.session(write=True) as session:
             query = (
                 select(n)
                 .where(
                     or_(
-                        and_(n.status.in_([s.value for s in WAITING]), n.due_at <= now),
+                        and_(
+                            n.status.in_([s.value for s in QUEUED]),
+                            n.channel.in_(channels),
+                            n.due_at <= now,
+                        ),
                         and_(n.status == Status.SENDING.value, n.claimed_until < now),
                     )
                 )
@@ -373,6 +447,11 @@ class Dispatcher:
                 return self._finish(claim, Status.PENDING, None, due_at=later, undo_attempt=True)
         if address is None:
             return self._finish(claim, Status.SKIPPED, f"the patient has no {channel.value} now")
+        if not channels.can_send(channel):
+            # Taken back (e.g. claimed in doubt) after its channel stopped being set up.
+            return self._finish(
+                claim, Status.WAITING, NOT_SET_UP[channel.value], undo_attempt=True
+            )
         facts = MessageFacts(
             first_name=first_name,
             start_local=to_local(start, zone),
@@ -410,7 +489,7 @@ class Dispatcher:
                 n.appointment_id == row.appointment_id,
                 n.channel == row.channel,
                 n.kind == Kind.REMINDER.value,
-                n.status.in_([s.value for s in WAITING]),
+                n.status.in_([s.value for s in QUEUED]),
                 n.appointment_start == row.appointment_start,
                 n.due_at > row.due_at,
                 n.due_at <= now,

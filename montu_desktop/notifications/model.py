@@ -22,6 +22,7 @@ class Status(enum.StrEnum):
     """Where a message is: waiting, being sent, done, or set aside."""
 
     PENDING = "pending"
+    WAITING = "waiting"  # its channel (email or SMS) is not set up: goes once it is, no try used
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"  # the last try failed; another is scheduled
@@ -31,7 +32,10 @@ class Status(enum.StrEnum):
     SKIPPED = "skipped"  # too late to be useful (the appointment had begun)
 
 
-WAITING = (Status.PENDING, Status.FAILED)
+QUEUED = (Status.PENDING, Status.FAILED)
+"""To be tried when due."""
+OUTSTANDING = (Status.PENDING, Status.FAILED, Status.WAITING)
+"""Not gone yet and may still go: withdrawn when the appointment is cancelled or moved."""
 
 
 @dataclass(frozen=True, slots=True)

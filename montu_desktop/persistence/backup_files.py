@@ -6,6 +6,11 @@ the -wal file; a plain file copy would miss that and could catch a write half-do
 A copy is checked (quick_check) and only then renamed into place, so a backup file that
 exists is whole. Restoring writes a checked file back through the same API into the live
 database, so connections still open see either all of the old data or all of the new.
+
+Nothing here opens the live database, its -wal or its -shm with Python's open(): the
+checks ask SQLite (sqlite_files), because closing any descriptor of the file drops this
+process's SQLite locks and lets another process delete the WAL under it (the rule is
+spelt out in persistence/engine.py). Backups are private files (0600 in 0700 folders).
 """
 
 from __future__ import annotations
@@ -19,12 +24,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from montu_desktop.config import paths
+from montu_desktop.config.private_files import (
+    create_private_file,
+    private_app_folder,
+    private_folder,
+)
 from montu_desktop.domain.errors import MontuError
+from montu_desktop.persistence.sqlite_files import why_unreadable
 
 KINDS = ("daily", "manual", "before-upgrade", "before-restore")
 SUFFIX = ".sqlite3"
 _STAMP = "%Y%m%d-%H%M%S"
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _MONTU_TABLES = {"alembic_version", "clinic", "doctor", "patient", "appointment"}
 
 
@@ -58,7 +68,8 @@ class FileCheck:
 
 
 def backup_folder() -> Path:
-    return paths.data_dir() / "backups"
+    """The backup folder (private; made on first use)."""
+    return private_app_folder(paths.data_dir() / "backups")
 
 
 def backup_path(database: Path, kind: str, when: datetime, folder: Path | None = None) -> Path:
@@ -99,14 +110,16 @@ def copy_online(source: Path, target: Path) -> int:
     """Write a consistent, checked copy of the database `source` to `target`; its size."""
     if not source.is_file():
         raise SourceUnreadable(f"there is no database at {source}")
-    if not _has_header(source):
+    why = why_unreadable(source)  # through SQLite: `source` is open in this process
+    if source.stat().st_size == 0 or (why is not None and "not a database" in why):
         raise SourceUnreadable(f"the database {source} cannot be read: it is not a database file")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
     except OSError as exc:
         raise TargetUnwritable(f"cannot create the folder {target.parent}: {_why(exc)}") from None
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
+        create_private_file(partial)  # 0600 before SQLite writes a byte (and its journal too)
         _backup(source, partial)
         os.replace(partial, target)
     except OSError as exc:
@@ -145,16 +158,10 @@ def _backup(source: Path, target: Path) -> None:
 
 
 def is_database_file(path: Path) -> bool:
-    """True for an SQLite file (what a backup may overwrite); False for anything else."""
-    return path.is_file() and _has_header(path)
+    """True for an SQLite file (what a backup may overwrite); False for anything else.
 
-
-def _has_header(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
-    except OSError:
-        return False
+    Asked through SQLite: `path` may be the live database itself."""
+    return path.is_file() and path.stat().st_size > 0 and why_unreadable(path) is None
 
 
 def check_file(path: Path) -> FileCheck:
@@ -163,18 +170,21 @@ def check_file(path: Path) -> FileCheck:
     `path` should be a private copy (restore stages one): it is opened for writing, so
     that a file saved in WAL mode is read in full and left as one self-contained file.
     """
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
-    except OSError as exc:
-        raise BackupFileError(f"cannot be read: {_why(exc)}") from None
-    if header != _SQLITE_HEADER:
+    if not os.access(path, os.R_OK):
+        raise BackupFileError("cannot be read: permission denied")
+    if path.stat().st_size == 0:
         raise BackupFileError("is not a database file")
     try:
         conn = sqlite3.connect(path)
     except sqlite3.Error as exc:
         raise BackupFileError(f"cannot be opened: {exc}") from None
     try:
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise BackupFileError("is not a database file") from None
+            raise
         conn.execute("PRAGMA journal_mode = DELETE")
         rows = conn.execute("PRAGMA integrity_check").fetchall()
         if [r[0] for r in rows] != ["ok"]:
@@ -196,6 +206,8 @@ def check_file(path: Path) -> FileCheck:
 def copy_into(backup: Path, database: Path) -> None:
     """Replace the whole content of `database` (open or not) with that of the file `backup`."""
     try:
+        if database.parent.is_dir():
+            create_private_file(database)  # a new PC: the file is private from its first byte
         from_db = sqlite3.connect(backup)
         to_db = sqlite3.connect(database, timeout=30)
     except sqlite3.Error as exc:

@@ -10,6 +10,21 @@ client, and the server ends a transaction left idle longer than
 `idle_in_transaction_session_timeout`. Booking transactions also wait for a lock only
 `lock_timeout` long (see booking_rows). Both are seconds, set by
 MONTU_PG_IDLE_TRANSACTION_SECONDS and MONTU_PG_LOCK_TIMEOUT_SECONDS or per Database.
+
+THE RULE FOR SQLITE FILES: nothing opens the database file, its -wal or its -shm except
+through SQLite while a connection may be open in this process — no open(), read_bytes(),
+shutil.copy*() or header checks. POSIX locks belong to the process and the file, so closing
+*any* descriptor of the file drops every lock SQLite holds on it here; another process
+closing its last connection then believes it is alone, checkpoints and deletes the -wal
+and -shm, and this process's next writes go to an unlinked WAL: rows lost, the file ends
+"malformed" (issue 23; /work/shared/repro/sqlite_lock_release.py shows it in plain
+sqlite3). Ask SQLite instead (persistence/sqlite_files: a read-only connection and
+PRAGMA schema_version / quick_check), copy with its backup API (backup_files), and do
+any raw-byte work strictly before the first connection or in another process. stat(),
+chmod() and os.open(O_CREAT | O_EXCL) on a missing file open nothing and are fine.
+
+The file is private (0600; SQLite gives its -wal and -shm the database file's mode): every
+new connection tightens the file and its companions with chmod before anything is written.
 """
 
 from __future__ import annotations
@@ -31,6 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.persistence.in_use import InUseMarker
 from montu_desktop.persistence.security import sqlite_sha256
+from montu_desktop.persistence.sqlite_files import tighten_database
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _WRITE_POLL_SECONDS = (0.0005, 0.002)
@@ -188,6 +204,9 @@ def _os_user() -> str:
 def _configure_sqlite(engine: Engine, database: Database) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        path = database.sqlite_path
+        if path is not None:  # before WAL mode makes the -wal and -shm (they take its mode)
+            tighten_database(path)
         # The audit triggers call these (SQLite has no sha256 and no notion of a login).
         dbapi_connection.create_function("montu_sha256", 1, sqlite_sha256, deterministic=True)
         dbapi_connection.create_function("montu_actor", 0, lambda: database.actor)

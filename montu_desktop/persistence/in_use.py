@@ -5,6 +5,10 @@ Each process that opens the file holds an exclusive OS lock on a small file of i
 nobody holds any more is stale and is swept away by the next look. Locks are per open
 file (flock on POSIX, msvcrt on Windows): a second look from the same process still sees
 the first one's marker as held.
+
+Only these marker files are opened, never the database, its -wal or its -shm (closing a
+descriptor of those would drop this process's SQLite locks: the rule in engine.py); flock
+locks on the markers are separate from SQLite's POSIX locks on the database.
 """
 
 from __future__ import annotations
@@ -53,8 +57,9 @@ class InUseMarker:
         handle = None
         for _try in range(3):  # another process may remove the empty folder in between
             try:
-                marker.path.parent.mkdir(exist_ok=True)
-                handle = open(marker.path, "w", encoding="utf-8")  # noqa: SIM115 (held open)
+                marker.path.parent.mkdir(mode=0o700, exist_ok=True)
+                fd = os.open(marker.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                handle = os.fdopen(fd, "w", encoding="utf-8")  # held open until release
                 break
             except FileNotFoundError:
                 continue

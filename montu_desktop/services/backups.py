@@ -2,8 +2,14 @@
 
 The embedded database is copied online (other desks keep booking) into the backup folder
 of the user data folder; a PostgreSQL database is dumped with `pg_dump -Fc` when this PC
-has it. A restore checks the file first, keeps a copy of the current data, and refuses
-while another process on this PC has the database open.
+has it, handed every connection parameter of the URL (TLS included) and the password only
+in its environment. A restore checks the file first, keeps a copy of the current data, and
+refuses while another process on this PC has the database open.
+
+The live database is never opened here with Python's open() or shutil (the rule in
+persistence/engine.py): checks go through SQLite, copies through its backup API, and the
+one raw copy (of a file SQLite cannot read any more) is made by another process. Every
+file written here is private (0600, in 0700 folders it creates: config/private_files).
 """
 
 from __future__ import annotations
@@ -15,13 +21,17 @@ import shlex
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from montu_desktop.config.clock import utc_now
-from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest
+from montu_desktop.config.private_files import create_private_file, private_folder
+from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.notifications.settings import SPECS
 from montu_desktop.persistence import backup_files, in_use, migrate
 from montu_desktop.persistence.backup_files import (
@@ -32,6 +42,9 @@ from montu_desktop.persistence.backup_files import (
     backup_folder,
 )
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.sqlite_files import COMPANIONS
+from montu_desktop.services.admin import audit_head
+from montu_desktop.services.admin.audit import AuditHead
 from montu_desktop.services.context import ServiceContext
 
 if TYPE_CHECKING:
@@ -113,22 +126,44 @@ def back_up(
     _usable_name(target)
     if target.is_dir():
         target = target / default_target(db, kind, now).name
+    source = db.sqlite_path
+    if source is not None and _same_file(source, target):  # before anything looks at it
+        raise InvalidRequest("file", f"{target} is the database itself; choose another file")
     if target.exists() and not _replaceable(target):
         raise InvalidRequest("file", f"{target} exists and is not a backup; choose another name")
-    if db.sqlite_path is None:
+    if source is None:
         if not db.is_sqlite:
-            return _pg_dump(db, target, now, kind)
+            head = _audit_head(db)  # read first: the dump then holds at least this much
+            return _with_audit_head(_pg_dump(db, target, now, kind), head)
         raise InvalidRequest("database", "an in-memory database cannot be backed up")
-    source = db.sqlite_path
-    if _same_file(source, target):
-        raise InvalidRequest("file", f"{target} is the database itself; choose another file")
     try:
         size = backup_files.copy_online(source, target)
     except TargetUnwritable as exc:
         raise InvalidRequest("file", str(exc)) from None
     except SourceUnreadable as exc:
         raise DatabaseUnavailable(str(exc)) from None
-    return BackupFile(target, now, kind, size)
+    # The head of the copy just written (never read from the live file here).
+    return _with_audit_head(BackupFile(target, now, kind, size), audit_head.copy_head(target))
+
+
+def _audit_head(db: Database) -> AuditHead | None:
+    """The server database's audit head now, or None when this login may not read it."""
+    try:
+        return audit_head.read_head(db)
+    except (MontuError, SQLAlchemyError) as exc:
+        log.info("backup without the audit head: %s", exc)
+        return None
+
+
+def _with_audit_head(made: BackupFile, head: AuditHead | None) -> BackupFile:
+    """Write the head beside the backup (`<file>.audit-head`), out of the database's reach:
+    `audit verify --expect` then finds newest entries removed after the backup."""
+    if head is not None:
+        try:
+            audit_head.write_sidecar(made.path, head)
+        except OSError as exc:
+            log.warning("audit head not written beside %s: %s", made.path.name, exc)
+    return made
 
 
 def _usable_name(path: Path) -> None:
@@ -142,23 +177,67 @@ def _usable_name(path: Path) -> None:
 
 
 def _replaceable(target: Path) -> bool:
-    """Only an earlier backup (an SQLite file or a pg_dump archive) may be written over."""
+    """Only an earlier backup (an SQLite file or a pg_dump archive) may be written over.
+
+    `target` is never the live database here (back_up refuses that first)."""
     if not target.is_file():
         return False
+    if backup_files.is_database_file(target):
+        return True
     try:
         with open(target, "rb") as handle:
-            start = handle.read(16)
+            return handle.read(5) == b"PGDMP"
     except OSError:
         return False
-    return start.startswith(b"PGDMP") or backup_files.is_database_file(target)
 
 
 def _same_file(database: Path, target: Path) -> bool:
-    names = {database.name, database.name + "-wal", database.name + "-shm"}
+    """True when `target` is the database, its -wal/-shm/-journal, or a link to one of them."""
+    names = {database.name, *(database.name + suffix for suffix in COMPANIONS)}
     try:
-        return target.resolve().parent == database.resolve().parent and target.name in names
+        if target.resolve().parent == database.resolve().parent and target.name in names:
+            return True
     except OSError:
         return False
+    for name in names:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(target, database.with_name(name)):
+                return True
+    return False
+
+
+def pg_conninfo(db: Database) -> str:
+    """The libpq connection string of the URL's database and every query parameter
+    (sslmode, sslrootcert, …), never the password; InvalidRequest for an unknown one."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import make_conninfo
+
+    params: dict[str, str] = {}
+    for key, value in db.url.query.items():
+        if key == "password":
+            continue
+        params[key] = str(value[-1] if isinstance(value, tuple) else value)
+    try:
+        return make_conninfo("", dbname=db.url.database or "postgres", **params)
+    except ProgrammingError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not valid"
+        raise InvalidRequest("database", f"the URL's parameters are not valid: {reason}") from None
+
+
+def _pg_env(db: Database) -> Mapping[str, str]:
+    """pg_dump's environment: the password goes here, never on its command line."""
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
+    password = db.url.password or _query_value(db, "password")
+    if password:
+        env["PGPASSWORD"] = password
+    return env
+
+
+def _query_value(db: Database, key: str) -> str | None:
+    value = db.url.query.get(key)
+    if isinstance(value, tuple):
+        value = value[-1] if value else None
+    return value
 
 
 def pg_dump_command(db: Database, target: Path) -> list[str]:
@@ -170,7 +249,7 @@ def pg_dump_command(db: Database, target: Path) -> list[str]:
         command += ["-p", str(url.port)]
     if url.username:
         command += ["-U", url.username]
-    return [*command, url.database or "postgres"]
+    return [*command, pg_conninfo(db)]
 
 
 def _pg_dump(db: Database, target: Path, now: datetime, kind: str) -> BackupFile:
@@ -182,17 +261,16 @@ def _pg_dump(db: Database, target: Path, now: datetime, kind: str) -> BackupFile
             f"is not installed on this PC; on a PC that has it, run: {shlex.join(command)}",
         )
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
     except OSError as exc:
         raise InvalidRequest(
             "file", f"cannot create the folder {target.parent}: {exc.strerror}"
         ) from None
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
-    if db.url.password:
-        env["PGPASSWORD"] = db.url.password
+    env = _pg_env(db)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     command[3] = str(partial)
     try:
+        create_private_file(partial)  # pg_dump writes into it and keeps its 0600 mode
         done = subprocess.run(
             [executable, *command[1:]], capture_output=True, text=True, env=env, timeout=6 * 3600
         )
@@ -295,7 +373,7 @@ def restore_command(db: Database, file: Path) -> str:
         parts += ["-p", str(url.port)]
     if url.username:
         parts += ["-U", url.username]
-    return shlex.join([*parts, "-d", url.database or "postgres", str(file)])
+    return shlex.join([*parts, "-d", pg_conninfo(db), str(file)])
 
 
 def restore(db: Database, file: Path) -> Restored:
@@ -317,17 +395,18 @@ def restore(db: Database, file: Path) -> Restored:
     _usable_name(file)
     if not file.is_file():
         raise InvalidRequest("file", f"{file} does not exist or is not a file")
+    if _same_file(path, file):  # before anything opens it
+        raise InvalidRequest("file", f"{file} is the database itself")
     try:
-        with open(file, "rb") as handle:
+        with open(file, "rb") as handle:  # a backup file, not the live database
             handle.read(16)
     except OSError as exc:
         raise InvalidRequest("file", f"{file} cannot be read: {exc.strerror or exc}") from None
-    if _same_file(path, file):
-        raise InvalidRequest("file", f"{file} is the database itself")
     staging = path.with_name(f".{path.name}.restore-{os.getpid()}")
     try:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)  # restoring onto a new PC
+            private_folder(path.parent)  # restoring onto a new PC
+            create_private_file(staging)
             shutil.copyfile(file, staging)
         except OSError as exc:
             reason = exc.strerror or str(exc)
@@ -370,13 +449,31 @@ def _keep_current(db: Database) -> Path | None:
     try:
         backup_files.copy_online(path, target)
     except SourceUnreadable:
-        try:
-            shutil.copyfile(path, target)
-        except OSError as exc:
-            raise DatabaseUnavailable(f"cannot keep a copy of {path}: {exc.strerror}") from None
+        _raw_copy(path, target)
     except TargetUnwritable as exc:
         raise DatabaseUnavailable(f"cannot keep a copy of the current data: {exc}") from None
     return target
+
+
+def _raw_copy(path: Path, target: Path) -> None:
+    """A byte copy of a database SQLite cannot read, made by another process: closing a
+    descriptor of the file here would drop this process's locks on it (the rule in
+    persistence/engine.py). Windows locks do not fall that way, so it copies itself."""
+    try:
+        create_private_file(target)
+        if os.name == "nt":
+            shutil.copyfile(path, target)
+            return
+        done = subprocess.run(
+            ["cp", "--", str(path), str(target)], capture_output=True, text=True, timeout=3600
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DatabaseUnavailable(f"cannot keep a copy of {path}: {reason}") from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        reason = lines[0] if lines else f"cp exit {done.returncode}"
+        raise DatabaseUnavailable(f"cannot keep a copy of {path}: {reason}")
 
 
 def _copy_into(staging: Path, path: Path) -> None:

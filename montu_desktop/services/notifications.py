@@ -15,9 +15,10 @@ from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, Not
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.logging_setup import mask_contact_details
-from montu_desktop.notifications.channels import NOT_SET_UP, ChannelFactory, build_channels
+from montu_desktop.notifications.channels import ChannelFactory, build_channels
 from montu_desktop.notifications.dispatcher import Dispatcher
 from montu_desktop.notifications.model import (
+    OUTSTANDING,
     Channel,
     DeliveryError,
     Kind,
@@ -57,10 +58,8 @@ class NotificationView:
 
     @property
     def not_set_up(self) -> bool:
-        """It could not go because its channel (email or SMS) is not configured."""
-        return self.status in (Status.FAILED.value, Status.DEAD.value) and (
-            self.last_error == NOT_SET_UP.get(self.channel)
-        )
+        """It waits because its channel (email or SMS) is not set up; it goes once it is."""
+        return self.status == Status.WAITING.value
 
     @property
     def state(self) -> str:
@@ -71,7 +70,8 @@ class NotificationView:
 
 
 STATE_WORDS = {
-    Status.PENDING.value: "waiting to go",
+    Status.PENDING.value: "queued to go",
+    Status.WAITING.value: "not sent: channel not set up",
     Status.SENDING.value: "being sent",
     Status.SENT.value: "sent",
     Status.FAILED.value: "failed, will retry",
@@ -148,17 +148,14 @@ NOT_SET_UP_COUNT = "not set up"
 
 
 def status_counts(ctx: ServiceContext) -> Counter[str]:
-    """Messages by status; those held because their channel is not set up count on their own."""
+    """Messages by status; those waiting for their channel to be set up count as "not set up"."""
     n = NotificationRow
     counts: Counter[str] = Counter()
     with UnitOfWork(ctx) as uow:
-        for status, channel, error, count in uow.session.execute(
-            select(n.status, n.channel, n.last_error, func.count())
-            .group_by(n.status, n.channel, n.last_error)
+        for status, count in uow.session.execute(
+            select(n.status, func.count()).group_by(n.status)
         ):
-            failed = status in (Status.FAILED.value, Status.DEAD.value)
-            key = NOT_SET_UP_COUNT if failed and error == NOT_SET_UP.get(channel) else status
-            counts[key] += count
+            counts[NOT_SET_UP_COUNT if status == Status.WAITING.value else status] += count
     return counts
 
 
@@ -309,7 +306,7 @@ def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
                 select(NotificationRow.appointment_id).where(
                     NotificationRow.appointment_id.in_(ids),
                     NotificationRow.kind == Kind.REMINDER.value,
-                    NotificationRow.status.in_([Status.PENDING.value, Status.FAILED.value]),
+                    NotificationRow.status.in_([s.value for s in OUTSTANDING]),
                 )
             )
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from montu_desktop.domain import online as rules
@@ -67,7 +68,20 @@ class OnlineBooked:
     cancel_token: str
 
 
-def _info(row: ApiKey) -> ApiKeyInfo:
+# What staff logins may read of a key on PostgreSQL: never its token hash (the server's own
+# login reads that, to check a token).
+_VISIBLE = (
+    ApiKey.id,
+    ApiKey.name,
+    ApiKey.scopes,
+    ApiKey.rate_per_minute,
+    ApiKey.origin,
+    ApiKey.created_at,
+    ApiKey.revoked_at,
+)
+
+
+def _info(row: ApiKey | Row[Any]) -> ApiKeyInfo:
     return ApiKeyInfo(
         row.id,
         row.name,
@@ -114,19 +128,21 @@ def create_api_key(
 
 def list_api_keys(ctx: ServiceContext) -> list[ApiKeyInfo]:
     with UnitOfWork(ctx) as uow:
-        return [_info(r) for r in uow.session.scalars(select(ApiKey).order_by(ApiKey.name))]
+        return [_info(r) for r in uow.session.execute(select(*_VISIBLE).order_by(ApiKey.name))]
 
 
 def revoke_api_key(ctx: ServiceContext, name: str) -> ApiKeyInfo:
     """Revoke at once: every server checks the key against the database on each request."""
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.scalar(select(ApiKey).where(ApiKey.name == name))
+        row = uow.session.execute(select(*_VISIBLE).where(ApiKey.name == name)).first()
         if row is None:
             raise NotFound("name", f"no API key named {name!r}")
         if row.revoked_at is None:
-            row.revoked_at = ctx.clock()
+            uow.session.execute(
+                update(ApiKey).where(ApiKey.id == row.id).values(revoked_at=ctx.clock())
+            )
             uow.audit("api_key.revoked", f"api key {row.id}", name=name)
-        uow.session.flush()
+            row = uow.session.execute(select(*_VISIBLE).where(ApiKey.id == row.id)).one()
         info = _info(row)
         uow.commit()
     return info

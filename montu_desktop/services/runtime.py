@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,13 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from montu_desktop.config.database import UnusableDatabase, resolve_database_url
+from montu_desktop.config.private_files import create_private_file, private_folder
 from montu_desktop.domain.staff import Role
 from montu_desktop.persistence import migrate
 from montu_desktop.persistence.engine import Database
 from montu_desktop.persistence.security import server_role
+from montu_desktop.persistence.sqlite_files import why_unreadable
 from montu_desktop.services.context import ServiceContext
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Database:
@@ -42,9 +43,13 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
 
 
 def _check_sqlite_file(path: Path) -> None:
-    """Refuse, naming the path, a folder that cannot be made or a file that is not SQLite."""
+    """Refuse, naming the path, a folder that cannot be made or a file that is not SQLite.
+
+    The file is asked through SQLite, never read with open(): this process may already have
+    it open (the rule in persistence/engine.py). A new database starts as an empty 0600 file.
+    """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
     except OSError as exc:
         raise UnusableDatabase(
             f"the folder {path.parent} for the database cannot be created: {exc.strerror or exc}"
@@ -52,13 +57,13 @@ def _check_sqlite_file(path: Path) -> None:
     if path.is_dir():
         raise UnusableDatabase(f"{path} is a folder, not a database file")
     if not path.exists():
+        with contextlib.suppress(OSError):  # else SQLite creates it and says why it cannot
+            create_private_file(path)
         return
-    try:
-        with path.open("rb") as file:
-            head = file.read(len(_SQLITE_HEADER))
-    except OSError as exc:
-        raise UnusableDatabase(f"{path} cannot be read: {exc.strerror or exc}") from None
-    if head and head != _SQLITE_HEADER:
+    if not os.access(path, os.R_OK):
+        raise UnusableDatabase(f"{path} cannot be read: permission denied")
+    why = why_unreadable(path)
+    if why is not None and "not a database" in why:
         raise UnusableDatabase(f"{path} is not a database: it is not an SQLite file")
 
 

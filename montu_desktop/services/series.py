@@ -32,6 +32,8 @@ class Occurrence:
     doctor_id: int | None
     clash: str = ""
     alternatives: tuple[datetime, ...] = ()
+    other_doctor_because: str = ""
+    """Why this occurrence goes to another doctor than the series' own (who is not free then)."""
 
     @property
     def free(self) -> bool:
@@ -77,22 +79,24 @@ def _plan(
     planned: list[Occurrence] = []
     for start in starts:
         wanted = replace(request, start=start, doctor_id=preferred)
+        because = ""
         try:
             try:
                 _range, _day, choice = booking._choose(ctx, uow, policy, kind, wanted)
-            except InvalidRequest:
+            except InvalidRequest as busy:
                 if request.doctor_id is not None or preferred is None:
                     raise
                 # The doctor of the earlier visits is not free: anyone fair will do.
                 _range, _day, choice = booking._choose(
                     ctx, uow, policy, kind, replace(wanted, doctor_id=None)
                 )
+                because = busy.reason
         except InvalidRequest as exc:
             planned.append(Occurrence(start, None, str(exc)))
             continue
         if preferred is None:
             preferred = choice.doctor_id
-        planned.append(Occurrence(start, choice.doctor_id))
+        planned.append(Occurrence(start, choice.doctor_id, other_doctor_because=because))
         if write:
             begin, end = from_epoch(_range.start), from_epoch(_range.end)
             rows.queue_behind_other_bookings(uow.session, choice.doctor_id, request.patient_id)

@@ -50,7 +50,7 @@ from montu_desktop.domain.patients import (
     typed_patient_problems,
 )
 from montu_desktop.domain.visits import clean_note
-from montu_desktop.domain.wording import day_label, when_label
+from montu_desktop.domain.wording import when_label
 from montu_desktop.services import booking, booking_view, patients, series
 from montu_desktop.services.booking import NO_PATIENT_YET, BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
@@ -59,6 +59,7 @@ from montu_desktop.services.series import SeriesResult
 from montu_desktop.ui.appointment_dialogs import NoteCounter
 from montu_desktop.ui.errors import field_label, plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.same_day import ask_same_day
 from montu_desktop.ui.series_preview import SeriesBox
 
 SEARCH_DELAY_MS = 200
@@ -547,6 +548,15 @@ class BookingDialog(QDialog):
             lambda error: self._doctors_failed(type_name, start, error),
         )
 
+    def refresh_doctors(self) -> None:
+        """Appointments changed (here or at another desk): the free doctors and the fair
+        choice's words follow, and Book waits for that answer (a booking on its way answers
+        for itself)."""
+        if self._working:
+            return
+        self._doctors_for = None
+        self._load_doctors()
+
     def why_text(self, booked: BookedAppointment) -> str:
         """'Dr Chen: 2 h of 7 h booked, the least of 3 free' for the booking made."""
         if booked.choice is None:
@@ -797,32 +807,15 @@ class BookingDialog(QDialog):
 
     def _ask_same_day(self, patient_id: int, day: date, found: list[PatientAppointment]) -> None:
         name = self.chosen_patient_name() or "This patient"
-        lines = "\n".join(
-            f"  •  {to_local(a.start, self.timezone):%H:%M} {a.type_name} with {a.doctor_name}"
-            for a in found
-        )
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Already booked that day",
-            f"{name} already has {'an appointment' if len(found) == 1 else 'appointments'} "
-            f"on {day_label(day)}:\n{lines}\n\nBook another one that day?",
-            QMessageBox.StandardButton.NoButton,
-            self,
-        )
-        box.setObjectName("sameDayWarning")
-        another = box.addButton("Book &another", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(box.addButton("&Don’t book", QMessageBox.ButtonRole.RejectRole))
 
-        def answered() -> None:
-            if box.clickedButton() is another:
+        def answered(another: bool) -> None:
+            if another:
                 self._same_day_accepted.add((patient_id, day))
                 self.try_book()
             else:
                 self.message.setText(f"Nothing was booked: {name} is already booked that day.")
 
-        box.finished.connect(lambda _r: answered())
-        self.same_day_question = box
-        box.open()
+        self.same_day_question = ask_same_day(self, name, day, found, self.timezone, answered)
 
     def chosen_patient_name(self) -> str | None:
         """The name of the patient Book would book, as shown."""

@@ -330,6 +330,13 @@ class MainWindow(QMainWindow):
             and panel.isVisible()
         ):
             panel.reload()
+        dialog = self.booking_dialog
+        if (
+            pending & {ChangeKind.APPOINTMENTS, ChangeKind.REFERENCE}
+            and dialog is not None
+            and self._visible(dialog)
+        ):
+            dialog.refresh_doctors()  # who is free (and the fair choice) follows other desks
         if ChangeKind.PATIENTS in pending:
             # Search lists follow merges and renames (a retired record leaves them).
             if panel is not None and self._visible(panel):
@@ -699,7 +706,14 @@ class MainWindow(QMainWindow):
         booked = dialog.booked
         if booked is None or self.policy is None:
             return
-        fair = getattr(dialog, "requested_doctor", None) is None
+        # The booking itself says whether a doctor was asked for (the waitlist asks for the
+        # entry's doctor without a doctor list of its own).
+        choice = booked.choice
+        fair = (
+            not choice.requested
+            if choice is not None
+            else getattr(dialog, "requested_doctor", None) is None
+        )
         local = to_local(booked.start, self.policy.timezone)
         # The booking's change notice reloads the shown views (and selects the booking);
         # only a booking on another day than the day book shows moves the day book there.
@@ -710,10 +724,24 @@ class MainWindow(QMainWindow):
             self._select_after = None
         made = getattr(dialog, "series_result", None)
         if made is not None:
-            self.say(
-                f"Booked a series of {len(made.appointments)} {booked.type_name} appointments, "
-                f"the first on {when_words(booked.start, self._zone())}."
-            )
+            doctors = {a.doctor_id for a in made.appointments}
+
+            def series_said(summary: AppointmentSummary) -> None:
+                shared = f" with {summary.doctor}" if len(doctors) == 1 else ""
+                self.say(
+                    f"Booked a series of {len(made.appointments)} {booked.type_name} "
+                    f"appointments for {summary.patient}{shared}, the first on "
+                    f"{when_words(booked.start, self._zone())}."
+                )
+
+            def series_unnamed(error: BaseException) -> None:
+                self.say(
+                    f"Booked a series of {len(made.appointments)} {booked.type_name} "
+                    f"appointments (patient {booked.patient_id}), the first on "
+                    f"{when_words(booked.start, self._zone())}."
+                )
+
+            self._op(lambda: self._summarise(booked), series_said, series_unnamed)
             return
         why_text = getattr(dialog, "why_text", None)
         why = why_text(booked) if why_text and booked.choice is not None else ""

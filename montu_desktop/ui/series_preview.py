@@ -128,6 +128,10 @@ class SeriesBox(QGroupBox):
             self.table.setItem(row, 0, QTableWidgetItem(self._when(item.start)))
             if item.free:
                 text = names.get(item.doctor_id or 0, "free")
+                if item.other_doctor_because:  # the series' own doctor is not free then
+                    usual = next((o.doctor_id for o in occurrences if o.free), None)
+                    who = names.get(usual or 0, "the series' doctor")
+                    text += f" ({who} not free then: {_why_other(item.other_doctor_because)})"
                 self.table.setItem(row, 1, QTableWidgetItem(text))
                 self.table.setItem(row, 2, QTableWidgetItem(""))
                 continue
@@ -179,4 +183,17 @@ def _reason(text: str) -> str:
     ):
         if words in reason:
             return f"{short} {holiday}".strip()
+    return reason
+
+
+def _why_other(reason: str) -> str:
+    """The domain's refusal of the series' own doctor, in the preview's few words."""
+    for words, short in (
+        ("already booked", "booked"),
+        ("not rostered", "not rostered"),
+        ("held for urgent", "time held for urgent patients"),
+        ("does not perform", "does not do this type"),
+    ):
+        if words in reason:
+            return short
     return reason

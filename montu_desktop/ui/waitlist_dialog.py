@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -36,6 +37,7 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.waitlist import WaitlistItem
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.same_day import ask_same_day
 
 COLUMNS = ["Added", "Patient", "Type", "Doctor", "Dates", "Part of day", "Earliest fit", "Note"]
 
@@ -59,6 +61,8 @@ class WaitlistDialog(QDialog):
         self.doctor_names = {d.id: d.name for d in doctors}
         self.entries: list[WaitlistItem] = []
         self.fits: dict[int, datetime] = {}
+        self.same_day_question: QMessageBox | None = None
+        """The "already booked that day" question, while it is open."""
         """Entry id → the earliest free start that fits it (shown when listing everyone)."""
         self.booked: BookedAppointment | None = None
         self.setWindowTitle("Waitlist")
@@ -270,10 +274,7 @@ class WaitlistDialog(QDialog):
         if entry is None or freed is None:
             return
         type_name, start = freed
-        request = BookingRequest(
-            type_name, start, entry.patient_id, entry.doctor_id, waitlist_id=entry.id
-        )
-        self._op(lambda: booking.book_appointment(self.ctx, request), self._booked)
+        self._book(entry, type_name, start)
 
     def book_earliest_fit(self) -> None:
         """Book the selected waiting patient at the earliest free time that fits them."""
@@ -284,10 +285,37 @@ class WaitlistDialog(QDialog):
         if start is None:
             self.message.setText("No free time fits this patient yet.")
             return
+        self._book(entry, entry.type_name, start)
+
+    def _book(self, entry: WaitlistItem, type_name: str, start: datetime) -> None:
+        """As the booking dialog books: ask first when the patient already has an appointment
+        that day, and the doctor the entry asked for (if any) or else the fair choice."""
         request = BookingRequest(
-            entry.type_name, start, entry.patient_id, entry.doctor_id, waitlist_id=entry.id
+            type_name, start, entry.patient_id, entry.doctor_id, waitlist_id=entry.id
         )
-        self._op(lambda: booking.book_appointment(self.ctx, request), self._booked)
+        day = to_local(start, self.timezone).date()
+
+        def book() -> None:
+            self._op(lambda: booking.book_appointment(self.ctx, request), self._booked)
+
+        def checked(found: list[patients.PatientAppointment]) -> None:
+            if not found:
+                book()
+                return
+
+            def answered(another: bool) -> None:
+                if another:
+                    book()
+                else:
+                    self.message.setText(
+                        f"Nothing was booked: {entry.patient_name} is already booked that day."
+                    )
+
+            self.same_day_question = ask_same_day(
+                self, entry.patient_name, day, found, self.timezone, answered
+            )
+
+        self._op(lambda: patients.same_day_bookings(self.ctx, entry.patient_id, day), checked)
 
     def _when(self, start: datetime | None) -> str:
         if start is None:

@@ -193,3 +193,36 @@ def test_book_with_nothing_found_says_so_instead_of_waiting(
     qtbot.waitUntil(dialog.search_settled, timeout=5_000)
     assert dialog.message.text() == "No patient matches “zzzqqq”: nothing was booked."
     assert dialog.booked is None and dialog.isVisible()
+
+
+def test_an_open_dialog_follows_another_desks_booking_of_its_time(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext, ava_singh: PatientRecord
+) -> None:
+    """The free doctors and the fair choice's words follow the change feed while the dialog
+    is open: never "least booked of 2 free" once another desk took one of them."""
+    from montu_desktop.domain.op_changes import ChangeKind
+    from montu_desktop.persistence.engine import Database
+    from montu_desktop.services.booking import BookingRequest, book_appointment
+
+    dialog = _open_dialog(
+        window,
+        lambda start: len(booking_view.free_doctors_at(demo_ctx, "Standard", start)) >= 2,
+    )
+    qtbot.waitUntil(dialog.doctors_settled, timeout=5_000)
+    before = {dialog.doctor_box.itemData(i) for i in range(1, dialog.doctor_box.count())}
+    assert len(before) >= 2
+    taken = sorted(before)[0]
+    other_desk = ServiceContext(Database(demo_ctx.database.url), clock=demo_ctx.clock)
+    try:
+        book_appointment(
+            other_desk, BookingRequest(dialog.type_name, dialog.start, ava_singh.id, taken)
+        )
+    finally:
+        other_desk.database.dispose()
+    window.refresh(ChangeKind.APPOINTMENTS)  # as the live feed does on hearing it
+    qtbot.waitUntil(lambda: not dialog.doctors_settled(), timeout=5_000)
+    assert dialog.waiting_for() == "the doctors free at this time"  # Book waits meanwhile
+    qtbot.waitUntil(dialog.doctors_settled, timeout=5_000)
+    after = {dialog.doctor_box.itemData(i) for i in range(1, dialog.doctor_box.count())}
+    assert after == before - {taken}
+    assert f"{len(after)} free" in dialog.why_label.text() or len(after) == 1

@@ -168,6 +168,74 @@ def test_the_waitlist_window_books_the_earliest_fit_of_a_waiting_patient(
     qtbot.wait(20)
 
 
+def test_the_series_preview_says_why_a_visit_goes_to_another_doctor(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    """The series keeps its doctor when free; where it cannot, the preview says who and why."""
+    first, second = tiny_clinic(sqlite_ctx, doctors=2)
+    mine, theirs, other = new_patients(sqlite_ctx, 3)
+    # Dr B is busy at the first visit, so the fair choice takes Dr A for the series; Dr A is
+    # busy a week later.
+    book_appointment(sqlite_ctx, BookingRequest("Long", at(TUESDAY, 10), other, second))
+    middle = at(TUESDAY + timedelta(weeks=1), 10)
+    book_appointment(sqlite_ctx, BookingRequest("Long", middle, theirs, first))
+    dialog = BookingDialog(sqlite_ctx, appointment_types(sqlite_ctx), "Long", at(TUESDAY, 10), ZONE)
+    qtbot.addWidget(dialog)
+    dialog.resize(760, 740)
+    dialog.show()
+    item = QListWidgetItem("Pat0 Tester")
+    item.setData(Qt.ItemDataRole.UserRole, mine)
+    dialog.results.addItem(item)
+    dialog.results.setCurrentRow(0)
+    qtbot.waitUntil(lambda: dialog.waiting_for() is None, timeout=5000)
+    box = dialog.series_box
+    box.repeat_box.setCurrentIndex(box.repeat_box.findData("weekly"))
+    box.count.setValue(3)
+    dialog.preview_series()
+    qtbot.waitUntil(lambda: box.table.rowCount() == 3, timeout=5000)
+    assert [o.doctor_id for o in box.occurrences] == [first, second, first]
+    assert [bool(o.other_doctor_because) for o in box.occurrences] == [False, True, False]
+    assert box.table.item(0, 1).text() == "Dr A"
+    assert box.table.item(1, 1).text() == "Dr B (Dr A not free then: booked)"
+    dialog.reject()
+    dialog.deleteLater()
+    qtbot.wait(20)
+
+
+def test_the_waitlist_asks_first_when_the_patient_is_already_booked_that_day(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    """The same question as the booking dialog: no one-click second visit the same day."""
+    tiny_clinic(sqlite_ctx, doctors=2)
+    (waiting,) = new_patients(sqlite_ctx, 1)
+    wednesday = TUESDAY + timedelta(days=1)
+    book_appointment(sqlite_ctx, BookingRequest("Standard", at(wednesday, 11, 15), waiting))
+    entry = waitlist.add_to_waitlist(sqlite_ctx, waiting, "Long", from_day=wednesday)
+    dialog = WaitlistDialog(sqlite_ctx, appointment_types(sqlite_ctx), doctors(sqlite_ctx), ZONE)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=5000)
+    assert dialog.fits == {entry: at(wednesday, 9)}
+    dialog.book_earliest_fit()
+    qtbot.waitUntil(lambda: dialog.same_day_question is not None, timeout=5000)
+    question = dialog.same_day_question
+    assert question is not None and "11:15" in question.text()
+    no = next(b for b in question.buttons() if "Don" in b.text())
+    no.click()
+    qtbot.waitUntil(lambda: "already booked that day" in dialog.message.text(), timeout=5000)
+    assert appointment_count(sqlite_ctx) == 1 and dialog.booked is None
+    dialog.book_earliest_fit()
+    qtbot.waitUntil(lambda: dialog.same_day_question is not question, timeout=5000)
+    again = dialog.same_day_question
+    assert again is not None
+    another = next(b for b in again.buttons() if "another" in b.text())
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        another.click()
+    assert dialog.booked is not None and dialog.booked.start == at(wednesday, 9)
+    assert appointment_count(sqlite_ctx) == 2
+    dialog.deleteLater()
+    qtbot.wait(20)
+
+
 def test_the_move_dialog_moves_this_and_the_following_visits(
     qtbot: QtBot, sqlite_ctx: ServiceContext
 ) -> None:

@@ -1,5 +1,7 @@
 """Soak: the reception window with its live feed, connection monitor and reminder dispatcher
-in one process while another process books and cancels, as on a busy morning.
+in one process while another process books and cancels, as on a busy morning, and commands
+(`montu-desktop book`/`cancel`, a process each) come and go beside them; on SQLite the desk also
+takes a backup meanwhile. At the end the database is intact and holds every booking reported.
 
 `MONTU_SOAK_SECONDS` sets how long the other desk books (default 25; run it for minutes
 before a release). The test fails on a crash, a Qt warning (pytest-qt), an exception in a
@@ -29,6 +31,7 @@ from montu_desktop.domain.op_changes import ChangeKind
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.staff import Role
 from montu_desktop.persistence.engine import Database
+from montu_desktop.services import backups
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.connection import ConnectionMonitor
 from montu_desktop.services.context import ServiceContext
@@ -41,6 +44,7 @@ from montu_desktop.ui.layout import week_grid
 from montu_desktop.ui.main_window import MainWindow
 from montu_desktop.ui.operations import wait_for_operations
 from montu_desktop.ui.settings.settings_dialog import SettingsDialog
+from tests.support.cli_desk import CommandLineDesk
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -194,9 +198,17 @@ def _soak(
                 window.start()
             url = direct_url or ctx.database.url
             other = _other_desk(url.render_as_string(hide_password=False))
+            commands = CommandLineDesk(
+                url.render_as_string(hide_password=False), window.policy.timezone, range(1, 21)
+            )
+            commands.start()
             started = time.monotonic()
+            backed_up = ctx.database.sqlite_path is None
             try:
                 while other.poll() is None:
+                    if not backed_up and time.monotonic() - started > SECONDS / 3:
+                        backups.back_up(ctx.database)  # with the desk's connections open
+                        backed_up = True
                     if proxy is not None:
                         phase = (time.monotonic() - started) % 8
                         if phase > 6.5 and not proxy.is_cut:
@@ -211,6 +223,7 @@ def _soak(
                     qtbot.wait(person.chance.randint(20, 200))
                 out, err = other.communicate(timeout=30)
             finally:
+                commands.stop()
                 if other.poll() is None:
                     other.kill()
                 if proxy is not None:
@@ -230,6 +243,9 @@ def _soak(
             feed.stop()
     assert dispatcher is not None
     assert counts["booked"] > 0, counts
+    assert commands.errors == []
+    assert commands.kept, "no command booked anything"
+    _holds_every_reported_booking(ctx, set(counts["kept"]) | commands.kept, commands.cancelled)
     assert window.policy is not None
     shown, monday = window.week.model.grid, window.week.monday
     assert shown is not None and monday is not None
@@ -252,7 +268,21 @@ def _soak(
     assert problems == []
     print(
         f"soak {SECONDS:.0f} s on {ctx.database.url.get_backend_name()}"
-        f"{f' with {outages} outages' if proxy else ''}: other desk {counts}, "
-        f"this desk booked {person.booked}, reloads {dict(window.loads)}, "
+        f"{f' with {outages} outages' if proxy else ''}: other desk "
+        f"{ {k: v for k, v in counts.items() if k != 'kept'} }, commands kept "
+        f"{len(commands.kept)} (refused {commands.refused}), this desk booked {person.booked}, reloads {dict(window.loads)}, "
         f"echoes dropped {feed.echoes_dropped}"
     )
+
+
+def _holds_every_reported_booking(ctx: ServiceContext, kept: set[int], cancelled: set[int]) -> None:
+    """Every booking a desk or a command reported is there (still booked unless it was
+    cancelled), and on SQLite the file is intact: no write went to a lost journal."""
+    from sqlalchemy import text
+
+    with ctx.database.engine.connect() as conn:
+        if ctx.database.sqlite_path is not None:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+        found = dict(conn.execute(text("SELECT id, status FROM appointment")).all())
+    assert {i: found.get(i) for i in kept} == dict.fromkeys(kept, "booked")
+    assert {i: found.get(i) for i in cancelled} == dict.fromkeys(cancelled, "cancelled")

@@ -5,6 +5,7 @@ cancel and edit patients, and the server refuses every attack the shared desk lo
 from __future__ import annotations
 
 import io
+import os
 import random
 from collections.abc import Iterator
 from datetime import date
@@ -115,12 +116,26 @@ def _refused(engine: Engine, sql: str, **params: object) -> str:
     pytest.fail(f"the server accepted: {sql}")
 
 
+def _cli(url: str, args: list[str]) -> int:
+    """The CLI in this process with the login's URL (and password) in MONTU_DATABASE_URL: a
+    password inside --database is refused (visible in the process list)."""
+    before = os.environ.get("MONTU_DATABASE_URL")
+    os.environ["MONTU_DATABASE_URL"] = url
+    try:
+        return cli(args)
+    finally:
+        if before is None:
+            del os.environ["MONTU_DATABASE_URL"]
+        else:
+            os.environ["MONTU_DATABASE_URL"] = before
+
+
 def test_passwords_are_checked_by_the_server(clinic: Clinic) -> None:
     ctx = _ctx(Database(clinic.owner.database.url), clinic.clock)
     with pytest.raises(staff.SignInRefused):
         staff.sign_in_server(ctx, clinic.reception_name, "not the password")
     bad_url = clinic.url(clinic.reception_name, "not the password")
-    assert cli(["patients", "find", "Lee", "--database", bad_url]) == 3
+    assert _cli(bad_url, ["patients", "find", "Lee"]) == 3
     bad = create_engine(bad_url)
     with pytest.raises(DBAPIError, match="password authentication failed"):
         bad.connect()
@@ -384,13 +399,13 @@ def test_the_cli_as_a_receptionist_is_refused(
     clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = clinic.url(clinic.reception_name)
-    assert cli(["config", "set", "smtp.host", "smtp.evil.example", "--database", url]) == 3
+    assert _cli(url, ["config", "set", "smtp.host", "smtp.evil.example"]) == 3
     assert "refused: role" in capsys.readouterr().err
-    assert cli(["staff", "disable", clinic.manager_name, "--database", url]) == 3
-    assert cli(["staff", "list", "--json", "--database", url]) == 0
+    assert _cli(url, ["staff", "disable", clinic.manager_name]) == 3
+    assert _cli(url, ["staff", "list", "--json"]) == 0
     listed = capsys.readouterr().out
     assert clinic.reception_name in listed and "hash" not in listed
-    assert cli(["audit", "verify", "--database", url]) == 3  # the audit table is managers'
+    assert _cli(url, ["audit", "verify"]) == 3  # the audit table is managers'
     capsys.readouterr()
 
 
@@ -400,17 +415,17 @@ def test_past_the_service_layer_the_server_refuses_the_cli(
     """A modified copy of the app without the role checks gets no further."""
     monkeypatch.setattr(clinic_settings, "require_manager", lambda *_args: None)
     url = clinic.url(clinic.reception_name)
-    assert cli(["config", "set", "smtp.host", "smtp.evil.example", "--database", url]) == 3
+    assert _cli(url, ["config", "set", "smtp.host", "smtp.evil.example"]) == 3
     assert "refused: permission: the database refused" in capsys.readouterr().err
     assert clinic_settings.get_setting(clinic.owner, "smtp.host").is_default
     monkeypatch.setattr(staff, "require_manager", lambda *_args: None)
     monkeypatch.setattr("sys.stdin", io.StringIO("a long pass phrase\n"))
     evil = pg_logins.unique_name("evil")
     args = ["staff", "add", "--username", evil, "--name", "Evil", "--role", "manager"]
-    assert cli([*args, "--database", url]) == 3
+    assert _cli(url, [*args]) == 3
     assert "permission denied for function montu_staff_add" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("known pass phrase\n"))
-    assert cli(["staff", "reset-password", clinic.manager_name, "--database", url]) == 3
+    assert _cli(url, ["staff", "reset-password", clinic.manager_name]) == 3
     assert "permission denied for function montu_staff_password" in capsys.readouterr().err
     assert [m.username for m in staff.list_staff(clinic.owner) if m.active] == sorted(
         [clinic.manager_name, clinic.reception_name]
@@ -457,7 +472,8 @@ def test_a_manager_changes_settings_and_staff(
     monkeypatch.setattr("sys.stdin", io.StringIO("kims pass phrase\n"))
     url = clinic.url(clinic.manager_name)
     assert (
-        cli(
+        _cli(
+            url,
             [
                 "staff",
                 "add",
@@ -467,9 +483,7 @@ def test_a_manager_changes_settings_and_staff(
                 "Kim",
                 "--role",
                 "receptionist",
-                "--database",
-                url,
-            ]
+            ],
         )
         == 0
     )
@@ -490,7 +504,7 @@ def test_audit_verify_finds_a_row_the_owner_changed(
     patient = add_patient(clinic.reception, PatientDetails("Cy", "Dee"))
     book_appointment(clinic.reception, BookingRequest("Standard", at(TUESDAY, 9), patient.id))
     url = make_url(clinic.owner.database.url).render_as_string(hide_password=False)
-    assert cli(["audit", "verify", "--database", url]) == 0
+    assert _cli(url, ["audit", "verify"]) == 0
     assert "intact" in capsys.readouterr().out
     admin = create_engine(clinic.owner.database.url)
     with admin.begin() as conn:
@@ -505,7 +519,7 @@ def test_audit_verify_finds_a_row_the_owner_changed(
     admin.dispose()
     found = verify_chain(clinic.owner)
     assert found.broken is not None and found.broken.entry_id == victim
-    assert cli(["audit", "verify", "--database", url]) == 3
+    assert _cli(url, ["audit", "verify"]) == 3
     assert f"audit entry {victim} " in capsys.readouterr().err
 
 
@@ -531,17 +545,15 @@ def test_the_it_guide_with_an_owner_that_is_not_a_superuser(
             conn.execute(text(f"GRANT EXECUTE ON FUNCTION pg_notify(text, text) TO {owner}"))
         as_owner = base.set(username=owner, password="owner pass", database=database)
         owner_url = as_owner.render_as_string(hide_password=False)
-        assert cli(["db", "upgrade", "--database", owner_url]) == 0
+        assert _cli(owner_url, ["db", "upgrade"]) == 0
         monkeypatch.setattr("sys.stdin", io.StringIO("boss pass phrase\n"))
-        assert cli(["staff", "add", "--username", boss, "--name", "Boss", "--role", "manager",
-                    "--database", owner_url]) == 0  # fmt: skip
+        adding = ["staff", "add", "--username", boss, "--name", "Boss", "--role", "manager"]
+        assert _cli(owner_url, adding) == 0
         boss_url = as_owner.set(username=boss, password="boss pass phrase").render_as_string(
             hide_password=False
         )
-        assert (
-            cli(["config", "set", "smtp.host", "mail.clinic.example", "--database", boss_url]) == 0
-        )
-        assert cli(["audit", "verify", "--database", owner_url]) == 0
+        assert _cli(boss_url, ["config", "set", "smtp.host", "mail.clinic.example"]) == 0
+        assert _cli(owner_url, ["audit", "verify"]) == 0
         assert "intact" in capsys.readouterr().out
         with in_db.connect() as conn:  # the desk login of the old guide would have no rights
             grants = conn.execute(
@@ -573,7 +585,7 @@ def test_the_dispatcher_login_sends_and_does_nothing_else(
     patient = add_patient(clinic.reception, PatientDetails("Di", "Eng", email="di@example.com"))
     book_appointment(clinic.reception, BookingRequest("Standard", at(TUESDAY, 9), patient.id))
     capsys.readouterr()
-    assert cli(["worker", "--once", "--database", clinic.url(worker)]) == 0
+    assert _cli(clinic.url(worker), ["worker", "--once"]) == 0
     assert "nothing to do" not in capsys.readouterr().out  # it planned and tried to send
     with clinic.owner.database.engine.connect() as conn:
         planned = conn.execute(text("SELECT count(*) FROM notification")).scalar_one()

@@ -17,18 +17,19 @@ from montu_desktop.persistence.engine import Database
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.reference import clinic_today
 
 
 def main(url: str, seconds: float, pause: float = 0.25) -> dict[str, int]:
     database = Database(url)
     ctx = ServiceContext(database, rng=random.Random(11), actor="soak-desk")
     chance = random.Random(5)
-    counts = {"booked": 0, "cancelled": 0, "refused": 0}
+    counts: dict[str, object] = {"booked": 0, "cancelled": 0, "refused": 0}
     mine: list[int] = []
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
-            today = ctx.clock().date()
+            today = clinic_today(ctx)
             week = week_availability(ctx, "Standard", today + timedelta(days=chance.choice((0, 7))))
             free = [from_epoch(s.start) for d in week.days for s in d.slots if s.free_doctors > 0]
             try:
@@ -44,6 +45,7 @@ def main(url: str, seconds: float, pause: float = 0.25) -> dict[str, int]:
             time.sleep(pause * chance.uniform(0.5, 1.5))
     finally:
         database.dispose()
+    counts["kept"] = mine  # booked here and not cancelled since
     return counts
 
 

@@ -8,10 +8,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
+from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.wording import day_label, when_label
 from montu_desktop.notifications.records import NotificationRow
 from montu_desktop.persistence import admin_tables as at
@@ -358,24 +360,89 @@ def audit_csv(lines: list[AuditLine]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditHead:
+    """The end of the audit chain: how many entries it has and the newest entry's hash.
+
+    Removing the newest entries (or all of them) leaves no broken link behind, so the head
+    is written down where the database cannot rewrite it (backups' sidecar files, the app's
+    log) and checked later with `audit verify --expect COUNT:HASH`.
+    """
+
+    count: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.count}:{self.hash or '-'}"
+
+
+_HEAD = re.compile(r"^(\d{1,18}):([0-9a-f]{64}|-)$")
+
+
+def parse_head(text: str) -> AuditHead:
+    """`COUNT:HASH` as `audit verify` prints it; InvalidRequest naming --expect otherwise."""
+    found = _HEAD.match(text.strip().lower())
+    if found is None:
+        raise InvalidRequest(
+            "--expect",
+            "must be COUNT:HASH as `audit verify` prints it (e.g. 12:3fa4…, 64 hex digits)",
+        )
+    count, digest = int(found.group(1)), found.group(2)
+    if (count == 0) != (digest == "-"):
+        raise InvalidRequest("--expect", "an empty trail is 0:-; any other count needs its hash")
+    return AuditHead(count, "" if digest == "-" else digest)
+
+
+@dataclass(frozen=True, slots=True)
 class ChainCheck:
-    """What `audit verify` found: how many entries hold together, or the first broken link."""
+    """What `audit verify` found: how many entries hold together, or the first broken link,
+    or (with a head written down earlier) that the chain no longer reaches that head."""
 
     entries: int
     broken: ChainBreak | None = None
     last_hash: str = ""
-    """Write it down now and then: removing the newest entries leaves no broken link."""
+    head_lost: str | None = None
+    """Why the chain no longer reaches the expected head (newest entries removed)."""
 
     @property
     def intact(self) -> bool:
-        return self.broken is None
+        return self.broken is None and self.head_lost is None
+
+    @property
+    def head(self) -> AuditHead:
+        return AuditHead(self.entries, self.last_hash)
 
 
-def verify_chain(ctx: ServiceContext) -> ChainCheck:
-    """Recompute every audit entry's hash link in order; stop at the first that does not hold."""
+def _hash_at(conn: Connection, seq: int) -> str | None:
+    return conn.execute(
+        text("SELECT row_hash FROM audit_entry WHERE chain_seq = :s"), {"s": seq}
+    ).scalar()
+
+
+def _head_lost(conn: Connection, found: AuditHead, expect: AuditHead) -> str | None:
+    if found.count < expect.count:
+        return (
+            f"the trail has {found.count} entries but reached {expect} before: "
+            f"the newest {expect.count - found.count} were removed"
+        )
+    if expect.count and _hash_at(conn, expect.count) != expect.hash:
+        return (
+            f"entry number {expect.count} is not the one written down in {expect}: "
+            "entries were removed and others written since"
+        )
+    return None
+
+
+def verify_chain(ctx: ServiceContext, expect: AuditHead | None = None) -> ChainCheck:
+    """Recompute every audit entry's hash link in order; stop at the first that does not hold.
+    With `expect` (a head written down earlier), the chain must still reach it."""
     with UnitOfWork(ctx) as uow:
-        for found in chain_breaks(uow.session.connection()):
+        conn = uow.session.connection()
+        for found in chain_breaks(conn):
             if isinstance(found, ChainBreak):
                 return ChainCheck(found.chain_seq or 0, found)
-            return ChainCheck(found[0], None, found[1])
+            entries, last_hash = found
+            lost = (
+                None if expect is None else _head_lost(conn, AuditHead(entries, last_hash), expect)
+            )
+            return ChainCheck(entries, None, last_hash, lost)
     return ChainCheck(0)

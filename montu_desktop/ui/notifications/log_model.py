@@ -57,7 +57,10 @@ class NotificationLogModel(RowsModel[NotificationView]):
             return row.last_error or None
         if role == Qt.ItemDataRole.ToolTipRole and column == COLUMNS.index("Status"):
             if row.not_set_up:
-                return "Set the channel up in Clinic → Notification settings; then Retry."
+                return (
+                    "Set the channel up in Clinic → Notification settings: the message then "
+                    "goes by itself (unless its appointment has begun)."
+                )
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column == COLUMNS.index("Status"):
             colour = NOT_SET_UP_COLOUR if row.not_set_up else STATUS_COLOURS.get(row.status)

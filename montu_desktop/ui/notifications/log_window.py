@@ -36,6 +36,7 @@ from montu_desktop.ui.settings.settings_dialog import NotAllowed
 FILTERS = (
     ("All messages", ""),
     ("Pending", "pending"),
+    ("Not sent: channel not set up (goes once it is)", "waiting"),
     ("Sent", "sent"),
     ("Failed (will be retried)", "failed"),
     ("Dead letters (need you)", "dead"),
@@ -172,7 +173,7 @@ class NotificationLogWindow(QDialog):
         for channel in missing:
             word = "Email" if channel == "email" else "SMS"
             held = waiting.get(channel, 0)
-            held_text = f" {plural(held, 'message')} could not go." if held else ""
+            held_text = f" {plural(held, 'message')} waiting for it." if held else ""
             by = "email" if channel == "email" else "SMS"
             parts.append(f"{word} is not set up: nothing goes by {by}.{held_text}")
         if parts:
@@ -212,8 +213,8 @@ class NotificationLogWindow(QDialog):
         elif message.not_set_up:
             self.details.setText(
                 f"Message {message.id} was not sent: {message.state.split(': ', 1)[1]}. "
-                f'<a href="{SETTINGS_LINK}">Set it up in the notification settings</a>, '
-                "then Retry."
+                f'<a href="{SETTINGS_LINK}">Set it up in the notification settings</a>: '
+                "it then goes by itself, unless its appointment has begun."
             )
         elif message.last_error:
             self.details.setText(f"Message {message.id}, last error: {message.last_error}")

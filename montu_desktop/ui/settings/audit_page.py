@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -18,7 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.errors import MontuError
+from montu_desktop.domain.wording import day_label
 from montu_desktop.services.admin.audit import AuditLine, audit_csv, audit_log, plain_audit
+from montu_desktop.services.admin.audit_head import VerifiedHead, last_verified, verify_and_record
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
 
@@ -72,8 +77,45 @@ class AuditPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout.addWidget(self.table)
+        # The trail's end, as last verified on this PC: compare it with a backup's
+        # .audit-head file or the log's "audit head:" lines (`audit verify --expect`).
+        head_row = QHBoxLayout()
+        self.head_label = QLabel()
+        self.head_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verify_button = QPushButton("&Verify now")
+        self.verify_button.setToolTip(
+            "Check every entry's hash link and write down the trail's head (count and hash)"
+        )
+        self.verify_button.clicked.connect(self.verify)
+        head_row.addWidget(self.head_label, 1)
+        head_row.addWidget(self.verify_button)
+        layout.addLayout(head_row)
         self.lines: list[AuditLine] = []
         self.load()
+        self.show_head(last_verified(ctx.database))
+
+    def show_head(self, verified: VerifiedHead | None) -> None:
+        if verified is None:
+            self.head_label.setText("Audit trail head: not verified on this PC yet.")
+            return
+        day = day_label(to_local(verified.taken_at, self._zone).date(), year=True)
+        self.head_label.setText(
+            f"Audit trail head last verified on {day}: {verified.head.count} entries, "
+            f"head {verified.head}"
+        )
+
+    def verify(self) -> None:
+        try:
+            verified = run_and_wait(self, lambda: verify_and_record(self._ctx))
+        except MontuError as exc:
+            self.head_label.setText(f"Could not verify the audit trail: {exc}")
+            return
+        if verified is None:
+            self.head_label.setText(
+                "The audit trail is broken: see the log, or run `montu-desktop audit verify`."
+            )
+            return
+        self.show_head(verified)
 
     def load(self) -> None:
         actor, action, zone = self.actor.text(), self.action.currentData(), self._zone
