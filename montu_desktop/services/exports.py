@@ -1,6 +1,7 @@
 """The clinic's data out as CSV files another system (or Montu's own import) can read.
 
-Files hold patient details, so they are private (created 0600), written to a temporary file
+Files hold patient details, so they are private (created 0600, as config/private_files
+says for every patient file), written to a temporary file
 in the same folder and renamed into place (a reader never sees half a file, a crash leaves
 the old file or none), and never written over the live database or its -wal/-shm/-journal.
 Each export is recorded in the audit log (how many rows and where, never what they hold).
@@ -23,9 +24,11 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from montu_desktop.config.private_files import FILE_MODE
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.persistence.report_rows import appointment_rows, patient_rows
+from montu_desktop.persistence.sqlite_files import COMPANIONS
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.reports import (
@@ -65,7 +68,7 @@ ENCODING = "utf-8-sig"
 """UTF-8 with a byte-order mark: spreadsheets then read accented names right."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_PHONE = re.compile(r"\+?[0-9 ]*")
-_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+_SQLITE_COMPANIONS = ("", *COMPANIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +244,7 @@ def _private_replacement(target: Path) -> Iterator[TextIO]:
         raise InvalidRequest("file", f"cannot write in {target.parent}: {_why(exc)}") from None
     try:
         with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o600)  # mkstemp makes it 0600 already; say so for every platform
+            os.fchmod(fd, FILE_MODE)  # mkstemp makes it 0600 already; say so on every platform
         with os.fdopen(fd, "w", encoding=ENCODING, newline="") as handle:
             yield handle
             handle.flush()
