@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     from montu_desktop.cli import security
 
     security.add_parsers(commands, common)
+    from montu_desktop.cli import reports
+
+    reports.add_parsers(commands, common)
     return parser
 
 

@@ -22,6 +22,7 @@ from montu_desktop.cli import (
 )
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
+from montu_desktop.cli import reports as report_commands
 from montu_desktop.cli import scheduling as scheduling_commands
 from montu_desktop.cli import security as security_commands
 from montu_desktop.config.database import UnusableDatabase
@@ -98,6 +99,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         "schedules_command",
         *notification_commands.SUBCOMMANDS,
         *online_commands.SUBCOMMANDS,
+        *report_commands.SUBCOMMANDS,
         *security_commands.SUBCOMMANDS,
         *scheduling_commands.SUBCOMMANDS,
     ):
@@ -475,5 +477,6 @@ COMMANDS: dict[str, Command] = {
 }
 COMMANDS.update(notification_commands.COMMANDS)
 COMMANDS.update(online_commands.COMMANDS)
+COMMANDS.update(report_commands.COMMANDS)
 COMMANDS.update(security_commands.COMMANDS)
 COMMANDS.update(scheduling_commands.COMMANDS)

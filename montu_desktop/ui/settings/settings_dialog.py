@@ -15,6 +15,7 @@ from montu_desktop.ui.settings.doctors_page import DoctorsPage
 from montu_desktop.ui.settings.form import ConfirmImpact
 from montu_desktop.ui.settings.impact_dialog import ask_with_dialog
 from montu_desktop.ui.settings.online_page import OnlinePage
+from montu_desktop.ui.settings.reports_page import ReportsPage
 from montu_desktop.ui.settings.rosters_page import RostersPage
 from montu_desktop.ui.settings.staff_page import StaffPage
 from montu_desktop.ui.settings.types_page import TypesPage
@@ -57,6 +58,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.staff_page, "Staff")
         self.tabs.addTab(self.audit_page, "Audit log")
         self.tabs.addTab(self.utilisation_page, "Utilisation")
+        self.reports_page = ReportsPage(ctx, zone)
+        self.tabs.addTab(self.reports_page, "Reports")
         self.backups_page = BackupsPage(ctx, zone, confirm_restore)
         self.tabs.addTab(self.backups_page, "Backups")
         self.online_page = OnlinePage(ctx)
@@ -70,5 +73,11 @@ class SettingsDialog(QDialog):
 
     def _refresh(self, _index: int) -> None:
         page = self.tabs.currentWidget()
-        if page in (self.rosters_page, self.audit_page, self.utilisation_page, self.backups_page):
+        if page in (
+            self.rosters_page,
+            self.audit_page,
+            self.utilisation_page,
+            self.reports_page,
+            self.backups_page,
+        ):
             page.load()  # type: ignore[union-attr]
