@@ -64,7 +64,7 @@ from montu_desktop.services.moves import record_move
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
 from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
-from montu_desktop.services.waitlist_rows import close_entry
+from montu_desktop.services.waitlist_rows import close_entry, requested_doctor
 
 MAX_ATTEMPTS = 6
 NO_PATIENT_YET = 0
@@ -210,7 +210,12 @@ def _choose(
     kind: AppointmentType,
     request: BookingRequest,
 ) -> tuple[rules.TimeRange, model.ClinicDay, rules.DoctorChoice]:
-    """Check the request and fairly choose its doctor: (range, clinic day, choice)."""
+    """Check the request and fairly choose its doctor: (range, clinic day, choice).
+
+    Booking a waitlist entry without naming a doctor books the doctor the entry asked for
+    (if any), at every door: the desk's waitlist, `book --waitlist`, a freed time offered."""
+    if request.waitlist_id is not None and request.doctor_id is None:
+        request = replace(request, doctor_id=requested_doctor(uow, request.waitlist_id))
     wanted, clinic_day, doctors = _check_time(
         ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
     )

@@ -9,6 +9,13 @@ from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
+def requested_doctor(uow: UnitOfWork, entry_id: int) -> int | None:
+    """The doctor a waitlist entry asked for (None: any doctor, or no such entry; closing
+    the entry refuses an unknown one)."""
+    entry = uow.session.get(st.WaitlistEntry, entry_id)
+    return entry.doctor_id if entry is not None else None
+
+
 def close_entry(
     uow: UnitOfWork,
     entry_id: int,

@@ -148,7 +148,9 @@ def test_series_waitlist_and_cancel_following(clinic, capsys) -> None:  # type: 
     # Now nobody is free at the first occurrence: no match until the series is cancelled.
     ok(capsys, url, "book", "--type", "Long", "--start", iso(tuesday, 10), "--patient",
        str(patients[4]))  # fmt: skip
-    assert ok(capsys, url, "waitlist", "matches", "--type", "Long", "--start", iso(tuesday, 10)) == []
+    assert (
+        ok(capsys, url, "waitlist", "matches", "--type", "Long", "--start", iso(tuesday, 10)) == []
+    )
     cancelled = ok(capsys, url, "cancel", str(first["id"]), "--following")
     assert [c["id"] for c in cancelled] == [a["id"] for a in result["appointments"]]
     matches = ok(capsys, url, "waitlist", "matches", "--type", "Long", "--start", iso(tuesday, 10))
@@ -161,3 +163,21 @@ def test_series_waitlist_and_cancel_following(clinic, capsys) -> None:  # type: 
     code, _, err = run(capsys, url, "waitlist", "add", "--patient", str(waiting), "--type",
                        "Long", "--part", "evening")  # fmt: skip
     assert code == 3 and err.startswith("refused: part:")
+
+
+def test_book_waitlist_without_doctor_books_the_doctor_the_entry_asked_for(clinic, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`book --waitlist ID` with no --doctor: the entry's doctor, never the fair choice's."""
+    _ctx, url, (a, b), patients, tuesday = clinic
+    waiting = patients[0]
+    for doctor in (a, b):  # make each in turn the fair choice's pick: the entry still wins
+        entry = ok(capsys, url, "waitlist", "add", "--patient", str(waiting), "--type", "Long",
+                   "--doctor", str(doctor))  # fmt: skip
+        other = b if doctor == a else a
+        start = iso(tuesday, 9 if doctor == a else 11)
+        # The entry's doctor is the busier one that day, so a fair choice would take the other.
+        ok(capsys, url, "book", "--type", "Standard", "--start", iso(tuesday, 10 if doctor == a else 9),
+           "--patient", str(patients[1 if doctor == a else 2]), "--doctor", str(doctor))  # fmt: skip
+        booked = ok(capsys, url, "book", "--type", "Long", "--start", start, "--patient",
+                    str(waiting), "--waitlist", str(entry["id"]))  # fmt: skip
+        assert booked["doctor_id"] == doctor != other
+    assert ok(capsys, url, "waitlist", "list") == []
