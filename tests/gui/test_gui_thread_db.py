@@ -175,11 +175,14 @@ def test_with_the_server_silent_the_window_repaints_while_a_settings_save_waits(
     assert not saved and notices.notes.page.text()  # refused in plain words, nothing stored
     assert waited > 1.0, "the save should have waited for the silent server"
     during = [t for t in probe.painted if started <= t <= started + waited]
-    assert len(during) > waited / 0.1
+    # A window that froze would not paint at all for the whole wait (over a second); the
+    # bounds below leave room for a loaded CI machine (two test workers on two cores) and
+    # still fail on a freeze. Paint timing itself is measured in bench/, not here.
+    assert len(during) > waited / 0.5
     # The first paint comes once the save's own GUI work (reading the form) is done.
-    assert during[0] - started < 0.2
+    assert during[0] - started < 0.5
     gaps = [b - a for a, b in zip(during, [*during[1:], started + waited], strict=True)]
-    assert max(gaps) < 0.1, f"the window froze for {max(gaps) * 1000:.0f} ms"
+    assert max(gaps) < 0.5, f"the window froze for {max(gaps) * 1000:.0f} ms"
     print(
         f"save waited {waited:.2f} s; {len(during)} paints; first after "
         f"{(during[0] - started) * 1000:.0f} ms; longest gap {max(gaps) * 1000:.0f} ms"
