@@ -59,6 +59,7 @@ from montu_desktop.persistence.conflicts import (
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.moves import record_move
+from montu_desktop.services.recalls import close_recalls_for
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
 from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -200,6 +201,9 @@ def _book_once(
             close_entry(
                 uow, request.waitlist_id, booked.id, request.patient_id, kind.id, ctx.clock()
             )
+        close_recalls_for(  # recalls this booking answers close with it (services/recalls.py)
+            uow, request.patient_id, kind.id, booked.id, start, policy.timezone, ctx.clock()
+        )
         uow.emit(
             AppointmentBooked(
                 booked.id,
