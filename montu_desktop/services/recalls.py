@@ -4,16 +4,18 @@ a booking of their type (inside the booking's own transaction: see close_recalls
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from montu_desktop.domain import recalls as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.model import week_start
 from montu_desktop.domain.recalls import RecallStatus
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.recall_tables import Recall
+from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
 from montu_desktop.services.scheduling_reference import skipped_types
@@ -177,6 +179,32 @@ def _close(ctx: ServiceContext, recall_id: int, wanted: RecallStatus) -> RecallI
         uow.touches("patients", row.patient_id)
         uow.commit()
     return get_recall(ctx, recall_id)
+
+
+EARLY_DAYS = 14
+"""Book… looks for a free time from this many days before the due day (or from today)."""
+
+
+def first_free_start(ctx: ServiceContext, item: RecallItem, type_name: str) -> datetime | None:
+    """The first free start of `type_name` (with the recall's doctor, if it names one) from a
+    little before its due day (or today, when that is later) to the booking horizon."""
+    policy = clinic_policy(ctx)
+    now = today(ctx)
+    first = max(now, item.due - timedelta(days=EARLY_DAYS))
+    horizon = now + timedelta(weeks=policy.horizon_weeks)
+    monday = week_start(first)
+    while monday <= horizon:
+        try:
+            week = week_availability(ctx, type_name, monday, doctor_id=item.doctor_id)
+        except InvalidRequest:  # no schedule that far ahead, or a type no longer offered
+            return None
+        for found in week.days:
+            for slot in found.slots:
+                local_day = to_local(slot.starts_at, policy.timezone).date()
+                if slot.available and local_day >= first and slot.starts_at > ctx.clock():
+                    return slot.starts_at
+        monday += timedelta(weeks=1)
+    return None
 
 
 def close_recalls_for(
