@@ -5,7 +5,9 @@ or the desk marks it `done` or `cancelled`.
 
 PostgreSQL: both staff groups add and close recalls, and a booking by either closes them in
 its own transaction, so both may insert and update (reading comes from the default
-privileges of revision 0008).
+privileges of revision 0008); the dispatcher reads them to send recall reminders.
+
+Recall reminders are rows of `notification` with a `recall_id` and no appointment.
 
 Revision ID: 0017
 Revises: 0015 (the lead re-chains)
@@ -46,12 +48,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_recall_status_due", "recall", ["status", "due_day"])
     op.create_index("ix_recall_patient", "recall", ["patient_id", "status"])
+    # Recall reminders are notifications without an appointment.
+    with op.batch_alter_table("notification") as batch:
+        batch.alter_column("appointment_id", existing_type=sa.Integer(), nullable=True)
+        batch.add_column(sa.Column("recall_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_notification_recall", "recall", ["recall_id"], ["id"])
+    op.create_index("ix_notification_recall", "notification", ["recall_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
             DO $$ BEGIN
               IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'montu_reception') THEN
                 GRANT SELECT, INSERT, UPDATE ON recall TO montu_reception, montu_manager;
+                GRANT SELECT ON recall TO montu_dispatcher;
               END IF;
             END $$
             """
@@ -59,6 +68,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM notification WHERE appointment_id IS NULL")
+    op.drop_index("ix_notification_recall", table_name="notification")
+    with op.batch_alter_table("notification") as batch:
+        batch.drop_constraint("fk_notification_recall", type_="foreignkey")
+        batch.drop_column("recall_id")
+        batch.alter_column("appointment_id", existing_type=sa.Integer(), nullable=False)
     op.drop_index("ix_recall_patient", table_name="recall")
     op.drop_index("ix_recall_status_due", table_name="recall")
     op.drop_table("recall")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from montu_desktop.domain import recalls as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.events import RecallAdded
 from montu_desktop.domain.model import week_start
 from montu_desktop.domain.recalls import RecallStatus
 from montu_desktop.persistence import tables as t
@@ -87,6 +88,8 @@ def add_recall(
         )
         session.add(row)
         session.flush()
+        # Its reminder is planned by the dispatcher (notifications/planning.py for_recall).
+        uow.emit(RecallAdded(row.id, patient_id, due.isoformat()))
         # Ids only: the reason is health data and stays out of the audit log.
         uow.audit("recall.added", f"patient {patient_id}", recall_id=row.id, due=due.isoformat())
         uow.touches("patients", patient_id)

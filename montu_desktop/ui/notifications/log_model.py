@@ -76,7 +76,9 @@ class NotificationLogModel(RowsModel[NotificationView]):
         if name == "ID":
             return str(row.id)
         if name == "Patient":
-            return row.patient_name or f"appointment {row.appointment_id}"
+            return row.patient_name or (
+                f"appointment {row.appointment_id}" if row.appointment_id else "recall reminder"
+            )
         if name == "Appointment":
             starts = when_label(to_local(row.appointment_start, self.zone))
             return f"{starts}, {row.doctor_name}" if row.doctor_name else starts
