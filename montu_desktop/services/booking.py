@@ -59,7 +59,7 @@ from montu_desktop.persistence.conflicts import (
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.moves import record_move
-from montu_desktop.services.recalls import close_recalls_for
+from montu_desktop.services.recalls import close_recalls_for, reopen_recalls_for
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
 from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -385,6 +385,7 @@ def cancel_appointment(
         row.status = AppointmentStatus.CANCELLED.value
         row.cancel_reason = reason
         row.updated_at = ctx.clock()
+        reopen_recalls_for(uow, row.id)  # the recalls it closed are due again (services/recalls.py)
         uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
         uow.audit(
             "appointment.cancelled",

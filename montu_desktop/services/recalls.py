@@ -251,3 +251,25 @@ def close_recalls_for(
         session.flush()
         uow.touches("patients", patient_id)
     return sorted(closing)
+
+
+def reopen_recalls_for(uow: UnitOfWork, appointment_id: int) -> list[int]:
+    """Inside a cancellation's writing transaction: the recalls that booking had closed are
+    due again (the patient still needs the visit). Returns the recall ids reopened."""
+    rows = list(
+        uow.session.scalars(
+            select(Recall)
+            .where(
+                Recall.appointment_id == appointment_id,
+                Recall.status == RecallStatus.BOOKED.value,
+            )
+            .with_for_update()
+        )
+    )
+    for row in rows:
+        row.status, row.appointment_id, row.closed_at = RecallStatus.DUE.value, None, None
+        uow.audit("recall.reopened", f"patient {row.patient_id}", recall_id=row.id)
+        uow.touches("patients", row.patient_id)
+    if rows:
+        uow.session.flush()
+    return [r.id for r in rows]

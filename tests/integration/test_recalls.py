@@ -15,7 +15,7 @@ from montu_desktop.domain.errors import InvalidRequest, PatientDoubleBooked
 from montu_desktop.domain.series import Repeat
 from montu_desktop.persistence.recall_tables import Recall
 from montu_desktop.services import recalls, series
-from montu_desktop.services.booking import BookingRequest, book_appointment
+from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
 from tests.support.clinic import at, new_patients, tiny_clinic
@@ -115,6 +115,12 @@ def test_a_booking_of_its_type_closes_it_in_the_same_transaction(ctx: ServiceCon
     with pytest.raises(PatientDoubleBooked):
         book_appointment(ctx, BookingRequest("Long", at(tomorrow, 11), p2))
     assert recalls.get_recall(ctx, other_patient.id).status == "due"
+    # Cancelling the booking makes the recall due again; booking again closes it again.
+    cancel_appointment(ctx, booked.id)
+    reopened = recalls.get_recall(ctx, long_one.id)
+    assert (reopened.status, reopened.appointment_id) == ("due", None)
+    again = book_appointment(ctx, BookingRequest("Long", at(tomorrow, 10, 30), p1))
+    assert recalls.get_recall(ctx, long_one.id).appointment_id == again.id
     # A booked recall can still be marked done once the visit happened.
     assert recalls.mark_done(ctx, long_one.id).status == "done"
 
