@@ -25,7 +25,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -287,12 +287,14 @@ class Dispatcher:
         data = event.payload
         recall_id = int(data["recall_id"])  # type: ignore[arg-type]
         patient = session.get(t.Patient, int(data["patient_id"]))  # type: ignore[arg-type]
-        if patient is None:
+        recall = session.get(Recall, recall_id)
+        # Only for a recall of that patient (a staff login could write a made-up event).
+        if patient is None or recall is None or recall.patient_id != patient.id:
             return
         planned = planning.for_recall(
             recall_id,
             _reach(patient),
-            date.fromisoformat(str(data["due"])),
+            recall.due_day,
             event.created_at,
             settings.recall_days_before,
             settings.quiet_hours,

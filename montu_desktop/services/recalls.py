@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from montu_desktop.domain import recalls as rules
 from montu_desktop.domain.clinic_time import to_local
@@ -273,3 +273,10 @@ def reopen_recalls_for(uow: UnitOfWork, appointment_id: int) -> list[int]:
     if rows:
         uow.session.flush()
     return [r.id for r in rows]
+
+
+def move_recalls(uow: UnitOfWork, duplicate_id: int, keep_id: int) -> None:
+    """Inside a patient merge: the duplicate's recalls become the kept record's."""
+    uow.session.execute(
+        update(Recall).where(Recall.patient_id == duplicate_id).values(patient_id=keep_id)
+    )

@@ -150,6 +150,22 @@ def test_a_series_closes_recalls_like_any_booking(ctx: ServiceContext) -> None:
     assert closed.appointment_id == result.appointments[0].id
 
 
+def test_first_free_start_and_a_merge_moves_recalls(ctx: ServiceContext) -> None:
+    from montu_desktop.services.patients import merge_patients
+
+    doctors = tiny_clinic(ctx, doctors=2)
+    keep, duplicate = new_patients(ctx, 2)
+    tomorrow = _today(ctx) + timedelta(days=1)
+    soon = recalls.add_recall(ctx, duplicate, tomorrow, "review", doctor_id=doctors[1])
+    start = recalls.first_free_start(ctx, soon, "Long")
+    assert start is not None and start > ctx.clock()
+    assert to_local(start, ZONE).date() >= _today(ctx)
+    far = recalls.add_recall(ctx, keep, _today(ctx) + timedelta(days=400), "yearly")
+    assert recalls.first_free_start(ctx, far, "Long") is None  # beyond the booking horizon
+    merge_patients(ctx, keep, duplicate)
+    assert {r.patient_id for r in recalls.list_recalls(ctx)} == {keep}
+
+
 # -- the CLI ----------------------------------------------------------------------------
 
 
