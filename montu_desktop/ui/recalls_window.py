@@ -355,6 +355,9 @@ def open_recalls(window: MainWindow) -> RecallsWindow | None:
             return
         booking = window.open_booking(start, type_name)
         if booking is not None:
+            if item.doctor_id is not None:  # kept when the doctor list comes (it is free then)
+                booking.doctor_box.addItem(item.doctor_name or "", item.doctor_id)
+                booking.doctor_box.setCurrentIndex(booking.doctor_box.count() - 1)
             booking.accepted.connect(dialog.load)
             run_op(
                 booking,

@@ -91,6 +91,22 @@ def test_recalls_window_filters_and_books_for_the_patient_and_type(
     assert (closed.status, closed.appointment_id) == ("booked", booking.booked.id)
     _settle(qtbot, dialog, 3)  # the window lists what is still due
 
+    # Book… on a recall that names a doctor: that doctor is asked for.
+    row = [i.id for i in dialog.items].index(by_doctor.id)
+    dialog.table.selectRow(row)
+    dialog.book_button.click()
+    qtbot.waitUntil(
+        lambda: window.booking_dialog not in (None, booking) and window.booking_dialog.isVisible(),  # type: ignore[union-attr]
+        timeout=5_000,
+    )
+    second = window.booking_dialog
+    assert second is not None
+    qtbot.waitUntil(lambda: second.selected_patient_id() == p4, timeout=5_000)
+    qtbot.waitUntil(second.doctors_settled, timeout=5_000)
+    assert second.doctor_box.currentData() == first_doctor.id
+    assert second.type_name == "Standard"  # no type: the clinic's first
+    second.reject()
+
     # Mark done / cancel from the window.
     dialog.table.selectRow(0)
     first = dialog.items[0]
