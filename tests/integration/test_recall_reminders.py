@@ -78,6 +78,15 @@ def test_a_recall_reminder_is_planned_sent_and_never_names_the_reason(
         ("sms", "withdrawn"),
     }
     assert recalls.get_recall(ctx, made.id).status == "due"
+    # The desk's notifications log reads them as recall reminders, without the reason.
+    from montu_desktop.domain.wording import day_label
+    from montu_desktop.ui.notifications.log_model import COLUMNS, NotificationLogModel
+
+    model = NotificationLogModel(ZONE)
+    cells = [[model.text(n, c) for c in range(len(COLUMNS))] for n in _recall_rows(notif_clinic)]
+    assert all(row[COLUMNS.index("Kind")] == "Recall reminder" for row in cells)
+    assert f"recall due {day_label(due)}" in [row[COLUMNS.index("Appointment")] for row in cells]
+    assert not any("melanoma" in cell.lower() for row in cells for cell in row)
     # A second pass sends nothing again.
     assert notif.dispatch_now(ctx)["sent"] == 0
 
