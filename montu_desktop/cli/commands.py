@@ -22,6 +22,7 @@ from montu_desktop.cli import (
 )
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
+from montu_desktop.cli import recalls as recall_commands
 from montu_desktop.cli import reports as report_commands
 from montu_desktop.cli import scheduling as scheduling_commands
 from montu_desktop.cli import security as security_commands
@@ -102,6 +103,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         *report_commands.SUBCOMMANDS,
         *security_commands.SUBCOMMANDS,
         *scheduling_commands.SUBCOMMANDS,
+        *recall_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -480,3 +482,4 @@ COMMANDS.update(online_commands.COMMANDS)
 COMMANDS.update(report_commands.COMMANDS)
 COMMANDS.update(security_commands.COMMANDS)
 COMMANDS.update(scheduling_commands.COMMANDS)
+COMMANDS.update(recall_commands.COMMANDS)

@@ -131,7 +131,7 @@ def _notifications_list(ctx: ServiceContext, args: argparse.Namespace) -> int:
     # A message waiting for its channel reads as the app's log says it ("not sent: email
     # not set up"), not as a failure with the setting names.
     text = "\n".join(
-        f"{d['id']:>6}  appt {d['appointment_id']:<6} {d['kind']:<12} {d['channel']:<5} "
+        f"{d['id']:>6}  appt {d['appointment_id'] or '-'!s:<6} {d['kind']:<12} {d['channel']:<5} "
         f"{d['status']:<9} tries {d['attempts']}  due {d['due_at'][:16]}"
         + (
             f"  ({n.state})"

@@ -7,7 +7,8 @@ import sys
 from datetime import datetime
 
 from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, emit
-from montu_desktop.domain.clinic_time import parse_day, parse_local, to_local
+from montu_desktop.cli.arguments import day, moment
+from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.series import Repeat
 from montu_desktop.services import series, waitlist
@@ -52,7 +53,7 @@ def add_reschedule_options(move: argparse.ArgumentParser) -> None:
 
 def move_following(ctx: ServiceContext, args: argparse.Namespace) -> int:
     zone = clinic_policy(ctx).timezone
-    moved = series.move_following(ctx, args.id, parse_local(args.start, zone))
+    moved = series.move_following(ctx, args.id, moment(args.start, zone))
     emit(
         args,
         [_series_json(ctx, m) for m in moved],
@@ -165,7 +166,7 @@ def book_series(ctx: ServiceContext, args: argparse.Namespace, request: BookingR
         return EXIT_USAGE
     zone = clinic_policy(ctx).timezone
     repeat = Repeat.parse(args.repeat)
-    until = parse_day(args.until, "until") if args.until else None
+    until = day(args.until, "until") if args.until else None
     starts = series.series_starts(ctx, request.start, repeat, count=args.count, until=until)
     result = series.book_series(ctx, request, starts, repeat, skip_clashes=args.skip_clashes)
     data = {
@@ -269,8 +270,8 @@ def _waitlist_add(ctx: ServiceContext, args: argparse.Namespace) -> int:
         args.patient,
         args.type,
         doctor_id=args.doctor,
-        from_day=parse_day(args.from_day, "from") if args.from_day else None,
-        until_day=parse_day(args.until_day, "until") if args.until_day else None,
+        from_day=day(args.from_day, "from") if args.from_day else None,
+        until_day=day(args.until_day, "until") if args.until_day else None,
         part=args.part,
         note=args.note,
     )
@@ -297,7 +298,7 @@ def _waitlist_remove(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 def _waitlist_matches(ctx: ServiceContext, args: argparse.Namespace) -> int:
     zone = clinic_policy(ctx).timezone
-    found = waitlist.waitlist_matches(ctx, args.type, parse_local(args.start, zone))
+    found = waitlist.waitlist_matches(ctx, args.type, moment(args.start, zone))
     emit(
         args,
         [_item_json(i, zone) for i in found],

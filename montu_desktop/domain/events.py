@@ -27,6 +27,16 @@ class AppointmentBooked(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RecallAdded(Event):
+    """A patient is due back by `due` (ISO day): plans their recall reminder (never the reason)."""
+
+    name: ClassVar[str] = "recall.added"
+    recall_id: int
+    patient_id: int
+    due: str
+
+
+@dataclass(frozen=True, slots=True)
 class AppointmentCancelled(Event):
     name: ClassVar[str] = "appointment.cancelled"
     appointment_id: int

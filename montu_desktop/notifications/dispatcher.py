@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from montu_desktop.config.clock import utc_now
-from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.logging_setup import mask_contact_details
@@ -58,10 +58,16 @@ from montu_desktop.notifications.store import load_settings
 from montu_desktop.notifications.templates import MessageFacts, render
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.recall_tables import Recall
 
 log = logging.getLogger(__name__)
 
-EVENT_NAMES = ("appointment.booked", "appointment.cancelled", "appointment.rescheduled")
+EVENT_NAMES = (
+    "appointment.booked",
+    "appointment.cancelled",
+    "appointment.rescheduled",
+    "recall.added",
+)
 LOCK_HOLD = 724136
 """PostgreSQL advisory lock: one dispatcher at a time moves messages in and out of waiting."""
 
@@ -239,17 +245,14 @@ class Dispatcher:
         now: datetime,
     ) -> None:
         data = event.payload
+        if event.name == "recall.added":
+            self._plan_recall(session, event, settings, zone, now)
+            return
         appointment_id = int(data["appointment_id"])  # type: ignore[arg-type]
         patient = session.get(t.Patient, int(data["patient_id"]))  # type: ignore[arg-type]
         if patient is None:
             return
-        reach = planning.Reach.of(
-            patient.email,
-            patient.phone,
-            patient.email_reminders,
-            patient.sms_reminders,
-            patient.reminders_opt_out,
-        )
+        reach = _reach(patient)
         start = datetime.fromisoformat(str(data["start"]))
         happened = event.created_at
         quiet, offsets = settings.quiet_hours, settings.reminder_offsets
@@ -272,6 +275,33 @@ class Dispatcher:
             )
         self._record(session, planned, appointment_id, patient.id, event.id, old_start, now)
 
+    def _plan_recall(
+        self,
+        session: Session,
+        event: t.OutboxEvent,
+        settings: NotificationSettings,
+        zone: str,
+        now: datetime,
+    ) -> None:
+        """A recall reminder, planned like an appointment reminder (planning.for_recall)."""
+        data = event.payload
+        recall_id = int(data["recall_id"])  # type: ignore[arg-type]
+        patient = session.get(t.Patient, int(data["patient_id"]))  # type: ignore[arg-type]
+        recall = session.get(Recall, recall_id)
+        # Only for a recall of that patient (a staff login could write a made-up event).
+        if patient is None or recall is None or recall.patient_id != patient.id:
+            return
+        planned = planning.for_recall(
+            recall_id,
+            _reach(patient),
+            recall.due_day,
+            event.created_at,
+            settings.recall_days_before,
+            settings.quiet_hours,
+            zone,
+        )
+        self._record(session, planned, None, patient.id, event.id, None, now, recall_id=recall_id)
+
     def _withdraw(
         self, session: Session, appointment_id: int, why: str, now: datetime
     ) -> list[NotificationRow]:
@@ -291,11 +321,13 @@ class Dispatcher:
         self,
         session: Session,
         planned: list[planning.Planned],
-        appointment_id: int,
+        appointment_id: int | None,
         patient_id: int,
         event_id: int,
         old_start: datetime | None,
         now: datetime,
+        *,
+        recall_id: int | None = None,
     ) -> None:
         if not planned:
             return
@@ -314,6 +346,7 @@ class Dispatcher:
                 NotificationRow(
                     idempotency_key=p.key,
                     appointment_id=appointment_id,
+                    recall_id=recall_id,
                     patient_id=patient_id,
                     event_id=event_id,
                     channel=p.channel.value,
@@ -421,10 +454,20 @@ class Dispatcher:
         with self.database.session() as session:
             row = session.get(NotificationRow, claim.id)
             assert row is not None
-            appointment = session.get(t.Appointment, row.appointment_id)
+            recall = session.get(Recall, row.recall_id) if row.recall_id is not None else None
+            appointment = (
+                session.get(t.Appointment, row.appointment_id)
+                if row.appointment_id is not None
+                else None
+            )
             patient = session.get(t.Patient, row.patient_id)
             clinic = session.scalars(select(t.Clinic).limit(1)).first()
-            verdict = _still_wanted(row, appointment, now)
+            verdict = (
+                _recall_wanted(recall, row, now)
+                if row.recall_id is not None
+                else _still_wanted(row, appointment, now)
+            )
+            recall_due = recall.due_day if recall is not None else None
             superseded = row.kind == Kind.REMINDER.value and self._later_reminder_due(
                 session, row, now
             )
@@ -449,12 +492,14 @@ class Dispatcher:
             return self._finish(claim, Status.SKIPPED, f"the patient has no {channel.value} now")
         if not channels.can_send(channel):
             # Taken back (e.g. claimed in doubt) after its channel stopped being set up.
-            return self._finish(
-                claim, Status.WAITING, NOT_SET_UP[channel.value], undo_attempt=True
-            )
+            return self._finish(claim, Status.WAITING, NOT_SET_UP[channel.value], undo_attempt=True)
+        # A recall reminder's {date} is the day the patient is due back (never what for).
+        shown = (
+            start if recall_due is None else local_instant(recall_due, planning.RECALL_HOUR, zone)
+        )
         facts = MessageFacts(
             first_name=first_name,
-            start_local=to_local(start, zone),
+            start_local=to_local(shown, zone),
             clinic_name=where[0],
             clinic_address=where[1],
             clinic_phone=where[2],
@@ -556,6 +601,28 @@ def _still_wanted(
     if now >= row.appointment_start:
         return Status.SKIPPED, "the appointment had begun"
     return None
+
+
+def _recall_wanted(
+    recall: Recall | None, row: NotificationRow, now: datetime
+) -> tuple[Status, str] | None:
+    """Why a recall reminder should not go any more, or None when it should."""
+    if recall is None or recall.status != "due":
+        what = recall.status if recall is not None else "removed"
+        return Status.WITHDRAWN, f"the recall is {what}"
+    if now >= row.appointment_start:
+        return Status.SKIPPED, "the recall's due day had passed"
+    return None
+
+
+def _reach(patient: t.Patient) -> planning.Reach:
+    return planning.Reach.of(
+        patient.email,
+        patient.phone,
+        patient.email_reminders,
+        patient.sms_reminders,
+        patient.reminders_opt_out,
+    )
 
 
 def _address(patient: t.Patient | None, channel: Channel) -> str | None:

@@ -16,6 +16,8 @@ class Kind(enum.StrEnum):
     REMINDER = "reminder"
     CANCELLATION = "cancellation"
     CHANGE = "change"
+    RECALL = "recall"
+    """A recall reminder: the patient is due back (says when they are due, never what for)."""
 
 
 class Status(enum.StrEnum):

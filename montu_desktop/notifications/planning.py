@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.notifications.model import Channel, Kind, Status
@@ -36,7 +36,7 @@ class Reach:
         return cls(bool(email) and email_on, bool(phone) and sms_on, opted_out)
 
     def channels(self, kind: Kind) -> tuple[Channel, ...]:
-        if kind is Kind.REMINDER and self.reminders_opt_out:
+        if kind in (Kind.REMINDER, Kind.RECALL) and self.reminders_opt_out:
             return ()
         found = []
         if self.email:
@@ -211,3 +211,40 @@ def for_move(
         appointment_id, Kind.CHANGE, notify, start, moved_at, quiet, zone, extra=f"e{event_id}"
     )
     return planned + reminders(appointment_id, reach, start, moved_at, offsets, quiet, zone)
+
+
+RECALL_HOUR = time(10, 0)
+"""Recall reminders are due at this clinic-local hour (SMS still waits out quiet hours)."""
+
+
+def recall_key(recall_id: int, due: date, channel: Channel) -> str:
+    return f"r{recall_id}:{Kind.RECALL.value}:{due.isoformat()}:{channel.value}"
+
+
+def for_recall(
+    recall_id: int,
+    reach: Reach,
+    due: date,
+    made_at: datetime,
+    days_before: int,
+    quiet: QuietHours | None,
+    zone: str,
+) -> list[Planned]:
+    """A recall reminder per channel `days_before` days before the due day, at RECALL_HOUR;
+    none when reminders are off (0 days), the patient opted out, or that moment had passed
+    when the recall was made (the patient was just told in person).
+
+    `appointment_start` of a recall reminder is the end of its due day: past that it is
+    not worth sending (the same rule as an appointment that has begun)."""
+    if days_before <= 0:
+        return []
+    when = local_instant(due - timedelta(days=days_before), RECALL_HOUR, zone)
+    if when <= made_at:
+        return []
+    deadline = local_instant(due + timedelta(days=1), time(0, 0), zone)
+    planned = []
+    for channel in reach.channels(Kind.RECALL):
+        due_at = after_quiet_hours(when, quiet, zone) if channel is Channel.SMS else when
+        key = recall_key(recall_id, due, channel)
+        planned.append(_unless_too_late(Planned(key, Kind.RECALL, channel, due_at, deadline)))
+    return planned

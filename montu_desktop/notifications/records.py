@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from montu_desktop.persistence import recall_tables  # noqa: F401  (the recall table a row names)
 from montu_desktop.persistence.tables import Base, UTCDateTime
 
 
 class NotificationRow(Base):
-    """A confirmation, reminder, cancellation or change notice for one appointment and channel.
+    """A confirmation, reminder, cancellation or change notice for one appointment and channel
+    (or a recall reminder for one recall and channel).
 
     No address or message text is kept: both are rendered from fresh rows when it is sent.
     """
@@ -19,7 +21,9 @@ class NotificationRow(Base):
     __tablename__ = "notification"
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    """None for a recall reminder (then recall_id says which recall)."""
+    recall_id: Mapped[int | None] = mapped_column(ForeignKey("recall.id"))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
     event_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(8))
@@ -39,4 +43,5 @@ class NotificationRow(Base):
     __table_args__ = (
         Index("ix_notification_due", "status", "due_at"),
         Index("ix_notification_appointment", "appointment_id"),
+        Index("ix_notification_recall", "recall_id"),
     )

@@ -393,6 +393,16 @@ SPECS: dict[str, SettingSpec] = {
             600,
         ),
         SettingSpec(
+            "recalls.remind_days_before",
+            "14",
+            "recall reminders go this many days before the day a patient is due back (0: none)",
+            _K.WHOLE_NUMBER,
+            0,
+            90,
+            help="By SMS and email, as for appointment reminders (patients who opted out get "
+            "none). The message says when they are due, never what for.",
+        ),
+        SettingSpec(
             "online.cancel_notice_hours",
             "24",
             "online bookings can be cancelled online up to this many hours before",
@@ -458,6 +468,7 @@ class NotificationSettings:
     backoff_seconds: float
     poll_seconds: float
     quiet_hours: QuietHours | None
+    recall_days_before: int = 14
 
     @property
     def email_configured(self) -> bool:
@@ -499,4 +510,5 @@ class NotificationSettings:
             backoff_seconds=get("notifications.backoff_seconds"),
             poll_seconds=get("notifications.poll_seconds"),
             quiet_hours=get("quiet_hours"),
+            recall_days_before=get("recalls.remind_days_before"),
         )

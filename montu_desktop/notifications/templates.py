@@ -17,7 +17,7 @@ from montu_desktop.notifications.model import Channel, Kind
 
 PLACEHOLDERS = {
     "first_name": "the patient's given name",
-    "date": "the appointment day, e.g. Tuesday 24 November",
+    "date": "the appointment day, e.g. Tuesday 24 November (recall reminders: the day due back)",
     "time": "the clinic-local start time, e.g. 9:15 am",
     "clinic_name": "the clinic's name",
     "clinic_address": "the clinic's address",
@@ -68,6 +68,16 @@ DEFAULTS: dict[str, str] = {
         "Dear {first_name},\n\nYour appointment at {clinic_name} has moved to {date} at "
         "{time} (it was on {old_date} at {old_time}).\n\nWhere: {clinic_address}\n\n"
         "Questions? Please call {clinic_phone}.\n\n{clinic_name}"
+    ),
+    "template.recall.sms": (
+        "Hi {first_name}, it is nearly time for your next visit to {clinic_name} (due {date}). "
+        "Please call {clinic_phone} to book."
+    ),
+    "template.recall.subject": "Time to book your next visit to {clinic_name}",
+    "template.recall.email": (
+        "Dear {first_name},\n\nOur records show you are due to see us again around {date}. "
+        "Please call {clinic_phone} to book a time that suits you.\n\n{clinic_name}\n"
+        "{clinic_address}"
     ),
 }
 MAX_LENGTH = {"sms": 480, "subject": 150, "email": 4000}

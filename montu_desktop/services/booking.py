@@ -61,6 +61,7 @@ from montu_desktop.services import patients
 from montu_desktop.services.availability import booking_window
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.moves import record_move
+from montu_desktop.services.recalls import close_recalls_for, reopen_recalls_for
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
 from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -292,6 +293,15 @@ def _insert(
     )
     if request.waitlist_id is not None:
         close_entry(uow, request.waitlist_id, booked.id, request.patient_id, kind.id, ctx.clock())
+    close_recalls_for(  # recalls this booking answers close with it (services/recalls.py)
+        uow,
+        request.patient_id,
+        kind.id,
+        booked.id,
+        booked.start,
+        clinic_policy(ctx).timezone,
+        ctx.clock(),
+    )
     uow.emit(
         AppointmentBooked(
             booked.id,
@@ -472,6 +482,7 @@ def cancel_appointment(
         row.status = AppointmentStatus.CANCELLED.value
         row.cancel_reason = reason
         row.updated_at = ctx.clock()
+        reopen_recalls_for(uow, row.id)  # the recalls it closed are due again (services/recalls.py)
         uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
         uow.audit(
             "appointment.cancelled",

@@ -43,7 +43,8 @@ class NotificationView:
     """One message as the log shows it (no address, no text)."""
 
     id: int
-    appointment_id: int
+    appointment_id: int | None
+    """None for a recall reminder."""
     channel: str
     kind: str
     status: str
@@ -124,7 +125,7 @@ def list_notifications(
         if not names:
             return [_view(r) for r in rows]
         a, p, d = t.Appointment, t.Patient, t.Doctor
-        ids = sorted({r.appointment_id for r in rows})
+        ids = sorted({r.appointment_id for r in rows if r.appointment_id is not None})
         found: dict[int, tuple[str, str]] = {}
         for first in range(0, len(ids), 500):
             for appointment_id, given, family, doctor in uow.session.execute(
@@ -134,7 +135,19 @@ def list_notifications(
                 .where(a.id.in_(ids[first : first + 500]))
             ):
                 found[appointment_id] = (f"{given} {family}", doctor)
-        return [_view(r, *found.get(r.appointment_id, ("", ""))) for r in rows]
+        recall_patients = sorted({r.patient_id for r in rows if r.appointment_id is None})
+        recall_names = {
+            i: f"{given} {family}"
+            for i, given, family in uow.session.execute(
+                select(p.id, p.given_name, p.family_name).where(p.id.in_(recall_patients))
+            )
+        } if recall_patients else {}  # fmt: skip
+        return [
+            _view(r, *found.get(r.appointment_id, ("", "")))
+            if r.appointment_id is not None
+            else _view(r, recall_names.get(r.patient_id, ""), "")
+            for r in rows
+        ]
 
 
 def channels_set_up(ctx: ServiceContext) -> dict[str, bool]:

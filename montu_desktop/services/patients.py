@@ -29,6 +29,7 @@ from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import overlap_refused
 from montu_desktop.services.context import ServiceContext, require_manager
+from montu_desktop.services.recalls import move_recalls
 from montu_desktop.services.reference import appointment_types, clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -610,6 +611,7 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
                 .where(NotificationRow.patient_id == duplicate_id)
                 .values(patient_id=keep_id, updated_at=now)
             )
+            move_recalls(uow, duplicate_id, keep_id)  # services/recalls.py
             # Records merged into the duplicate earlier now point at the one kept.
             session.execute(
                 update(p).where(p.merged_into_id == duplicate_id).values(merged_into_id=keep_id)

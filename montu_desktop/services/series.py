@@ -19,6 +19,7 @@ from montu_desktop.services import booking
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.booking_view import nearest_free_slots
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.recalls import close_recalls_for, reopen_recalls_for
 from montu_desktop.services.reference import clinic_policy, find_type
 from montu_desktop.services.scheduling_reference import closure_reasons
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -109,6 +110,9 @@ def _plan(
                 end=end,
                 actor=ctx.actor,
                 now=ctx.clock(),
+            )
+            close_recalls_for(  # a series answers recalls like any booking (services/recalls.py)
+                uow, request.patient_id, kind.id, new_id, begin, policy.timezone, ctx.clock()
             )
             booked.append(
                 BookedAppointment(
@@ -249,6 +253,7 @@ def cancel_following(ctx: ServiceContext, appointment_id: int) -> list[BookedApp
             assert row is not None
             row.status = AppointmentStatus.CANCELLED.value
             row.updated_at = ctx.clock()
+            reopen_recalls_for(uow, row.id)  # as booking.cancel_appointment does
             uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
             uow.audit(
                 "appointment.cancelled", f"appointment {row.id}", start=row.start_at.isoformat()

@@ -481,6 +481,15 @@ class BookingDialog(QDialog):
             self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         self._book_if_waiting()
 
+    def choose_patient(self, record: PatientRecord) -> None:
+        """Open on one patient already chosen (the Recalls window's Book…)."""
+        text = f"{record.details.given_name} {record.details.family_name}"
+        self.search.blockSignals(True)
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        self._search_serial += 1
+        self._show_results(self._search_serial, [record], text)
+
     def matching_count(self) -> int:
         """How many patients the results list shows (not counting the 'none found' line)."""
         return sum(

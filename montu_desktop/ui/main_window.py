@@ -77,6 +77,7 @@ from montu_desktop.ui.operations import (
 )
 from montu_desktop.ui.patient_merge import MergeDialog
 from montu_desktop.ui.patient_panel import PatientPanel
+from montu_desktop.ui.recalls_window import open_recalls
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.settings.settings_dialog import NotAllowed, SettingsDialog
 from montu_desktop.ui.waiting_room_view import WaitingRoomPanel
@@ -232,6 +233,9 @@ class MainWindow(QMainWindow):
         self.waitlist_action.triggered.connect(lambda: self.open_waitlist(None))
         menu.addAction(self.waitlist_action)
         self.online_checks = OnlineChecks(self.ctx, menu, self, self.statusBar(), self.changes)
+        recalls_action = QAction("Re&calls…", self)  # ui/recalls_window.py
+        recalls_action.triggered.connect(lambda: open_recalls(self))
+        menu.addAction(recalls_action)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
         self.settings_action.setVisible(False)  # managers only: see signed_in()

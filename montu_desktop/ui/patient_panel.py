@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -32,7 +33,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.patients import SEARCH_MAX_CHARS
-from montu_desktop.services import patients
+from montu_desktop.services import patients, recalls
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.services.patients import PatientAppointment, PatientRecord
@@ -41,6 +42,7 @@ from montu_desktop.ui.booking_dialog import SEARCH_DELAY_MS, format_phone, parse
 from montu_desktop.ui.day_book_model import STATUS_WORDS
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.recalls_window import RecallList
 
 ERROR_STYLE = "color: #a50e0e; font-weight: bold;"
 GOOD_STYLE = "color: #146c2e; font-weight: bold;"
@@ -245,6 +247,8 @@ class PatientPanel(QDialog):
         self.appointment_tabs = QTabWidget()
         self.appointment_tabs.addTab(self.upcoming, "&Upcoming")
         self.appointment_tabs.addTab(self.past, "&Past and cancelled")
+        self.recall_list = RecallList()  # the patient's recalls (ui/recalls_window.py)
+        self.appointment_tabs.addTab(self.recall_list, "Recalls")
         self.reschedule_button = QPushButton("&Reschedule…")
         self.cancel_button = QPushButton("&Cancel appointment…")
         self.merge_button = QPushButton("Merge a &duplicate into this record…")
@@ -437,6 +441,21 @@ class PatientPanel(QDialog):
         self.upcoming.show_items(record.upcoming, self.timezone)
         self.past.show_items(record.past, self.timezone)
         self._enable_actions()
+        self._load_recalls(record.id)
+
+    def _load_recalls(self, patient_id: int) -> None:
+        def work() -> tuple[list[recalls.RecallItem], date]:
+            found = recalls.list_recalls(self.ctx, patient_id=patient_id, include_closed=True)
+            return found, recalls.today(self.ctx)
+
+        self._op(work, lambda found: self._recalls_loaded(patient_id, *found), lambda _e: None)
+
+    def _recalls_loaded(
+        self, patient_id: int, items: list[recalls.RecallItem], today: date
+    ) -> None:
+        if self.record is not None and self.record.id == patient_id:
+            self.recall_list.show_items(items, today)
+            self.appointment_tabs.setTabText(2, f"Recalls ({len(items)})")
 
     def _show_record(self, record: PatientRecord | None) -> None:
         self.record = record
@@ -453,6 +472,7 @@ class PatientPanel(QDialog):
                 line.clear()
             self.upcoming.show_items((), self.timezone)
             self.past.show_items((), self.timezone)
+            self.recall_list.clear()
             self._enable_actions()
             return
         details = record.details
@@ -477,6 +497,7 @@ class PatientPanel(QDialog):
         self.past.show_items(record.past, self.timezone)
         self.appointment_tabs.setTabText(0, f"&Upcoming ({len(record.upcoming)})")
         self.appointment_tabs.setTabText(1, f"&Past and cancelled ({len(record.past)})")
+        self._load_recalls(record.id)
         self._enable_actions()
 
     def _opt_out_changed(self, on: bool) -> None:

@@ -26,6 +26,7 @@ from montu_desktop.ui.notifications.log_window import NotificationLogWindow
 from montu_desktop.ui.notifications.settings_dialog import NotificationSettingsDialog
 from montu_desktop.ui.notifications.tomorrow_view import TomorrowRemindersDialog
 from montu_desktop.ui.patient_merge import DuplicateWarning, MergeDialog
+from montu_desktop.ui.recalls_window import RecallsWindow
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.settings.settings_dialog import SettingsDialog
 from montu_desktop.ui.sign_in import SignInDialog
@@ -110,6 +111,7 @@ def test_every_dialog_uses_each_letter_once(
             ),
             "waitlist for a freed time",
         ),
+        (RecallsWindow(demo_ctx, window.types, doctors, ZONE, parent=window), "recalls"),
         (FirstStartDialog(window), "first start"),
         (BookedOutDialog(demo_ctx, "Standard", entry.start, ZONE, None, window), "booked out"),
         (AboutDialog(window), "about"),

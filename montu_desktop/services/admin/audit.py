@@ -118,6 +118,11 @@ _SETTINGS_WORDS = {
     "setting.reset": "reset the setting",
     "notification.retried": "sent again the message to",
     "notification.dismissed": "dismissed the failed message to",
+    "recall.added": "added a recall for",
+    "recall.booked": "booked the recall of",
+    "recall.done": "marked done the recall of",
+    "recall.cancelled": "cancelled the recall of",
+    "recall.reopened": "made due again (its booking was cancelled) the recall of",
 }
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _NUMBERED = re.compile(r"^(doctor|patient|waitlist|type|exception|notification) (\d+)$")

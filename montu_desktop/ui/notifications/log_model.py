@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from montu_desktop.domain.clinic_time import to_local
-from montu_desktop.domain.wording import when_label
+from montu_desktop.domain.wording import day_label, when_label
 from montu_desktop.services.notifications import NotificationView
 from montu_desktop.ui.notifications.rows_model import AnyIndex, RowsModel
 
@@ -28,6 +29,7 @@ KIND_WORDS = {
     "reminder": "Reminder",
     "cancellation": "Cancellation",
     "change": "Change notice",
+    "recall": "Recall reminder",
 }
 
 
@@ -76,8 +78,13 @@ class NotificationLogModel(RowsModel[NotificationView]):
         if name == "ID":
             return str(row.id)
         if name == "Patient":
-            return row.patient_name or f"appointment {row.appointment_id}"
+            return row.patient_name or (
+                f"appointment {row.appointment_id}" if row.appointment_id else "recall reminder"
+            )
         if name == "Appointment":
+            if row.appointment_id is None:  # a recall reminder: "start" is the due day's end
+                due = to_local(row.appointment_start, self.zone) - timedelta(days=1)
+                return f"recall due {day_label(due.date())}"
             starts = when_label(to_local(row.appointment_start, self.zone))
             return f"{starts}, {row.doctor_name}" if row.doctor_name else starts
         if name == "Channel":
