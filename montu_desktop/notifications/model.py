@@ -16,6 +16,7 @@ class Kind(enum.StrEnum):
     REMINDER = "reminder"
     CANCELLATION = "cancellation"
     CHANGE = "change"
+    LATE_CANCEL = "late_cancel"  # an SMS reply asked to cancel inside the cancellation notice
 
 
 class Status(enum.StrEnum):

@@ -29,6 +29,7 @@ KIND_WORDS = {
     Kind.REMINDER: "Reminder",
     Kind.CANCELLATION: "Cancellation notice",
     Kind.CHANGE: "Change of time notice",
+    Kind.LATE_CANCEL: "Too late to cancel by SMS",
 }
 
 

@@ -1,0 +1,78 @@
+"""Two-way SMS and delivery receipts (issue 26, items 3 and 4).
+
+- `appointment.confirmed_at`: the patient confirmed by replying Y to a reminder.
+- `notification.delivery`, `notification.delivery_error`, `notification.delivery_at`: what
+  the SMS provider's delivery receipt said (sent, delivered or undelivered, and why).
+- `sms_reply`: every text a patient sent to the clinic's number, the patient when the number
+  identifies exactly one, what was done with it, and when the desk read it.
+
+PostgreSQL: the API server (`montu-desktop serve`) and the desks sign in as staff; both
+staff groups may store and mark replies, mark an appointment confirmed and record a
+message's delivery state (only those columns).
+
+Revision ID: 0016
+Revises: 0011
+Create Date: 2026-12-06 14:40:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+_STAFF = "montu_reception, montu_manager"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("appointment") as batch:
+        batch.add_column(sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("notification") as batch:
+        batch.add_column(sa.Column("delivery", sa.String(length=12), nullable=True))
+        batch.add_column(sa.Column("delivery_error", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("delivery_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_notification_provider_ref", "notification", ["provider_ref"])
+    op.create_table(
+        "sms_reply",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("message_sid", sa.String(length=64), nullable=False),
+        sa.Column("from_number", sa.String(length=20), nullable=False),
+        sa.Column("to_number", sa.String(length=20), nullable=False),
+        sa.Column("body", sa.String(length=1600), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("patient_id", sa.Integer(), sa.ForeignKey("patient.id"), nullable=True),
+        sa.Column("appointment_id", sa.Integer(), sa.ForeignKey("appointment.id"), nullable=True),
+        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("read_by", sa.String(length=100), nullable=True),
+        sa.UniqueConstraint("message_sid", name="uq_sms_reply_message_sid"),
+    )
+    op.create_index("ix_sms_reply_unread", "sms_reply", ["read_at", "received_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"""
+            DO $$ BEGIN
+              IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'montu_reception') THEN
+                GRANT SELECT, INSERT, UPDATE ON sms_reply TO {_STAFF};
+                GRANT USAGE ON SEQUENCE sms_reply_id_seq TO {_STAFF};
+                GRANT UPDATE (confirmed_at) ON appointment TO {_STAFF};
+                GRANT UPDATE (delivery, delivery_error, delivery_at) ON notification
+                  TO {_STAFF};
+              END IF;
+            END $$
+            """
+        )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_sms_reply_unread", table_name="sms_reply")
+    op.drop_table("sms_reply")
+    op.drop_index("ix_notification_provider_ref", table_name="notification")
+    with op.batch_alter_table("notification") as batch:
+        batch.drop_column("delivery_at")
+        batch.drop_column("delivery_error")
+        batch.drop_column("delivery")
+    with op.batch_alter_table("appointment") as batch:
+        batch.drop_column("confirmed_at")
