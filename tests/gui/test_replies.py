@@ -105,3 +105,56 @@ def test_the_status_bar_counts_unread_replies_and_the_day_book_shows_a_confirmat
     win.day.details.show_entry(shown, "Dr", win.day.model.book.timezone)
     assert "confirmed by the patient by SMS" in win.day.details.fields["status"].text()
     wait_for_operations()
+
+
+def test_an_undelivered_reminder_is_flagged_for_a_call_and_the_log_says_why(qapp) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from PySide6.QtGui import QColor
+
+    from montu_desktop.services.notifications import NotificationView, ReminderPreview
+    from montu_desktop.ui.notifications.log_model import COLUMNS as LOG_COLUMNS
+    from montu_desktop.ui.notifications.log_model import NotificationLogModel
+    from montu_desktop.ui.notifications.tomorrow_model import (
+        COLUMNS as TOMORROW_COLUMNS,
+    )
+    from montu_desktop.ui.notifications.tomorrow_model import (
+        UNREACHABLE_BACKGROUND,
+        TomorrowModel,
+    )
+
+    start = datetime(2027, 3, 11, 9, tzinfo=UTC)
+    late = ReminderPreview(
+        1, start, "Reply, Una", ("sms",), 0, True, "", "+61412000108", "Dr A",
+        "not delivered (phone unreachable or switched off (error 30003))", True,
+    )  # fmt: skip
+    fine = ReminderPreview(
+        2, start, "Reply, Dee", ("sms",), 0, True, "", "+61412000107", "Dr B", "delivered", False
+    )
+    model = TomorrowModel()
+    model.set_rows([late, fine], {"sms": True, "email": True})
+    delivery, note = TOMORROW_COLUMNS.index("Delivery"), TOMORROW_COLUMNS.index("Note")
+    assert model.data(model.index(0, delivery)).startswith("not delivered (phone unreachable")
+    assert model.data(model.index(0, note)).startswith("☎ reminder SMS not delivered")
+    assert model.data(model.index(0, 1), Qt.ItemDataRole.BackgroundRole) == QColor(
+        UNREACHABLE_BACKGROUND
+    )
+    assert model.data(model.index(1, delivery)) == "delivered"
+    assert model.data(model.index(1, note)) == ""
+    assert model.to_call() == 1
+
+    def sent(delivery: str | None, error: str | None) -> NotificationView:
+        return NotificationView(
+            7, 1, "sms", "reminder", "sent", 1, None, start, start, start, "", "", delivery, error
+        )
+
+    log = NotificationLogModel()
+    log.set_rows(
+        [sent("delivered", None), sent("undelivered", "error 30005"), sent(None, None)], "UTC"
+    )
+    status = LOG_COLUMNS.index("Status")
+    assert [log.data(log.index(r, status)) for r in range(3)] == [
+        "sent, delivered",
+        "sent, not delivered (error 30005)",
+        "sent",
+    ]

@@ -70,3 +70,19 @@ def test_receipts_only_move_forward() -> None:
     assert not rules.moves_forward("delivered", Delivery.DELIVERED)
     assert rules.delivery_reason("30003") == "phone unreachable or switched off (error 30003)"
     assert rules.delivery_reason("") == "no reason given"
+
+
+def test_the_default_reminder_sms_invites_a_reply_only_when_two_way_is_on() -> None:
+    from datetime import datetime
+
+    from montu_desktop.notifications.model import Channel, Kind
+    from montu_desktop.notifications.templates import MessageFacts, render
+
+    facts = MessageFacts("Ruby", datetime(2027, 3, 11, 9, 15), "Clinic", "1 St", "03 9000 0000")
+    invite = "Reply C to cancel or Y to confirm"
+    assert invite not in render(Kind.REMINDER, Channel.SMS, facts, {})[1]
+    assert invite in render(Kind.REMINDER, Channel.SMS, facts, {}, two_way=True)[1]
+    assert invite not in render(Kind.REMINDER, Channel.EMAIL, facts, {}, two_way=True)[1]
+    own = {"template.reminder.sms": "See you {date}, {first_name}. " + invite}
+    assert render(Kind.REMINDER, Channel.SMS, facts, own)[1].endswith(invite)
+    assert "too close to cancel by SMS" in render(Kind.LATE_CANCEL, Channel.SMS, facts, {})[1]
