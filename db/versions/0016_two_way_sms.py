@@ -27,12 +27,11 @@ _STAFF = "montu_reception, montu_manager"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("appointment") as batch:
-        batch.add_column(sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("notification") as batch:
-        batch.add_column(sa.Column("delivery", sa.String(length=12), nullable=True))
-        batch.add_column(sa.Column("delivery_error", sa.String(length=200), nullable=True))
-        batch.add_column(sa.Column("delivery_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ALTER TABLE on both databases: a batch rebuild would drop SQLite's triggers.
+    op.add_column("appointment", sa.Column("confirmed_at", sa.DateTime(timezone=True)))
+    op.add_column("notification", sa.Column("delivery", sa.String(length=12)))
+    op.add_column("notification", sa.Column("delivery_error", sa.String(length=200)))
+    op.add_column("notification", sa.Column("delivery_at", sa.DateTime(timezone=True)))
     op.create_index("ix_notification_provider_ref", "notification", ["provider_ref"])
     op.create_table(
         "sms_reply",
@@ -70,9 +69,6 @@ def downgrade() -> None:
     op.drop_index("ix_sms_reply_unread", table_name="sms_reply")
     op.drop_table("sms_reply")
     op.drop_index("ix_notification_provider_ref", table_name="notification")
-    with op.batch_alter_table("notification") as batch:
-        batch.drop_column("delivery_at")
-        batch.drop_column("delivery_error")
-        batch.drop_column("delivery")
-    with op.batch_alter_table("appointment") as batch:
-        batch.drop_column("confirmed_at")
+    for column in ("delivery_at", "delivery_error", "delivery"):
+        op.drop_column("notification", column)
+    op.drop_column("appointment", "confirmed_at")
