@@ -8,7 +8,11 @@
 
 PostgreSQL: the API server (`montu-desktop serve`) and the desks sign in as staff; both
 staff groups may store and mark replies, mark an appointment confirmed and record a
-message's delivery state (only those columns).
+message's delivery state (only those columns). As for the appointment events (revision
+0008), a staff login's `sms.late_cancel` event (the dispatcher then texts the patient that
+their appointment is too close to cancel by SMS) must come with the reply it answers, stored
+in the same transaction for that booked appointment of that patient: a desk cannot have a
+patient sent a made-up answer.
 
 Revision ID: 0016
 Revises: 0011
@@ -24,6 +28,34 @@ branch_labels = None
 depends_on = None
 
 _STAFF = "montu_reception, montu_manager"
+_STAFF_LOGIN = """
+    (SELECT NOT r.rolsuper AND (pg_has_role(session_user, 'montu_reception', 'MEMBER')
+        OR pg_has_role(session_user, 'montu_manager', 'MEMBER')
+        OR pg_has_role(session_user, 'montu_dispatcher', 'MEMBER'))
+     FROM pg_roles r WHERE r.rolname = session_user)
+"""
+_LATE_CANCEL_MATCHES = f"""
+    CREATE FUNCTION montu_late_cancel_matches() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    BEGIN
+        IF NEW.name <> 'sms.late_cancel' OR NOT coalesce({_STAFF_LOGIN}, false) THEN
+            RETURN NULL;
+        END IF;
+        IF NOT EXISTS (
+            SELECT FROM public.sms_reply r
+            JOIN public.appointment a ON a.id = r.appointment_id
+            WHERE r.appointment_id::text = NEW.payload ->> 'appointment_id'
+              AND r.patient_id::text = NEW.payload ->> 'patient_id'
+              AND a.patient_id = r.patient_id
+              AND a.status = 'booked'
+              AND r.outcome = 'too late to cancel'
+              AND r.xmin = pg_current_xact_id()::xid) THEN
+            RAISE EXCEPTION 'outbox event % does not match a reply stored with it', NEW.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NULL;
+    END $$
+"""
 
 
 def upgrade() -> None:
@@ -63,9 +95,19 @@ def upgrade() -> None:
             END $$
             """
         )
+        op.execute(_LATE_CANCEL_MATCHES)
+        op.execute("REVOKE ALL ON FUNCTION montu_late_cancel_matches() FROM PUBLIC")
+        op.execute(
+            "CREATE CONSTRAINT TRIGGER montu_late_cancel_matches AFTER INSERT ON outbox_event "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION montu_late_cancel_matches()"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS montu_late_cancel_matches ON outbox_event")
+        op.execute("DROP FUNCTION IF EXISTS montu_late_cancel_matches()")
     op.drop_index("ix_sms_reply_unread", table_name="sms_reply")
     op.drop_table("sms_reply")
     op.drop_index("ix_notification_provider_ref", table_name="notification")
