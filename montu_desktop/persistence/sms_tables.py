@@ -16,8 +16,8 @@ class SmsReply(Base):
     __tablename__ = "sms_reply"
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64))
-    from_number: Mapped[str] = mapped_column(String(20))
-    to_number: Mapped[str] = mapped_column(String(20))
+    from_number: Mapped[str] = mapped_column(String(40))
+    to_number: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(String(1600))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))

@@ -138,8 +138,8 @@ def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> Rep
     """Store a (signed) inbound SMS, then act on it if it is a one-word answer from a number
     that identifies one patient; returns the reply with what was done."""
     sid = _field(fields, "MessageSid", 64)
-    sender = _field(fields, "From", 20)
-    to = _field(fields, "To", 20)
+    sender = _field(fields, "From", 40)
+    to = _field(fields, "To", 40)
     body = next((v for k, v in fields if k == "Body"), "")[: rules.MAX_BODY]
     # A short code or a sender name is kept as sent: it matches no patient.
     with contextlib.suppress(InvalidRequest):

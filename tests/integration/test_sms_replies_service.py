@@ -76,3 +76,15 @@ def test_the_audit_reads_as_sentences_without_patient_details(ctx: ServiceContex
     assert any("Ada Text's appointment" in w and "confirmed (SMS reply Y)" in w for w in lines)
     assert any("opted Ada Text out of reminders (SMS reply STOP)" in w for w in lines)
     assert any(w.startswith("sms-reply handled an SMS reply: confirmed") for w in lines)
+
+
+def test_a_reply_without_a_sender_is_refused_naming_the_field(ctx: ServiceContext) -> None:
+    import pytest
+
+    from montu_desktop.domain.errors import InvalidRequest
+
+    _clinic(ctx)
+    with pytest.raises(InvalidRequest) as refused:
+        sms_replies.receive_reply(ctx, [("MessageSid", "SM9"), ("To", "+61400000000")])
+    assert (refused.value.field, refused.value.reason) == ("From", "is missing")
+    assert sms_replies.list_replies(ctx) == []
