@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from montu_desktop.api.sms import sms_router
 from montu_desktop.domain import online as rules
 from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import (
@@ -399,4 +400,5 @@ def create_app(
             raise ApiError(404, "id", "no booking matches this id and cancel token") from exc
         return Response(status_code=204)
 
+    app.include_router(sms_router(ctx, writing))
     return app

@@ -133,6 +133,7 @@ def _appointment_json(ctx: ServiceContext, booked: BookedAppointment) -> dict[st
         "status": booked.status,
         "note": booked.note,
         "cancel_reason": booked.cancel_reason,
+        "confirmed_at": _local_iso(booked.confirmed_at, zone) if booked.confirmed_at else None,
     }
 
 
@@ -324,6 +325,7 @@ def _record_json(ctx: ServiceContext, record: patients.PatientRecord) -> dict[st
                 "status": a.status.value,
                 "note": a.note,
                 "cancel_reason": a.cancel_reason,
+                "confirmed_at": _local_iso(a.confirmed_at, zone) if a.confirmed_at else None,
             }
             for a in record.appointments
         ],
@@ -356,6 +358,8 @@ def _record_text(ctx: ServiceContext, record: patients.PatientRecord) -> str:
             when = to_local(a.start, zone).strftime("%a %d %b %Y %H:%M")
             status = a.status.value.replace("_", "-")
             note = f"  note: {a.note}" if a.note else ""
+            if a.confirmed_at is not None:
+                status += " (confirmed by SMS)"
             lines.append(f"  {a.id:>6}  {when}  {a.doctor_name}  {a.type_name}  {status}{note}")
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ from montu_desktop.cli.arguments import record_id
 from montu_desktop.config.secrets import KeyringUnavailable
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule
-from montu_desktop.services import clinic_settings, notifications
+from montu_desktop.services import clinic_settings, notifications, sms_replies
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy
 
@@ -48,6 +48,14 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     retry.add_argument("id", type=record_id, help="notification id (1 to 2147483647)")
     dismiss = notes_sub.add_parser("dismiss", parents=[common], help="set a dead message aside")
     dismiss.add_argument("id", type=record_id, help="notification id (1 to 2147483647)")
+
+    replies = commands.add_parser("replies", help="patients' SMS replies (two-way SMS)")
+    replies_sub = replies.add_subparsers(dest="replies_command", required=True)
+    replies_list = replies_sub.add_parser("list", parents=[common], help="replies, newest first")
+    replies_list.add_argument("--unread", action="store_true", help="only those not read yet")
+    replies_list.add_argument("--json", action="store_true")
+    replies_read = replies_sub.add_parser("read", parents=[common], help="mark a reply read")
+    replies_read.add_argument("id", type=record_id, help="reply id (1 to 2147483647)")
 
     worker = commands.add_parser(
         "worker",
@@ -125,6 +133,8 @@ def _notifications_list(ctx: ServiceContext, args: argparse.Namespace) -> int:
             "last_error": n.last_error,
             "due_at": to_local(n.due_at, zone).isoformat(),
             "sent_at": to_local(n.sent_at, zone).isoformat() if n.sent_at else None,
+            "delivery": n.delivery,
+            "delivery_error": n.delivery_error,
         }
         for n in found
     ]
@@ -143,6 +153,30 @@ def _notifications_list(ctx: ServiceContext, args: argparse.Namespace) -> int:
         for n, d in zip(found, data, strict=True)
     )
     emit(args, data, text or "no notifications")
+    return EXIT_OK
+
+
+def _replies_list(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    zone = _zone(ctx)
+    found = sms_replies.list_replies(ctx, unread_only=args.unread)
+    data = []
+    for r in found:
+        item = r.as_json()
+        item["received_at"] = to_local(r.received_at, zone).isoformat()
+        item["read_at"] = to_local(r.read_at, zone).isoformat() if r.read_at else None
+        data.append(item)
+    text = "\n".join(
+        f"{r.id:>6}  {d['received_at'][:16]}  {'read  ' if r.read_at else 'UNREAD'}  "
+        f"{r.patient_name or r.from_number:<24} {r.outcome:<20} {r.body!r}"
+        for r, d in zip(found, data, strict=True)
+    )
+    emit(args, data, text or "no replies")
+    return EXIT_OK
+
+
+def _replies_read(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    sms_replies.mark_read(ctx, args.id)
+    print(f"reply {args.id} marked read")
     return EXIT_OK
 
 
@@ -198,6 +232,8 @@ COMMANDS = {
     "notifications list": _notifications_list,
     "notifications retry": _notifications_retry,
     "notifications dismiss": _notifications_dismiss,
+    "replies list": _replies_list,
+    "replies read": _replies_read,
     "worker": _worker,
 }
-SUBCOMMANDS = ("config_command", "notifications_command")
+SUBCOMMANDS = ("config_command", "notifications_command", "replies_command")

@@ -65,6 +65,7 @@ def build_channels(
             secret("sms.token"),
             settings.sms_sender,
             settings.sms_timeout,
+            status_callback=(settings.public_url + "/v1/sms/status" if settings.public_url else ""),
         )
     return ChannelSet(email, sms)
 

@@ -62,11 +62,14 @@ from montu_desktop.persistence.recall_tables import Recall
 
 log = logging.getLogger(__name__)
 
+LATE_CANCEL_EVENT = "sms.late_cancel"
+"""A patient replied C inside the cancellation notice: one SMS says it is still booked."""
 EVENT_NAMES = (
     "appointment.booked",
     "appointment.cancelled",
     "appointment.rescheduled",
     "recall.added",
+    LATE_CANCEL_EVENT,
 )
 LOCK_HOLD = 724136
 """PostgreSQL advisory lock: one dispatcher at a time moves messages in and out of waiting."""
@@ -89,13 +92,13 @@ class MessageNotRenderable(Exception):
     """A stored template cannot be filled in (it was put in the database without the checks)."""
 
 
-
 def masked_error(reason: str, address: str) -> str:
     """A send error as stored and shown: the patient's address (as in an SMTP "550 <addr>"
     reply) and any other email address or phone number replaced by a placeholder."""
     if address:
         reason = reason.replace(address, "<address>")
     return mask_contact_details(reason)
+
 
 class Dispatcher:
     """One PC's dispatcher; several may share a database (each claims its own work)."""
@@ -260,6 +263,16 @@ class Dispatcher:
         if event.name == "appointment.booked":
             planned = planning.for_booking(
                 appointment_id, reach, start, happened, offsets, quiet, zone
+            )
+        elif event.name == LATE_CANCEL_EVENT:
+            # Answers a text the patient just sent: SMS only, whatever their reminder choices.
+            key = planning.message_key(
+                appointment_id, Kind.LATE_CANCEL, Channel.SMS, start, f"e{event.id}"
+            )
+            planned = (
+                [planning.Planned(key, Kind.LATE_CANCEL, Channel.SMS, happened, start)]
+                if patient.phone
+                else []
             )
         elif event.name == "appointment.cancelled":
             self._withdraw(session, appointment_id, "the appointment was cancelled", now)
@@ -474,7 +487,7 @@ class Dispatcher:
             kind, channel = Kind(row.kind), Channel(row.channel)
             key, start, old_start = row.idempotency_key, row.appointment_start, row.old_start
             claimed_at = row.updated_at
-            address = _address(patient, channel)
+            address = _address_for(patient, channel, kind)
             first_name = patient.given_name if patient else ""
             zone = clinic.timezone if clinic else "UTC"
             where = (clinic.name, clinic.address, clinic.phone) if clinic else ("", "", "")
@@ -506,7 +519,7 @@ class Dispatcher:
             old_start_local=to_local(old_start, zone) if old_start else None,
         )
         try:
-            subject, body = render(kind, channel, facts, custom)
+            subject, body = render(kind, channel, facts, custom, two_way=settings.sms_two_way)
         except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
             raise MessageNotRenderable(
                 f"the {kind.value} template for {channel.value} cannot be filled in "
@@ -631,3 +644,10 @@ def _address(patient: t.Patient | None, channel: Channel) -> str | None:
     if channel is Channel.EMAIL:
         return patient.email if patient.email and patient.email_reminders else None
     return patient.phone if patient.phone and patient.sms_reminders else None
+
+
+def _address_for(patient: t.Patient | None, channel: Channel, kind: Kind) -> str | None:
+    """Where this message goes: an answer to the patient's own text goes to their phone."""
+    if kind is Kind.LATE_CANCEL and patient is not None and channel is Channel.SMS:
+        return patient.phone or None
+    return _address(patient, channel)

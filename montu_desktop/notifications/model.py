@@ -18,6 +18,7 @@ class Kind(enum.StrEnum):
     CHANGE = "change"
     RECALL = "recall"
     """A recall reminder: the patient is due back (says when they are due, never what for)."""
+    LATE_CANCEL = "late_cancel"  # an SMS reply asked to cancel inside the cancellation notice
 
 
 class Status(enum.StrEnum):

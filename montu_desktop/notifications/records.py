@@ -38,10 +38,15 @@ class NotificationRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_ref: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery: Mapped[str | None] = mapped_column(String(12))
+    """The provider's delivery receipt: sent, delivered or undelivered (None: no receipt)."""
+    delivery_error: Mapped[str | None] = mapped_column(String(200))
+    delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
         Index("ix_notification_due", "status", "due_at"),
         Index("ix_notification_appointment", "appointment_id"),
         Index("ix_notification_recall", "recall_id"),
+        Index("ix_notification_provider_ref", "provider_ref"),
     )

@@ -68,6 +68,16 @@ def _url(value: str) -> str:
     return value
 
 
+def _public_url(value: str) -> str:
+    """The address patients and providers reach `serve` at, or empty (not published)."""
+    value = value.strip().rstrip("/")
+    if value and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc):
+        raise ValueError("must be an http:// or https:// address (or empty)")
+    if urlparse(value).query or urlparse(value).fragment:
+        raise ValueError("must not have a ?query or #fragment")
+    return value
+
+
 def _sms_sender(value: str) -> str:
     value = value.strip()
     if value and not re.fullmatch(r"\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11}", value):
@@ -148,6 +158,7 @@ class ValueKind(enum.StrEnum):
     DURATIONS = "durations"
     QUIET_HOURS = "quiet hours"
     DURATION = "duration"
+    PUBLIC_URL = "public web address"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +238,7 @@ _READERS: dict[ValueKind, Callable[[str], object]] = {
     ValueKind.DURATIONS: parse_offsets,
     ValueKind.QUIET_HOURS: parse_quiet_hours,
     ValueKind.DURATION: parse_hold_release,
+    ValueKind.PUBLIC_URL: _public_url,
 }
 _ALLOWED = {
     ValueKind.TEXT: "text",
@@ -237,6 +249,7 @@ _ALLOWED = {
     ValueKind.DURATIONS: "up to 5 of `30m`, `2h`, `2d` (5 minutes to 14 days), or `none`",
     ValueKind.QUIET_HOURS: "`HH:MM-HH:MM` (may wrap past midnight), or `none`",
     ValueKind.DURATION: "a duration such as `2h` or `90m`",
+    ValueKind.PUBLIC_URL: "`https://` or `http://` address, or empty",
 }
 
 _K = ValueKind
@@ -410,6 +423,23 @@ SPECS: dict[str, SettingSpec] = {
             0,
             720,
         ),
+        SettingSpec(
+            "online.public_url",
+            "",
+            "the address the internet reaches `serve` at (SMS webhooks are signed over it)",
+            _K.PUBLIC_URL,
+            help="e.g. https://book.clinic.example (empty: not published)",
+        ),
+        SettingSpec(
+            "sms.two_way",
+            "off",
+            "patients may answer reminders by SMS (C cancels, Y confirms, STOP opts out)",
+            _K.CHOICE,
+            choices=(
+                ("off", "Off: replies are not read"),
+                ("on", "On: replies act and are listed"),
+            ),
+        ),
     )
 }
 
@@ -469,6 +499,8 @@ class NotificationSettings:
     poll_seconds: float
     quiet_hours: QuietHours | None
     recall_days_before: int = 14
+    public_url: str = ""
+    sms_two_way: bool = False
 
     @property
     def email_configured(self) -> bool:
@@ -511,4 +543,6 @@ class NotificationSettings:
             poll_seconds=get("notifications.poll_seconds"),
             quiet_hours=get("quiet_hours"),
             recall_days_before=get("recalls.remind_days_before"),
+            public_url=get("online.public_url"),
+            sms_two_way=get("sms.two_way") == "on",
         )

@@ -33,8 +33,11 @@ class TwilioSms:
         sender: str,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        status_callback: str = "",
     ) -> None:
         self.account, self.sender = account, sender
+        # Where the provider posts delivery receipts (`serve`'s /v1/sms/status), if published.
+        self.status_callback = status_callback
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=(account, token or ""),
@@ -49,6 +52,8 @@ class TwilioSms:
 
     def send(self, message: OutgoingMessage) -> str:
         data = {"To": message.to, "From": self.sender, "Body": message.body}
+        if self.status_callback:
+            data["StatusCallback"] = self.status_callback
         try:
             response = self._client.post(self._path, data=data)
         except httpx.TimeoutException as exc:

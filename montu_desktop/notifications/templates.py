@@ -79,7 +79,22 @@ DEFAULTS: dict[str, str] = {
         "Please call {clinic_phone} to book a time that suits you.\n\n{clinic_name}\n"
         "{clinic_address}"
     ),
+    "template.late_cancel.sms": (
+        "{first_name}, your appointment at {clinic_name} on {date} at {time} is too close to "
+        "cancel by SMS, so it is still booked. Please call {clinic_phone}."
+    ),
+    "template.late_cancel.subject": "Your appointment on {date} is still booked",
+    "template.late_cancel.email": (
+        "Dear {first_name},\n\nYour appointment at {clinic_name} on {date} at {time} is too "
+        "close to cancel by SMS, so it is still booked.\n\nPlease call us on {clinic_phone}."
+        "\n\n{clinic_name}"
+    ),
 }
+TWO_WAY_REMINDER_SMS = (
+    "Reminder: {first_name}, your appointment at {clinic_name} is on {date} at {time}. "
+    "{clinic_address}. Reply C to cancel or Y to confirm."
+)
+"""The default reminder SMS while two-way SMS is on (`sms.two_way`)."""
 MAX_LENGTH = {"sms": 480, "subject": 150, "email": 4000}
 
 
@@ -158,14 +173,26 @@ def values(facts: MessageFacts) -> dict[str, str]:
     }
 
 
+def default_text(key: str, *, two_way: bool = False) -> str:
+    """The built-in template for `key`; the reminder SMS invites a reply when two-way is on."""
+    if two_way and key == "template.reminder.sms":
+        return TWO_WAY_REMINDER_SMS
+    return DEFAULTS[key]
+
+
 def render(
-    kind: Kind, channel: Channel, facts: MessageFacts, custom: Mapping[str, str]
+    kind: Kind,
+    channel: Channel,
+    facts: MessageFacts,
+    custom: Mapping[str, str],
+    *,
+    two_way: bool = False,
 ) -> tuple[str, str]:
     """(subject, body) for this kind and channel; managers' templates win over the defaults."""
 
     def text(part: str) -> str:
         key = template_key(kind, part)
-        return custom.get(key) or DEFAULTS[key]
+        return custom.get(key) or default_text(key, two_way=two_way)
 
     filled = values(facts)
     body = fill(text(channel.value), filled)

@@ -235,6 +235,8 @@ class Appointment(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The patient confirmed by replying Y to an SMS (two-way SMS)."""
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -106,6 +106,8 @@ class BookedAppointment:
     completed_at: datetime | None = None
     choice: rules.DoctorChoice | None = None
     """Why this doctor: the free doctors and their loads (set by booking and moving)."""
+    confirmed_at: datetime | None = None
+    """The patient confirmed it by replying Y to an SMS."""
 
 
 def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppointment:
@@ -456,6 +458,7 @@ def _booked(row: t.Appointment, type_name: str) -> BookedAppointment:
         row.cancel_reason,
         row.arrived_at,
         row.completed_at,
+        confirmed_at=row.confirmed_at,
     )
 
 

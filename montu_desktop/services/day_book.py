@@ -32,6 +32,8 @@ class DayBookEntry:
     status: AppointmentStatus
     note: str | None = None
     """Reason for visit: shown in the details and on the day sheet, never sent anywhere."""
+    confirmed_at: datetime | None = None
+    """The patient confirmed it by replying Y to an SMS."""
 
     @property
     def minutes(self) -> int:
@@ -80,6 +82,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
                 a.end_at,
                 a.status,
                 a.note,
+                a.confirmed_at,
             )
             .join(p, p.id == a.patient_id)
             .where(
@@ -102,6 +105,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             end=r.end_at,
             status=AppointmentStatus(r.status),
             note=r.note,
+            confirmed_at=r.confirmed_at,
         )
         for r in rows
     )

@@ -56,6 +56,25 @@ class NotificationView:
     patient_name: str = ""
     """Empty for staff not allowed to see who the patient is."""
     doctor_name: str = ""
+    delivery_state: str | None = None
+    """The provider's delivery receipt (sent, delivered, undelivered); None: none came."""
+    delivery_error: str | None = None
+
+    @property
+    def delivery(self) -> str | None:
+        """sent, delivered or undelivered; a sent message without a receipt counts as sent."""
+        if self.delivery_state:
+            return self.delivery_state
+        return "sent" if self.status == Status.SENT.value else None
+
+    @property
+    def delivery_words(self) -> str:
+        """What the log shows: delivered, not delivered (reason), or nothing yet."""
+        if self.delivery_state == "delivered":
+            return "delivered"
+        if self.delivery_state == "undelivered":
+            return f"not delivered ({self.delivery_error or 'no reason given'})"
+        return ""
 
     @property
     def not_set_up(self) -> bool:
@@ -97,6 +116,8 @@ def _view(row: NotificationRow, patient: str = "", doctor: str = "") -> Notifica
         row.appointment_start,
         patient,
         doctor,
+        row.delivery,
+        row.delivery_error,
     )
 
 
@@ -165,9 +186,7 @@ def status_counts(ctx: ServiceContext) -> Counter[str]:
     n = NotificationRow
     counts: Counter[str] = Counter()
     with UnitOfWork(ctx) as uow:
-        for status, count in uow.session.execute(
-            select(n.status, func.count()).group_by(n.status)
-        ):
+        for status, count in uow.session.execute(select(n.status, func.count()).group_by(n.status)):
             counts[NOT_SET_UP_COUNT if status == Status.WAITING.value else status] += count
     return counts
 
@@ -285,6 +304,10 @@ class ReminderPreview:
     why_not: str
     phone: str | None = None
     doctor_name: str = ""
+    delivery: str = ""
+    """The last reminder SMS's receipt in words: delivered, not delivered (reason), or ""."""
+    call_needed: bool = False
+    """A reminder SMS was not delivered: the desk should phone the patient."""
 
 
 def _why_unreachable(patient: t.Patient) -> str:
@@ -323,8 +346,22 @@ def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
                 )
             )
         )
+        receipts: dict[int, NotificationView] = {}
+        for row in uow.session.scalars(
+            select(NotificationRow)
+            .where(
+                NotificationRow.appointment_id.in_(ids),
+                NotificationRow.kind == Kind.REMINDER.value,
+                NotificationRow.channel == Channel.SMS.value,
+                NotificationRow.status == Status.SENT.value,
+                NotificationRow.delivery.is_not(None),
+            )
+            .order_by(NotificationRow.sent_at, NotificationRow.id)
+        ):
+            receipts[row.appointment_id] = _view(row)  # the latest one wins
         found = []
         for appointment_id, starts, patient, doctor in rows:
+            receipt = receipts.get(appointment_id)
             reach = Reach.of(
                 patient.email,
                 patient.phone,
@@ -344,6 +381,8 @@ def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
                     "" if channels else _why_unreachable(patient),
                     patient.phone,
                     doctor,
+                    receipt.delivery_words if receipt else "",
+                    bool(receipt and receipt.delivery == "undelivered"),
                 )
             )
         return found

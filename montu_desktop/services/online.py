@@ -352,6 +352,12 @@ def cancel_notice(ctx: ServiceContext) -> timedelta:
     return timedelta(hours=int(get_setting(ctx, "online.cancel_notice_hours").value))
 
 
+def too_close_to_cancel(ctx: ServiceContext, start: datetime) -> bool:
+    """The clinic's cancellation-notice rule for patients cancelling themselves (online, or
+    by SMS reply): inside `online.cancel_notice_hours` of the start they must phone."""
+    return start - ctx.clock() < cancel_notice(ctx)
+
+
 def cancel_online(ctx: ServiceContext, key: ApiKeyInfo, appointment_id: int, token: str) -> None:
     """Cancel an online booking with its token, up to the clinic's cancellation notice.
 
@@ -369,7 +375,7 @@ def cancel_online(ctx: ServiceContext, key: ApiKeyInfo, appointment_id: int, tok
         raise unknown
     if found[2] != AppointmentStatus.BOOKED.value:
         raise unknown
-    if found[1] - ctx.clock() < cancel_notice(ctx):
+    if too_close_to_cancel(ctx, found[1]):
         raise CancelRefused(
             "start", "is too close to cancel online; please phone the clinic to cancel"
         )

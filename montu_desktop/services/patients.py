@@ -49,6 +49,8 @@ class PatientAppointment:
     cancel_reason: str | None = None
     arrived_at: datetime | None = None
     completed_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    """The patient confirmed it by replying Y to an SMS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,7 @@ def _appointments(
             a.cancel_reason,
             a.arrived_at,
             a.completed_at,
+            a.confirmed_at,
         )
         .join(d, d.id == a.doctor_id)
         .where(a.patient_id.in_(ids), *extra)  # type: ignore[arg-type]
@@ -427,6 +430,7 @@ def _appointments(
                 cancel_reason=r[9],
                 arrived_at=r[10],
                 completed_at=r[11],
+                confirmed_at=r[12],
             ),
         )
         for r in rows

@@ -53,11 +53,18 @@ class DayCell:
     start_row: int = 0
 
 
+def status_words(entry: DayBookEntry) -> str:
+    """The status, and the patient's confirmation by SMS when they gave one."""
+    words = STATUS_WORDS[entry.status]
+    if getattr(entry, "confirmed_at", None) is not None:
+        return f"{words}, ✓ confirmed"
+    return words
+
+
 def describe_entry(entry: DayBookEntry, timezone: str) -> str:
     start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
     return (
-        f"{start:%H:%M}–{end:%H:%M} {entry.type_name}: {entry.patient_name} "
-        f"({STATUS_WORDS[entry.status]})"
+        f"{start:%H:%M}–{end:%H:%M} {entry.type_name}: {entry.patient_name} ({status_words(entry)})"
     )
 
 
@@ -68,7 +75,7 @@ def entry_tooltip(entry: DayBookEntry, timezone: str) -> str:
         entry.patient_name,
         format_phone(entry.patient_phone) if entry.patient_phone else "no phone number",
         f"{start:%H:%M}–{end:%H:%M} {entry.type_name}",
-        f"Status: {STATUS_WORDS[entry.status]}",
+        f"Status: {status_words(entry)}",
     ]
     note = getattr(entry, "note", None)
     if note:
@@ -160,7 +167,7 @@ class DayBookModel(QAbstractTableModel):
             if offset == 0:
                 return cell.entry.patient_name
             if offset == 1:
-                return f"{cell.entry.type_name} · {STATUS_WORDS[cell.entry.status]}"
+                return f"{cell.entry.type_name} · {status_words(cell.entry)}"
             return ""
         if role == Qt.ItemDataRole.ToolTipRole and cell.entry is not None:
             return entry_tooltip(cell.entry, self.book.timezone)

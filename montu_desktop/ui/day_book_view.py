@@ -135,7 +135,14 @@ class AppointmentPanel(QGroupBox):
             self.fields["when"].setText(f"{day_label(start.date())} {start:%H:%M}–{end:%H:%M}")
             self.fields["doctor"].setText(doctor)
             self.fields["type"].setText(f"{entry.type_name} ({entry.minutes} min)")
-            self.fields["status"].setText(STATUS_WORDS[entry.status])
+            status = STATUS_WORDS[entry.status]
+            if entry.confirmed_at is not None:
+                confirmed = to_local(entry.confirmed_at, timezone)
+                status += (
+                    f", ✓ confirmed by the patient by SMS ({day_label(confirmed.date())}"
+                    f" {confirmed:%H:%M})"
+                )
+            self.fields["status"].setText(status)
             self.fields["note"].setText(entry.note or "—")
         self._enable_status_buttons()
         booked = entry is not None and entry.status is AppointmentStatus.BOOKED

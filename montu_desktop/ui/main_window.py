@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressBar,
+    QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -41,6 +42,7 @@ from montu_desktop.services import (
     patients,
     reference,
     series,
+    sms_replies,
     waitlist,
 )
 from montu_desktop.services.admin.staff import StaffMember
@@ -67,6 +69,7 @@ from montu_desktop.ui.errors import plain_words, show_error
 from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.layout import WeekCell, WeekGrid, week_grid
 from montu_desktop.ui.notifications.menu import NotificationMenu
+from montu_desktop.ui.notifications.replies_dialog import unread_words
 from montu_desktop.ui.online_check import OnlineChecks
 from montu_desktop.ui.operations import (
     BusyTracker,
@@ -87,6 +90,8 @@ from montu_desktop.ui.week_view import WeekPanel
 GEOMETRY_KEY = "main_window/geometry"
 """This PC's window size, place and maximised state (QSettings, per PC)."""
 COALESCE_MS = 30
+REPLIES_POLL_MS = 30_000
+"""How often the unread SMS replies are counted (the API server stores them; no desk hears it)."""
 PREFETCH_DELAY_MS = 50
 """After a week is shown, how long before its neighbours and the selected day's book are
 loaded (after its paint)."""
@@ -241,6 +246,7 @@ class MainWindow(QMainWindow):
         self.settings_action.setVisible(False)  # managers only: see signed_in()
         menu.addAction(self.settings_action)
         self.notification_menu = NotificationMenu(self.ctx, menu, self)
+        self.notification_menu.replies_read.append(self.count_replies)
         menu.addSeparator()
         about_action = QAction(f"&About {APP_NAME}", self)
         about_action.setMenuRole(QAction.MenuRole.AboutRole)
@@ -262,7 +268,19 @@ class MainWindow(QMainWindow):
         self.reachable_label = QLabel("Connecting…")
         self.refreshed_label = QLabel("Not refreshed yet")
         self.database_label = QLabel(f"Database: {self.ctx.database.describe()}")
+        # Patients' SMS replies waiting for the desk; a click opens Clinic → Replies….
+        self.replies_button = QPushButton()
+        self.replies_button.setFlat(True)
+        self.replies_button.setAccessibleName("Unread SMS replies")
+        self.replies_button.setVisible(False)
+        # The Clinic menu (built next) opens the replies; a click goes through it then.
+        self.replies_button.clicked.connect(lambda: self.notification_menu.show_replies())
+        self._replies_timer = QTimer(self)
+        self._replies_timer.setInterval(REPLIES_POLL_MS)
+        self._replies_timer.timeout.connect(self.count_replies)
+        self._replies_timer.start()
         for widget in (
+            self.replies_button,
             self.busy_indicator,
             self.refreshed_label,
             self.reachable_label,
@@ -301,6 +319,15 @@ class MainWindow(QMainWindow):
 
     # Start and refresh ---------------------------------------------------------------------
 
+    def count_replies(self) -> None:
+        """Show how many SMS replies are unread (nothing when none, or when it cannot tell)."""
+
+        def shown(count: int) -> None:
+            self.replies_button.setText(unread_words(count))
+            self.replies_button.setVisible(count > 0)
+
+        self._op(lambda: sms_replies.unread_count(self.ctx), shown, lambda _e: None, quiet=True)
+
     def start(self) -> None:
         """Called once the window is shown: first refresh (and first-start offer)."""
         if self.monitor.running:
@@ -308,6 +335,7 @@ class MainWindow(QMainWindow):
         else:
             self._op(self.monitor.check_now, self._show_reachability, lambda _e: None)
         self.refresh(ChangeKind.REFERENCE)
+        self.count_replies()
         self.week.table.setFocus()
 
     def operation_did_execute(self, burst: list[OpChanges]) -> None:
@@ -322,6 +350,8 @@ class MainWindow(QMainWindow):
                 if ids:
                     self._select_after = ids[-1]
             self._pending.update(changes.kinds)
+        if any(c.touches(ChangeKind.APPOINTMENTS, ChangeKind.NOTIFICATIONS) for c in burst):
+            self.count_replies()  # a reply that cancels or confirms changes an appointment
         if self._pending & {ChangeKind.REFERENCE, ChangeKind.APPOINTMENTS, ChangeKind.PATIENTS}:
             self._coalesce.start()
 
@@ -855,8 +885,7 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self._top_parent(),
             "Cancel the series too?",
-            f"This visit is part of a series with {later} later visit(s). "
-            "Cancel those as well?",
+            f"This visit is part of a series with {later} later visit(s). Cancel those as well?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )

@@ -72,6 +72,8 @@ def status_words(item: PatientAppointment, timezone: str | None = None) -> str:
         }.get(item.status)
         if at is not None:
             words += f" {to_local(at, timezone):%H:%M}"
+    if item.confirmed_at is not None and item.status is not AppointmentStatus.CANCELLED:
+        words += ", ✓ confirmed by SMS"
     return words
 
 
@@ -89,6 +91,7 @@ def as_entry(record: PatientRecord, item: PatientAppointment) -> DayBookEntry:
         end=item.end,
         status=item.status,
         note=item.note,
+        confirmed_at=item.confirmed_at,
     )
 
 

@@ -16,6 +16,7 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import create_demo_clinic
 from montu_desktop.ui.notifications.log_model import COLUMNS
 from montu_desktop.ui.notifications.log_window import NotificationLogWindow
+from montu_desktop.ui.notifications.tomorrow_model import COLUMNS as TOMORROW_COLUMNS
 from montu_desktop.ui.notifications.tomorrow_model import UNREACHABLE_BACKGROUND
 from montu_desktop.ui.notifications.tomorrow_view import TomorrowRemindersDialog
 from montu_desktop.ui.operations import wait_for_operations
@@ -166,12 +167,15 @@ def test_tomorrow_flags_a_patient_who_cannot_be_reminded(
     qtmodeltester.check(dialog.model)
 
     model = dialog.model
-    texts = [[model.data(model.index(r, c)) for c in range(7)] for r in range(model.rowCount())]
+    columns = len(TOMORROW_COLUMNS)
+    texts = [
+        [model.data(model.index(r, c)) for c in range(columns)] for r in range(model.rowCount())
+    ]
     doctors = [row.doctor_name for row in model.rows]
     assert all(doctors)
     assert [t[:2] + t[3:] for t in texts] == [
-        ["09:00", "Nguyen, Ruby", doctors[0], "Email and SMS", "4", ""],
-        ["11:00", "Nguyen, Omar", doctors[1], "nobody can be reached", "0",
+        ["09:00", "Nguyen, Ruby", doctors[0], "Email and SMS", "4", "", ""],
+        ["11:00", "Nguyen, Omar", doctors[1], "nobody can be reached", "0", "",
          "⚠ no phone or email: please call the patient"],
     ]  # fmt: skip
     assert texts[0][2].startswith("04") and texts[1][2] == "—"  # national format, or none

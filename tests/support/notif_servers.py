@@ -71,6 +71,8 @@ class SmsRecord:
     to: str
     sender: str
     body: str
+    status_callback: str = ""
+    """Where the client asked for delivery receipts (Twilio's StatusCallback), if anywhere."""
 
 
 @dataclass
@@ -167,7 +169,13 @@ class SmsServer:
                 if mode == "bad-number":
                     self._reply(400, {"code": 21211, "message": "Invalid 'To' Phone Number"})
                     return
-                record = SmsRecord("SM" + uuid.uuid4().hex, form["To"], form["From"], form["Body"])
+                record = SmsRecord(
+                    "SM" + uuid.uuid4().hex,
+                    form["To"],
+                    form["From"],
+                    form["Body"],
+                    form.get("StatusCallback", ""),
+                )
                 # Accepted first, answered later: a client killed meanwhile leaves it in doubt.
                 with outer.lock:
                     outer.delivered.append(record)

@@ -275,6 +275,19 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
         reason = details.get("reason")
         because = f" (reason: {reason})" if reason else ""
         return f"{who} cancelled {patient}'s appointment{when}{with_doctor}{because}"
+    if action == "appointment.confirmed":
+        return f"{who} marked {patient}'s appointment{with_doctor} confirmed (SMS reply Y)"
+    if action == "patient.reminders_opted_out":
+        return f"{who} opted {names.subject(record.subject)} out of reminders (SMS reply STOP)"
+    if action.startswith("sms.reply_"):
+        said = {
+            "sms.reply_received": f"received an SMS reply ({details.get('ask', '?')})",
+            "sms.reply_handled": f"handled an SMS reply: {details.get('outcome', '?')}",
+            "sms.reply_read": "read an SMS reply",
+        }.get(action, action)
+        return f"{who} {said} ({record.subject})"
+    if action == "notification.delivery":
+        return f"{who}: the SMS provider reported {record.subject} {details.get('delivery', '?')}"
     if action == "appointment.note":
         return f"{who} changed the note on {patient}'s appointment{with_doctor}"
     if action in ("patient.edited", "patient.added"):

@@ -166,6 +166,12 @@ class SmsPage(_ChannelPage):
         self.add("Account", "sms.account", self.account)
         self.add_secret("Auth token")
         self.add("Sender", "sms.sender", self.sender)
+        # Replies and delivery receipts come to `serve` at this address (README: two-way SMS).
+        self.two_way = choice_box("sms.two_way")
+        self.public_url = QLineEdit()
+        self.public_url.setPlaceholderText("https://book.clinic.example")
+        self.add("Replies", "sms.two_way", self.two_way)
+        self.add("Public address", "online.public_url", self.public_url)
         self.test = TestMessageRow(ctx, "sms", "+61412345678", save_first)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
@@ -175,7 +181,15 @@ class SmsPage(_ChannelPage):
 
     def _provider_chosen(self) -> None:
         on = self.provider.currentData() != "none"
-        for widget in (self.base_url, self.account, self.sender, self.secret, self.test):
+        for widget in (
+            self.base_url,
+            self.account,
+            self.sender,
+            self.secret,
+            self.test,
+            self.two_way,
+            self.public_url,
+        ):
             widget.setEnabled(on)
 
     def load(self, values: dict[str, str]) -> None:
@@ -183,6 +197,8 @@ class SmsPage(_ChannelPage):
         self.base_url.setText(values["sms.base_url"])
         self.account.setText(values["sms.account"])
         self.sender.setText(values["sms.sender"])
+        set_choice(self.two_way, values["sms.two_way"])
+        self.public_url.setText(values["online.public_url"])
         self.show_secret_state()
         self._provider_chosen()
 
@@ -192,4 +208,6 @@ class SmsPage(_ChannelPage):
             "sms.base_url": self.base_url.text(),
             "sms.account": self.account.text(),
             "sms.sender": self.sender.text(),
+            "sms.two_way": self.two_way.currentData(),
+            "online.public_url": self.public_url.text(),
         }

@@ -30,7 +30,9 @@ KIND_WORDS = {
     "cancellation": "Cancellation",
     "change": "Change notice",
     "recall": "Recall reminder",
+    "late_cancel": "Too late to cancel by SMS",
 }
+UNDELIVERED_COLOUR = "#a50e0e"
 
 
 class NotificationLogModel(RowsModel[NotificationView]):
@@ -66,6 +68,8 @@ class NotificationLogModel(RowsModel[NotificationView]):
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column == COLUMNS.index("Status"):
             colour = NOT_SET_UP_COLOUR if row.not_set_up else STATUS_COLOURS.get(row.status)
+            if row.delivery == "undelivered":
+                colour = UNDELIVERED_COLOUR
             return QColor(colour) if colour else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, COLUMNS.index("Tries")):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -92,7 +96,8 @@ class NotificationLogModel(RowsModel[NotificationView]):
         if name == "Kind":
             return KIND_WORDS.get(row.kind, row.kind)
         if name == "Status":
-            return row.state
+            # The provider's receipt, when one came: "sent, delivered" or "sent, not delivered (…)".
+            return f"{row.state}, {row.delivery_words}" if row.delivery_words else row.state
         if name == "Tries":
             return str(row.attempts)
         if name == "Due":

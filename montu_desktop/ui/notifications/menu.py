@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QMenu, QWidget
 from montu_desktop.domain.staff import Role
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.notifications.log_window import NotificationLogWindow
+from montu_desktop.ui.notifications.replies_dialog import RepliesDialog
 from montu_desktop.ui.notifications.settings_dialog import NotificationSettingsDialog
 from montu_desktop.ui.notifications.tomorrow_view import TomorrowRemindersDialog
 
@@ -25,7 +26,16 @@ class NotificationMenu:
         self.log_action.triggered.connect(self.show_log)
         self.settings_action = QAction("Notification s&ettings…", parent)
         self.settings_action.triggered.connect(self.show_settings)
-        for action in (self.tomorrow_action, self.log_action, self.settings_action):
+        self.replies_action = QAction("Rep&lies…", parent)
+        self.replies_action.triggered.connect(self.show_replies)
+        self.replies_read: list[object] = []
+        """Called (no arguments) when the desk marks a reply read: the unread count changes."""
+        for action in (
+            self.tomorrow_action,
+            self.replies_action,
+            self.log_action,
+            self.settings_action,
+        ):
             menu.addAction(action)
         self.set_role(None)
 
@@ -40,6 +50,15 @@ class NotificationMenu:
         return self._raise("tomorrow") or self._show(
             "tomorrow", TomorrowRemindersDialog(self.ctx, self.parent)
         )
+
+    def show_replies(self) -> QDialog:
+        found = self._raise("replies")
+        if found is not None:
+            return found
+        dialog = RepliesDialog(self.ctx, self.parent)
+        for listener in self.replies_read:
+            dialog.changed.connect(listener)
+        return self._show("replies", dialog)
 
     def show_log(self) -> QDialog:
         found = self._raise("log")
@@ -58,7 +77,7 @@ class NotificationMenu:
         dialog = self.open.get(name)
         if dialog is None or not dialog.isVisible():
             return None
-        if isinstance(dialog, NotificationLogWindow | TomorrowRemindersDialog):
+        if isinstance(dialog, NotificationLogWindow | TomorrowRemindersDialog | RepliesDialog):
             dialog.load()  # fresh rows; the settings dialog keeps unsaved edits instead
         dialog.raise_()
         dialog.activateWindow()

@@ -30,6 +30,7 @@ KIND_WORDS = {
     Kind.CANCELLATION: "Cancellation notice",
     Kind.CHANGE: "Change of time notice",
     Kind.RECALL: "Recall reminder",
+    Kind.LATE_CANCEL: "Too late to cancel by SMS",
 }
 
 

@@ -11,7 +11,16 @@ from montu_desktop.services.notifications import ReminderPreview
 from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.notifications.rows_model import AnyIndex, RowsModel
 
-COLUMNS = ("Time", "Patient", "Phone", "Doctor", "Reminded by", "Reminders queued", "Note")
+COLUMNS = (
+    "Time",
+    "Patient",
+    "Phone",
+    "Doctor",
+    "Reminded by",
+    "Reminders queued",
+    "Delivery",
+    "Note",
+)
 UNREACHABLE_BACKGROUND = "#fde7e9"
 UNREACHABLE_TEXT = "#8c1d18"
 CHANNEL_WORDS = {"email": "email", "sms": "SMS"}
@@ -56,7 +65,7 @@ class TomorrowModel(RowsModel[ReminderPreview]):
             return self.text(row, index.column()) or None
         if role == Qt.ItemDataRole.UserRole:
             return row
-        if row.reachable:
+        if row.reachable and not row.call_needed:
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
             return QColor(UNREACHABLE_BACKGROUND)
@@ -67,6 +76,8 @@ class TomorrowModel(RowsModel[ReminderPreview]):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            if row.call_needed:
+                return f"reminder SMS {row.delivery}: call the patient"
             return f"cannot be reminded: {row.why_not}"
         return None
 
@@ -84,9 +95,17 @@ class TomorrowModel(RowsModel[ReminderPreview]):
             return reach_words(row, self.set_up)
         if name == "Reminders queued":
             return str(row.pending)
+        if name == "Delivery":
+            return row.delivery
+        if row.call_needed:
+            return f"☎ reminder SMS {row.delivery}: please call the patient"
         if row.reachable:
             return ""
         return f"⚠ {row.why_not}: please call the patient"
 
     def unreachable(self) -> int:
         return sum(1 for row in self.rows if not row.reachable)
+
+    def to_call(self) -> int:
+        """Reminders that did not arrive: the desk phones these patients."""
+        return sum(1 for row in self.rows if row.call_needed)

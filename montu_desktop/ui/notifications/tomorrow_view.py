@@ -139,16 +139,23 @@ class TomorrowRemindersDialog(QDialog):
         self.setup_note.setVisible(bool(not_set_up))
         self.summary.setStyleSheet("")
         missing = self.model.unreachable()
+        to_call = self.model.to_call()
+        undelivered = (
+            f" {plural(to_call, 'reminder SMS', 'reminder SMSes')} did not arrive (☎): please call."
+            if to_call
+            else ""
+        )
         if not rows:
             self.summary.setText("No appointments are booked for tomorrow.")
         elif missing:
             self.summary.setText(
                 f"{plural(len(rows), 'appointment')}. {plural(missing, 'patient')} will get no"
                 " reminder (highlighted): please call them, or add a phone number or email."
+                + undelivered
             )
         else:
             self.summary.setText(
-                f"{plural(len(rows), 'appointment')}; every patient will be reminded."
+                f"{plural(len(rows), 'appointment')}; every patient will be reminded." + undelivered
             )
         # Announced from the event loop, not from inside the operation's callback: a listener
         # that quits a nested event loop there (pytest-qt's waitSignal) crashes PySide 6.12.

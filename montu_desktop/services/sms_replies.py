@@ -1,0 +1,376 @@
+"""Two-way SMS: patients' replies (C cancels, Y confirms, STOP opts out), the Replies list
+the desk works through, and the provider's delivery receipts.
+
+Every door (the API's webhooks, `montu-desktop replies`, the desk's Replies dialog) calls
+these. A reply acts only on a patient the number identifies without doubt (exactly one
+live patient with that phone in E.164); anything else is listed for the desk. The reply is
+stored before it acts, so a webhook the provider sends again (same MessageSid) never acts
+twice (e.g. cancelling the next appointment after the one already cancelled).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from montu_desktop.config import secrets
+from montu_desktop.domain import sms_replies as rules
+from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.events import Event
+from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.patients import normalise_phone
+from montu_desktop.domain.sms_replies import Ask, Outcome
+from montu_desktop.notifications.records import NotificationRow
+from montu_desktop.notifications.store import load_settings
+from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.sms_tables import SmsReply
+from montu_desktop.services import booking, online
+from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+INBOUND_PATH = "/v1/sms/inbound"
+STATUS_PATH = "/v1/sms/status"
+ACTOR = "sms-reply"
+"""Who the audit log names for what a patient's reply did."""
+RECEIVED = "received"
+"""A reply stored but not acted on yet (a crash there leaves it for the desk)."""
+
+
+class SignatureRefused(InvalidRequest):
+    """The webhook's X-Twilio-Signature is missing or wrong (or cannot be checked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LateCancel(Event):
+    """Ask the dispatcher for one SMS: the appointment is too close to cancel by SMS."""
+
+    name: ClassVar[str] = "sms.late_cancel"
+    appointment_id: int
+    patient_id: int
+    start: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyView:
+    """One reply as the Replies list shows it."""
+
+    id: int
+    received_at: datetime
+    from_number: str
+    body: str
+    outcome: str
+    patient_id: int | None
+    patient_name: str
+    appointment_id: int | None
+    read_at: datetime | None
+
+    @property
+    def needs_the_desk(self) -> bool:
+        return self.outcome in {o.value for o in rules.FOR_THE_DESK} or self.outcome == RECEIVED
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "received_at": self.received_at.isoformat(),
+            "from": self.from_number,
+            "body": self.body,
+            "outcome": self.outcome,
+            "needs_the_desk": self.needs_the_desk,
+            "patient": (
+                {"id": self.patient_id, "name": self.patient_name}
+                if self.patient_id is not None
+                else None
+            ),
+            "appointment_id": self.appointment_id,
+            "read": self.read_at is not None,
+            "read_at": self.read_at.isoformat() if self.read_at else None,
+        }
+
+
+# -- the webhooks' signature ---------------------------------------------------------------
+
+
+def check_signature(
+    ctx: ServiceContext,
+    path: str,
+    fields: Sequence[tuple[str, str]],
+    given: str | None,
+    secret: Callable[[str], str | None] = secrets.get_secret,
+) -> None:
+    """Refuse (SignatureRefused) unless `given` signs these fields over online.public_url + path
+    with the SMS account's auth token (the keyring's `sms.token`)."""
+    with UnitOfWork(ctx) as uow:
+        settings, _custom = load_settings(uow.session)
+    if not given:
+        raise SignatureRefused("X-Twilio-Signature", "is missing")
+    if not settings.public_url:
+        raise SignatureRefused("online.public_url", "is not set, so no signature can be checked")
+    token = secret("sms.token")
+    if not token:
+        raise SignatureRefused("sms.token", "is not in the keyring, so no signature can be checked")
+    if not rules.signature_ok(token, settings.public_url + path, fields, given):
+        raise SignatureRefused("X-Twilio-Signature", "does not match this request")
+
+
+# -- inbound replies ------------------------------------------------------------------------
+
+
+def _field(fields: Sequence[tuple[str, str]], name: str, longest: int) -> str:
+    value = next((v for k, v in fields if k == name), "").strip()
+    if not value:
+        raise InvalidRequest(name, "is missing")
+    if len(value) > longest:
+        raise InvalidRequest(name, f"must be at most {longest} characters")
+    return value
+
+
+def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> ReplyView:
+    """Store a (signed) inbound SMS, then act on it if it is a one-word answer from a number
+    that identifies one patient; returns the reply with what was done."""
+    sid = _field(fields, "MessageSid", 64)
+    sender = _field(fields, "From", 40)
+    to = _field(fields, "To", 40)
+    body = next((v for k, v in fields if k == "Body"), "")[: rules.MAX_BODY]
+    # A short code or a sender name is kept as sent: it matches no patient.
+    with contextlib.suppress(InvalidRequest):
+        sender = normalise_phone(sender)
+    now = ctx.clock()
+    with UnitOfWork(ctx, write=True) as uow:
+        settings, _custom = load_settings(uow.session)
+        existing = uow.session.scalars(select(SmsReply).where(SmsReply.message_sid == sid)).first()
+        if existing is not None:
+            return _view(uow, existing)
+        matches = list(
+            uow.session.scalars(
+                select(t.Patient.id)
+                .where(t.Patient.phone == sender, t.Patient.merged_into_id.is_(None))
+                .limit(2)
+            )
+        )
+        patient_id = matches[0] if len(matches) == 1 else None
+        reply = SmsReply(
+            message_sid=sid,
+            from_number=sender,
+            to_number=to,
+            body=body,
+            received_at=now,
+            patient_id=patient_id,
+            outcome=RECEIVED,
+        )
+        uow.session.add(reply)
+        try:
+            uow.session.flush()
+        except IntegrityError:  # the same webhook racing itself: the first one acts
+            uow.session.rollback()
+            return _by_sid(ctx, sid)
+        reply_id = reply.id
+        ask = rules.read_reply(body)
+        if not settings.sms_two_way:
+            first = Outcome.TWO_WAY_OFF
+        elif not matches:
+            first = Outcome.UNKNOWN_NUMBER
+        elif len(matches) > 1:
+            first = Outcome.SHARED_NUMBER
+        elif ask is Ask.OTHER:
+            first = Outcome.FOR_THE_DESK
+        else:
+            first = None
+        if first is not None:
+            reply.outcome = first.value
+        uow.audit("sms.reply_received", f"sms reply {reply_id}", ask=ask.value)
+        uow.touches("notifications")
+        uow.commit()
+    if first is None:
+        assert patient_id is not None
+        _act(ctx, reply_id, patient_id, ask)
+    return _by_id(ctx, reply_id)
+
+
+def _next_appointment(uow: UnitOfWork, patient_id: int, now: datetime) -> t.Appointment | None:
+    a = t.Appointment
+    return uow.session.scalars(
+        select(a)
+        .where(
+            a.patient_id == patient_id,
+            a.status == AppointmentStatus.BOOKED.value,
+            a.start_at > now,
+        )
+        .order_by(a.start_at, a.id)
+        .limit(1)
+    ).first()
+
+
+def _settle(uow: UnitOfWork, reply_id: int, outcome: Outcome, appointment_id: int | None) -> None:
+    uow.session.execute(
+        update(SmsReply)
+        .where(SmsReply.id == reply_id)
+        .values(outcome=outcome.value, appointment_id=appointment_id)
+    )
+    uow.audit("sms.reply_handled", f"sms reply {reply_id}", outcome=outcome.value)
+
+
+def _act(ctx: ServiceContext, reply_id: int, patient_id: int, ask: Ask) -> None:
+    as_reply = dataclasses.replace(ctx, actor=ACTOR)
+    now = ctx.clock()
+    if ask is Ask.STOP:
+        with UnitOfWork(as_reply, write=True) as uow:
+            patient = uow.session.get(t.Patient, patient_id)
+            assert patient is not None
+            patient.reminders_opt_out, patient.updated_at = True, now
+            uow.audit("patient.reminders_opted_out", f"patient {patient_id}", by="sms")
+            _settle(uow, reply_id, Outcome.OPTED_OUT, None)
+            uow.touches("patients", patient_id)
+            uow.commit()
+        return
+    with UnitOfWork(as_reply, write=True) as uow:
+        upcoming = _next_appointment(uow, patient_id, now)
+        if upcoming is None:
+            _settle(uow, reply_id, Outcome.NO_APPOINTMENT, None)
+            uow.commit()
+            return
+        appointment_id, start = upcoming.id, upcoming.start_at
+        if ask is Ask.CONFIRM:
+            upcoming.confirmed_at = now
+            uow.audit("appointment.confirmed", f"appointment {appointment_id}", by="sms")
+            _settle(uow, reply_id, Outcome.CONFIRMED, appointment_id)
+            uow.touches("appointments", appointment_id)
+            uow.commit()
+            return
+        if online.too_close_to_cancel(as_reply, start):
+            uow.emit(LateCancel(appointment_id, patient_id, start.isoformat()))
+            _settle(uow, reply_id, Outcome.TOO_LATE, appointment_id)
+            uow.touches("notifications")
+            uow.commit()
+            return
+    # Cancelled by the desks' own use case (its outbox event sends the cancellation SMS).
+    try:
+        booking.cancel_appointment(as_reply, appointment_id, "cancelled by the patient by SMS")
+    except (InvalidRequest, NotFound):
+        outcome = Outcome.NO_APPOINTMENT  # cancelled meanwhile at a desk
+    else:
+        outcome = Outcome.CANCELLED
+    with UnitOfWork(as_reply, write=True) as uow:
+        _settle(uow, reply_id, outcome, appointment_id)
+        uow.touches("notifications")
+        uow.commit()
+
+
+# -- the Replies list -----------------------------------------------------------------------
+
+
+def _view(uow: UnitOfWork, row: SmsReply, name: str | None = None) -> ReplyView:
+    if name is None and row.patient_id is not None:
+        patient = uow.session.get(t.Patient, row.patient_id)
+        name = f"{patient.given_name} {patient.family_name}" if patient else ""
+    return ReplyView(
+        row.id,
+        row.received_at,
+        row.from_number,
+        row.body,
+        row.outcome,
+        row.patient_id,
+        name or "",
+        row.appointment_id,
+        row.read_at,
+    )
+
+
+def _by_id(ctx: ServiceContext, reply_id: int) -> ReplyView:
+    with UnitOfWork(ctx) as uow:
+        row = uow.session.get(SmsReply, reply_id)
+        if row is None:
+            raise NotFound("id", f"no reply with id {reply_id}")
+        return _view(uow, row)
+
+
+def _by_sid(ctx: ServiceContext, sid: str) -> ReplyView:
+    with UnitOfWork(ctx) as uow:
+        row = uow.session.scalars(select(SmsReply).where(SmsReply.message_sid == sid)).one()
+        return _view(uow, row)
+
+
+def list_replies(
+    ctx: ServiceContext, *, unread_only: bool = False, limit: int = 500
+) -> list[ReplyView]:
+    """The newest replies first, with the patient's name when the number identified one."""
+    r, p = SmsReply, t.Patient
+    query = (
+        select(r, p.given_name, p.family_name)
+        .outerjoin(p, p.id == r.patient_id)
+        .order_by(r.received_at.desc(), r.id.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(r.read_at.is_(None))
+    with UnitOfWork(ctx) as uow:
+        return [
+            _view(uow, row, f"{given} {family}" if given is not None else "")
+            for row, given, family in uow.session.execute(query)
+        ]
+
+
+def unread_count(ctx: ServiceContext) -> int:
+    with UnitOfWork(ctx) as uow:
+        return int(
+            uow.session.scalar(
+                select(func.count()).select_from(SmsReply).where(SmsReply.read_at.is_(None))
+            )
+            or 0
+        )
+
+
+def mark_read(ctx: ServiceContext, reply_id: int) -> ReplyView:
+    """The desk has read (and dealt with) this reply."""
+    with UnitOfWork(ctx, write=True) as uow:
+        row = uow.session.get(SmsReply, reply_id)
+        if row is None:
+            raise NotFound("id", f"no reply with id {reply_id}")
+        if row.read_at is None:
+            row.read_at, row.read_by = ctx.clock(), ctx.actor[:100]
+            uow.audit("sms.reply_read", f"sms reply {reply_id}")
+            uow.touches("notifications")
+        view = _view(uow, row)
+        uow.commit()
+        return view
+
+
+# -- delivery receipts ----------------------------------------------------------------------
+
+
+def record_receipt(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> str | None:
+    """Record a (signed) delivery receipt on the message it is about; returns the delivery
+    state now held, or None when no message of ours has that MessageSid."""
+    sid = _field(fields, "MessageSid", 64)
+    status = _field(fields, "MessageStatus", 20).lower()
+    new = rules.PROVIDER_STATUS.get(status)
+    if new is None:
+        known = ", ".join(rules.PROVIDER_STATUS)
+        raise InvalidRequest("MessageStatus", f"{status!r} is not a message status ({known})")
+    error = next((v for k, v in fields if k == "ErrorCode"), "")
+    n = NotificationRow
+    with UnitOfWork(ctx, write=True) as uow:
+        row = uow.session.scalars(select(n).where(n.provider_ref == sid).limit(1)).first()
+        if row is None:
+            log.info("a delivery receipt for a message this clinic did not send was ignored")
+            return None
+        if rules.moves_forward(row.delivery, new):
+            row.delivery = new.value
+            row.delivery_error = (
+                rules.delivery_reason(error)[:200] if new is rules.Delivery.UNDELIVERED else None
+            )
+            row.delivery_at = ctx.clock()
+            uow.audit("notification.delivery", f"notification {row.id}", delivery=new.value)
+            uow.touches("notifications")
+        state = row.delivery
+        uow.commit()
+        return state
