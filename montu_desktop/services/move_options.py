@@ -13,6 +13,7 @@ from montu_desktop.domain.model import (
     Doctor,
     Roster,
     busy_by_doctor,
+    epoch,
     from_epoch,
     week_start,
 )
@@ -20,7 +21,8 @@ from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.reference import appointment_types, doctors
+from montu_desktop.services.reference import appointment_types, clinic_policy, doctors
+from montu_desktop.services.scheduling_reference import held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 DEFAULT_DAYS = 14
@@ -44,7 +46,7 @@ def move_options(
         row = uow.session.get(t.Appointment, appointment_id)
         if row is None or row.status == AppointmentStatus.CANCELLED.value:
             raise NotFound("appointment", f"no live appointment with id {appointment_id}")
-        type_id, own_doctor = row.type_id, row.doctor_id
+        type_id, own_doctor, own_start = row.type_id, row.doctor_id, epoch(row.start_at)
     kind = next((k for k in appointment_types(ctx) if k.id == type_id), None)
     if kind is None:
         raise NotFound("type", f"the appointment's type {type_id} no longer exists")
@@ -67,18 +69,27 @@ def move_options(
         return []
     length = kind.length_minutes * 60
     with UnitOfWork(ctx) as uow:
-        roster = Roster.from_blocks(repo.roster_blocks(uow.session, first_day, last_day))
-        busy = busy_by_doctor(
-            repo.busy_times(
-                uow.session,
-                from_epoch(min(starts)),
-                from_epoch(max(starts) + length),
-                exclude_id=appointment_id,
+        # Only the doctors who do this type, as the move itself checks.
+        roster = performers(
+            ctx, Roster.from_blocks(repo.roster_blocks(uow.session, first_day, last_day)), kind.id
+        )
+        busy = dict(
+            busy_by_doctor(
+                repo.busy_times(
+                    uow.session,
+                    from_epoch(min(starts)),
+                    from_epoch(max(starts) + length),
+                    exclude_id=appointment_id,
+                )
             )
         )
+    # Time held for urgent patients is not offered: an ordinary move may not take it.
+    zone = clinic_policy(ctx).timezone
+    for doctor, ranges in held_now(ctx, first_day, last_day, zone).items():
+        busy[doctor] = sorted([*busy.get(doctor, ()), *ranges])
     people = {d.id: d for d in doctors(ctx)}
     options = []
-    for start in sorted(set(starts)):
+    for start in sorted(set(starts) - {own_start}):  # never the time it already has
         free = rules.free_doctors(roster, busy, rules.TimeRange(start, start + length))
         named = sorted((people[d] for d in free if d in people), key=lambda d: d.name)
         if not named:

@@ -42,3 +42,31 @@ def test_a_reschedule_writes_one_event_one_audit_row_and_one_notice(ctx: Service
         assert audit[0].details["old_start"] == booked.start.isoformat()
         assert audit[0].details["start"] == moved.start.isoformat()
     assert [n.ids_of("appointments") for n in heard] == [[booked.id]]
+
+
+def test_reschedule_offers_only_what_the_move_accepts(ctx: ServiceContext) -> None:
+    """Never the appointment's own time, never a doctor who does not do the type, never
+    time held for urgent patients; and every doctor offered at every time is accepted."""
+    from datetime import timedelta
+
+    from montu_desktop.services.admin.doctor_types import set_doctor_types
+    from montu_desktop.services.admin.holds import add_hold
+    from montu_desktop.services.move_options import move_options
+    from tests.support.clinic import at, new_patients, tiny_clinic
+
+    a, b, c = tiny_clinic(ctx, doctors=3)
+    (patient,) = new_patients(ctx, 1)
+    set_doctor_types(ctx, c, ["Long"])  # Dr C does not do Standard
+    add_hold(ctx, b, TUESDAY.weekday(), time(11), time(12))  # Dr B's 11-12 held for urgent
+    booked = book_appointment(ctx, BookingRequest("Standard", at(TUESDAY, 10), patient, a))
+    options = move_options(ctx, booked.id, TUESDAY, 1)
+    assert options
+    assert booked.start not in [o.start for o in options]
+    offered = {(o.start, d.id) for o in options for d in o.doctors}
+    assert not [s for s, d in offered if d == c]
+    assert not [s for s, d in offered if d == b and at(TUESDAY, 11) <= s < at(TUESDAY, 12)]
+    assert (at(TUESDAY, 11), a) in offered and (at(TUESDAY, 10, 30), b) in offered
+    for start, doctor in sorted(offered)[:: max(len(offered) // 12, 1)]:
+        moved = reschedule_appointment(ctx, booked.id, start, doctor)
+        assert (moved.start, moved.doctor_id) == (start, doctor)
+    assert all(o.start - at(TUESDAY, 9) < timedelta(hours=3) for o in options)
