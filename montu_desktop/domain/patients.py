@@ -122,7 +122,9 @@ def normalise_medicare(text: str) -> str:
     if digits[0] not in "23456":
         raise InvalidRequest("medicare_number", "must start with a digit from 2 to 6")
     if not is_medicare_number(digits):
-        raise InvalidRequest("medicare_number", "check digit does not match: look at the card again")
+        raise InvalidRequest(
+            "medicare_number", "check digit does not match: look at the card again"
+        )
     return digits
 
 
