@@ -32,6 +32,10 @@ class DayBookEntry:
     status: AppointmentStatus
     note: str | None = None
     """Reason for visit: shown in the details and on the day sheet, never sent anywhere."""
+    patient_birth: date | None = None
+    """Printed on the day sheet (with the phone) so the doctor can tell namesakes apart."""
+    patient_alerts: tuple[str, ...] = ()
+    """The record's alert flags (domain.patients.ALERT_FLAGS): a mark on the block."""
 
     @property
     def minutes(self) -> int:
@@ -51,6 +55,10 @@ class DayBook:
     hours: dict[int, tuple[tuple[datetime, datetime], ...]]
     """Each doctor's rostered blocks (UTC instants)."""
     appointments: tuple[DayBookEntry, ...]
+    clinic_name: str = ""
+    clinic_address: str = ""
+    clinic_phone: str = ""
+    """The clinic as the day sheet and appointment cards print it."""
 
     def for_doctor(self, doctor_id: int) -> list[DayBookEntry]:
         return [a for a in self.appointments if a.doctor_id == doctor_id]
@@ -75,6 +83,8 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
                 p.given_name,
                 p.family_name,
                 p.phone,
+                p.date_of_birth,
+                p.alerts,
                 a.type_id,
                 a.start_at,
                 a.end_at,
@@ -89,6 +99,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             )
             .order_by(a.start_at, a.doctor_id)
         ).all()
+        clinic = session.execute(select(t.Clinic.name, t.Clinic.address, t.Clinic.phone)).first()
     entries = tuple(
         DayBookEntry(
             id=r.id,
@@ -102,6 +113,8 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             end=r.end_at,
             status=AppointmentStatus(r.status),
             note=r.note,
+            patient_birth=r.date_of_birth,
+            patient_alerts=tuple(f for f in (r.alerts or "").split(",") if f),
         )
         for r in rows
     )
@@ -118,4 +131,5 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
         people,
         {d: tuple(b) for d, b in hours.items()},
         entries,
+        *(clinic or ("", "", "")),
     )

@@ -120,3 +120,26 @@ def test_the_form_hears_every_problem_at_once_one_per_field() -> None:
         "alert_note",
     ]
     assert typed_patient_problems({"given_name": "A", "family_name": "B"}, TODAY) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["address", "medicare", "medicare_number", "irn", "dva", "alerts", "emergency_name"]
+)
+def test_no_message_template_can_carry_the_record(name: str) -> None:
+    """Reminders, confirmations and the like are filled from MessageFacts only: none of the
+    fuller record is a placeholder, and a template asking for it is refused."""
+    from dataclasses import fields
+
+    from montu_desktop.notifications.templates import PLACEHOLDERS, MessageFacts, check_template
+
+    assert name not in PLACEHOLDERS
+    assert {f.name for f in fields(MessageFacts)} <= {
+        "first_name",
+        "start_local",
+        "clinic_name",
+        "clinic_address",
+        "clinic_phone",
+        "old_start_local",
+    }
+    with pytest.raises(InvalidRequest):
+        check_template("template.reminder.sms", f"Hi {{first_name}} {{{name}}}")
