@@ -22,6 +22,7 @@ from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.day_book_delegate import ALERT_FILL, alert_mark_rect
 from montu_desktop.ui.day_sheet import day_sheet_html
 from montu_desktop.ui.main_window import MainWindow
+from tests.gui.mnemonics import clashes, window_mnemonics
 from tests.gui.test_patient_record import TUESDAY, _booking_dialog, _find_and_pick, _open_panel
 
 SCREENSHOTS = Path("/tmp/montu-screens")
@@ -43,6 +44,7 @@ def test_the_record_form_edits_the_fuller_record_and_names_a_bad_field(
     before = patients.get_patient(demo_ctx, entry.patient_id).details
 
     panel.detail_tabs.setCurrentIndex(1)
+    assert clashes(window_mnemonics(panel)) == {}  # the second page's Alt keys
     qtbot.keyClicks(panel.address, "12 High St, Fitzroy VIC 3065")
     qtbot.keyClicks(panel.medicare, "2428 77814 2")  # check digit wrong
     qtbot.keyClicks(panel.irn, "2")
