@@ -417,7 +417,8 @@ def test_the_database_refuses_a_live_appointment_for_a_retired_patient(ctx, monk
 # --- issue 28 feature 20: the fuller record -------------------------------------------------
 
 
-def test_the_fuller_record_is_stored_edited_and_found_by_medicare(ctx) -> None:
+def test_the_fuller_record_is_stored_edited_and_found_by_medicare(ctx, caplog) -> None:
+    caplog.set_level("DEBUG")
     ava = add_patient(
         ctx,
         replace(
@@ -470,3 +471,8 @@ def test_the_fuller_record_is_stored_edited_and_found_by_medicare(ctx) -> None:
     cleared = edit_patient(ctx, ava, medicare_number="", medicare_irn="", alerts="").details
     assert cleared.medicare_number is None and cleared.alerts == ()
     assert find_patients(ctx, "2428778132") == []
+    # Neither the log nor the audit trail holds any of it (field names only).
+    with UnitOfWork(ctx) as uow:
+        trail = json.dumps([e.details for e in uow.session.scalars(select(AuditEntry))])
+    for secret in ("2428778132", "2428 77813 2", "penicillin", "NX123456", "Raj", "High St"):
+        assert secret not in caplog.text and secret not in trail
