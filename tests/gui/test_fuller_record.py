@@ -149,11 +149,17 @@ def test_alerts_show_as_a_mark_on_the_day_book_block_and_when_booking(
     assert window.day.select_entry(entry.id)
     qtbot.waitUntil(lambda: window.day.details.entry is not None, timeout=5_000)
     assert window.day.details.fields["alerts"].text() == "Allergy, Mobility"
+    window.resize(1366, 768)
+    window.tabs.setCurrentWidget(window.day)
+    qtbot.wait(100)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    assert window.grab().save(str(SCREENSHOTS / "day-book-alert.png"))
 
     dialog = _booking_dialog(window)
     _find_and_pick(qtbot, dialog, "2123 45670 1", entry.patient_id)  # by Medicare number
     assert dialog.patient_alerts.isVisible()
     assert dialog.patient_alerts.text() == "! Alert: Allergy, Mobility"
+    assert dialog.grab().save(str(SCREENSHOTS / "booking-alert.png"))
     dialog.reject()
 
 
