@@ -211,6 +211,20 @@ def _patient_record_parsers(patients: Any, common: argparse.ArgumentParser) -> N
     edit.add_argument("--sms-reminders", type=_on_off, metavar="on|off")
     edit.add_argument("--email-reminders", type=_on_off, metavar="on|off")
     edit.add_argument("--opt-out", type=_on_off, metavar="on|off", help="no reminders at all")
+    edit.add_argument("--address", metavar="A", help="one line (empty text removes it)")
+    edit.add_argument(
+        "--medicare", metavar="N", help="the card's 10 digits, spaces allowed (empty removes it)"
+    )
+    edit.add_argument("--irn", metavar="1-9", help="the patient's line on the Medicare card")
+    edit.add_argument("--dva", metavar="N", help="DVA file number, e.g. NX123456")
+    edit.add_argument("--emergency-name", metavar="NAME", help="emergency contact's name")
+    edit.add_argument("--emergency-phone", metavar="P", help="emergency contact's phone")
+    edit.add_argument(
+        "--alerts",
+        metavar="FLAGS[:NOTE]",
+        help="comma-separated allergy, interpreter, mobility, optionally ': short note' "
+        "(e.g. 'allergy,mobility: penicillin'); empty text removes them all",
+    )
     edit.add_argument("--json", action="store_true")
     merge = patients.add_parser(
         "merge", parents=[common], help="merge a duplicate record into the one kept"

@@ -313,6 +313,14 @@ def _record_json(ctx: ServiceContext, record: patients.PatientRecord) -> dict[st
         "sms_reminders": d.sms_reminders,
         "email_reminders": d.email_reminders,
         "reminders_opt_out": d.reminders_opt_out,
+        "address": d.address,
+        "medicare": d.medicare_number,
+        "irn": d.medicare_irn,
+        "dva": d.dva_number,
+        "emergency_name": d.emergency_name,
+        "emergency_phone": d.emergency_phone,
+        "alerts": list(d.alerts),
+        "alert_note": d.alert_note,
         "merged_into": record.merged_into,
         "appointments": [
             {
@@ -379,6 +387,12 @@ _EDITS = (
     ("sms_reminders", "sms_reminders"),
     ("email_reminders", "email_reminders"),
     ("opt_out", "reminders_opt_out"),
+    ("address", "address"),
+    ("medicare", "medicare_number"),
+    ("irn", "medicare_irn"),
+    ("dva", "dva_number"),
+    ("emergency_name", "emergency_name"),
+    ("emergency_phone", "emergency_phone"),
 )
 
 
@@ -388,6 +402,10 @@ def _patients_edit(ctx: ServiceContext, args: argparse.Namespace) -> int:
         for option, detail in _EDITS
         if getattr(args, option) is not None
     }
+    if args.alerts is not None:
+        flags, _colon, note = args.alerts.partition(":")
+        changes["alerts"] = flags
+        changes["alert_note"] = note.strip() if note.strip() else None
     if not changes:
         print("patients edit: say what to change (e.g. --phone P); see --help", file=sys.stderr)
         return EXIT_USAGE

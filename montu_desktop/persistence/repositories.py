@@ -313,6 +313,17 @@ def find_patients(
     return list(session.scalars(query.limit(limit)))
 
 
+def find_patients_by_medicare(session: Session, card: str, limit: int = 50) -> list[t.Patient]:
+    """Live patients whose Medicare card number is `card` (10 digits): an indexed equality."""
+    p = t.Patient
+    query = (
+        select(p)
+        .where(p.medicare_number == card, p.merged_into_id.is_(None))
+        .order_by(p.medicare_irn, p.family_name, p.given_name, p.id)
+    )
+    return list(session.scalars(query.limit(limit)))
+
+
 def replace_name_parts(session: Session, patient_id: int, parts: Iterable[str]) -> None:
     """The patient's stored name parts become `parts` (none: the patient is not findable by name)."""
     n = t.PatientNamePart

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     Time,
@@ -191,6 +192,16 @@ class Patient(Base):
         Boolean, default=False, server_default=text("false")
     )
     """Added by an online booking and not yet checked at the desk (merge or keep as new)."""
+    address: Mapped[str | None] = mapped_column(String(200))
+    medicare_number: Mapped[str | None] = mapped_column(String(10))
+    """The card's 10 digits (checked with its check digit); searched by equality."""
+    medicare_irn: Mapped[int | None] = mapped_column(SmallInteger)
+    dva_number: Mapped[str | None] = mapped_column(String(9))
+    emergency_name: Mapped[str | None] = mapped_column(String(100))
+    emergency_phone: Mapped[str | None] = mapped_column(String(20))
+    alerts: Mapped[str | None] = mapped_column(String(60))
+    """Comma-separated flags from domain.patients.ALERT_FLAGS (None: no alert)."""
+    alert_note: Mapped[str | None] = mapped_column(String(120))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
     """Set when this record was a duplicate merged into another: it is retired, kept for history."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -199,6 +210,7 @@ class Patient(Base):
         Index("ix_patient_family_given", "family_name", "given_name"),
         Index("ix_patient_phone", "phone"),
         Index("ix_patient_birth", "date_of_birth"),
+        Index("ix_patient_medicare", "medicare_number"),
     )
 
 

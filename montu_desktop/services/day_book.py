@@ -34,6 +34,10 @@ class DayBookEntry:
     """Reason for visit: shown in the details and on the day sheet, never sent anywhere."""
     confirmed_at: datetime | None = None
     """The patient confirmed it by replying Y to an SMS."""
+    patient_birth: date | None = None
+    """Printed on the day sheet (with the phone) so the doctor can tell namesakes apart."""
+    patient_alerts: tuple[str, ...] = ()
+    """The record's alert flags (domain.patients.ALERT_FLAGS): a mark on the block."""
 
     @property
     def minutes(self) -> int:
@@ -53,6 +57,10 @@ class DayBook:
     hours: dict[int, tuple[tuple[datetime, datetime], ...]]
     """Each doctor's rostered blocks (UTC instants)."""
     appointments: tuple[DayBookEntry, ...]
+    clinic_name: str = ""
+    clinic_address: str = ""
+    clinic_phone: str = ""
+    """The clinic as the day sheet and appointment cards print it."""
 
     def for_doctor(self, doctor_id: int) -> list[DayBookEntry]:
         return [a for a in self.appointments if a.doctor_id == doctor_id]
@@ -77,6 +85,8 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
                 p.given_name,
                 p.family_name,
                 p.phone,
+                p.date_of_birth,
+                p.alerts,
                 a.type_id,
                 a.start_at,
                 a.end_at,
@@ -92,6 +102,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             )
             .order_by(a.start_at, a.doctor_id)
         ).all()
+        clinic = session.execute(select(t.Clinic.name, t.Clinic.address, t.Clinic.phone)).first()
     entries = tuple(
         DayBookEntry(
             id=r.id,
@@ -106,6 +117,8 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             status=AppointmentStatus(r.status),
             note=r.note,
             confirmed_at=r.confirmed_at,
+            patient_birth=r.date_of_birth,
+            patient_alerts=tuple(f for f in (r.alerts or "").split(",") if f),
         )
         for r in rows
     )
@@ -122,4 +135,5 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
         people,
         {d: tuple(b) for d, b in hours.items()},
         entries,
+        *(clinic or ("", "", "")),
     )

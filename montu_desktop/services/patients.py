@@ -20,6 +20,8 @@ from montu_desktop.domain.patients import (
     PatientDetails,
     check_patient,
     check_search,
+    is_medicare_number,
+    medicare_digits,
     normalise_email,
     normalise_phone,
 )
@@ -146,7 +148,29 @@ _DETAIL_FIELDS = (
     "sms_reminders",
     "email_reminders",
     "reminders_opt_out",
+    "address",
+    "medicare_number",
+    "medicare_irn",
+    "dva_number",
+    "emergency_name",
+    "emergency_phone",
+    "alerts",
+    "alert_note",
 )
+_CLEARED_BY_EMPTY = frozenset(
+    {
+        "phone",
+        "email",
+        "address",
+        "medicare_number",
+        "medicare_irn",
+        "dva_number",
+        "emergency_name",
+        "emergency_phone",
+        "alert_note",
+    }
+)
+"""Details an empty value removes (alerts: an empty list or text removes them all)."""
 
 
 def _details(row: t.Patient) -> PatientDetails:
@@ -159,6 +183,14 @@ def _details(row: t.Patient) -> PatientDetails:
         row.sms_reminders,
         row.email_reminders,
         row.reminders_opt_out,
+        address=row.address,
+        medicare_number=row.medicare_number,
+        medicare_irn=row.medicare_irn,
+        dva_number=row.dva_number,
+        emergency_name=row.emergency_name,
+        emergency_phone=row.emergency_phone,
+        alerts=tuple(f for f in (row.alerts or "").split(",") if f),
+        alert_note=row.alert_note,
     )
 
 
@@ -182,6 +214,11 @@ def _apply(row: t.Patient, details: PatientDetails) -> None:
     row.date_of_birth, row.phone, row.email = details.date_of_birth, details.phone, details.email
     row.sms_reminders, row.email_reminders = details.sms_reminders, details.email_reminders
     row.reminders_opt_out = details.reminders_opt_out
+    row.address, row.dva_number = details.address, details.dva_number
+    row.medicare_number, row.medicare_irn = details.medicare_number, details.medicare_irn
+    row.emergency_name, row.emergency_phone = details.emergency_name, details.emergency_phone
+    row.alerts = ",".join(details.alerts) or None
+    row.alert_note = details.alert_note
 
 
 def _patient_row(session: Session, patient_id: int) -> t.Patient:
@@ -339,7 +376,9 @@ def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> Pat
     """Change some of a patient's details, checked as when adding; returns the fresh record.
 
     Keys are PatientDetails' fields (given_name, family_name, date_of_birth, phone, email,
-    sms_reminders, email_reminders, reminders_opt_out); an empty phone or email removes it;
+    sms_reminders, email_reminders, reminders_opt_out, address, medicare_number,
+    medicare_irn, dva_number, emergency_name, emergency_phone, alerts, alert_note); an empty
+    text removes that detail (alerts: a comma-separated text or a list of flags);
     date_of_birth may be a date or YYYY-MM-DD text (empty removes it).
     The audit log records which fields changed, never their values. A merged (retired)
     record cannot be edited.
@@ -351,7 +390,7 @@ def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> Pat
         row = _patient_row(uow.session, patient_id)
         _refuse_retired(row)
         before = _details(row)
-        wanted = {k: (v or None) if k in ("phone", "email") else v for k, v in changes.items()}
+        wanted = {k: (v or None) if k in _CLEARED_BY_EMPTY else v for k, v in changes.items()}
         if isinstance(wanted.get("date_of_birth"), str):
             typed = str(wanted["date_of_birth"]).strip()
             wanted["date_of_birth"] = parse_day(typed, "date_of_birth") if typed else None
@@ -505,6 +544,7 @@ def _as_date(text: str) -> date | None:
 def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[PatientRecord]:
     """Patients matching what was typed: a phone number, a date of birth, or names.
 
+    Ten digits that are a valid Medicare card number (spaces allowed) find its holders.
     Names fold as domain.names does (case, accents, apostrophes, hyphens and spaces away):
     each typed word is the start of a part of the given or family name ("nunez" and
     "zoe o'connor" find Zoë O'Connor-Núñez, "o connor" and "oconnor" find O'Connor), or the
@@ -516,8 +556,16 @@ def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[Patie
     birth = _as_date(text)
     digits = re.sub(r"\D", "", text)
     now = ctx.clock()
+    card = medicare_digits(text)
     with UnitOfWork(ctx) as uow:
-        if birth is None and len(digits) >= 4 and not re.search(r"[A-Za-z]", text):
+        rows = []
+        if is_medicare_number(card):
+            # 10 digits starting 2-6 with a good check digit: a Medicare card (a phone
+            # typed locally starts with 0). An indexed equality; a phone may still match.
+            rows = repo.find_patients_by_medicare(uow.session, card, limit)
+        if rows:
+            pass
+        elif birth is None and len(digits) >= 4 and not re.search(r"[A-Za-z]", text):
             # Phone numbers are stored in E.164: match on the digits after the trunk zero.
             rows = repo.find_patients(uow.session, [], digits.lstrip("0"), None, limit)
         else:

@@ -45,6 +45,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import (
+    ALERT_LABELS,
     SEARCH_MAX_CHARS,
     PatientDetails,
     parse_birth_date,
@@ -68,13 +69,15 @@ PATIENT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email"
 """The new-patient form's fields (their errors show only while the form is shown)."""
 ANY_DOCTOR = "Any doctor (fair choice)"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+ALERTS_ROLE = Qt.ItemDataRole.UserRole + 2
+"""The patient's alerts in words ('' for none): shown in red when the patient is chosen."""
 """A result's patient name as spoken ('Ava Singh')."""
 
 
 def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
     """How a patient appears in the search results: name, date of birth, phone, next visit."""
     details = record.details
-    parts = [record.display_name]
+    parts = [("! " if details.alerts else "") + record.display_name]
     if details.date_of_birth:
         parts.append(f"born {details.date_of_birth:%d/%m/%Y}")
     if details.phone:
@@ -84,6 +87,14 @@ def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
         local = to_local(coming.start, timezone)
         parts.append(f"next {when_label(local)}")
     return "  ·  ".join(parts)
+
+
+def alert_words(alerts: tuple[str, ...], note: str | None = None) -> str:
+    """'Allergy, Mobility (penicillin)' for a record's alerts ('' for none)."""
+    if not alerts:
+        return ""
+    words = ", ".join(ALERT_LABELS.get(a, a) for a in alerts)
+    return words + (f" ({note})" if note else "")
 
 
 def format_phone(stored: str) -> str:
@@ -175,6 +186,15 @@ class BookingDialog(QDialog):
         self.search_state = QLabel()
         self.search_state.setObjectName("searchState")
         self.search_state.setAccessibleName("Search state")
+        self.patient_alerts = QLabel()
+        self.patient_alerts.setObjectName("bookingAlerts")
+        self.patient_alerts.setAccessibleName("Patient alerts")
+        self.patient_alerts.setWordWrap(True)
+        self.patient_alerts.setStyleSheet(
+            "QLabel#bookingAlerts { background: #c5221f; color: white; font-weight: bold;"
+            " padding: 3px; }"
+        )
+        self.patient_alerts.setVisible(False)
         self.new_patient_box = QCheckBox("&New patient")
         self.given = QLineEdit()
         self.family = QLineEdit()
@@ -249,6 +269,7 @@ class BookingDialog(QDialog):
         patient_layout.addWidget(self.search)
         patient_layout.addWidget(self.search_state)
         patient_layout.addWidget(self.results)
+        patient_layout.addWidget(self.patient_alerts)
         below = QHBoxLayout()
         below.addWidget(self.new_patient_box)
         below.addStretch(1)
@@ -341,6 +362,7 @@ class BookingDialog(QDialog):
         self.doctor_box.activated.connect(lambda _i: self._drop_pending_booking())
         self._search_timer.timeout.connect(self._run_search)
         self.results.itemDoubleClicked.connect(lambda _i: self.try_book())
+        self.results.currentItemChanged.connect(lambda item, _p: self._show_alerts(item))
         self.record_button.clicked.connect(self._open_record)
         self.new_patient_box.toggled.connect(self._toggle_new_patient)
         self.type_box.currentIndexChanged.connect(lambda _i: self._type_changed())
@@ -469,6 +491,7 @@ class BookingDialog(QDialog):
             item = QListWidgetItem(patient_line(record, self.timezone))
             item.setData(Qt.ItemDataRole.UserRole, record.id)
             item.setData(NAME_ROLE, f"{record.details.given_name} {record.details.family_name}")
+            item.setData(ALERTS_ROLE, alert_words(record.details.alerts, record.details.alert_note))
             self.results.addItem(item)
         ids = [r.id for r in found]
         if found:
@@ -489,6 +512,11 @@ class BookingDialog(QDialog):
         self.search.blockSignals(False)
         self._search_serial += 1
         self._show_results(self._search_serial, [record], text)
+
+    def _show_alerts(self, item: QListWidgetItem | None) -> None:
+        words = item.data(ALERTS_ROLE) if item is not None else None
+        self.patient_alerts.setText(f"! Alert: {words}" if words else "")
+        self.patient_alerts.setVisible(bool(words))
 
     def matching_count(self) -> int:
         """How many patients the results list shows (not counting the 'none found' line)."""
@@ -518,6 +546,7 @@ class BookingDialog(QDialog):
     def _toggle_new_patient(self, on: bool) -> None:
         self._drop_pending_booking()
         self.new_patient_form.setVisible(on)
+        self._show_alerts(None if on else self.results.currentItem())
         for field in PATIENT_FIELDS:
             self.field_errors[field].hide()
         self.results.setEnabled(not on and self._results_for == self.search_text())

@@ -17,6 +17,16 @@ STATUS_EDGES = {
     AppointmentStatus.NO_SHOW: QColor("#c5221f"),
 }
 """A status bar on the right edge of every block; the mark beside the name says it in greyscale."""
+ALERT_FILL = QColor("#c5221f")
+ALERT_MARK_SIZE = 14
+"""The alert mark: a red square with a white "!" before the name on the block's first row
+(the tooltip and the accessible text name the alerts)."""
+
+
+def alert_mark_rect(area: QRect) -> QRect:
+    """Where the alert mark goes in a block's first-row area."""
+    size = min(ALERT_MARK_SIZE, max(area.height() - 4, 6))
+    return QRect(area.left() + 9, area.top() + (area.height() - size) // 2, size, size)
 
 
 class DayBookDelegate(QStyledItemDelegate):
@@ -105,13 +115,20 @@ class DayBookDelegate(QStyledItemDelegate):
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 mark,
             )
+        alert_width = 0
+        if row == block.first_row and entry.patient_alerts:
+            mark_rect = alert_mark_rect(area)
+            painter.fillRect(mark_rect, ALERT_FILL)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(mark_rect, Qt.AlignmentFlag.AlignCenter, "!")
+            alert_width = mark_rect.width() + 4
         if text:
             font.setStrikeOut(entry.status is AppointmentStatus.NO_SHOW)
             painter.setFont(font)
             painter.setPen(QColor("#5f6368") if dimmed else QColor("#1f1f1f"))
-            room = width - 18 - mark_width
+            room = width - 18 - mark_width - alert_width
             painter.drawText(
-                area.adjusted(10, 0, -8 - mark_width, 0),
+                area.adjusted(10 + alert_width, 0, -8 - mark_width, 0),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room),
             )

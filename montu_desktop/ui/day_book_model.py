@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.patients import ALERT_LABELS
 from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.layout import Block, day_rows, doctor_header, place_blocks
@@ -61,10 +62,17 @@ def status_words(entry: DayBookEntry) -> str:
     return words
 
 
+def alert_words(alerts: tuple[str, ...]) -> str:
+    """'Allergy, Interpreter needed' for the record's alert flags ('' for none)."""
+    return ", ".join(ALERT_LABELS.get(a, a) for a in alerts)
+
+
 def describe_entry(entry: DayBookEntry, timezone: str) -> str:
     start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
+    alerts = f"; alert: {alert_words(entry.patient_alerts)}" if entry.patient_alerts else ""
     return (
-        f"{start:%H:%M}–{end:%H:%M} {entry.type_name}: {entry.patient_name} ({status_words(entry)})"
+        f"{start:%H:%M}–{end:%H:%M} {entry.type_name}: {entry.patient_name} "
+        f"({status_words(entry)}{alerts})"
     )
 
 
@@ -77,6 +85,8 @@ def entry_tooltip(entry: DayBookEntry, timezone: str) -> str:
         f"{start:%H:%M}–{end:%H:%M} {entry.type_name}",
         f"Status: {status_words(entry)}",
     ]
+    if entry.patient_alerts:
+        lines.insert(1, f"Alert: {alert_words(entry.patient_alerts)}")
     note = getattr(entry, "note", None)
     if note:
         lines.append(f"Note: {note}")

@@ -33,7 +33,7 @@ from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.day_book_delegate import DayBookDelegate
-from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel
+from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel, alert_words
 from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import now_position
 from montu_desktop.ui.now_line import NowLine
@@ -57,6 +57,8 @@ class AppointmentPanel(QGroupBox):
     """The DayBookEntry whose note the desk wants to edit."""
     patient_wanted = Signal(int)
     """Open the patient record of this patient id."""
+    card_wanted = Signal(int)
+    """Print or save an appointment card for this appointment id."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Appointment", parent)
@@ -68,7 +70,7 @@ class AppointmentPanel(QGroupBox):
         # (a wrapping "When" used to widen the panel and push the buttons under the mouse).
         self.fields = {
             name: ElidedLabel(lines=FIELD_LINES.get(name, 1))
-            for name in ("patient", "phone", "when", "doctor", "type", "status", "note")
+            for name in ("patient", "alerts", "phone", "when", "doctor", "type", "status", "note")
         }
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
@@ -76,6 +78,8 @@ class AppointmentPanel(QGroupBox):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(f"{name.capitalize()}:", label)
         self.fields["note"].setObjectName("appointmentNote")
+        self.fields["alerts"].setObjectName("appointmentAlerts")
+        self.fields["alerts"].setStyleSheet("color: #a50e0e; font-weight: bold;")
         self.arrived_button = QPushButton("&Arrived")
         self.completed_button = QPushButton("Co&mpleted")
         self.no_show_button = QPushButton("&No-show")
@@ -84,6 +88,8 @@ class AppointmentPanel(QGroupBox):
         self.cancel_button = QPushButton("Cance&l appointment…")
         self.note_button = QPushButton("&Edit note…")
         self.patient_button = QPushButton("Pa&tient record…")
+        self.card_button = QPushButton("Appointment card…")
+        self.card_button.setToolTip("Print the patient's appointment card, or save it as PDF")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         for button in (
@@ -95,6 +101,7 @@ class AppointmentPanel(QGroupBox):
             self.cancel_button,
             self.note_button,
             self.patient_button,
+            self.card_button,
         ):
             layout.addWidget(button)
         layout.addStretch(1)
@@ -111,6 +118,9 @@ class AppointmentPanel(QGroupBox):
         self.note_button.clicked.connect(lambda: self.entry and self.note_wanted.emit(self.entry))
         self.patient_button.clicked.connect(
             lambda: self.entry and self.patient_wanted.emit(self.entry.patient_id)
+        )
+        self.card_button.clicked.connect(
+            lambda: self.entry and self.card_wanted.emit(self.entry.id)
         )
         self.setFixedWidth(DETAILS_WIDTH)
         self.show_entry(None, "", "UTC")
@@ -129,6 +139,7 @@ class AppointmentPanel(QGroupBox):
         else:
             start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
             self.fields["patient"].setText(entry.patient_name)
+            self.fields["alerts"].setText(alert_words(entry.patient_alerts) or "—")
             self.fields["phone"].setText(
                 format_phone(entry.patient_phone) if entry.patient_phone else "—"
             )
@@ -150,6 +161,7 @@ class AppointmentPanel(QGroupBox):
         self.cancel_button.setEnabled(booked)
         self.note_button.setEnabled(entry is not None)
         self.patient_button.setEnabled(entry is not None)
+        self.card_button.setEnabled(entry is not None)
 
     def recheck_status_buttons(self) -> None:
         """Time moved on (the now-line's tick): a visit that has started may now be a no-show."""

@@ -30,6 +30,11 @@ _FIELD_WORDS = {
     "clinic": "Clinic",
     "appointment": "Appointment",
     "status": "Status",
+    "medicare_number": "Medicare card number",
+    "medicare_irn": "IRN",
+    "dva_number": "DVA file number",
+    "emergency_name": "Emergency contact",
+    "emergency_phone": "Emergency contact's phone",
 }
 
 

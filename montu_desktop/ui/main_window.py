@@ -47,12 +47,14 @@ from montu_desktop.services import (
 )
 from montu_desktop.services.admin.staff import StaffMember
 from montu_desktop.services.booking import BookedAppointment
+from montu_desktop.services.cards import AppointmentCard, appointment_card
 from montu_desktop.services.connection import ConnectionMonitor, Reachability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBook, DayBookEntry, day_book
 from montu_desktop.services.waiting_room import WaitingRoom, waiting_room
 from montu_desktop.services.warm_weeks import WarmWeeks
 from montu_desktop.ui.about import AboutDialog, app_icon
+from montu_desktop.ui.appointment_card import offer_card
 from montu_desktop.ui.appointment_dialogs import (
     AppointmentSummary,
     CancelDialog,
@@ -309,6 +311,7 @@ class MainWindow(QMainWindow):
         self.waiting.status_wanted.connect(self.set_status)
         self.day.details.note_wanted.connect(self.edit_note)
         self.day.details.patient_wanted.connect(self.open_patient)
+        self.day.details.card_wanted.connect(self.appointment_card)
 
     def show_tab(self, panel: QWidget) -> None:
         self.tabs.setCurrentWidget(panel)
@@ -1008,6 +1011,15 @@ class MainWindow(QMainWindow):
                 self.say(f"{sheet} printed to the file {printer.outputFileName()}")
             else:
                 self.say(f"{sheet} sent to the printer {printer.printerName() or '(default)'}.")
+
+    def appointment_card(self, appointment_id: int) -> None:
+        """Print or save as PDF the patient's card for this appointment (never its note)."""
+
+        def offer(card: AppointmentCard) -> None:
+            if done := offer_card(self, card):
+                self.say(done)
+
+        self._op(lambda: appointment_card(self.ctx, appointment_id), offer, self._action_failed)
 
     def save_day_sheet(self, doctor_id: int | None) -> None:
         book = self.day.model.book

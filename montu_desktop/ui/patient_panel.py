@@ -32,11 +32,18 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus
-from montu_desktop.domain.patients import SEARCH_MAX_CHARS
+from montu_desktop.domain.patients import (
+    ADDRESS_MAX_CHARS,
+    ALERT_LABELS,
+    ALERT_NOTE_MAX_CHARS,
+    SEARCH_MAX_CHARS,
+)
 from montu_desktop.services import patients, recalls
+from montu_desktop.services.cards import AppointmentCard, appointment_card
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.services.patients import PatientAppointment, PatientRecord
+from montu_desktop.ui.appointment_card import offer_card
 from montu_desktop.ui.appointment_dialogs import AppointmentSummary
 from montu_desktop.ui.booking_dialog import SEARCH_DELAY_MS, format_phone, parse_birth_date
 from montu_desktop.ui.day_book_model import STATUS_WORDS
@@ -46,6 +53,11 @@ from montu_desktop.ui.recalls_window import RecallList
 
 ERROR_STYLE = "color: #a50e0e; font-weight: bold;"
 GOOD_STYLE = "color: #146c2e; font-weight: bold;"
+ALERT_STYLE = (
+    "QLabel#patientAlerts { background: #c5221f; color: white; font-weight: bold; padding: 3px; }"
+)
+CONTACT_FIELDS = frozenset({"given_name", "family_name", "date_of_birth", "phone", "email"})
+"""Fields on the details' first page; the rest are on "Medicare and alerts"."""
 COLUMNS = ("When", "Doctor", "Type", "Status", "Note")
 STATUS_COLUMN, NOTE_COLUMN = 3, 4
 NOTE_MIN_WIDTH = 80
@@ -53,6 +65,21 @@ NOTE_MIN_WIDTH = 80
 
 def full_name(record: PatientRecord) -> str:
     return f"{record.details.given_name} {record.details.family_name}"
+
+
+def alert_line(alerts: tuple[str, ...], note: str | None = None) -> str:
+    """'! Allergy, Mobility — penicillin' (empty without alerts)."""
+    if not alerts:
+        return ""
+    words = ", ".join(ALERT_LABELS.get(a, a) for a in alerts)
+    return f"! {words}" + (f" — {note}" if note else "")
+
+
+def format_medicare(digits: str | None) -> str:
+    """'2428 77813 2' as printed on the card ('' for none)."""
+    if not digits:
+        return ""
+    return f"{digits[:4]} {digits[4:9]} {digits[9:]}".strip()
 
 
 def appointment_when(item: PatientAppointment, timezone: str) -> str:
@@ -233,12 +260,50 @@ class PatientPanel(QDialog):
         self.sms = QCheckBox("SMS remi&nders")
         self.email_reminders = QCheckBox("Emai&l reminders")
         self.opt_out = QCheckBox("No reminders at all (&opted out)")
+        self.address = QLineEdit()
+        self.address.setMaxLength(ADDRESS_MAX_CHARS)
+        self.address.setPlaceholderText("12 High St, Fitzroy VIC 3065")
+        self.medicare = QLineEdit()
+        self.medicare.setPlaceholderText("2428 77813 2")
+        self.medicare.setMaxLength(14)
+        self.irn = QLineEdit()
+        self.irn.setPlaceholderText("1–9")
+        self.irn.setMaxLength(1)
+        self.irn.setMaximumWidth(48)
+        self.dva = QLineEdit()
+        self.dva.setPlaceholderText("NX123456")
+        self.dva.setMaxLength(12)
+        self.emergency_name = QLineEdit()
+        self.emergency_phone = QLineEdit()
+        self.emergency_phone.setPlaceholderText("0412 345 678")
+        self.alert_boxes = {
+            "allergy": QCheckBox("Aller&gy"),
+            "interpreter": QCheckBox("&Interpreter needed"),
+            "mobility": QCheckBox("Mo&bility"),
+        }
+        self.alerts_row = QWidget()
+        self.alerts_row.setAccessibleName("Alerts")
+        self.alert_note = QLineEdit()
+        self.alert_note.setMaxLength(ALERT_NOTE_MAX_CHARS)
+        self.alert_note.setPlaceholderText("e.g. penicillin; uses a wheelchair")
+        self.alert_mark = QLabel()
+        self.alert_mark.setObjectName("patientAlerts")
+        self.alert_mark.setStyleSheet(ALERT_STYLE)
+        self.alert_mark.setVisible(False)
         self.fields: dict[str, QWidget] = {
             "given_name": self.given,
             "family_name": self.family,
             "date_of_birth": self.birth,
             "phone": self.phone,
             "email": self.email,
+            "address": self.address,
+            "medicare_number": self.medicare,
+            "medicare_irn": self.irn,
+            "dva_number": self.dva,
+            "emergency_name": self.emergency_name,
+            "emergency_phone": self.emergency_phone,
+            "alerts": self.alerts_row,
+            "alert_note": self.alert_note,
         }
         self.save_button = QPushButton("&Save details")
         self.details_message = QLabel()
@@ -254,6 +319,7 @@ class PatientPanel(QDialog):
         self.appointment_tabs.addTab(self.recall_list, "Recalls")
         self.reschedule_button = QPushButton("&Reschedule…")
         self.cancel_button = QPushButton("&Cancel appointment…")
+        self.card_button = QPushButton("Print or sa&ve appointment card…")
         self.merge_button = QPushButton("Merge a &duplicate into this record…")
         self.merge_button.setVisible(can_merge)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -278,7 +344,8 @@ class PatientPanel(QDialog):
         finder.addWidget(find_label)
         finder.addWidget(self.search, 1)
         details = QGroupBox("Details")
-        form = QFormLayout(details)
+        contact = QWidget()
+        form = QFormLayout(contact)
         form.addRow("&Given name:", self.given)
         form.addRow("Fa&mily name:", self.family)
         form.addRow("Date of b&irth:", self.birth)
@@ -287,8 +354,36 @@ class PatientPanel(QDialog):
         form.addRow("Reminders:", self.sms)
         form.addRow("", self.email_reminders)
         form.addRow("", self.opt_out)
-        form.addRow(self.save_button)
-        form.addRow(self.details_message)
+        # The second page reuses the first page's Alt keys: a hidden page's keys are off.
+        more = QWidget()
+        more_form = QFormLayout(more)
+        more_form.addRow("Addr&ess:", self.address)
+        card = QHBoxLayout()
+        card.addWidget(self.medicare, 1)
+        irn_label = QLabel("IR&N:")
+        irn_label.setBuddy(self.irn)
+        card.addWidget(irn_label)
+        card.addWidget(self.irn)
+        card_label = QLabel("&Medicare card:")
+        card_label.setBuddy(self.medicare)
+        more_form.addRow(card_label, card)
+        more_form.addRow("DVA file n&o.:", self.dva)
+        more_form.addRow("Emergenc&y contact:", self.emergency_name)
+        more_form.addRow("Their p&hone:", self.emergency_phone)
+        boxes = QVBoxLayout(self.alerts_row)
+        boxes.setContentsMargins(0, 0, 0, 0)
+        for box in self.alert_boxes.values():
+            boxes.addWidget(box)
+        more_form.addRow("Alerts:", self.alerts_row)
+        more_form.addRow("A&lert note:", self.alert_note)
+        self.detail_tabs = QTabWidget()
+        self.detail_tabs.addTab(contact, "Con&tact")
+        self.detail_tabs.addTab(more, "Medicare and &alerts")
+        details_layout = QVBoxLayout(details)
+        details_layout.addWidget(self.alert_mark)
+        details_layout.addWidget(self.detail_tabs)
+        details_layout.addWidget(self.save_button)
+        details_layout.addWidget(self.details_message)
         details.setMinimumWidth(340)
         details.setMaximumWidth(420)
         visits = QGroupBox("Appointments")
@@ -297,6 +392,7 @@ class PatientPanel(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.reschedule_button)
         row.addWidget(self.cancel_button)
+        row.addWidget(self.card_button)
         row.addStretch(1)
         visits_layout.addLayout(row)
         body = QHBoxLayout()
@@ -322,6 +418,7 @@ class PatientPanel(QDialog):
         self.opt_out.toggled.connect(self._opt_out_changed)
         self.reschedule_button.clicked.connect(self._reschedule)
         self.cancel_button.clicked.connect(self._cancel)
+        self.card_button.clicked.connect(self._card)
         self.upcoming.itemSelectionChanged.connect(self._enable_actions)
         self.appointment_tabs.currentChanged.connect(lambda _i: self._enable_actions())
         self.merge_button.clicked.connect(
@@ -340,7 +437,7 @@ class PatientPanel(QDialog):
                 if self.results.count():
                     self.results.setCurrentRow(row)
                     self._result_chosen(self.results.item(row))
-            elif focus in (*self.fields.values(), self.sms, self.email_reminders, self.opt_out):
+            elif focus in (*self._editors(), self.sms, self.email_reminders, self.opt_out):
                 self.save()
             elif isinstance(focus, QPushButton):
                 focus.click()
@@ -463,7 +560,7 @@ class PatientPanel(QDialog):
     def _show_record(self, record: PatientRecord | None) -> None:
         self.record = record
         editable = record is not None and not record.retired
-        for widget in (*self.fields.values(), self.sms, self.email_reminders, self.opt_out):
+        for widget in (*self._editors(), self.sms, self.email_reminders, self.opt_out):
             widget.setEnabled(editable)
         self.save_button.setEnabled(editable)
         self.merge_button.setEnabled(editable)
@@ -471,8 +568,12 @@ class PatientPanel(QDialog):
         if record is None:
             self.title.setText("Find a patient above.")
             self.retired_note.setVisible(False)
-            for line in (self.given, self.family, self.birth, self.phone, self.email):
-                line.clear()
+            for line in self._editors():
+                if isinstance(line, QLineEdit):
+                    line.clear()
+                else:
+                    line.setChecked(False)
+            self.alert_mark.setVisible(False)
             self.upcoming.show_items((), self.timezone)
             self.past.show_items((), self.timezone)
             self.recall_list.clear()
@@ -496,6 +597,19 @@ class PatientPanel(QDialog):
         self.email_reminders.setChecked(details.email_reminders)
         self.opt_out.setChecked(details.reminders_opt_out)
         self._opt_out_changed(details.reminders_opt_out)
+        self.address.setText(details.address or "")
+        self.medicare.setText(format_medicare(details.medicare_number))
+        self.irn.setText(str(details.medicare_irn or ""))
+        self.dva.setText(details.dva_number or "")
+        self.emergency_name.setText(details.emergency_name or "")
+        self.emergency_phone.setText(
+            format_phone(details.emergency_phone) if details.emergency_phone else ""
+        )
+        for flag, box in self.alert_boxes.items():
+            box.setChecked(flag in details.alerts)
+        self.alert_note.setText(details.alert_note or "")
+        self.alert_mark.setText(alert_line(details.alerts, details.alert_note))
+        self.alert_mark.setVisible(bool(details.alerts))
         self.upcoming.show_items(record.upcoming, self.timezone)
         self.past.show_items(record.past, self.timezone)
         self.appointment_tabs.setTabText(0, f"&Upcoming ({len(record.upcoming)})")
@@ -519,6 +633,14 @@ class PatientPanel(QDialog):
             "sms_reminders": self.sms.isChecked(),
             "email_reminders": self.email_reminders.isChecked(),
             "reminders_opt_out": self.opt_out.isChecked(),
+            "address": self.address.text().strip(),
+            "medicare_number": self.medicare.text().strip(),
+            "medicare_irn": self.irn.text().strip(),
+            "dva_number": self.dva.text().strip(),
+            "emergency_name": self.emergency_name.text().strip(),
+            "emergency_phone": self.emergency_phone.text().strip(),
+            "alerts": [f for f, box in self.alert_boxes.items() if box.isChecked()],
+            "alert_note": self.alert_note.text().strip(),
         }
 
     def save(self) -> None:
@@ -561,6 +683,10 @@ class PatientPanel(QDialog):
         field = getattr(error, "field", None)
         widget = self.fields.get(field) if isinstance(field, str) else None
         if widget is not None:
+            page = 0 if field in CONTACT_FIELDS else 1
+            self.detail_tabs.setCurrentIndex(page)
+            if widget is self.alerts_row:
+                widget = self.alert_boxes["allergy"]
             widget.setFocus()
             if isinstance(widget, QLineEdit):
                 widget.selectAll()
@@ -577,6 +703,7 @@ class PatientPanel(QDialog):
         booked = item is not None and item.status is AppointmentStatus.BOOKED
         self.reschedule_button.setEnabled(booked)
         self.cancel_button.setEnabled(booked)
+        self.card_button.setEnabled(booked)
 
     def _reschedule(self) -> None:
         item = self.selected_appointment()
@@ -591,6 +718,27 @@ class PatientPanel(QDialog):
                     item.id, full_name(self.record), item.doctor_name, item.start, item.type_name
                 )
             )
+
+    def _card(self) -> None:
+        item = self.selected_appointment()
+        if item is None:
+            return
+        self._op(
+            lambda: appointment_card(self.ctx, item.id),
+            self.offer_card,
+            self._refused,
+        )
+
+    def offer_card(self, card: AppointmentCard) -> None:
+        """Print or Save as PDF (the window's status line is not ours: say it here)."""
+        if done := offer_card(self, card):
+            self.details_message.setStyleSheet(GOOD_STYLE)
+            self.details_message.setText(done)
+
+    def _editors(self) -> list[QWidget]:
+        """Every widget staff type or tick details into (not the alerts row holding boxes)."""
+        typed = [w for w in self.fields.values() if w is not self.alerts_row]
+        return [*typed, *self.alert_boxes.values()]
 
     def _op(
         self,

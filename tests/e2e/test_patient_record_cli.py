@@ -51,3 +51,33 @@ def test_record_duplicates_notes_marks_and_merge(any_db) -> None:
     assert [(a["id"], a["status"], a["note"]) for a in record["appointments"]] == [
         (booked["id"], "booked", "Knee pain")
     ]
+
+
+@pytest.mark.slow
+def test_patients_edit_and_show_carry_the_fuller_record(sqlite_db) -> None:
+    env = {"MONTU_DATABASE_URL": sqlite_db.url.render_as_string(hide_password=False)}
+    ava = ok_json("patients", "add", "--given", "Ava", "--family", "Singh", env=env)["id"]
+    edited = ok_json(
+        "patients", "edit", str(ava), "--address", "12 High St, Fitzroy VIC 3065",
+        "--medicare", "2428 77813 2", "--irn", "2", "--dva", "nx123456",
+        "--emergency-name", "Raj Singh", "--emergency-phone", "0412 000 222",
+        "--alerts", "allergy,mobility: penicillin", env=env,
+    )  # fmt: skip
+    wanted = {
+        "address": "12 High St, Fitzroy VIC 3065",
+        "medicare": "2428778132",
+        "irn": 2,
+        "dva": "NX123456",
+        "emergency_name": "Raj Singh",
+        "emergency_phone": "+61412000222",
+        "alerts": ["allergy", "mobility"],
+        "alert_note": "penicillin",
+    }
+    assert {k: edited[k] for k in wanted} == wanted
+    shown = ok_json("patients", "show", str(ava), env=env)
+    assert {k: shown[k] for k in wanted} == wanted
+    assert [p["id"] for p in ok_json("patients", "find", "2428 77813 2", env=env)] == [ava]
+    bad = montu("patients", "edit", str(ava), "--medicare", "2428 77814 2", env=env)
+    assert bad.returncode == 3 and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("refused: medicare_number:")
+    assert ok_json("patients", "show", str(ava), env=env)["medicare"] == "2428778132"

@@ -62,7 +62,9 @@ def test_a_birth_date_in_the_future_is_caught_before_booking(
     dialog.new_patient_box.setChecked(True)
     qtbot.keyClicks(dialog.given, "Zelda")
     qtbot.keyClicks(dialog.family, "Quimby")
-    qtbot.keyClicks(dialog.birth, "01/01/2999")
+    # Next year, by the desk's own clock (a date past 2199 is refused for its range instead).
+    next_year = window.ctx.clock().year + 1
+    qtbot.keyClicks(dialog.birth, f"01/01/{next_year}")
     qtbot.keyClicks(dialog.email, "zelda@example.com")
     qtbot.keyClick(dialog.email, Qt.Key.Key_Return)
     assert dialog.message.text() == "Date of birth: is in the future."

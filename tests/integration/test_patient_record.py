@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -411,3 +412,67 @@ def test_the_database_refuses_a_live_appointment_for_a_retired_patient(ctx, monk
         )
         with pytest.raises(Exception, match="appointment_patient_retired"):
             uow.session.flush()
+
+
+# --- issue 28 feature 20: the fuller record -------------------------------------------------
+
+
+def test_the_fuller_record_is_stored_edited_and_found_by_medicare(ctx, caplog) -> None:
+    caplog.set_level("DEBUG")
+    ava = add_patient(
+        ctx,
+        replace(
+            AVA,
+            address="12 High St, Fitzroy VIC 3065",
+            medicare_number="2428 77813 2",
+            medicare_irn=2,
+            alerts=("allergy",),
+            alert_note="penicillin",
+        ),
+    ).id
+    other = add_patient(ctx, PatientDetails("Bo", "Lee", phone="0413 555 666")).id
+    stored = get_patient(ctx, ava).details
+    assert (stored.medicare_number, stored.medicare_irn) == ("2428778132", 2)
+    assert stored.alerts == ("allergy",) and stored.alert_note == "penicillin"
+    assert stored.address == "12 High St, Fitzroy VIC 3065"
+
+    edited = edit_patient(
+        ctx,
+        ava,
+        dva_number="nx123456",
+        emergency_name="Raj Singh",
+        emergency_phone="0412 000 222",
+        alerts="allergy,interpreter",
+        address="",
+    ).details
+    assert edited.dva_number == "NX123456" and edited.emergency_phone == "+61412000222"
+    assert edited.alerts == ("allergy", "interpreter") and edited.address is None
+    assert get_patient(ctx, ava).details == edited
+    assert audit(ctx, "patient.edited")[-1]["fields"] == [
+        "address",
+        "dva_number",
+        "emergency_name",
+        "emergency_phone",
+        "alerts",
+    ]
+
+    for typed in ("2428 77813 2", "2428778132", " 2428 778 132 "):
+        assert [p.id for p in find_patients(ctx, typed)] == [ava]
+    assert find_patients(ctx, "2123 45670 1") == []  # a valid card nobody holds
+    assert [p.id for p in find_patients(ctx, "0413 555 666")] == [other]  # phones still work
+
+    before = everything(ctx)
+    with pytest.raises(InvalidRequest) as refused:
+        edit_patient(ctx, ava, medicare_number="2428 77814 2")
+    assert refused.value.field == "medicare_number" and everything(ctx) == before
+    with pytest.raises(InvalidRequest) as refused:
+        edit_patient(ctx, other, medicare_irn=3)  # no card
+    assert refused.value.field == "medicare_irn" and everything(ctx) == before
+    cleared = edit_patient(ctx, ava, medicare_number="", medicare_irn="", alerts="").details
+    assert cleared.medicare_number is None and cleared.alerts == ()
+    assert find_patients(ctx, "2428778132") == []
+    # Neither the log nor the audit trail holds any of it (field names only).
+    with UnitOfWork(ctx) as uow:
+        trail = json.dumps([e.details for e in uow.session.scalars(select(AuditEntry))])
+    for secret in ("2428778132", "2428 77813 2", "penicillin", "NX123456", "Raj", "High St"):
+        assert secret not in caplog.text and secret not in trail
