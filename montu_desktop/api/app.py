@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from montu_desktop.api.pages import install_pages
 from montu_desktop.domain import online as rules
 from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import (
@@ -133,6 +134,7 @@ def create_app(
             answers.invalidate()
 
     ctx.on_change.append(heard)
+    install_pages(app, ctx, limiter)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:

@@ -68,6 +68,10 @@ def _url(value: str) -> str:
     return value
 
 
+def _optional_url(value: str) -> str:
+    return _url(value) if value.strip() else ""
+
+
 def _sms_sender(value: str) -> str:
     value = value.strip()
     if value and not re.fullmatch(r"\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11}", value):
@@ -144,6 +148,7 @@ class ValueKind(enum.StrEnum):
     HOST = "host name"
     EMAIL = "email address"
     URL = "web address"
+    OPTIONAL_URL = "web address or empty"
     SMS_SENDER = "SMS sender"
     DURATIONS = "durations"
     QUIET_HOURS = "quiet hours"
@@ -223,6 +228,7 @@ _READERS: dict[ValueKind, Callable[[str], object]] = {
     ValueKind.HOST: _host,
     ValueKind.EMAIL: _sender_email,
     ValueKind.URL: _url,
+    ValueKind.OPTIONAL_URL: _optional_url,
     ValueKind.SMS_SENDER: _sms_sender,
     ValueKind.DURATIONS: parse_offsets,
     ValueKind.QUIET_HOURS: parse_quiet_hours,
@@ -233,6 +239,7 @@ _ALLOWED = {
     ValueKind.HOST: "host name or IP address, or empty",
     ValueKind.EMAIL: "email address (`Name <a@b.c>` or bare), or empty",
     ValueKind.URL: "`http://` or `https://` address",
+    ValueKind.OPTIONAL_URL: "`http://` or `https://` address, or empty",
     ValueKind.SMS_SENDER: "+E.164 number or a name of up to 11 letters, or empty",
     ValueKind.DURATIONS: "up to 5 of `30m`, `2h`, `2d` (5 minutes to 14 days), or `none`",
     ValueKind.QUIET_HOURS: "`HH:MM-HH:MM` (may wrap past midnight), or `none`",
@@ -399,6 +406,14 @@ SPECS: dict[str, SettingSpec] = {
             _K.WHOLE_NUMBER,
             0,
             720,
+        ),
+        SettingSpec(
+            "online.public_url",
+            "",
+            "the address patients reach `serve` at (booking page and manage links)",
+            _K.OPTIONAL_URL,
+            help="e.g. https://book.clinic.example — builds {manage_link} in messages and the "
+            "booking page snippet. Empty: no manage links in messages.",
         ),
     )
 }
