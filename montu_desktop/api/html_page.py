@@ -58,6 +58,8 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1re
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
 .link { word-break: break-all; }
+details > summary { cursor: pointer; margin: 1.5rem 0 .5rem; }
+details > summary h2 { display: inline; margin: 0; }
 @media (max-width: 30rem) {
   main { padding: .75rem; }
   .days { grid-template-columns: 1fr; }

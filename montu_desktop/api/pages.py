@@ -204,6 +204,7 @@ def install_pages(
         method: str,
         nav_path: str,
         extra: dict[str, str],
+        booked: datetime | None = None,
     ) -> str:
         week = manage.free_starts(ctx, type_name, monday)
         this_monday = week_start(today())
@@ -224,7 +225,7 @@ def install_pages(
         tz = clinic_zone(week.timezone)
         for day in week.days:
             starts = [from_epoch(s.start).astimezone(tz) for s in day.slots if s.free_doctors > 0]
-            starts = [s for s in starts if s > ctx.clock()]
+            starts = [s for s in starts if s > ctx.clock() and s != booked]
             label = h.day_label(datetime(day.day.year, day.day.month, day.day.day))
             if not starts:
                 why = week.closed_reasons.get(day.day)
@@ -636,9 +637,18 @@ def install_pages(
         return refused(request, "Your booking", _sentence(exc.reason), embed=embed, status=410)
 
     def manage_body(
-        found: manage.ManagedBooking, token: str, *, embed: bool, week: date, top: str = ""
+        request: Request,
+        found: manage.ManagedBooking,
+        token: str,
+        *,
+        embed: bool,
+        week: date,
+        top: str = "",
+        open_move: bool = False,
     ) -> str:
         link = manage.manage_link(ctx, token)
+        if link.startswith("/"):  # online.public_url not set: this server's own address
+            link = str(request.base_url).rstrip("/") + link
         body = top + booking_facts(found)
         body += (
             "<h2>Change or cancel</h2><p>Keep this link to change or cancel your appointment: "
@@ -655,7 +665,7 @@ def install_pages(
             f'<form method="post" action="/manage/{h.e(token)}/cancel">{h.hidden(fields)}'
             '<button type="submit" class="danger">Cancel this appointment</button></form>'
         )
-        body += "<h2>Move it to another time</h2>" + week_grid(
+        grid = week_grid(
             found.type_name,
             week,
             embed=embed,
@@ -663,8 +673,13 @@ def install_pages(
             method="post",
             nav_path=f"/manage/{token}",
             extra={},
+            booked=found.start,
         )
-        return body
+        # A disclosure that opens without script: the week stays out of the way until asked.
+        return (
+            body + f"<details{' open' if open_move else ''}><summary><h2>"
+            "Move it to another time</h2></summary>" + grid + "</details>"
+        )
 
     @guarded
     def manage_page(request: Request, token: str, *, embed: bool) -> Response:
@@ -676,13 +691,15 @@ def install_pages(
         top = (
             h.status("Your appointment is booked. A confirmation is on its way.") if booked else ""
         )
-        title = "Booked: see you soon" if booked else "Your booking"
+        title = "Booking confirmed" if booked else "Your booking"
         body = manage_body(
+            request,
             found,
             token,
             embed=embed,
             week=week_of(request.query_params.get("week") or local(found.start).date().isoformat()),
             top=top,
+            open_move=bool(request.query_params.get("week")),
         )
         response = answer(request, title, body, embed=embed)
         response.headers["Cache-Control"] = "no-store"
@@ -730,11 +747,13 @@ def install_pages(
         except InvalidRequest as exc:
             return link_gone(request, exc, embed=embed)
         body = manage_body(
+            request,
             found,
             token,
             embed=embed,
             week=week_of(local(found.start).date().isoformat()),
             top=h.alert(text),
+            open_move=True,
         )
         return answer(request, "Your booking", body, embed=embed, status=status)
 
@@ -780,6 +799,7 @@ def install_pages(
         shown = local(moved.start)
         found = manage.live(ctx, token)
         body = manage_body(
+            request,
             found,
             token,
             embed=embed,
@@ -809,5 +829,6 @@ def _headers(response: Response, ancestors: str) -> None:
         f"base-uri 'none'; frame-ancestors {ancestors}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # The manage link is a secret: never sent on to another site.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The manage link is a secret: never sent on to another site. (Not no-referrer: with
+    # it the browser's own form posts say `Origin: null`, which the CSRF check refuses.)
+    response.headers["Referrer-Policy"] = "same-origin"

@@ -22,7 +22,7 @@ from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.online_tables import OnlineBooking
 from montu_desktop.services import availability, booking, online
 from montu_desktop.services.admin.clinic import clinic_details
-from montu_desktop.services.clinic_settings import get_setting
+from montu_desktop.services.clinic_settings import get_setting, set_setting
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, doctors
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -78,6 +78,23 @@ def public_url(ctx: ServiceContext) -> str:
 def manage_link(ctx: ServiceContext, token: str) -> str:
     """The absolute manage link when `online.public_url` is set, else the path alone."""
     return f"{public_url(ctx)}/manage/{token}"
+
+
+def embed_snippet(address: str) -> str:
+    """The HTML a clinic pastes into its website to show the booking page ('' without an
+    address: the page must be reachable from the internet first)."""
+    if not address:
+        return ""
+    return (
+        f'<iframe src="{address}/book?embed=1" title="Book an appointment" '
+        'style="width:100%;min-height:900px;border:0" loading="lazy"></iframe>'
+    )
+
+
+def set_public_url(ctx: ServiceContext, address: str) -> str:
+    """Save `online.public_url` (checked like `config set`); the snippet for it."""
+    set_setting(ctx, "online.public_url", address.strip().rstrip("/"))
+    return embed_snippet(public_url(ctx))
 
 
 def page_key(ctx: ServiceContext) -> online.ApiKeyInfo:
