@@ -412,8 +412,8 @@ SPECS: dict[str, SettingSpec] = {
             "",
             "the address patients reach `serve` at (booking page and manage links)",
             _K.OPTIONAL_URL,
-            help="e.g. https://book.clinic.example — builds {manage_link} in messages and the "
-            "booking page snippet. Empty: no manage links in messages.",
+            help="e.g. https://book.clinic.example: the booking page snippet and the manage "
+            "links shown to patients are built from it.",
         ),
     )
 }

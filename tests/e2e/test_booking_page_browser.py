@@ -132,9 +132,7 @@ def test_a_patient_books_with_the_keyboard_the_desk_sees_it_and_the_link_cancels
     # The desk: the day book read from the database shows it within 2 s.
     seen = None
     while time.monotonic() - booked_at < 2:
-        seen = next(
-            (a for a in day_book(clinic, day).appointments if a.start == start), None
-        )
+        seen = next((a for a in day_book(clinic, day).appointments if a.start == start), None)
         if seen:
             break
         time.sleep(0.05)
