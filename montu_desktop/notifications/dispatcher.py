@@ -35,6 +35,7 @@ from montu_desktop.config.clock import utc_now
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.online import new_token, token_hash
 from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications import planning
 from montu_desktop.notifications.channels import (
@@ -55,9 +56,10 @@ from montu_desktop.notifications.model import (
 from montu_desktop.notifications.records import NotificationRow
 from montu_desktop.notifications.settings import NotificationSettings
 from montu_desktop.notifications.store import load_settings
-from montu_desktop.notifications.templates import MessageFacts, render
+from montu_desktop.notifications.templates import MessageFacts, render, uses
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.manage_tables import ManageLink
 
 log = logging.getLogger(__name__)
 
@@ -429,6 +431,7 @@ class Dispatcher:
                 session, row, now
             )
             kind, channel = Kind(row.kind), Channel(row.channel)
+            appointment_id = row.appointment_id
             key, start, old_start = row.idempotency_key, row.appointment_start, row.old_start
             claimed_at = row.updated_at
             address = _address(patient, channel)
@@ -452,7 +455,11 @@ class Dispatcher:
             return self._finish(
                 claim, Status.WAITING, NOT_SET_UP[channel.value], undo_attempt=True
             )
+        link = ""
+        if settings.public_url and uses(kind, channel, custom, "manage_link"):
+            link = self._manage_link(appointment_id, settings.public_url)
         facts = MessageFacts(
+            manage_link=link,
             first_name=first_name,
             start_local=to_local(start, zone),
             clinic_name=where[0],
@@ -497,6 +504,20 @@ class Dispatcher:
             .limit(1)
         ).first()
         return found is not None
+
+    def _manage_link(self, appointment_id: int, public_url: str) -> str:
+        """A fresh manage link for this message; only its token's hash is stored."""
+        token = new_token()
+        with self.database.session(write=True) as session:
+            session.add(
+                ManageLink(
+                    token_hash=token_hash(token),
+                    appointment_id=appointment_id,
+                    created_at=self.clock(),
+                )
+            )
+            session.commit()
+        return f"{public_url.rstrip('/')}/manage/{token}"
 
     def _finish(
         self,

@@ -473,6 +473,8 @@ class NotificationSettings:
     backoff_seconds: float
     poll_seconds: float
     quiet_hours: QuietHours | None
+    public_url: str = ""
+    """online.public_url: where {manage_link} points (empty: no link)."""
 
     @property
     def email_configured(self) -> bool:
@@ -514,4 +516,5 @@ class NotificationSettings:
             backoff_seconds=get("notifications.backoff_seconds"),
             poll_seconds=get("notifications.poll_seconds"),
             quiet_hours=get("quiet_hours"),
+            public_url=get("online.public_url"),
         )

@@ -10,15 +10,18 @@ through `online.cancel_online` (the clinic's cancellation notice) and moves thro
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from montu_desktop.domain import online as rules
-from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.errors import InvalidRequest, MontuError, NotFound
 from montu_desktop.domain.model import AppointmentStatus, epoch
 from montu_desktop.persistence import tables as t
+from montu_desktop.persistence.manage_tables import ManageLink
 from montu_desktop.persistence.online_tables import OnlineBooking
 from montu_desktop.services import availability, booking, online
 from montu_desktop.services.admin.clinic import clinic_details
@@ -27,7 +30,10 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, doctors
 from montu_desktop.services.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 PAGE_KEY_NAME = "booking page"
+LINK_ACTOR = "manage link"
 MAX_TOKEN = 200
 
 
@@ -60,7 +66,8 @@ class ManagedBooking:
     type_name: str
     doctor_name: str
     status: str
-    key: online.ApiKeyInfo
+    key: online.ApiKeyInfo | None
+    """The API key of the booking's cancel token; None for a link from a message."""
     changeable: bool
     """False inside the clinic's cancellation notice."""
 
@@ -109,6 +116,11 @@ def page_key(ctx: ServiceContext) -> online.ApiKeyInfo:
             online.create_api_key(ctx, PAGE_KEY_NAME, "availability,book")
         except InvalidRequest:
             continue  # another server made it at the same moment
+        except (MontuError, SQLAlchemyError):
+            # On PostgreSQL only a manager may add keys: `serve` under a reception login
+            # needs the key made once by a manager (`api-keys create "booking page" ...`).
+            log.warning("the booking page key could not be created")
+            break
     raise PageOff("page", "online booking is not available; please phone the clinic")
 
 
@@ -127,24 +139,25 @@ def find(ctx: ServiceContext, token: str) -> ManagedBooking:
     """The booking behind a manage link; NotFound for a token that matches none."""
     if not token or len(token) > MAX_TOKEN:
         raise NotFound("token", "this link is not valid")
+    hashed = rules.token_hash(token)
+    a = t.Appointment
+    columns = (a.id, a.start_at, a.end_at, a.type_id, a.doctor_id, a.status)
     with UnitOfWork(ctx) as uow:
         row = uow.session.execute(
-            select(
-                OnlineBooking.api_key_id,
-                t.Appointment.id,
-                t.Appointment.start_at,
-                t.Appointment.end_at,
-                t.Appointment.type_id,
-                t.Appointment.doctor_id,
-                t.Appointment.status,
-            )
-            .join(t.Appointment, t.Appointment.id == OnlineBooking.appointment_id)
-            .where(OnlineBooking.cancel_token_hash == rules.token_hash(token))
+            select(OnlineBooking.api_key_id, *columns)
+            .join(a, a.id == OnlineBooking.appointment_id)
+            .where(OnlineBooking.cancel_token_hash == hashed)
         ).first()
+        if row is None:  # a link from a message
+            row = uow.session.execute(
+                select(literal(None), *columns)
+                .join(ManageLink, a.id == ManageLink.appointment_id)
+                .where(ManageLink.token_hash == hashed)
+            ).first()
     if row is None:
         raise NotFound("token", "this link is not valid")
     key_id, appointment_id, start, end, type_id, doctor_id, status = row
-    key = next(k for k in online.list_api_keys(ctx) if k.id == key_id)
+    key = next((k for k in online.list_api_keys(ctx) if k.id == key_id), None)
     kinds = {k.id: k.name for k in appointment_types(ctx)}
     doctor = next((d.name for d in doctors(ctx) if d.id == doctor_id), "")
     changeable = start - ctx.clock() >= online.cancel_notice(ctx)
@@ -170,6 +183,13 @@ def _too_late() -> TooLate:
 def cancel(ctx: ServiceContext, token: str) -> ManagedBooking:
     """Cancel through the online cancel rule (the clinic's notice)."""
     found = live(ctx, token)
+    if found.key is None:  # a link from a message: the same notice, then the desk's cancel
+        if not found.changeable:
+            raise _too_late()
+        booking.cancel_appointment(
+            dataclasses.replace(ctx, actor=LINK_ACTOR), found.appointment_id, "Patient cancelled"
+        )
+        return found
     try:
         online.cancel_online(ctx, found.key, found.appointment_id, token)
     except online.CancelRefused:
@@ -188,5 +208,5 @@ def move(ctx: ServiceContext, token: str, new_start: datetime) -> booking.Booked
     if epoch(new_start) == epoch(found.start):
         raise InvalidRequest("start", "is the time already booked")
     online.online_type(ctx, found.type_name)
-    as_key = dataclasses.replace(ctx, actor=found.key.name)
+    as_key = dataclasses.replace(ctx, actor=found.key.name if found.key else LINK_ACTOR)
     return booking.reschedule_appointment(as_key, found.appointment_id, new_start)
