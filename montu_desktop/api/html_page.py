@@ -18,7 +18,8 @@ STYLE = """
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
   color: var(--ink); background: #f6f7f9; }
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; background: #fff; min-height: 100vh; }
-body.embed main { min-height: 0; }
+body.embed { background: #fff; }
+body.embed main { min-height: 0; max-width: none; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
@@ -50,6 +51,10 @@ form.details { display: grid; gap: .9rem; max-width: 32rem; }
 .field input, .field textarea { font: inherit; width: 100%; padding: .5rem;
   border: 1px solid #8a929c; border-radius: .35rem; }
 .field input[aria-invalid="true"] { border: 2px solid var(--bad); }
+fieldset { border: 1px solid var(--line); border-radius: .5rem; padding: .5rem .75rem; }
+fieldset div { padding: .3rem 0; }
+fieldset input[type="radio"] { width: 1.25rem; height: 1.25rem; margin: 0 .5rem 0 0;
+  vertical-align: middle; }
 .hint { color: var(--muted); font-size: .9rem; margin: 0; }
 .error { color: var(--bad); font-weight: 600; margin: .2rem 0 0; }
 .alert { border: 2px solid var(--bad); border-radius: .5rem; padding: .75rem; margin: 1rem 0; }

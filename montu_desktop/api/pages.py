@@ -234,6 +234,8 @@ def install_pages(
                     if why and why != "closed"
                     else ("Closed" if not day.open else "No free times")
                 )
+                if day.day < today():
+                    text = "Past"
                 days.append(
                     f'<section class="day" aria-label="{h.e(label)}"><h3>{h.e(label)}</h3><p class="none">{h.e(text)}</p></section>'
                 )
@@ -652,7 +654,8 @@ def install_pages(
         body = top + booking_facts(found)
         body += (
             "<h2>Change or cancel</h2><p>Keep this link to change or cancel your appointment: "
-            f'<a class="link" href="{h.e(link)}">{h.e(link)}</a></p>'
+            # Inside the clinic's site the link stays framable (the plain page is not).
+            f'<a class="link" href="{h.e(link + ("?embed=1" if embed else ""))}">{h.e(link)}</a></p>'
         )
         if not found.changeable:
             hours = int(online.cancel_notice(ctx).total_seconds() // 3600)

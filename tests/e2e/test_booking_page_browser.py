@@ -170,3 +170,55 @@ def test_a_patient_books_with_the_keyboard_the_desk_sees_it_and_the_link_cancels
     for shot in shots:
         assert shot.stat().st_size > 5000
         _keep(shot)
+
+
+def test_the_embed_page_shows_inside_an_allowed_site_and_the_plain_page_does_not(
+    clinic, server, browser, tmp_path: Path
+) -> None:
+    """A clinic website on another origin frames /book?embed=1 (its origin is on a live key);
+    the plain /book refuses to be framed, and a site not on any key cannot frame either."""
+    import http.server
+    import threading
+
+    from montu_desktop.services import online
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        "<!doctype html><title>Clinic site</title><h1>Our clinic</h1>"
+        f'<iframe id="embed" src="{server.base}/book?embed=1&type=Standard" '
+        'title="Book an appointment" style="width:100%;height:700px"></iframe>'
+        f'<iframe id="plain" src="{server.base}/book" title="plain"></iframe>'
+    )
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, directory=str(site), **kwargs)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{web.server_address[1]}"
+    try:
+        online.create_api_key(clinic, "website", "availability", origin=origin)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(origin + "/index.html")
+        embed = page.frame_locator("#embed")
+        embed.get_by_role("link", name="Next week").wait_for()
+        assert embed.get_by_role("heading", name="Book an appointment").count() == 1
+        shot = tmp_path / "book-embedded-1366.png"
+        page.screenshot(path=str(shot), full_page=True)
+        _keep(shot)
+        # The plain page is refused inside a frame: its frame holds no booking page.
+        time.sleep(0.5)
+        plain = page.frame_locator("#plain")
+        assert plain.get_by_role("heading", name="Book an appointment").count() == 0
+
+        online.revoke_api_key(clinic, "website")
+        page.goto(origin + "/index.html")
+        time.sleep(1)
+        assert page.frame_locator("#embed").get_by_role("link", name="Next week").count() == 0
+    finally:
+        web.shutdown()
