@@ -691,9 +691,7 @@ def install_pages(
         except InvalidRequest as exc:
             return link_gone(request, exc, embed=embed)
         booked = request.query_params.get("booked") == "1"
-        top = (
-            h.status("Your appointment is booked. A confirmation is on its way.") if booked else ""
-        )
+        top = h.status("Your appointment is booked.") if booked else ""
         title = "Booking confirmed" if booked else "Your booking"
         body = manage_body(
             request,
