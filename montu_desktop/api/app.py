@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from montu_desktop.api.pages import install_pages
+from montu_desktop.api.pages import install_pages, loggable_path
 from montu_desktop.domain import online as rules
 from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import (
@@ -192,7 +192,7 @@ def create_app(
         log.info(
             "%s %s %s %.1f ms",
             request.method,
-            request.url.path,
+            loggable_path(request.url.path),
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )

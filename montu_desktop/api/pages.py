@@ -812,6 +812,15 @@ def install_pages(
         return answer(request, "Your booking", body, embed=embed)
 
 
+def loggable_path(path: str) -> str:
+    """The path as logged: a manage link's token is a secret, so it never reaches a log."""
+    if path.startswith("/manage/"):
+        rest = path[len("/manage/") :]
+        action = rest.partition("/")[2]
+        return "/manage/…" + (f"/{action}" if action else "")
+    return path
+
+
 def _message(name: str, reason: str) -> str:
     return f"{LABELS[name]} {reason}"
 
@@ -830,6 +839,8 @@ def _headers(response: Response, ancestors: str) -> None:
         f"base-uri 'none'; frame-ancestors {ancestors}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    # Pages may carry a manage link or a patient's details: kept by no cache.
+    response.headers["Cache-Control"] = "no-store"
     # The manage link is a secret: never sent on to another site. (Not no-referrer: with
     # it the browser's own form posts say `Origin: null`, which the CSRF check refuses.)
     response.headers["Referrer-Policy"] = "same-origin"

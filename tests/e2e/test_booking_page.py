@@ -207,6 +207,11 @@ def test_book_taken_time_move_cancel_and_used_link(clinic, server) -> None:
         assert again.status_code == 410 and "link is used" in again.text
         unknown = client.get("/manage/not-a-real-token")
         assert unknown.status_code == 404 and "This link is not valid" in unknown.text
+    # The token is a secret: the server's log never holds it, nor the patient's details.
+    code, log = server.stop()
+    assert code == 0
+    assert token not in log and "/manage/…/cancel" in log
+    assert "Lovelace" not in log and "0412" not in log and "ada@example.com" not in log
 
 
 def test_inside_the_notice_the_link_refuses_to_cancel_or_move(clinic, server) -> None:

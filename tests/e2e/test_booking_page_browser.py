@@ -206,7 +206,11 @@ def test_the_embed_page_shows_inside_an_allowed_site_and_the_plain_page_does_not
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(origin + "/index.html")
         embed = page.frame_locator("#embed")
-        embed.get_by_role("link", name="Next week").wait_for()
+        try:
+            embed.get_by_role("link", name="Next week").wait_for(timeout=20_000)
+        except Exception as exc:  # say what the frame and the server saw
+            frames = [(f.url, f.content()[:300]) for f in page.frames]
+            raise AssertionError(f"{frames}\n{server.output.read_text()[-2000:]}") from exc
         assert embed.get_by_role("heading", name="Book an appointment").count() == 1
         shot = tmp_path / "book-embedded-1366.png"
         page.screenshot(path=str(shot), full_page=True)
