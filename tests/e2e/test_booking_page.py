@@ -244,6 +244,9 @@ def test_framing_headers_weeks_and_no_outside_resources(clinic, server) -> None:
         embed = client.get("/book", params={"type": "Standard", "embed": "1"})
         week = _next_week(clinic, 0)
         later = client.get("/book", params={"type": "Standard", "week": week.isoformat()})
+        later_embed = client.get(
+            "/book", params={"type": "Standard", "week": week.isoformat(), "embed": "1"}
+        )
         style = client.get("/book/style.css")
     assert plain.status_code == 200 and embed.status_code == 200
     assert "frame-ancestors 'none'" in plain.headers["content-security-policy"]
@@ -255,7 +258,10 @@ def test_framing_headers_weeks_and_no_outside_resources(clinic, server) -> None:
         assert not re.search(r'(src|href)="(https?:)?//', answer.text), "only this server's files"
     assert ">Next week</a>" in plain.text and "Previous week" in plain.text
     assert ">Previous week</a>" in later.text
-    assert 'name="embed" value="1"' in embed.text  # the embed flag rides along
+    # The embed flag rides along on links and forms.
+    assert re.search(r'href="[^"]*embed=1[^"]*">Next week</a>', embed.text)
+    assert "embed=1" not in plain.text
+    assert 'name="embed" value="1"' in later_embed.text
     iso = _iso(at(week, 9))
     assert f'name="start" value="{iso}"' in later.text
     assert style.headers["content-type"].startswith("text/css")
