@@ -20,6 +20,7 @@ from tests.integration.test_security_pg import (  # noqa: F401  (fixtures)
     PASSWORD,
     TUESDAY,
     Clinic,
+    _refused,
     clinic,
     scram,
 )
@@ -65,3 +66,15 @@ def test_the_dispatcher_login_adds_the_link_and_reception_finds_it(
     assert found
     shown = manage.live(clinic.reception, found.group(1))
     assert shown.appointment_id == booked.id
+    # Only the dispatcher adds links: a receptionist's login cannot make one up.
+    engine = clinic.engine(clinic.reception_name)
+    try:
+        refusal = _refused(
+            engine,
+            "INSERT INTO manage_link (token_hash, appointment_id, created_at) "
+            "VALUES ('x', :id, now())",
+            id=booked.id,
+        )
+    finally:
+        engine.dispose()
+    assert refusal.startswith("42501 ")
