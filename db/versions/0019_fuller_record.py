@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
@@ -39,6 +39,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_patient_medicare", table_name="patient")
-    with op.batch_alter_table("patient") as batch:
-        for name, _kind in reversed(_COLUMNS):
-            batch.drop_column(name)
+    # Plain DROP COLUMN on both databases: a batch rebuild of `patient` on SQLite would drop
+    # its audit triggers and trip the foreign keys that point at it.
+    for name, _kind in reversed(_COLUMNS):
+        op.execute(f"ALTER TABLE patient DROP COLUMN {name}")

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from montu_desktop.api.pages import install_pages, loggable_path
 from montu_desktop.api.sms import sms_router
 from montu_desktop.domain import online as rules
 from montu_desktop.domain.clinic_time import parse_day, to_local
@@ -140,6 +141,7 @@ def create_app(
             answers.invalidate()
 
     ctx.on_change.append(heard)
+    install_pages(app, ctx, limiter)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -200,7 +202,7 @@ def create_app(
         log.info(
             "%s %s %s %.1f ms",
             request.method,
-            printable(request.url.path),  # a path may hold escapes: never raw to a terminal
+            printable(loggable_path(request.url.path)),  # never a token, never raw escapes
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )

@@ -35,6 +35,7 @@ from montu_desktop.config.clock import utc_now
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.domain.online import new_token, token_hash
 from montu_desktop.logging_setup import mask_contact_details
 from montu_desktop.notifications import planning
 from montu_desktop.notifications.channels import (
@@ -55,9 +56,10 @@ from montu_desktop.notifications.model import (
 from montu_desktop.notifications.records import NotificationRow
 from montu_desktop.notifications.settings import NotificationSettings
 from montu_desktop.notifications.store import load_settings
-from montu_desktop.notifications.templates import MessageFacts, render
+from montu_desktop.notifications.templates import MessageFacts, render, uses
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.manage_tables import ManageLink
 from montu_desktop.persistence.recall_tables import Recall
 
 log = logging.getLogger(__name__)
@@ -485,6 +487,7 @@ class Dispatcher:
                 session, row, now
             )
             kind, channel = Kind(row.kind), Channel(row.channel)
+            appointment_id = row.appointment_id
             key, start, old_start = row.idempotency_key, row.appointment_start, row.old_start
             claimed_at = row.updated_at
             address = _address_for(patient, channel, kind)
@@ -510,7 +513,15 @@ class Dispatcher:
         shown = (
             start if recall_due is None else local_instant(recall_due, planning.RECALL_HOUR, zone)
         )
+        link = ""
+        if (
+            settings.public_url
+            and appointment_id is not None
+            and uses(kind, channel, custom, "manage_link")
+        ):
+            link = self._manage_link(appointment_id, settings.public_url)
         facts = MessageFacts(
+            manage_link=link,
             first_name=first_name,
             start_local=to_local(shown, zone),
             clinic_name=where[0],
@@ -555,6 +566,20 @@ class Dispatcher:
             .limit(1)
         ).first()
         return found is not None
+
+    def _manage_link(self, appointment_id: int, public_url: str) -> str:
+        """A fresh manage link for this message; only its token's hash is stored."""
+        token = new_token()
+        with self.database.session(write=True) as session:
+            session.add(
+                ManageLink(
+                    token_hash=token_hash(token),
+                    appointment_id=appointment_id,
+                    created_at=self.clock(),
+                )
+            )
+            session.commit()
+        return f"{public_url.rstrip('/')}/manage/{token}"
 
     def _finish(
         self,

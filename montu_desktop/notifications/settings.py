@@ -426,7 +426,8 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec(
             "online.public_url",
             "",
-            "the address the internet reaches `serve` at (SMS webhooks are signed over it)",
+            "the address patients and providers reach `serve` at (the booking page and manage "
+            "links are built from it; SMS webhooks are signed over it)",
             _K.PUBLIC_URL,
             help="e.g. https://book.clinic.example (empty: not published)",
         ),
@@ -500,6 +501,7 @@ class NotificationSettings:
     quiet_hours: QuietHours | None
     recall_days_before: int = 14
     public_url: str = ""
+    """online.public_url: where {manage_link} points and SMS webhooks are signed over."""
     sms_two_way: bool = False
 
     @property

@@ -24,6 +24,7 @@ PLACEHOLDERS = {
     "clinic_phone": "the clinic's phone number",
     "old_date": "for a change notice: the day it was on",
     "old_time": "for a change notice: the time it was at",
+    "manage_link": "the patient's link to move or cancel online (needs online.public_url)",
 }
 
 PARTS = ("sms", "email", "subject")
@@ -148,6 +149,7 @@ class MessageFacts:
     clinic_address: str
     clinic_phone: str
     old_start_local: datetime | None = None
+    manage_link: str = ""
 
 
 def _day(moment: datetime) -> str:
@@ -170,6 +172,7 @@ def values(facts: MessageFacts) -> dict[str, str]:
         "clinic_phone": facts.clinic_phone,
         "old_date": _day(old) if old else "",
         "old_time": _clock(old) if old else "",
+        "manage_link": facts.manage_link,
     }
 
 
@@ -198,6 +201,12 @@ def render(
     body = fill(text(channel.value), filled)
     subject = fill(text("subject"), filled) if channel is Channel.EMAIL else ""
     return subject, body
+
+
+def uses(kind: Kind, channel: Channel, custom: Mapping[str, str], name: str) -> bool:
+    """Whether the message of this kind and channel says {name} (custom or default text)."""
+    key = template_key(kind, channel.value)
+    return "{" + name + "}" in (custom.get(key) or DEFAULTS[key])
 
 
 def fill(template: str, filled: Mapping[str, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from montu_desktop.services import online
+from montu_desktop.services.clinic_settings import get_setting
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.settings.online_page import OnlinePage
 from tests.support.clinic import tiny_clinic
@@ -65,3 +66,26 @@ def test_unticking_a_type_keeps_it_off_the_website(
     procedure.setCheckState(Qt.CheckState.Unchecked)
     qtbot.waitUntil(lambda: "no longer" in page.message.text())
     assert [k.name for k in online.online_types(sqlite_ctx)] == ["Long", "Standard"]
+
+
+def test_the_booking_page_snippet_is_built_from_the_public_address(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    tiny_clinic(sqlite_ctx)
+    page = _page(qtbot, sqlite_ctx)
+    qtbot.waitUntil(lambda: "Enter the public address" in page.snippet.toPlainText())
+    page.public_url.setText("ftp://nowhere")
+    page.save_url_button.click()
+    qtbot.waitUntil(lambda: "Public address" in page.message.text())
+    assert "http:// or https://" in page.message.text()
+    assert get_setting(sqlite_ctx, "online.public_url").value == ""
+
+    page.public_url.setText("book.clinic.example/")
+    page.save_url_button.click()
+    qtbot.waitUntil(lambda: "iframe" in page.snippet.toPlainText())
+    assert get_setting(sqlite_ctx, "online.public_url").value == "https://book.clinic.example"
+    assert page.snippet.toPlainText().startswith(
+        '<iframe src="https://book.clinic.example/book?embed=1" title="Book an appointment"'
+    )
+    again = _page(qtbot, sqlite_ctx)
+    qtbot.waitUntil(lambda: again.public_url.text() == "https://book.clinic.example")

@@ -140,6 +140,7 @@ def test_no_message_template_can_carry_the_record(name: str) -> None:
         "clinic_address",
         "clinic_phone",
         "old_start_local",
+        "manage_link",  # the patient's own link to move or cancel: no record detail in it
     }
     with pytest.raises(InvalidRequest):
         check_template("template.reminder.sms", f"Hi {{first_name}} {{{name}}}")

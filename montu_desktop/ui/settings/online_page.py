@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -24,12 +25,17 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.errors import InvalidRequest, MontuError
 from montu_desktop.domain.model import AppointmentType
-from montu_desktop.services import catalogue, online
+from montu_desktop.services import catalogue, manage, online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_op
 
 COLUMNS = ("Name", "Allowed to", "Requests a minute", "Website", "State")
-FIELD_LABELS = {"name": "Name", "rate": "Requests a minute", "origin": "Website"}
+FIELD_LABELS = {
+    "name": "Name",
+    "rate": "Requests a minute",
+    "origin": "Website",
+    "online.public_url": "Public address",
+}
 
 
 class OnlinePage(QWidget):
@@ -88,6 +94,33 @@ class OnlinePage(QWidget):
         types_layout.addWidget(self.types)
         layout.addWidget(types_box, 2)
 
+        page_box = QGroupBox("Booking page for the clinic's website")
+        page_layout = QVBoxLayout(page_box)
+        page_intro = QLabel(
+            "<tt>montu-desktop serve</tt> also serves a booking page at <tt>/book</tt>. "
+            "Enter the address patients reach it at, then paste the snippet into the "
+            "clinic's website. Add the website's address to an API key above so the page "
+            "may be shown inside it."
+        )
+        page_intro.setWordWrap(True)
+        page_layout.addWidget(page_intro)
+        address_row = QHBoxLayout()
+        self.public_url = QLineEdit()
+        self.public_url.setPlaceholderText("https://book.clinic.example")
+        self.public_url.setAccessibleName("Public address of the booking page")
+        self.save_url_button = QPushButton("Save address")
+        self.save_url_button.clicked.connect(self.save_public_url)
+        address_row.addWidget(QLabel("Public address"))
+        address_row.addWidget(self.public_url, 1)
+        address_row.addWidget(self.save_url_button)
+        page_layout.addLayout(address_row)
+        self.snippet = QPlainTextEdit()
+        self.snippet.setReadOnly(True)
+        self.snippet.setAccessibleName("Snippet to paste into the clinic's website")
+        self.snippet.setMaximumHeight(70)
+        page_layout.addWidget(self.snippet)
+        layout.addWidget(page_box, 1)
+
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
@@ -119,6 +152,27 @@ class OnlinePage(QWidget):
             return online.list_api_keys(self._ctx), catalogue.list_types(self._ctx), bookable
 
         run_op(self, work, self._show, self._failed)
+        run_op(self, lambda: manage.public_url(self._ctx), self._show_address, self._failed)
+
+    def _show_address(self, address: str) -> None:
+        self.public_url.setText(address)
+        self._show_snippet(manage.embed_snippet(address))
+
+    def _show_snippet(self, snippet: str) -> None:
+        self.snippet.setPlainText(
+            snippet or "Enter the public address above to get the snippet to paste."
+        )
+
+    def save_public_url(self) -> None:
+        address = self.public_url.text().strip()
+        if address and "://" not in address:
+            address = f"https://{address}"
+
+        def saved(snippet: str) -> None:
+            self._show_snippet(snippet)
+            self._say("Public address saved." if snippet else "Public address cleared.")
+
+        run_op(self, lambda: manage.set_public_url(self._ctx, address), saved, self._failed)
 
     def _show(
         self, loaded: tuple[list[online.ApiKeyInfo], list[AppointmentType], set[int]]
