@@ -145,11 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     note.add_argument("--json", action="store_true")
 
     mark = commands.add_parser(
-        "mark", parents=[common], help="move a patient along the flow (arrived, called-in, in-consultation, completed, "
-        "did-not-wait, no-show); booked undoes"
+        "mark",
+        parents=[common],
+        help="move a patient along the flow (arrived, called-in, in-consultation, completed, "
+        "did-not-wait, no-show); booked undoes",
     )
     mark.add_argument("id", type=record_id, metavar="ID")
-    mark.add_argument("status", choices=(
+    mark.add_argument(
+        "status",
+        choices=(
             "arrived",
             "called-in",
             "in-consultation",

@@ -70,6 +70,19 @@ FLOW_STAGES = (A, CI, IC)
 
 _SAME_DAY = frozenset({CI, IC, DNW})
 
+_NEXT = {A: CI, CI: IC, IC: C}
+_BACK = {A: B, CI: A, IC: CI, C: IC, DNW: A, N: B}
+
+
+def next_stage(current: AppointmentStatus) -> AppointmentStatus | None:
+    """The flow's step on from `current` (the waiting room's Enter), None at the end."""
+    return _NEXT.get(current)
+
+
+def stage_back(current: AppointmentStatus) -> AppointmentStatus | None:
+    """The undo of the last step: one stage back (arrived goes back to booked)."""
+    return _BACK.get(current)
+
 
 def spoken(status: AppointmentStatus) -> str:
     """The status as the desk says it ("called in", "a did-not-wait")."""
