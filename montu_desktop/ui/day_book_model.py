@@ -184,7 +184,7 @@ class DayBookModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def who_is_in(self, doctor_id: int) -> str | None:
-        """The patient in consultation with the doctor now (the latest in, if the desk marked two)."""
+        """The patient in consultation with the doctor now (the later booking, if two are marked)."""
         if self.book is None:
             return None
         inside = [
