@@ -193,7 +193,7 @@ class WaitingRoomPanel(QWidget):
         self.call_in_button = QPushButton("Call i&n")
         self.consultation_button = QPushButton("In c&onsultation")
         self.seen_button = QPushButton("&Seen (completed)")
-        self.did_not_wait_button = QPushButton("Did &not wait")
+        self.did_not_wait_button = QPushButton("Did not wait (&left)")
         self.back_button = QPushButton("&Back a stage")
         self.stage_buttons = {
             self.call_in_button: AppointmentStatus.CALLED_IN,
