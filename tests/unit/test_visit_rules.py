@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,13 +10,15 @@ import pytest
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus as S
 from montu_desktop.domain.visits import (
+    VisitTimes,
     allowed_moves,
     check_status_move,
     clean_note,
     clean_reason,
+    next_stage,
     parse_status,
+    stage_back,
     status_refusal,
-    VisitTimes,
     times_after_move,
 )
 
@@ -271,10 +274,8 @@ def test_completed_only_after_arrival() -> None:
 
 
 def test_the_flow_steps_on_and_back_one_stage_at_a_time() -> None:
-    from montu_desktop.domain.visits import next_stage, stage_back
-
     flow = [S.BOOKED, S.ARRIVED, S.CALLED_IN, S.IN_CONSULTATION, S.COMPLETED]
-    for before, after in zip(flow[1:], flow[2:], strict=False):
+    for before, after in itertools.pairwise(flow[1:]):
         assert next_stage(before) is after
         assert stage_back(after) is before
         assert refusal(before, after, START) is None and refusal(after, before, START) is None
