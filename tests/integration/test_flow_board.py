@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from montu_desktop.cli import commands, main
 from montu_desktop.domain.errors import InvalidRequest
@@ -197,3 +199,40 @@ def test_mark_moves_a_patient_along_the_flow_from_the_command_line(ctx, clock, c
         "reports", "attendance", "--from", "2026-11-24", "--to", "2026-11-24", "--json"
     )
     assert code == 0 and json.loads(out)["totals"]["did_not_wait"] == 1
+
+
+# ---------------------------------------------------------------- revision 0020
+
+
+def _alembic(ctx, target: str, *, up: bool) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from montu_desktop.persistence import migrate
+
+    config = migrate._config()
+    with ctx.database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        (command.upgrade if up else command.downgrade)(config, target)
+
+
+def test_revision_0020_keeps_stored_visits_and_goes_down_and_up_again(ctx, clock) -> None:  # type: ignore[no-untyped-def]
+    tiny_clinic(ctx)
+    visit = _book(ctx, "Ava", 9)
+    clock.now = at(TUESDAY, 8, 50)
+    mark_status(ctx, visit, "arrived")
+    ctx.database.dispose()
+    _alembic(ctx, "0015", up=False)
+    with ctx.database.engine.connect() as conn:
+        columns = {c["name"] for c in sa_inspect(conn).get_columns("appointment")}
+        assert "called_in_at" not in columns and "arrived_at" in columns
+    _alembic(ctx, "head", up=True)
+    ctx.database.dispose()
+    clock.now = at(TUESDAY, 9, 5)
+    called = mark_status(ctx, visit, "called-in")
+    assert (called.arrived_at, called.called_in_at) == (at(TUESDAY, 8, 50), at(TUESDAY, 9, 5))
+    assert mark_status(ctx, visit, "did-not-wait").status == "did_not_wait"
+    with ctx.database.engine.begin() as conn:
+        if ctx.database.is_sqlite:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+        with pytest.raises(IntegrityError, match=r"ck_appointment_status|CHECK constraint"):
+            conn.execute(text("UPDATE appointment SET status = 'gone' WHERE id = :i"), {"i": visit})
