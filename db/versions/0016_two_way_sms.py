@@ -29,14 +29,14 @@ depends_on = None
 
 _STAFF = "montu_reception, montu_manager"
 _STAFF_LOGIN = """
-    (SELECT NOT r.rolsuper AND (pg_has_role(session_user, 'montu_reception', 'MEMBER')
-        OR pg_has_role(session_user, 'montu_manager', 'MEMBER')
-        OR pg_has_role(session_user, 'montu_dispatcher', 'MEMBER'))
-     FROM pg_roles r WHERE r.rolname = session_user)
+    (SELECT NOT r.rolsuper AND (pg_catalog.pg_has_role(session_user, 'montu_reception', 'MEMBER')
+        OR pg_catalog.pg_has_role(session_user, 'montu_manager', 'MEMBER')
+        OR pg_catalog.pg_has_role(session_user, 'montu_dispatcher', 'MEMBER'))
+     FROM pg_catalog.pg_roles r WHERE r.rolname = session_user)
 """
 _LATE_CANCEL_MATCHES = f"""
     CREATE FUNCTION montu_late_cancel_matches() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     BEGIN
         IF NEW.name <> 'sms.late_cancel' OR NOT coalesce({_STAFF_LOGIN}, false) THEN
             RETURN NULL;
@@ -49,7 +49,7 @@ _LATE_CANCEL_MATCHES = f"""
               AND a.patient_id = r.patient_id
               AND a.status = 'booked'
               AND r.outcome = 'too late to cancel'
-              AND r.xmin = pg_current_xact_id()::xid) THEN
+              AND r.xmin = pg_catalog.pg_current_xact_id()::xid) THEN
             RAISE EXCEPTION 'outbox event % does not match a reply stored with it', NEW.id
                 USING ERRCODE = 'insufficient_privilege';
         END IF;

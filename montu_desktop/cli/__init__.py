@@ -145,10 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     note.add_argument("--json", action="store_true")
 
     mark = commands.add_parser(
-        "mark", parents=[common], help="mark arrived, completed or no-show; booked undoes"
+        "mark",
+        parents=[common],
+        help="move a patient along the flow (arrived, called-in, in-consultation, completed, "
+        "did-not-wait, no-show); booked undoes",
     )
     mark.add_argument("id", type=record_id, metavar="ID")
-    mark.add_argument("status", choices=("arrived", "completed", "no-show", "booked"))
+    mark.add_argument(
+        "status",
+        choices=(
+            "arrived",
+            "called-in",
+            "in-consultation",
+            "completed",
+            "did-not-wait",
+            "no-show",
+            "booked",
+        ),
+    )
     mark.add_argument("--json", action="store_true")
 
     move = commands.add_parser("reschedule", parents=[common], help="move an appointment")

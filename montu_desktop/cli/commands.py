@@ -294,8 +294,9 @@ def _mark(ctx: ServiceContext, args: argparse.Namespace) -> int:
     marked = booking.mark_status(ctx, args.id, args.status)
     zone = clinic_policy(ctx).timezone
     data = _appointment_json(ctx, marked)
-    data["arrived_at"] = _local_iso(marked.arrived_at, zone) if marked.arrived_at else None
-    data["completed_at"] = _local_iso(marked.completed_at, zone) if marked.completed_at else None
+    for key in ("arrived_at", "called_in_at", "consultation_at", "completed_at", "left_at"):
+        when = getattr(marked, key)
+        data[key] = _local_iso(when, zone) if when else None
     emit(args, data, f"appointment {marked.id} is now {marked.status.replace('_', '-')}")
     return EXIT_OK
 

@@ -66,7 +66,7 @@ def report_text(report: reports.AttendanceReport) -> str:
         f"Attendance {report.first.isoformat()} to {report.last.isoformat()} ({report.timezone})"
     ]
     header = (
-        f"{'':24} {'booked':>6} {'done':>5} {'no-sh':>5} {'canc':>5} {'onl':>4} {'desk':>5}"
+        f"{'':24} {'booked':>6} {'done':>5} {'no-sh':>5} {'dnw':>5} {'canc':>5} {'onl':>4} {'desk':>5}"
         f"  {'booked time':>14} / {'rostered':>14}  use"
     )
     for title, rows in (
@@ -79,7 +79,7 @@ def report_text(report: reports.AttendanceReport) -> str:
             rostered = "" if c.rostered_minutes is None else hours_text(c.rostered_minutes)
             use = "" if c.utilisation is None else f"{c.utilisation:.0%}"
             lines.append(
-                f"{name[:24]:24} {c.booked:>6} {c.completed:>5} {c.no_show:>5} {c.cancelled:>5}"
+                f"{name[:24]:24} {c.booked:>6} {c.completed:>5} {c.no_show:>5} {c.did_not_wait:>5} {c.cancelled:>5}"
                 f" {c.online:>4} {c.desk:>5}  {hours_text(c.booked_minutes):>14} /"
                 f" {rostered:>14}  {use}"
             )

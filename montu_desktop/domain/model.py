@@ -27,6 +27,10 @@ class AppointmentStatus(enum.StrEnum):
 
     BOOKED = "booked"
     ARRIVED = "arrived"
+    CALLED_IN = "called_in"
+    IN_CONSULTATION = "in_consultation"
+    DID_NOT_WAIT = "did_not_wait"
+    """Arrived (or called in) and left before being seen; not a no-show."""
     COMPLETED = "completed"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"

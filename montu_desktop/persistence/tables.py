@@ -249,13 +249,17 @@ class Appointment(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """The patient confirmed by replying Y to an SMS (two-way SMS)."""
+    called_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consultation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="ck_appointment_order"),
         CheckConstraint(
-            "status IN ('booked', 'arrived', 'completed', 'no_show', 'cancelled')",
+            "status IN ('booked', 'arrived', 'called_in', 'in_consultation', 'did_not_wait',"
+            " 'completed', 'no_show', 'cancelled')",
             name="ck_appointment_status",
         ),
         # The week's range query reads only this index (start, end, doctor, status).

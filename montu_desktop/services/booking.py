@@ -108,6 +108,10 @@ class BookedAppointment:
     """Why this doctor: the free doctors and their loads (set by booking and moving)."""
     confirmed_at: datetime | None = None
     """The patient confirmed it by replying Y to an SMS."""
+    called_in_at: datetime | None = None
+    consultation_at: datetime | None = None
+    left_at: datetime | None = None
+    """When a did-not-wait patient was marked as gone."""
 
 
 def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppointment:
@@ -459,6 +463,9 @@ def _booked(row: t.Appointment, type_name: str) -> BookedAppointment:
         row.arrived_at,
         row.completed_at,
         confirmed_at=row.confirmed_at,
+        called_in_at=row.called_in_at,
+        consultation_at=row.consultation_at,
+        left_at=row.left_at,
     )
 
 
@@ -571,12 +578,12 @@ def move_in(
 def mark_status(
     ctx: ServiceContext, appointment_id: int, status: AppointmentStatus | str
 ) -> BookedAppointment:
-    """Mark an appointment arrived, completed or no-show, or undo a mark back to booked.
+    """Move an appointment along the patient flow (arrived, called in, in consultation,
+    completed, did not wait, no-show), or undo a mark back one stage or to booked.
 
-    `status` may be typed ("no-show"). The moves are the domain's (visits.check_status_move):
-    arrived only on the appointment's clinic-local day and at most an hour before it starts,
-    no-show only once it has started, completed only after arrived.
-    Arrival and completion times are stored (an undo clears them) and the move is audited.
+    `status` may be typed ("called-in"). The moves and their time rules are the domain's
+    (visits.check_status_move). Each stage's time is stored (an undo clears the times of
+    what it undoes) and the move is audited.
     """
     wanted = visits.parse_status(status) if isinstance(status, str) else status
     if wanted is AppointmentStatus.CANCELLED:
@@ -588,9 +595,16 @@ def mark_status(
         now = ctx.clock()
         visits.check_status_move(current, wanted, start=row.start_at, now=now, timezone=zone)
         row.status = wanted.value
-        row.arrived_at, row.completed_at = visits.times_after_move(
-            wanted, now, row.arrived_at, row.completed_at
+        times = visits.times_after_move(
+            wanted,
+            now,
+            visits.VisitTimes(
+                row.arrived_at, row.called_in_at, row.consultation_at, row.completed_at, row.left_at
+            ),
         )
+        row.arrived_at, row.called_in_at = times.arrived_at, times.called_in_at
+        row.consultation_at, row.completed_at = times.consultation_at, times.completed_at
+        row.left_at = times.left_at
         row.updated_at = now
         uow.audit(
             "appointment.status",

@@ -35,6 +35,8 @@ class AttendanceCounts:
     booked: int = 0
     completed: int = 0
     no_show: int = 0
+    did_not_wait: int = 0
+    """Arrived and left before being seen: counted apart from no-shows."""
     cancelled: int = 0
     cancel_reasons: Counter[str] = field(default_factory=Counter)
     online: int = 0
@@ -61,6 +63,8 @@ class AttendanceCounts:
             self.completed += group.count
         elif group.status == AppointmentStatus.NO_SHOW.value:
             self.no_show += group.count
+        elif group.status == AppointmentStatus.DID_NOT_WAIT.value:
+            self.did_not_wait += group.count
         if group.online:
             self.online += group.count
         else:
@@ -143,6 +147,7 @@ COUNT_KEYS = (
     "booked",
     "completed",
     "no_show",
+    "did_not_wait",
     "cancelled",
     "cancel_reasons",
     "online",
@@ -161,6 +166,7 @@ def counts_document(counts: AttendanceCounts) -> dict[str, object]:
         "booked": counts.booked,
         "completed": counts.completed,
         "no_show": counts.no_show,
+        "did_not_wait": counts.did_not_wait,
         "cancelled": counts.cancelled,
         "cancel_reasons": dict(sorted(counts.cancel_reasons.items())),
         "online": counts.online,

@@ -1,4 +1,5 @@
-"""The waiting room: today's arrived patients by arrival time, and who is still to come."""
+"""The waiting room (the patient flow board): today's patients in the building by stage —
+waiting (by arrival time), called in, in consultation — and who is still to come."""
 
 from __future__ import annotations
 
@@ -32,11 +33,31 @@ class Visit:
     status: AppointmentStatus
     arrived_at: datetime | None = None
     """When the desk marked the patient arrived (None for those still to come)."""
+    called_in_at: datetime | None = None
+    consultation_at: datetime | None = None
 
     def minutes_waiting(self, now: datetime) -> int:
         if self.arrived_at is None:
             return 0
-        return max(int((now - self.arrived_at).total_seconds() // 60), 0)
+        return _minutes(self.arrived_at, now)
+
+    @property
+    def stage_since(self) -> datetime | None:
+        """When the patient reached the stage they are at (None for those still to come)."""
+        if self.status is AppointmentStatus.IN_CONSULTATION:
+            return self.consultation_at or self.called_in_at or self.arrived_at
+        if self.status is AppointmentStatus.CALLED_IN:
+            return self.called_in_at or self.arrived_at
+        return self.arrived_at
+
+    def stage_minutes(self, now: datetime) -> int:
+        """Minutes at the present stage: waiting since arrival, called in, in consultation."""
+        since = self.stage_since
+        return 0 if since is None else _minutes(since, now)
+
+
+def _minutes(since: datetime, now: datetime) -> int:
+    return max(int((now - since).total_seconds() // 60), 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +65,27 @@ class WaitingRoom:
     day: date
     timezone: str
     waiting: tuple[Visit, ...]
-    """Arrived and not yet seen, first arrival first."""
+    """Arrived and not yet called in, first arrival first."""
     expected: tuple[Visit, ...]
     """Booked for today and not arrived yet, by appointment time."""
     amber_minutes: int
     red_minutes: int
+    called_in: tuple[Visit, ...] = ()
+    """Called in and on their way to the doctor, first called first."""
+    in_consultation: tuple[Visit, ...] = ()
+    """With the doctor, first in first."""
+
+    @property
+    def present(self) -> tuple[Visit, ...]:
+        """Everyone in the building by stage: waiting, then called in, then in consultation."""
+        return self.waiting + self.called_in + self.in_consultation
+
+    def who_is_in(self) -> dict[str, str]:
+        """Each doctor's patient in consultation now (the latest in, when the desk marked two)."""
+        inside: dict[str, str] = {}
+        for visit in self.in_consultation:
+            inside[visit.doctor_name] = visit.patient_name
+        return inside
 
     def level(self, minutes: int) -> str:
         """'red', 'amber' or '' for a wait of `minutes`."""
@@ -72,7 +109,12 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
     kinds = {k.id: k.name for k in appointment_types(ctx)}
     names = {d.id: d.name for d in doctors(ctx)}
     a, p = t.Appointment, t.Patient
-    live = (AppointmentStatus.BOOKED.value, AppointmentStatus.ARRIVED.value)
+    stages = (
+        AppointmentStatus.ARRIVED,
+        AppointmentStatus.CALLED_IN,
+        AppointmentStatus.IN_CONSULTATION,
+    )
+    live = (AppointmentStatus.BOOKED.value, *(s.value for s in stages))
     with UnitOfWork(ctx) as uow:
         rows = uow.session.execute(
             select(
@@ -83,6 +125,8 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
                 a.status,
                 a.updated_at,
                 a.arrived_at,
+                a.called_in_at,
+                a.consultation_at,
                 p.given_name,
                 p.family_name,
                 p.phone,
@@ -91,7 +135,8 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
             .where(a.start_at >= start, a.start_at < end, a.status.in_(live))
             .order_by(a.start_at, a.id)
         ).all()
-    waiting, expected = [], []
+    by_stage: dict[AppointmentStatus, list[Visit]] = {s: [] for s in stages}
+    expected: list[Visit] = []
     for r in rows:
         status = AppointmentStatus(r.status)
         visit = Visit(
@@ -103,9 +148,21 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
             r.start_at,
             status,
             # Arrivals marked before arrival times were stored: the last change is the best guess.
-            (r.arrived_at or r.updated_at) if status is AppointmentStatus.ARRIVED else None,
+            (r.arrived_at or r.updated_at) if status in by_stage else None,
+            r.called_in_at,
+            r.consultation_at,
         )
-        (waiting if status is AppointmentStatus.ARRIVED else expected).append(visit)
-    waiting.sort(key=lambda v: (v.arrived_at, v.starts_at, v.appointment_id))
+        by_stage.get(status, expected).append(visit)
+    for visits in by_stage.values():
+        visits.sort(key=lambda v: (v.stage_since, v.starts_at, v.appointment_id))
     amber, red = _thresholds(ctx)
-    return WaitingRoom(day, policy.timezone, tuple(waiting), tuple(expected), amber, red)
+    return WaitingRoom(
+        day,
+        policy.timezone,
+        tuple(by_stage[AppointmentStatus.ARRIVED]),
+        tuple(expected),
+        amber,
+        red,
+        tuple(by_stage[AppointmentStatus.CALLED_IN]),
+        tuple(by_stage[AppointmentStatus.IN_CONSULTATION]),
+    )

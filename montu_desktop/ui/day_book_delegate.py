@@ -13,6 +13,9 @@ from montu_desktop.ui.day_book_model import SLOT_ROLE, STATUS_MARKS, DayCell
 STATUS_EDGES = {
     AppointmentStatus.BOOKED: None,
     AppointmentStatus.ARRIVED: QColor("#188038"),
+    AppointmentStatus.CALLED_IN: QColor("#1a73e8"),
+    AppointmentStatus.IN_CONSULTATION: QColor("#8430ce"),
+    AppointmentStatus.DID_NOT_WAIT: QColor("#e37400"),
     AppointmentStatus.COMPLETED: QColor("#5f6368"),
     AppointmentStatus.NO_SHOW: QColor("#c5221f"),
 }
@@ -74,7 +77,11 @@ class DayBookDelegate(QStyledItemDelegate):
         top = rect.top() + (2 if row == block.first_row else 0)
         bottom = rect.bottom() - (2 if row == block.first_row + block.rows - 1 else -1)
         area = QRect(left, top, width, bottom - top + 1)
-        dimmed = entry.status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+        dimmed = entry.status in (
+            AppointmentStatus.COMPLETED,
+            AppointmentStatus.NO_SHOW,
+            AppointmentStatus.DID_NOT_WAIT,
+        )
         fill = palette.pastel(entry.colour)
         if dimmed:
             fill = fill.lighter(108)

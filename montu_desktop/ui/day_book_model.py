@@ -23,6 +23,9 @@ Index = QModelIndex | QPersistentModelIndex
 STATUS_WORDS = {
     AppointmentStatus.BOOKED: "booked",
     AppointmentStatus.ARRIVED: "arrived",
+    AppointmentStatus.CALLED_IN: "called in",
+    AppointmentStatus.IN_CONSULTATION: "in consultation",
+    AppointmentStatus.DID_NOT_WAIT: "did not wait",
     AppointmentStatus.COMPLETED: "completed",
     AppointmentStatus.NO_SHOW: "no-show",
     AppointmentStatus.CANCELLED: "cancelled",
@@ -31,6 +34,9 @@ STATUS_WORDS = {
 STATUS_MARKS = {
     AppointmentStatus.BOOKED: "",
     AppointmentStatus.ARRIVED: "●",
+    AppointmentStatus.CALLED_IN: "➜",
+    AppointmentStatus.IN_CONSULTATION: "◉",
+    AppointmentStatus.DID_NOT_WAIT: "↩",
     AppointmentStatus.COMPLETED: "✓",
     AppointmentStatus.NO_SHOW: "✗",
     AppointmentStatus.CANCELLED: "—",
@@ -194,6 +200,17 @@ class DayBookModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
+    def who_is_in(self, doctor_id: int) -> str | None:
+        """The patient in consultation with the doctor now (the later booking, if two are marked)."""
+        if self.book is None:
+            return None
+        inside = [
+            e
+            for e in self.book.appointments
+            if e.doctor_id == doctor_id and e.status is AppointmentStatus.IN_CONSULTATION
+        ]
+        return max(inside, key=lambda e: (e.start, e.id)).patient_name if inside else None
+
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
@@ -201,14 +218,22 @@ class DayBookModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             doctors = self.book.doctors
-            return doctors[section].name if 0 <= section < len(doctors) else None
+            if not 0 <= section < len(doctors):
+                return None
+            inside = self.who_is_in(doctors[section].id)
+            name = doctors[section].name
+            return f"{name} — in consultation: {inside}" if inside else name
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
             doctors = self.book.doctors
             if not 0 <= section < len(doctors):
                 return None
-            return doctor_header(doctors[section].name, self.compact_headers)
+            header = doctor_header(doctors[section].name, self.compact_headers)
+            inside = self.who_is_in(doctors[section].id)
+            if inside is None:
+                return header
+            return f"{header}\nin: {inside}" if self.compact_headers else f"{header} — in: {inside}"
         if not 0 <= section < len(self.times):
             return None
         return self.times[section].strftime("%H:%M")

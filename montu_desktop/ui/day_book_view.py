@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
+    QScrollArea,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -322,7 +324,18 @@ class DayBookPanel(QWidget):
         left.addWidget(self.empty_note)
         left.addWidget(self.table, 1)
         body.addLayout(left, 1)
-        body.addWidget(self.details)
+        # The details scroll on a short screen (1024x600) instead of making the window taller
+        # than the screen; the panel keeps its fixed width so its buttons never move.
+        self.details_scroll = QScrollArea()
+        self.details_scroll.setWidget(self.details)
+        self.details_scroll.setWidgetResizable(True)
+        self.details_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.details_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.details_scroll.setFixedWidth(
+            DETAILS_WIDTH + self.details_scroll.verticalScrollBar().sizeHint().width()
+        )
+        self.details_scroll.setMinimumHeight(160)
+        body.addWidget(self.details_scroll)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)

@@ -107,6 +107,9 @@ NOTICE_DONE = (
 )
 STATUS_SAID = {
     AppointmentStatus.ARRIVED: "Marked arrived:",
+    AppointmentStatus.CALLED_IN: "Called in:",
+    AppointmentStatus.IN_CONSULTATION: "In consultation:",
+    AppointmentStatus.DID_NOT_WAIT: "Did not wait:",
     AppointmentStatus.COMPLETED: "Marked completed:",
     AppointmentStatus.NO_SHOW: "Marked no-show:",
     AppointmentStatus.BOOKED: "Undone, back to booked:",

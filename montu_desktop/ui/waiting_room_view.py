@@ -1,4 +1,6 @@
-"""The waiting room tab: who has arrived (longest wait first in line), for how long, and who is due."""
+"""The waiting room tab (the patient flow board): who is waiting (longest wait first in line),
+called in or in consultation, for how long at that stage, and who is due; buttons and keys move
+a patient on or back one stage through the domain's rules (montu_desktop.domain.visits)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from montu_desktop.domain import visits as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.wording import long_day_label, plural
@@ -34,6 +37,16 @@ from montu_desktop.services.waiting_room import Visit, WaitingRoom
 
 TICK_MS = 30_000
 LEVEL_FILLS = {"amber": QColor("#fde293"), "red": QColor("#f4a29c")}
+STAGE_FILLS = {
+    AppointmentStatus.CALLED_IN: QColor("#d2e3fc"),
+    AppointmentStatus.IN_CONSULTATION: QColor("#e9d7fd"),
+}
+"""Called in and in consultation rows stand apart from the waiting ones (the words say it too)."""
+STAGE_WORDS = {
+    AppointmentStatus.ARRIVED: "Waiting",
+    AppointmentStatus.CALLED_IN: "Called in",
+    AppointmentStatus.IN_CONSULTATION: "In consultation",
+}
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -76,10 +89,12 @@ class VisitModel(QAbstractTableModel):
         return self.visits[row] if 0 <= row < len(self.visits) else None
 
     def minutes(self, visit: Visit) -> int:
-        return visit.minutes_waiting(self.clock())
+        """Minutes at the patient's present stage (waiting, called in, in consultation)."""
+        return visit.stage_minutes(self.clock())
 
     def level(self, visit: Visit) -> str:
-        if self.room is None or visit.arrived_at is None:
+        """The wait's colour; only a patient still waiting has one."""
+        if self.room is None or visit.status is not AppointmentStatus.ARRIVED:
             return ""
         return self.room.level(self.minutes(visit))
 
@@ -87,13 +102,14 @@ class VisitModel(QAbstractTableModel):
         zone = self.room.timezone if self.room else "UTC"
         if column == "Arrived":
             return f"{to_local(visit.arrived_at, zone):%H:%M}" if visit.arrived_at else ""
-        if column == "Waiting":
+        if column == "Stage":
             minutes = self.minutes(visit)
+            stage = STAGE_WORDS.get(visit.status, "")
             level = self.level(visit)
             if level and self.room is not None:
                 at = self.room.red_minutes if level == "red" else self.room.amber_minutes
-                return f"{minutes} min ({level} at {at})"
-            return f"{minutes} min"
+                return f"{stage} {minutes} min ({level} at {at})"
+            return f"{stage} {minutes} min"
         if column == "Patient":
             return visit.patient_name
         if column == "Doctor":
@@ -110,9 +126,9 @@ class VisitModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self.text(visit, column)
         level = self.level(visit)
-        if role == Qt.ItemDataRole.BackgroundRole and level and column == "Waiting":
-            return LEVEL_FILLS[level]
-        if role == Qt.ItemDataRole.FontRole and level and column == "Waiting":
+        if role == Qt.ItemDataRole.BackgroundRole and column == "Stage":
+            return LEVEL_FILLS[level] if level else STAGE_FILLS.get(visit.status)
+        if role == Qt.ItemDataRole.FontRole and level and column == "Stage":
             font = QFont()
             font.setBold(True)
             return font
@@ -126,7 +142,7 @@ class VisitModel(QAbstractTableModel):
 
 
 class _VisitTable(QTableView):
-    """Enter does the list's main action (mark arrived, or seen)."""
+    """Enter does the list's main action (mark arrived, or move on one stage)."""
 
     activated_row = Signal(int)
 
@@ -154,7 +170,7 @@ def _table(model: VisitModel, name: str) -> _VisitTable:
 
 
 class WaitingRoomPanel(QWidget):
-    """Today's waiting room; asks its controller to mark patients arrived or seen."""
+    """Today's flow board; asks its controller to move patients on (or back) a stage."""
 
     status_wanted = Signal(int, object)
     """(appointment id, the AppointmentStatus wanted)."""
@@ -169,42 +185,54 @@ class WaitingRoomPanel(QWidget):
         self.title.setStyleSheet("QLabel { font-weight: bold; font-size: 11pt; }")
         self.summary = QLabel()
         self.waiting_model = VisitModel(
-            ("Arrived", "Waiting", "Patient", "Doctor", "Appointment"), clock
+            ("Arrived", "Stage", "Patient", "Doctor", "Appointment"), clock
         )
         self.expected_model = VisitModel(("Appointment", "Patient", "Doctor"), clock)
-        self.waiting = _table(self.waiting_model, "Waiting patients")
+        self.waiting = _table(self.waiting_model, "Patients in the building")
         self.expected = _table(self.expected_model, "Still to come today")
+        self.call_in_button = QPushButton("Call i&n")
+        self.consultation_button = QPushButton("In c&onsultation")
         self.seen_button = QPushButton("&Seen (completed)")
-        self.seen_button.setToolTip("The selected waiting patient has been seen")
+        self.did_not_wait_button = QPushButton("Did not wait (&left)")
+        self.back_button = QPushButton("&Back a stage")
+        self.stage_buttons = {
+            self.call_in_button: AppointmentStatus.CALLED_IN,
+            self.consultation_button: AppointmentStatus.IN_CONSULTATION,
+            self.seen_button: AppointmentStatus.COMPLETED,
+            self.did_not_wait_button: AppointmentStatus.DID_NOT_WAIT,
+        }
         self.arrived_button = QPushButton("&Arrived")
         self.arrived_button.setToolTip("The selected patient is here (Enter)")
         self._build_layout()
-        self.seen_button.clicked.connect(
-            lambda: self._want(self.waiting, AppointmentStatus.COMPLETED)
-        )
+        for button, status in self.stage_buttons.items():
+            button.clicked.connect(lambda _=False, s=status: self._want(self.waiting, s))
+        self.back_button.clicked.connect(self._back)
+        self.waiting.selectionModel().selectionChanged.connect(self._offer)
         self.arrived_button.clicked.connect(
             lambda: self._want(self.expected, AppointmentStatus.ARRIVED)
         )
         self.expected.activated_row.connect(
             lambda row: self._want_row(self.expected_model, row, AppointmentStatus.ARRIVED)
         )
-        self.waiting.activated_row.connect(
-            lambda row: self._want_row(self.waiting_model, row, AppointmentStatus.COMPLETED)
-        )
+        self.waiting.activated_row.connect(self._step_on)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
 
     def _build_layout(self) -> None:
-        waiting_label = QLabel("Waiting (first arrived &first):")
+        waiting_label = QLabel("In the building (waiting: first arrived &first):")
         waiting_label.setBuddy(self.waiting)
         expected_label = QLabel("Still to come &today:")
         expected_label.setBuddy(self.expected)
         left = QVBoxLayout()
         left.addWidget(waiting_label)
         left.addWidget(self.waiting, 1)
-        left.addWidget(self.seen_button, 0, Qt.AlignmentFlag.AlignLeft)
+        moves = QHBoxLayout()
+        for button in (*self.stage_buttons, self.back_button):
+            moves.addWidget(button)
+        moves.addStretch(1)
+        left.addLayout(moves)
         right = QVBoxLayout()
         right.addWidget(expected_label)
         right.addWidget(self.expected, 1)
@@ -230,7 +258,7 @@ class WaitingRoomPanel(QWidget):
         kept = (self._selected(self.waiting), self._selected(self.expected))
         self.room = room
         self.title.setText(f"Waiting room · {long_day_label(room.day, year=False)}")
-        self.waiting_model.set_visits(room, room.waiting)
+        self.waiting_model.set_visits(room, room.present)
         self.expected_model.set_visits(room, room.expected)
         for table, visit in zip((self.waiting, self.expected), kept, strict=True):
             if visit is not None:
@@ -240,6 +268,7 @@ class WaitingRoomPanel(QWidget):
     def tick(self) -> None:
         self.waiting_model.tick()
         self._summarise()
+        self._offer()
 
     def _summarise(self) -> None:
         room = self.room
@@ -249,8 +278,12 @@ class WaitingRoomPanel(QWidget):
         if not room.waiting:
             text = "Nobody is waiting."
         else:
-            longest = max(self.waiting_model.minutes(v) for v in room.waiting)
+            longest = max(v.minutes_waiting(self.waiting_model.clock()) for v in room.waiting)
             text = f"{plural(len(room.waiting), 'patient')} waiting; longest {longest} min."
+        if room.called_in or room.in_consultation:
+            text += (
+                f" {len(room.called_in)} called in, {len(room.in_consultation)} in consultation."
+            )
         text += f" {len(room.expected)} still to come."
         text += f" Amber after {room.amber_minutes} min, red after {room.red_minutes} min."
         self.summary.setText(text)
@@ -278,3 +311,40 @@ class WaitingRoomPanel(QWidget):
         visit = model.visit(row)
         if visit is not None:
             self.status_wanted.emit(visit.appointment_id, status)
+
+    def _step_on(self, row: int) -> None:
+        """Enter or a double click: the patient's next stage (called in, in consultation, seen)."""
+        visit = self.waiting_model.visit(row)
+        wanted = rules.next_stage(visit.status) if visit is not None else None
+        if visit is not None and wanted is not None:
+            self.status_wanted.emit(visit.appointment_id, wanted)
+
+    def _back(self) -> None:
+        visit = self._selected(self.waiting)
+        wanted = rules.stage_back(visit.status) if visit is not None else None
+        if visit is not None and wanted is not None:
+            self.status_wanted.emit(visit.appointment_id, wanted)
+
+    def _offer(self, *_: object) -> None:
+        """Enable the moves the domain allows the selected patient now; a disabled one says why."""
+        visit = self._selected(self.waiting)
+        back = rules.stage_back(visit.status) if visit is not None else None
+        pairs = [*self.stage_buttons.items(), (self.back_button, back)]
+        for button, wanted in pairs:
+            if visit is None or wanted is None or self.room is None:
+                button.setEnabled(False)
+                button.setToolTip("Select a patient in the building first")
+                continue
+            why = rules.status_refusal(
+                visit.status,
+                wanted,
+                start=visit.starts_at,
+                now=self.waiting_model.clock(),
+                timezone=self.room.timezone,
+            )
+            button.setEnabled(why is None)
+            button.setToolTip(
+                f"Not now: {why}"
+                if why
+                else f"{visit.patient_name}: {rules.spoken(wanted).removeprefix('a ')}"
+            )

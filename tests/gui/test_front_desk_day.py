@@ -107,18 +107,18 @@ def test_waiting_room_orders_by_arrival_and_counts_minutes_with_the_clock(
     panel = desk.waiting
     qtbot.waitUntil(lambda: panel.waiting_model.rowCount() == 3, timeout=10_000)
     model = panel.waiting_model
-    column = model.columns.index("Waiting")
+    column = model.columns.index("Stage")
     assert [model.visit(r).appointment_id for r in range(3)] == [e.id for e in reversed(entries)]
     assert [model.data(model.index(r, column)) for r in range(3)] == [
-        "30 min (red at 30)",
-        "20 min (amber at 15)",
-        "10 min",
+        "Waiting 30 min (red at 30)",
+        "Waiting 20 min (amber at 15)",
+        "Waiting 10 min",
     ]
     assert model.data(model.index(0, column), Qt.ItemDataRole.BackgroundRole) is not None
     assert model.data(model.index(2, column), Qt.ItemDataRole.BackgroundRole) is None
     clock.advance(minutes=5)
     panel.tick()
-    assert model.data(model.index(0, column)) == "35 min (red at 30)"
+    assert model.data(model.index(0, column)) == "Waiting 35 min (red at 30)"
     assert "3 patients waiting; longest 35 min" in panel.summary.text()
     first_expected = panel.expected_model.visit(0)
     assert first_expected is not None

@@ -38,6 +38,7 @@ COUNT_KEYS = [
     "booked",
     "completed",
     "no_show",
+    "did_not_wait",
     "cancelled",
     "cancel_reasons",
     "online",
@@ -97,6 +98,7 @@ def clinic(ctx: ServiceContext, clock: FixedClock) -> Clinic:
     clock.now = at(tue, 9, 5)
     set_status(ctx, completed, AppointmentStatus.ARRIVED)
     set_status(ctx, completed, AppointmentStatus.COMPLETED)
+    clock.now = at(tue, 9, 35)  # a no-show only once the visit (09:30) has started
     set_status(ctx, no_show, AppointmentStatus.NO_SHOW)
     url = ctx.database.url.render_as_string(hide_password=False)
     return Clinic(ctx, a, b, tue, url)
@@ -108,6 +110,7 @@ def _counts(c: reports.AttendanceCounts) -> dict[str, object]:
         "booked": c.booked,
         "completed": c.completed,
         "no_show": c.no_show,
+        "did_not_wait": c.did_not_wait,
         "cancelled": c.cancelled,
         "cancel_reasons": dict(c.cancel_reasons),
         "online": c.online,
@@ -122,6 +125,7 @@ DR_A = {
     "booked": 3,
     "completed": 1,
     "no_show": 1,
+    "did_not_wait": 0,
     "cancelled": 2,
     "cancel_reasons": {"Patient unwell": 1, "Doctor unavailable": 1},
     "online": 0,
@@ -134,6 +138,7 @@ DR_B = {
     "booked": 2,
     "completed": 0,
     "no_show": 0,
+    "did_not_wait": 0,
     "cancelled": 2,
     "cancel_reasons": {"Patient unwell": 1, "": 1},
     "online": 1,
@@ -147,6 +152,7 @@ TYPES = {
         "booked": 3,
         "completed": 1,
         "no_show": 0,
+        "did_not_wait": 0,
         "cancelled": 3,
         "cancel_reasons": {"Patient unwell": 2, "": 1},
         "online": 1,
@@ -159,6 +165,7 @@ TYPES = {
         "booked": 1,
         "completed": 0,
         "no_show": 1,
+        "did_not_wait": 0,
         "cancelled": 1,
         "cancel_reasons": {"Doctor unavailable": 1},
         "online": 0,
@@ -171,6 +178,7 @@ TYPES = {
         "booked": 1,
         "completed": 0,
         "no_show": 0,
+        "did_not_wait": 0,
         "cancelled": 0,
         "cancel_reasons": {},
         "online": 0,
@@ -184,6 +192,7 @@ TOTALS = {
     "booked": 5,
     "completed": 1,
     "no_show": 1,
+    "did_not_wait": 0,
     "cancelled": 4,
     "cancel_reasons": {"Patient unwell": 2, "Doctor unavailable": 1, "": 1},
     "online": 1,
@@ -354,13 +363,13 @@ def test_the_command_prints_csv_and_plain_text(clinic: Clinic, capsys) -> None: 
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == [
-        "section", "id", "name", "booked", "completed", "no_show", "cancelled", "online",
+        "section", "id", "name", "booked", "completed", "no_show", "did_not_wait", "cancelled", "online",
         "desk", "rostered_minutes", "booked_minutes", "utilisation",
         "cancelled: (no reason)", "cancelled: Doctor unavailable", "cancelled: Patient unwell",
     ]  # fmt: skip
-    assert rows[1] == ["doctor", str(clinic.a), "Dr A", "3", "1", "1", "2", "0", "3", "360", "60", "0.1667", "0", "1", "1"]  # fmt: skip
-    assert rows[3] == ["type", rows[3][1], "Long", "1", "0", "1", "1", "0", "1", "", "30", "", "0", "1", "0"]  # fmt: skip
-    assert rows[-1] == ["total", "", "", "5", "1", "1", "4", "1", "4", "720", "135", "0.1875", "1", "1", "2"]  # fmt: skip
+    assert rows[1] == ["doctor", str(clinic.a), "Dr A", "3", "1", "1", "0", "2", "0", "3", "360", "60", "0.1667", "0", "1", "1"]  # fmt: skip
+    assert rows[3] == ["type", rows[3][1], "Long", "1", "0", "1", "0", "1", "0", "1", "", "30", "", "0", "1", "0"]  # fmt: skip
+    assert rows[-1] == ["total", "", "", "5", "1", "1", "0", "4", "1", "4", "720", "135", "0.1875", "1", "1", "2"]  # fmt: skip
     assert len(rows) == 1 + 2 + 3 + 1
     code, out, err = run(capsys, clinic.url, "reports", "attendance", "--from", tue, "--to", wed)
     assert code == 0, err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,11 +10,14 @@ import pytest
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus as S
 from montu_desktop.domain.visits import (
+    VisitTimes,
     allowed_moves,
     check_status_move,
     clean_note,
     clean_reason,
+    next_stage,
     parse_status,
+    stage_back,
     status_refusal,
     times_after_move,
 )
@@ -54,7 +58,10 @@ def test_the_local_day_is_the_clinics_across_a_daylight_saving_change() -> None:
     )
 
 
-@pytest.mark.parametrize("mark", [S.ARRIVED, S.NO_SHOW, S.COMPLETED])
+@pytest.mark.parametrize(
+    "mark",
+    [S.ARRIVED, S.CALLED_IN, S.IN_CONSULTATION, S.DID_NOT_WAIT, S.NO_SHOW, S.COMPLETED],
+)
 def test_every_mark_can_be_undone_back_to_booked(mark: S) -> None:
     assert refusal(mark, S.BOOKED, START + timedelta(days=3)) is None
     assert S.BOOKED in allowed_moves(
@@ -65,8 +72,34 @@ def test_every_mark_can_be_undone_back_to_booked(mark: S) -> None:
 def test_which_moves_are_allowed_from_which_status() -> None:
     now = START
     assert allowed_moves(S.BOOKED, start=START, now=now, timezone=ZONE) == {S.ARRIVED, S.NO_SHOW}
-    assert allowed_moves(S.ARRIVED, start=START, now=now, timezone=ZONE) == {S.COMPLETED, S.BOOKED}
-    assert allowed_moves(S.COMPLETED, start=START, now=now, timezone=ZONE) == {S.ARRIVED, S.BOOKED}
+    assert allowed_moves(S.ARRIVED, start=START, now=now, timezone=ZONE) == {
+        S.CALLED_IN,
+        S.IN_CONSULTATION,
+        S.COMPLETED,
+        S.DID_NOT_WAIT,
+        S.BOOKED,
+    }
+    assert allowed_moves(S.CALLED_IN, start=START, now=now, timezone=ZONE) == {
+        S.IN_CONSULTATION,
+        S.COMPLETED,
+        S.DID_NOT_WAIT,
+        S.ARRIVED,
+        S.BOOKED,
+    }
+    assert allowed_moves(S.IN_CONSULTATION, start=START, now=now, timezone=ZONE) == {
+        S.COMPLETED,
+        S.CALLED_IN,
+        S.BOOKED,
+    }
+    assert allowed_moves(S.COMPLETED, start=START, now=now, timezone=ZONE) == {
+        S.IN_CONSULTATION,
+        S.ARRIVED,
+        S.BOOKED,
+    }
+    assert allowed_moves(S.DID_NOT_WAIT, start=START, now=now, timezone=ZONE) == {
+        S.ARRIVED,
+        S.BOOKED,
+    }
     assert allowed_moves(S.NO_SHOW, start=START, now=now, timezone=ZONE) == {S.BOOKED}
     assert allowed_moves(S.CANCELLED, start=START, now=now, timezone=ZONE) == frozenset()
     tomorrow = START - timedelta(days=1)
@@ -84,16 +117,81 @@ def test_a_refused_move_names_the_status_field() -> None:
 
 def test_arrival_and_completion_times_are_kept_and_cleared_by_an_undo() -> None:
     t1, t2 = START, START + timedelta(minutes=20)
-    assert times_after_move(S.ARRIVED, t1, None, None) == (t1, None)
-    assert times_after_move(S.COMPLETED, t2, t1, None) == (t1, t2)
-    assert times_after_move(S.ARRIVED, t2, t1, t2) == (t1, None)  # completion undone
-    assert times_after_move(S.BOOKED, t2, t1, t2) == (None, None)
-    assert times_after_move(S.NO_SHOW, t2, None, None) == (None, None)
+    assert times_after_move(S.ARRIVED, t1, VisitTimes()) == VisitTimes(t1)
+    assert times_after_move(S.COMPLETED, t2, VisitTimes(t1)) == VisitTimes(t1, completed_at=t2)
+    done = VisitTimes(t1, completed_at=t2)
+    assert times_after_move(S.ARRIVED, t2, done) == VisitTimes(t1)  # completion undone
+    assert times_after_move(S.BOOKED, t2, done) == VisitTimes()
+    assert times_after_move(S.NO_SHOW, t2, VisitTimes()) == VisitTimes()
+
+
+def test_each_flow_stage_stamps_its_time_and_keeps_the_earlier_ones() -> None:
+    t1, t2, t3, t4 = (START + timedelta(minutes=m) for m in (0, 12, 14, 30))
+    arrived = times_after_move(S.ARRIVED, t1, VisitTimes())
+    called = times_after_move(S.CALLED_IN, t2, arrived)
+    assert called == VisitTimes(t1, t2)
+    seen = times_after_move(S.IN_CONSULTATION, t3, called)
+    assert seen == VisitTimes(t1, t2, t3)
+    done = times_after_move(S.COMPLETED, t4, seen)
+    assert done == VisitTimes(t1, t2, t3, t4)
+    # Straight from the waiting room into the consultation: called in at the same moment.
+    assert times_after_move(S.IN_CONSULTATION, t2, arrived) == VisitTimes(t1, t2, t2)
+
+
+def test_each_undo_one_stage_back_clears_only_the_stage_it_undoes() -> None:
+    t1, t2, t3, t4 = (START + timedelta(minutes=m) for m in (0, 12, 14, 30))
+    done = VisitTimes(t1, t2, t3, t4)
+    assert times_after_move(S.IN_CONSULTATION, t4, done) == VisitTimes(t1, t2, t3)
+    assert times_after_move(S.CALLED_IN, t4, VisitTimes(t1, t2, t3)) == VisitTimes(t1, t2)
+    assert times_after_move(S.ARRIVED, t4, VisitTimes(t1, t2)) == VisitTimes(t1)
+    assert times_after_move(S.BOOKED, t4, VisitTimes(t1, t2, t3)) == VisitTimes()
+
+
+def test_did_not_wait_keeps_the_arrival_and_stamps_when_they_left() -> None:
+    t1, t2, t3 = (START + timedelta(minutes=m) for m in (0, 12, 40))
+    left = times_after_move(S.DID_NOT_WAIT, t3, VisitTimes(t1, t2))
+    assert left == VisitTimes(t1, t2, left_at=t3)
+    assert times_after_move(S.ARRIVED, t3, left) == VisitTimes(t1)  # undo: back in the room
+
+
+def test_the_flow_stages_are_marked_only_on_the_appointments_day() -> None:
+    next_day = START + timedelta(days=1)
+    assert "appointment's day (2026-11-24)" in (refusal(S.ARRIVED, S.CALLED_IN, next_day) or "")
+    assert "in consultation can only" in (refusal(S.CALLED_IN, S.IN_CONSULTATION, next_day) or "")
+    assert "did-not-wait can only" in (refusal(S.ARRIVED, S.DID_NOT_WAIT, next_day) or "")
+    # An undo and completing stay allowed later (the record is put right after the day).
+    assert refusal(S.IN_CONSULTATION, S.CALLED_IN, next_day) is None
+    assert refusal(S.IN_CONSULTATION, S.COMPLETED, next_day) is None
+    assert refusal(S.ARRIVED, S.CALLED_IN, START + timedelta(hours=3)) is None
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "words"),
+    [
+        (S.BOOKED, S.CALLED_IN, "an appointment that is booked cannot become called in"),
+        (S.BOOKED, S.DID_NOT_WAIT, "booked cannot become a did-not-wait"),
+        (S.NO_SHOW, S.DID_NOT_WAIT, "a no-show cannot become a did-not-wait"),
+        (S.IN_CONSULTATION, S.DID_NOT_WAIT, "in consultation cannot become a did-not-wait"),
+        (S.DID_NOT_WAIT, S.COMPLETED, "a did-not-wait cannot become completed"),
+        (S.DID_NOT_WAIT, S.NO_SHOW, "a did-not-wait cannot become a no-show"),
+        (S.CALLED_IN, S.CALLED_IN, "already called in"),
+    ],
+)
+def test_moves_outside_the_flow_are_refused_in_words(current: S, wanted: S, words: str) -> None:
+    assert words in (refusal(current, wanted, START) or "")
 
 
 @pytest.mark.parametrize(
     ("typed", "status"),
-    [("arrived", S.ARRIVED), ("no-show", S.NO_SHOW), ("No_Show", S.NO_SHOW), ("booked", S.BOOKED)],
+    [
+        ("arrived", S.ARRIVED),
+        ("no-show", S.NO_SHOW),
+        ("No_Show", S.NO_SHOW),
+        ("booked", S.BOOKED),
+        ("called-in", S.CALLED_IN),
+        ("In consultation", S.IN_CONSULTATION),
+        ("did-not-wait", S.DID_NOT_WAIT),
+    ],
 )
 def test_statuses_are_read_as_typed(typed: str, status: S) -> None:
     assert parse_status(typed) is status
@@ -173,3 +271,13 @@ def test_completed_only_after_arrival() -> None:
     # Once arrived (even early, before the start) the visit may be completed.
     assert refusal(S.ARRIVED, S.COMPLETED, START - timedelta(minutes=30)) is None
     assert refusal(S.ARRIVED, S.COMPLETED, START + timedelta(days=1)) is None
+
+
+def test_the_flow_steps_on_and_back_one_stage_at_a_time() -> None:
+    flow = [S.BOOKED, S.ARRIVED, S.CALLED_IN, S.IN_CONSULTATION, S.COMPLETED]
+    for before, after in itertools.pairwise(flow[1:]):
+        assert next_stage(before) is after
+        assert stage_back(after) is before
+        assert refusal(before, after, START) is None and refusal(after, before, START) is None
+    assert next_stage(S.COMPLETED) is None and stage_back(S.ARRIVED) is S.BOOKED
+    assert stage_back(S.DID_NOT_WAIT) is S.ARRIVED

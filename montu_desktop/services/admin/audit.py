@@ -79,6 +79,9 @@ class AuditLine:
 
 _STATUS_WORDS = {
     "arrived": "arrived",
+    "called_in": "called in",
+    "in_consultation": "in consultation",
+    "did_not_wait": "did not wait (left unseen)",
     "completed": "seen (completed)",
     "no_show": "a no-show",
     "booked": "booked again (undone)",

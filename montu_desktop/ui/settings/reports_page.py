@@ -35,6 +35,7 @@ from montu_desktop.ui.operations import run_and_wait
 COMPLETED = QColor("#1e7b34")
 NO_SHOW = QColor("#b3261e")
 OTHER_BOOKED = QColor("#3b7dd8")
+DID_NOT_WAIT = QColor("#e8a33d")
 CANCELLED = QColor("#b8bec6")
 ROW_HEIGHT = 30
 COLUMNS = (
@@ -42,6 +43,7 @@ COLUMNS = (
     "Booked",
     "Completed",
     "No-show",
+    "Did not wait",
     "Cancelled",
     "Online",
     "Desk",
@@ -70,10 +72,11 @@ class AttendanceBars(QWidget):
 
     @staticmethod
     def parts(counts: reports.AttendanceCounts) -> list[tuple[int, QColor]]:
-        rest = counts.booked - counts.completed - counts.no_show
+        rest = counts.booked - counts.completed - counts.no_show - counts.did_not_wait
         return [
             (counts.completed, COMPLETED),
             (counts.no_show, NO_SHOW),
+            (counts.did_not_wait, DID_NOT_WAIT),
             (rest, OTHER_BOOKED),
             (counts.cancelled, CANCELLED),
         ]
@@ -81,7 +84,10 @@ class AttendanceBars(QWidget):
     @staticmethod
     def row_text(counts: reports.AttendanceCounts) -> str:
         """'12 booked · 2 no-show · 3 cancelled · 68% of rostered time'."""
-        text = f"{counts.booked} booked · {counts.no_show} no-show · {counts.cancelled} cancelled"
+        text = (
+            f"{counts.booked} booked · {counts.no_show} no-show · "
+            f"{counts.did_not_wait} did not wait · {counts.cancelled} cancelled"
+        )
         return text + (
             f" · {_share(counts.utilisation)} of rostered time"
             if counts.utilisation is not None
@@ -149,6 +155,7 @@ class ReportsPage(QWidget):
                 for c, w in (
                     (COMPLETED, "completed"),
                     (NO_SHOW, "no-show"),
+                    (DID_NOT_WAIT, "did not wait"),
                     (OTHER_BOOKED, "booked, not yet completed"),
                     (CANCELLED, "cancelled"),
                 )
@@ -217,6 +224,7 @@ class ReportsPage(QWidget):
                 c.booked,
                 c.completed,
                 c.no_show,
+                c.did_not_wait,
                 c.cancelled,
                 c.online,
                 c.desk,
