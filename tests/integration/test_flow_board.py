@@ -5,10 +5,7 @@ apart from no-show in the attendance report."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import random
-from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
@@ -16,7 +13,6 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from montu_desktop.cli import commands, main
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus as S
 from montu_desktop.domain.patients import PatientDetails
@@ -26,10 +22,10 @@ from montu_desktop.services.patients import add_patient
 from montu_desktop.services.reports import attendance_report, counts_document
 from montu_desktop.services.unit_of_work import UnitOfWork
 from montu_desktop.services.waiting_room import waiting_room
+from tests.support.cli_runner import Run, in_process_cli
 from tests.support.clinic import at, tiny_clinic
 
 TUESDAY = date(2026, 11, 24)
-Run = Callable[..., tuple[int, str, str]]
 
 
 def _book(ctx, given: str, hour: int, minute: int = 0) -> int:  # type: ignore[no-untyped-def]
@@ -146,26 +142,7 @@ def test_the_waiting_room_lists_each_stage_with_its_own_minutes(ctx, clock) -> N
 
 @pytest.fixture
 def cli(ctx, clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:  # type: ignore[no-untyped-def]
-    real = commands.open_services
-
-    @contextlib.contextmanager
-    def with_test_clock(url: str | None = None, *, migrate: bool = True) -> Iterator[object]:
-        with real(url, migrate=migrate) as opened:
-            opened.clock, opened.rng = clock, random.Random(3)
-            yield opened
-
-    monkeypatch.setattr(commands, "open_services", with_test_clock)
-    url = ctx.database.url.render_as_string(hide_password=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([*args, "--database", url])
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+    return in_process_cli(ctx, clock, monkeypatch, capsys)
 
 
 def test_mark_moves_a_patient_along_the_flow_from_the_command_line(ctx, clock, cli: Run) -> None:  # type: ignore[no-untyped-def]

@@ -3,15 +3,12 @@ through the service and the CLI; the search is an index lookup; merged records d
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import random
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +16,6 @@ import pytest
 from alembic import command
 from sqlalchemy import event, select, text
 
-from montu_desktop.cli import commands, main
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.persistence import migrate
 from montu_desktop.persistence import tables as t
@@ -27,11 +23,11 @@ from montu_desktop.services import patients
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import create_demo_clinic
 from montu_desktop.services.unit_of_work import UnitOfWork
+from tests.support.cli_runner import Run, in_process_cli
 from tests.support.clinic import tiny_clinic
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOE_BORN = date(1988, 5, 17)
-Run = Callable[..., tuple[int, str, str]]
 
 PEOPLE = {
     "liam": ("Liam", "O'Connor", None, None),
@@ -153,26 +149,7 @@ def test_the_duplicate_check_folds_names_as_search_does(ctx: ServiceContext) -> 
 
 @pytest.fixture
 def cli(ctx, clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:  # type: ignore[no-untyped-def]
-    real = commands.open_services
-
-    @contextlib.contextmanager
-    def with_test_clock(url: str | None = None, *, migrate: bool = True) -> Iterator[object]:
-        with real(url, migrate=migrate) as opened:
-            opened.clock, opened.rng = clock, random.Random(3)
-            yield opened
-
-    monkeypatch.setattr(commands, "open_services", with_test_clock)
-    url = ctx.database.url.render_as_string(hide_password=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([*args, "--database", url])
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+    return in_process_cli(ctx, clock, monkeypatch, capsys)
 
 
 def test_every_spelling_finds_its_patient_through_the_cli(ctx: ServiceContext, cli: Run) -> None:

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import random
-from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
 
-from montu_desktop.cli import commands, main
+from tests.support.cli_runner import Run, in_process_cli
 from tests.support.clinic import at, tiny_clinic
 
 TUESDAY = date(2026, 11, 24)
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def cli(ctx, clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:  # type: ignore[no-untyped-def]
-    real = commands.open_services
-
-    @contextlib.contextmanager
-    def with_test_clock(url: str | None = None, *, migrate: bool = True) -> Iterator[object]:
-        with real(url, migrate=migrate) as opened:
-            opened.clock, opened.rng = clock, random.Random(3)
-            yield opened
-
-    monkeypatch.setattr(commands, "open_services", with_test_clock)
-    url = ctx.database.url.render_as_string(hide_password=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([*args, "--database", url])
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+    return in_process_cli(ctx, clock, monkeypatch, capsys)
 
 
 def ok(run: Run, *args: str):  # type: ignore[no-untyped-def]
@@ -69,6 +46,8 @@ def test_show_edit_and_the_duplicate_check(ctx, cli: Run) -> None:
     assert set(shown) == {
         "id", "given", "family", "dob", "phone", "email", "sms_reminders", "email_reminders",
         "reminders_opt_out", "merged_into", "appointments",
+        "address", "medicare", "irn", "dva", "emergency_name", "emergency_phone", "alerts",
+        "alert_note",
     }  # fmt: skip
     assert (shown["given"], shown["dob"], shown["phone"]) == ("Ava", "1990-03-04", "+61412000111")
     assert shown["merged_into"] is None and shown["appointments"] == []
@@ -127,7 +106,11 @@ def test_notes_cancel_reasons_and_status_marks(ctx, clock, cli: Run) -> None:
     assert (cancelled["status"], cancelled["cancel_reason"]) == ("cancelled", "Patient unwell")
     (listed,) = ok(cli, "patients", "show", str(ava))["appointments"]
     assert set(listed) >= {"id", "start", "end", "doctor_id", "type", "status", "note"}
-    assert (listed["status"], listed["note"], listed["type"]) == ("cancelled", "Knee pain, left", "Long")
+    assert (listed["status"], listed["note"], listed["type"]) == (
+        "cancelled",
+        "Knee pain, left",
+        "Long",
+    )
     assert listed["start"].startswith("2026-11-24T09:00")
 
 

@@ -6,50 +6,27 @@ what the command line prints from older rows is escaped. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import contextlib
-import random
-from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
 from sqlalchemy import text
 
-from montu_desktop.cli import commands, main
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.patients import SEARCH_MAX_CHARS, PatientDetails
 from montu_desktop.services import booking, patients, waitlist
 from montu_desktop.services.booking import BookingRequest
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
+from tests.support.cli_runner import Run, in_process_cli
 from tests.support.clinic import at, tiny_clinic
 
 TUESDAY = date(2026, 11, 24)
-Run = Callable[..., tuple[int, str, str]]
 ESCAPES = "A\x01\x07\x1b[31mB"
 
 
 @pytest.fixture
 def cli(ctx, clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:  # type: ignore[no-untyped-def]
-    real = commands.open_services
-
-    @contextlib.contextmanager
-    def with_test_clock(url: str | None = None, *, migrate: bool = True) -> Iterator[object]:
-        with real(url, migrate=migrate) as opened:
-            opened.clock, opened.rng = clock, random.Random(3)
-            yield opened
-
-    monkeypatch.setattr(commands, "open_services", with_test_clock)
-    url = ctx.database.url.render_as_string(hide_password=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([*args, "--database", url])
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+    return in_process_cli(ctx, clock, monkeypatch, capsys)
 
 
 def _snapshot(ctx: ServiceContext) -> tuple[object, ...]:
