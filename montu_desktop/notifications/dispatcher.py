@@ -481,7 +481,7 @@ class Dispatcher:
                 _recall_wanted(recall, row, now)
                 if row.recall_id is not None
                 else _still_wanted(row, appointment, now)
-            )
+            ) or _held_for_the_desk(session, patient, Channel(row.channel))
             recall_due = recall.due_day if recall is not None else None
             superseded = row.kind == Kind.REMINDER.value and self._later_reminder_due(
                 session, row, now
@@ -639,6 +639,32 @@ def _still_wanted(
     if now >= row.appointment_start:
         return Status.SKIPPED, "the appointment had begun"
     return None
+
+
+def _held_for_the_desk(
+    session: Session, patient: t.Patient | None, channel: Channel
+) -> tuple[Status, str] | None:
+    """An online booking's new record, not yet checked by the desk, whose number or address is
+    on another patient's record: nothing goes there (whoever booked may have typed somebody
+    else's mobile); the desk sees the booking in Online bookings to check."""
+    if patient is None or not patient.online_unchecked:
+        return None
+    column = t.Patient.email if channel is Channel.EMAIL else t.Patient.phone
+    value = patient.email if channel is Channel.EMAIL else patient.phone
+    if not value:
+        return None
+    other = session.scalar(
+        select(t.Patient.id)
+        .where(column == value, t.Patient.id != patient.id, t.Patient.merged_into_id.is_(None))
+        .limit(1)
+    )
+    if other is None:
+        return None
+    return (
+        Status.SKIPPED,
+        f"held: this {'email address' if channel is Channel.EMAIL else 'number'} is on another "
+        "patient's record; check the online booking",
+    )
 
 
 def _recall_wanted(

@@ -231,3 +231,34 @@ def test_the_in_app_dispatcher_confirms_a_booking_within_seconds(
             time.sleep(0.05)
     assert not schedule.running
     assert len(notif_clinic.sms.delivered) == 1 and len(notif_clinic.smtp.messages) == 1
+
+
+def test_an_online_booking_typed_with_another_patients_mobile_sends_nothing_there(
+    notif_clinic: NotifClinic,  # noqa: F811
+) -> None:
+    """A stranger who types a patient's mobile gets a new record (the identity rule); its
+    confirmation must not go to that patient's phone until the desk has checked the booking.
+    The booker's own, unshared email address is written to as usual."""
+    from datetime import date
+
+    from montu_desktop.domain.patients import PatientDetails
+    from montu_desktop.services import online
+
+    notif_clinic.patient()  # Ruby, 0412 345 678
+    key = online.create_api_key(notif_clinic.ctx, "site", "availability,book")[0]
+    online.set_bookable_online(notif_clinic.ctx, "Long", True)
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=MELBOURNE)
+    online.book_online(
+        notif_clinic.ctx,
+        key,
+        "Long",
+        start,
+        PatientDetails("Mallory", "Stranger", date(1990, 1, 2), "0412 345 678", "mal@example.com"),
+    )
+    outcome = notif.dispatch_now(notif_clinic.ctx)
+    assert outcome["sent"] == 1
+    assert notif_clinic.sms.delivered == []
+    [email] = notif_clinic.smtp.messages
+    assert email["To"] == "mal@example.com"
+    [held] = _by(notif_clinic, kind="confirmation", channel="sms")
+    assert held.status == "skipped" and "another patient's record" in (held.last_error or "")
