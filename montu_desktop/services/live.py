@@ -331,7 +331,9 @@ def _as_number(column: ColumnElement[object], sqlite: bool) -> ColumnElement[obj
     if isinstance(kind, Boolean):
         return func.coalesce(cast(column, Integer), 0)
     if isinstance(kind, Integer):
-        return func.coalesce(column % 1000003, 0)
+        # As BIGINT: the modulus would otherwise be sent as the column's own type (a smallint
+        # column such as the Medicare IRN made PostgreSQL refuse 1000003 as out of range).
+        return func.coalesce(cast(column, BigInteger) % 1000003, 0)
     return func.coalesce(func.length(cast(column, String)), 0)
 
 
