@@ -79,6 +79,9 @@ def clinic(any_db, shared_keyring: None, sms: SmsServer) -> ServiceContext:  # t
             "sms.sender": CLINIC_NUMBER,
             "sms.timeout_seconds": "5",
             "quiet_hours": "none",
+            # The next open day is inside the notice whatever day the suite runs on (from a
+            # Saturday afternoon it is Monday, 45 hours on); next week is outside it.
+            "online.cancel_notice_hours": "72",
         },
     )
     secrets.set_secret("sms.token", TOKEN)
@@ -194,9 +197,12 @@ def test_c_y_stop_and_a_question_with_valid_signatures(
     stopper = _patient(ctx, "Stella", "0412 000 104")
     asker = _patient(ctx, "Quinn", "0412 000 105")
     far = _book(ctx, canceller, next_week, 9)
-    farther = _book(ctx, canceller, next_week + timedelta(days=1), 9)
-    soon = _book(ctx, late, tomorrow, 9, 15)  # inside the 24 hours' cancellation notice
-    assert _appointment(ctx, soon).start_at - ctx.clock() < timedelta(hours=24)
+    after_that = next_week + timedelta(days=1)
+    while after_that.weekday() == 6:  # the clinic is shut on Sundays
+        after_that += timedelta(days=1)
+    farther = _book(ctx, canceller, after_that, 9)
+    soon = _book(ctx, late, tomorrow, 9, 15)  # inside the 72 hours' cancellation notice
+    assert _appointment(ctx, soon).start_at - ctx.clock() < timedelta(hours=72)
     confirmed = _book(ctx, confirmer, next_week, 10)
     _book(ctx, stopper, next_week, 11)
     notif.dispatch_now(ctx)  # the confirmations go first: only the replies' answers remain
@@ -362,7 +368,9 @@ def test_a_delivery_receipt_flips_the_state(
     bad = _receipt(server, sent[(first, "reminder")], "exploded")
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "MessageStatus"
     # Tomorrow's reminders: delivered, and not delivered flagged for a phone call.
-    preview = {p.appointment_id: p for p in notif.tomorrows_reminders(ctx)}
+    # Read on the eve of their day (the next open day may be two days off, from a Saturday).
+    eve = ServiceContext(ctx.database, clock=lambda: at(tomorrow - timedelta(days=1), 8), actor="t")
+    preview = {p.appointment_id: p for p in notif.tomorrows_reminders(eve)}
     assert preview[first].delivery == "delivered" and not preview[first].call_needed
     assert preview[second].delivery.startswith("not delivered (")
     assert preview[second].call_needed
