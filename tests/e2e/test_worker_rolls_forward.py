@@ -177,9 +177,9 @@ def test_a_worker_rolls_forward_again_when_the_clinics_day_begins(
 ) -> None:
     before = behind_clinic(any_db)
     today = clinic_today()
-    # The worker's clock reads 23:59:40 in the clinic, twenty seconds before tomorrow begins
+    # The worker's clock reads 23:59:45 in the clinic, fifteen seconds before tomorrow begins
     # (time enough for the process to start and roll forward once).
-    moment = local_instant(today + timedelta(days=1), wall(0, 0), ZONE) - timedelta(seconds=20)
+    moment = local_instant(today + timedelta(days=1), wall(0, 0), ZONE) - timedelta(seconds=15)
     workers.append(Worker(url_of(any_db), MONTU_NOW=product_clock.pinned(moment)))
     first, nightly = workers[0].rolled(2, timeout=90)
     assert first == f"schedules generated from {before + timedelta(days=1)} to {today + HORIZON}"

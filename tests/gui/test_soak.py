@@ -3,7 +3,7 @@ in one process while another process books and cancels, as on a busy morning, an
 (`montu-desktop book`/`cancel`, a process each) come and go beside them; on SQLite the desk also
 takes a backup meanwhile. At the end the database is intact and holds every booking reported.
 
-`MONTU_SOAK_SECONDS` sets how long the other desk books (default 25; run it for minutes
+`MONTU_SOAK_SECONDS` sets how long the other desk books (default 15; run it for minutes
 before a release). The test fails on a crash, a Qt warning (pytest-qt), an exception in a
 slot, an error logged by the app, or a screen that does not end up showing the database.
 """
@@ -48,7 +48,7 @@ from tests.support.cli_desk import CommandLineDesk
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
-SECONDS = float(os.environ.get("MONTU_SOAK_SECONDS", "25"))
+SECONDS = float(os.environ.get("MONTU_SOAK_SECONDS", "15"))
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -75,7 +75,7 @@ def test_the_clinics_today_week_and_first_free_time(any_db: Database, moment: da
     assert to_local(booked.start, ZONE) == free[0]
 
 
-CLI_EDGES = ("monday-00:05", "last-night-of-daylight-saving", "new-years-eve")
+CLI_EDGES = ("monday-00:05", "last-night-of-daylight-saving")
 
 
 @pytest.mark.slow
