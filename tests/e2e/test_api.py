@@ -139,7 +139,11 @@ def test_twenty_websites_racing_for_one_slot_with_three_free_doctors(clinic, ser
     won = [a.json() for a in answers if a.status_code == 201]
     assert len({w["doctor"]["name"] for w in won}) == 3
     assert all(datetime.fromisoformat(w["start"]) == datetime.fromisoformat(start) for w in won)
-    assert all(w["start"].endswith("+11:00") and w["type"] == "Standard" for w in won)
+    offset = to_local(datetime.fromisoformat(start), "Australia/Melbourne").utcoffset()
+    assert all(  # in clinic time, with the offset of that day (+10:00 in winter)
+        datetime.fromisoformat(w["start"]).utcoffset() == offset and w["type"] == "Standard"
+        for w in won
+    )
     lost = [a.json() for a in answers if a.status_code == 409]
     assert all(x["error"]["field"] == "start" for x in lost)
     assert all(x["nearest_free_starts"] for x in lost)
