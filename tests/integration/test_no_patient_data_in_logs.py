@@ -12,8 +12,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from montu_desktop.cli import main as cli
+from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.logging_setup import current_log_file, stop_logging
 from montu_desktop.persistence.engine import Database
+from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import create_demo_clinic
 from montu_desktop.services.reference import clinic_today
@@ -63,7 +65,10 @@ def test_the_log_holds_no_patient_details_after_failures(
     assert cli(patient) == 0
     patient_id = json.loads(capsys.readouterr().out)["id"]
     today = clinic_today(ctx)
-    week = f"{today + timedelta(days=7 - today.weekday())}T10:00"  # next Monday, clinic time
+    next_week = week_availability(ctx, "Standard", today + timedelta(days=7 - today.weekday()))
+    # The first free time next week (its Monday may be a public holiday).
+    free = next(s for d in next_week.days for s in d.slots if s.available)
+    week = to_local(free.starts_at, next_week.timezone).strftime("%Y-%m-%dT%H:%M")
     assert cli(["book", "--type", "Standard", "--start", week, "--patient", str(patient_id),
                 "--database", url]) == 0  # fmt: skip
 
