@@ -307,31 +307,12 @@ def test_first_answers_are_forgotten_after_a_day(ctx, clock) -> None:
 
 
 def test_online_patients_to_check_from_the_command_line(ctx, clock, monkeypatch, capsys) -> None:
-    import contextlib
     import json
-    import random
 
-    from montu_desktop.cli import commands, main
+    from tests.support.cli_runner import in_process_cli
 
     tiny_clinic(ctx, doctors=2)
-    real = commands.open_services
-
-    @contextlib.contextmanager
-    def with_test_clock(url=None, *, migrate=True):  # type: ignore[no-untyped-def]
-        with real(url, migrate=migrate) as opened:
-            opened.clock, opened.rng = clock, random.Random(3)
-            yield opened
-
-    monkeypatch.setattr(commands, "open_services", with_test_clock)
-    url = ctx.database.url.render_as_string(hide_password=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([*args, "--database", url])
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
+    run = in_process_cli(ctx, clock, monkeypatch, capsys)
 
     assert run("online-patients", "list")[:2] == (0, "no online bookings to check\n")
     known = patients.add_patient(ctx, _zoe())
