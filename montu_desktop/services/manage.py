@@ -106,7 +106,7 @@ def set_public_url(ctx: ServiceContext, address: str) -> str:
 
 def page_key(ctx: ServiceContext) -> online.ApiKeyInfo:
     """The booking page's own key (made on first use; its token is thrown away)."""
-    for _attempt in range(2):
+    for _attempt in range(3):
         found = next((k for k in online.list_api_keys(ctx) if k.name == PAGE_KEY_NAME), None)
         if found is not None:
             if not found.active:
@@ -114,13 +114,12 @@ def page_key(ctx: ServiceContext) -> online.ApiKeyInfo:
             return found
         try:
             online.create_api_key(ctx, PAGE_KEY_NAME, "availability,book")
-        except InvalidRequest:
-            continue  # another server made it at the same moment
         except (MontuError, SQLAlchemyError):
-            # On PostgreSQL only a manager may add keys: `serve` under a reception login
-            # needs the key made once by a manager (`api-keys create "booking page" ...`).
-            log.warning("the booking page key could not be created")
-            break
+            # Either another request made it at the same moment (read it again), or, on
+            # PostgreSQL, only a manager may add keys: `serve` under a reception login needs
+            # the key made once by a manager (`api-keys create "booking page" ...`).
+            continue
+    log.warning("the booking page key could not be created")
     raise PageOff("page", "online booking is not available; please phone the clinic")
 
 

@@ -41,3 +41,43 @@ def test_revoking_the_booking_page_key_turns_the_page_off(sqlite_ctx: ServiceCon
     off = client.get("/book?type=Standard")
     assert off.status_code == 503 and "Online booking is turned off" in off.text
     assert "frame-ancestors 'none'" in off.headers["content-security-policy"]
+
+
+def test_two_first_visitors_at_once_both_get_the_page(
+    ctx: ServiceContext, monkeypatch
+) -> None:
+    """The page key is made on first use; when two visitors arrive together both try to make
+    it, and the one that loses the race reads the other's key instead of turning the page off."""
+    import threading
+
+    from montu_desktop.services import manage
+
+    tiny_clinic(ctx)
+    real = online.list_api_keys
+    both_looked = threading.Barrier(2, timeout=10)
+    looked: set[int] = set()
+
+    def none_yet_for_both(c: ServiceContext) -> list[online.ApiKeyInfo]:
+        me = threading.get_ident()
+        if me not in looked:  # each visitor's first look sees no key, as in the race
+            looked.add(me)
+            both_looked.wait()
+            return []
+        return real(c)
+
+    monkeypatch.setattr(manage.online, "list_api_keys", none_yet_for_both)
+    answers: list[object] = []
+
+    def visit() -> None:
+        try:
+            answers.append(manage.page_key(ctx).name)
+        except Exception as exc:  # noqa: BLE001 - the answer is what is checked
+            answers.append(exc)
+
+    visitors = [threading.Thread(target=visit) for _ in range(2)]
+    for v in visitors:
+        v.start()
+    for v in visitors:
+        v.join(20)
+    assert answers == ["booking page", "booking page"]
+    assert [k.name for k in real(ctx)] == ["booking page"]
