@@ -6,15 +6,16 @@ import contextlib
 import logging
 from collections.abc import Callable
 from types import TracebackType
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.events import Event
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
-from montu_desktop.persistence.admin_tables import AUDIT_PENDING_INSERT, AuditEntry
+from montu_desktop.persistence import journal
 from montu_desktop.persistence.conflicts import translate_write_errors
-from montu_desktop.persistence.tables import OutboxEvent
 from montu_desktop.services.context import ServiceContext, current_origin
+
+if TYPE_CHECKING:  # the session is handed to repositories; services build no SQL
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +50,19 @@ class UnitOfWork:
     ) -> bool:
         return self._stack.__exit__(exc_type, exc, tb)
 
-    # Outbox and audit rows are written at once with Core inserts (no ORM objects to flush);
-    # they share the session's transaction, so they still commit or roll back with the change.
     def emit(self, event: Event) -> None:
-        self.session.execute(
-            OutboxEvent.__table__.insert(),
-            {"name": event.name, "payload": event.payload(), "created_at": self._ctx.clock()},
-        )
+        """Add `event` to the outbox, in this unit's transaction."""
+        journal.add_event(self.session, event.name, event.payload(), self._ctx.clock())
 
     def audit(self, action: str, subject: str = "", **details: object) -> None:
         """Record who (the context's actor) did `action` to `subject` now; ids only, no patient details."""
-        self.session.execute(
-            AuditEntry.__table__.insert() if self._ctx.database.is_sqlite else AUDIT_PENDING_INSERT,
-            {
-                "at": self._ctx.clock(),
-                "actor": self._ctx.actor,
-                "action": action,
-                "subject": subject,
-                "details": details,
-            },
+        journal.add_audit(
+            self.session,
+            at=self._ctx.clock(),
+            actor=self._ctx.actor,
+            action=action,
+            subject=subject,
+            details=details,
         )
 
     def touches(self, what: ChangeKind | str, *ids: int) -> None:
