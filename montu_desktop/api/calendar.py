@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from montu_desktop.domain import online as rules
-from montu_desktop.domain.errors import NotFound
+from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.services import calendar_feed
 from montu_desktop.services.context import ServiceContext
 
@@ -58,6 +58,8 @@ def calendar_router(ctx: ServiceContext, clock: Callable[[], float] = time.monot
             body = calendar_feed.calendar(ctx, int(doctor_id), token)
         except NotFound:
             wrong_tokens.failed(address, digest)
+            return _not_found()
+        except InvalidRequest:  # a live token, but no clinic set up to read the times in
             return _not_found()
         wrong_tokens.succeeded(digest)
         return Response(

@@ -22,7 +22,7 @@ from montu_desktop.services import booking, online
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.booking import BookingRequest
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.patients import add_patient
+from montu_desktop.services.patients import add_patient, merge_patients
 from tests.support.clinic import at, tiny_clinic
 
 with warnings.catch_warnings():
@@ -119,6 +119,14 @@ def test_patient_practitioner_and_schedule_validate(
     assert patient["birthDate"] == "1980-02-03"
     assert {"system": "phone", "value": "+61412345678"} in patient["telecom"]
     assert {"system": "email", "value": "mj@example.com"} in patient["telecom"]
+
+    copy = add_patient(clinic.ctx, PatientDetails("Mary", "Citizen"), allow_duplicate=True).id
+    merge_patients(clinic.ctx, clinic.patient, copy)
+    retired = _get(api, f"/fhir/Patient/{copy}", "Patient")
+    assert retired["active"] is False
+    assert retired["link"] == [
+        {"other": {"reference": f"Patient/{clinic.patient}"}, "type": "replaced-by"}
+    ]
 
     found = _get(api, "/fhir/Practitioner", "Bundle")
     assert [e["resource"]["id"] for e in found["entry"]] == [str(d) for d in clinic.doctors]
