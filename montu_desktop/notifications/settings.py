@@ -432,6 +432,17 @@ SPECS: dict[str, SettingSpec] = {
             help="e.g. https://book.clinic.example (empty: not published)",
         ),
         SettingSpec(
+            "calendar.patient_names",
+            "off",
+            "doctors' calendar feeds name the patient (off: only the type and length)",
+            _K.CHOICE,
+            choices=(
+                ("off", "Off: events say only the type and length"),
+                ("on", "On: events name the patient"),
+            ),
+            help="A feed is read by the doctor's phone or calendar service: health data.",
+        ),
+        SettingSpec(
             "sms.two_way",
             "off",
             "patients may answer reminders by SMS (C cancels, Y confirms, STOP opts out)",
