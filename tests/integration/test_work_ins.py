@@ -140,3 +140,37 @@ def test_a_work_in_moves_only_to_a_free_time(ctx: ServiceContext) -> None:
     squeezed = _book(ctx, b, 9, doctor_id=d1, work_in_reason="urgent")
     moved = reschedule_appointment(ctx, squeezed.id, at(TUESDAY, 10), doctor_id=d1)
     assert moved.start == at(TUESDAY, 10)
+
+
+def test_the_cli_books_a_work_in_with_its_reason_and_refuses_one_without_a_doctor(
+    ctx: ServiceContext, clock, monkeypatch, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    import json
+
+    from tests.support.cli_runner import in_process_cli
+
+    d1, _ = tiny_clinic(ctx)
+    a, b = new_patients(ctx, 2)
+    _book(ctx, a, 9, doctor_id=d1)
+    run = in_process_cli(ctx, clock, monkeypatch, capsys)
+    start = at(TUESDAY, 9).isoformat()
+    base = ["book", "--type", "Standard", "--start", start, "--patient", str(b)]
+    code, _out, err = run(*base, "--work-in", "chest pain")
+    assert code == 3 and err.count("\n") == 1 and "doctor" in err
+    code, out, _err = run(*base, "--doctor", str(d1), "--work-in", "chest pain", "--json")
+    assert code == 0
+    booked = json.loads(out)
+    assert (booked["doctor_id"], booked["work_in_reason"]) == (d1, "chest pain")
+    code, out, _err = run(*base[:-1], str(new_patients(ctx, 1)[0]), "--doctor", str(d1))
+    assert code != 0  # without --work-in the doctor's booked time is refused as before
+
+
+def test_the_attendance_report_counts_work_ins_apart(ctx: ServiceContext) -> None:
+    from montu_desktop.services import reports
+
+    d1, _ = tiny_clinic(ctx)
+    a, b = new_patients(ctx, 2)
+    _book(ctx, a, 9, doctor_id=d1)
+    _book(ctx, b, 9, doctor_id=d1, work_in_reason="urgent")
+    totals = reports.attendance_report(ctx, TUESDAY, TUESDAY).totals
+    assert (totals.booked, totals.work_ins, totals.booked_minutes) == (2, 1, 15)
