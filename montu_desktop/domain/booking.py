@@ -198,6 +198,18 @@ def pick_doctor(
 WORK_IN_REASON_MAX = 200
 
 
+def work_in_doctors(
+    roster: Roster, busy: Mapping[int, Sequence[tuple[int, int]]], wanted: TimeRange
+) -> list[int]:
+    """Doctors a patient could be squeezed in with: rostered for the whole range and
+    already booked in it (a free doctor is booked the ordinary way)."""
+    return [
+        d
+        for d in rostered_doctors(roster, wanted)
+        if any(wanted.overlaps(s, e) for s, e in busy.get(d, ()))
+    ]
+
+
 def clean_work_in_reason(reason: str | None) -> str:
     """A work-in always says why (up to 200 characters, one line)."""
     text = " ".join((reason or "").split())

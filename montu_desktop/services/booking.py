@@ -48,6 +48,7 @@ from montu_desktop.domain.model import (
     from_epoch,
 )
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.staff import Role
 from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
@@ -157,6 +158,11 @@ def _checked(request: BookingRequest) -> BookingRequest:
 def receptionists_may_work_in(ctx: ServiceContext) -> bool:
     """The manager's setting: may receptionists book work-ins (managers always may)."""
     return get_setting(ctx, WORK_INS_SETTING).value == "on"
+
+
+def can_book_work_ins(ctx: ServiceContext) -> bool:
+    """Whether the signed-in person may book a work-in (the desk shows "Work in…" then)."""
+    return ctx.role is not Role.RECEPTIONIST or receptionists_may_work_in(ctx)
 
 
 def _may_work_in(ctx: ServiceContext, request: BookingRequest) -> None:
