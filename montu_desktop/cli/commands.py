@@ -136,6 +136,7 @@ def _appointment_json(ctx: ServiceContext, booked: BookedAppointment) -> dict[st
         "note": booked.note,
         "cancel_reason": booked.cancel_reason,
         "confirmed_at": _local_iso(booked.confirmed_at, zone) if booked.confirmed_at else None,
+        "work_in_reason": booked.work_in_reason,
     }
 
 
@@ -242,6 +243,7 @@ def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
         note=args.note,
         urgent=args.urgent,
         waitlist_id=args.waitlist,
+        work_in_reason=args.work_in,
     )
     if args.repeat is not None or args.count is not None or args.until is not None:
         if args.repeat is None:
@@ -267,6 +269,8 @@ def _booked_text(ctx: ServiceContext, booked: BookedAppointment, zone: str) -> s
         f"booked appointment {booked.id}: {details.given_name} {details.family_name} with "
         f"{doctor} on {day_label(local.date())} at {local:%H:%M}"
     )
+    if booked.work_in_reason:
+        return f"{text} as a work-in ({booked.work_in_reason})."
     why = scheduling_commands.why_text(ctx, booked)
     return f"{text} ({why})." if why else f"{text}."
 

@@ -37,6 +37,22 @@ def free_doctors_at(
     return [d for d in doctors(ctx) if d.id in free]
 
 
+def work_in_doctors(ctx: ServiceContext, type_name: str, start: datetime) -> list[Doctor]:
+    """Doctors who perform `type_name`, are rostered for its whole length from `start` and
+    are already booked then: whom a work-in could squeeze the patient in with, by name."""
+    policy = clinic_policy(ctx)
+    kind = find_type(ctx, type_name)
+    day = to_local(start, policy.timezone).date()
+    wanted = rules.TimeRange(epoch(start), epoch(start) + kind.length_minutes * 60)
+    with UnitOfWork(ctx) as uow:
+        roster = Roster.from_blocks(repo.roster_blocks(uow.session, day, day))
+        busy = busy_by_doctor(
+            repo.busy_times(uow.session, start, start + timedelta(minutes=kind.length_minutes))
+        )
+    chosen = set(rules.work_in_doctors(performers(ctx, roster, kind.id), busy, wanted))
+    return [d for d in doctors(ctx) if d.id in chosen]
+
+
 def choice_preview(
     ctx: ServiceContext, type_name: str, start: datetime, *, urgent: bool = False
 ) -> rules.DoctorChoice | None:

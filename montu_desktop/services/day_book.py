@@ -38,6 +38,8 @@ class DayBookEntry:
     """Printed on the day sheet (with the phone) so the doctor can tell namesakes apart."""
     patient_alerts: tuple[str, ...] = ()
     """The record's alert flags (domain.patients.ALERT_FLAGS): a mark on the block."""
+    work_in_reason: str | None = None
+    """Set on a work-in (squeezed in over a booked time): drawn narrower, beside the other."""
 
     @property
     def minutes(self) -> int:
@@ -93,6 +95,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
                 a.status,
                 a.note,
                 a.confirmed_at,
+                a.work_in_reason,
             )
             .join(p, p.id == a.patient_id)
             .where(
@@ -119,6 +122,7 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             confirmed_at=r.confirmed_at,
             patient_birth=r.date_of_birth,
             patient_alerts=tuple(f for f in (r.alerts or "").split(",") if f),
+            work_in_reason=r.work_in_reason,
         )
         for r in rows
     )

@@ -698,13 +698,22 @@ class MainWindow(QMainWindow):
         if self.patient_panel is not None and self.patient_panel.isVisible():
             self.patient_panel.load(keep.id)
 
-    def open_booking(self, start: datetime, type_name: str) -> BookingDialog | None:
+    def open_booking(
+        self, start: datetime, type_name: str, *, work_in: bool = False
+    ) -> BookingDialog | None:
         if self.policy is None:
             return None
         dialog = BookingDialog(
-            self.ctx, self.types, type_name, start, self.policy.timezone, self.busy, self
+            self.ctx,
+            self.types,
+            type_name,
+            start,
+            self.policy.timezone,
+            self.busy,
+            self,
+            work_in=work_in,
         )
-        if self._held_at(start):
+        if self._held_at(start) and not work_in:
             dialog.urgent.setChecked(True)
         dialog.accepted.connect(lambda: self._booked(dialog))
         dialog.patient_wanted.connect(self.open_patient)
@@ -720,6 +729,7 @@ class MainWindow(QMainWindow):
         dialog = BookedOutDialog(self.ctx, type_name, start, self.policy.timezone, self.busy, self)
         dialog.book_wanted.connect(self.open_booking)
         dialog.waitlist_wanted.connect(self._waitlist_for)
+        dialog.work_in_wanted.connect(lambda at, kind: self.open_booking(at, kind, work_in=True))
         self.booked_out_dialog = dialog
         dialog.open()
         return dialog
@@ -820,6 +830,8 @@ class MainWindow(QMainWindow):
             # `why` names the doctor itself: "Dr Chen: 2 h of 7 h booked, the least of 3 free".
             took = why or summary.doctor
             extra = f" (Any doctor: the fair choice took {took})" if fair else ""
+            if booked.work_in_reason:
+                extra = f" (a work-in with {summary.doctor}: {booked.work_in_reason})"
             self.say(said("Booked", summary, self._zone(), f", {summary.type_name}{extra}"))
             self._show_done(summary)
 
