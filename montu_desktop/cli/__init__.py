@@ -200,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     from montu_desktop.cli import recalls
 
     recalls.add_parsers(commands, common)
+    from montu_desktop.cli import imports
+
+    imports.add_parsers(commands, common)
     return parser
 
 

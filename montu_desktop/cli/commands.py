@@ -20,6 +20,7 @@ from montu_desktop.cli import (
     parse_week,
     refuse,
 )
+from montu_desktop.cli import imports as import_commands
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
 from montu_desktop.cli import recalls as recall_commands
@@ -104,6 +105,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         *security_commands.SUBCOMMANDS,
         *scheduling_commands.SUBCOMMANDS,
         *recall_commands.SUBCOMMANDS,
+        *import_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -506,3 +508,4 @@ COMMANDS.update(report_commands.COMMANDS)
 COMMANDS.update(security_commands.COMMANDS)
 COMMANDS.update(scheduling_commands.COMMANDS)
 COMMANDS.update(recall_commands.COMMANDS)
+COMMANDS.update(import_commands.COMMANDS)
