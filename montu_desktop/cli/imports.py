@@ -60,6 +60,8 @@ def report_text(report: imports.ImportReport) -> str:
             f"row{'s' if len(report.refused) != 1 else ''} refused"
         )
         lines += [f"  line {r.line}: {r.field}: {r.reason}" for r in report.refused]
+        if report.stopped_at is not None:
+            lines.append(f"  (the rows after line {report.stopped_at} were not checked)")
     elif report.dry_run:
         lines.append(
             f"Dry run, nothing written: {report.added} {what} would be added, "

@@ -1,11 +1,12 @@
 """The statements an import runs beyond the patients' and bookings' own: finding the file's
-patients and appointments already stored, inserting an appointment from another system's
-history, and one savepoint per row so that a row the database refuses is named and the
-rest of the file is still checked (the whole import then rolls back).
+patients and appointments already stored, what a history row would overlap, inserting an
+appointment from another system's history, and the database's refusal of one row in words.
 
 On PostgreSQL the staff logins' appointment guard (revision 0008: a change carries its
 outbox event, a live appointment lies in its doctor's rostered time) is checked at commit;
-each row's savepoint asks for that check at once, so a refusal names its line.
+after each row the import asks for that check at once, so a refusal names its line. No
+savepoints: the guard recognises the transaction's own rows by their xmin, and a row
+written in a savepoint carries the savepoint's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.conflicts import savepoint
+from montu_desktop.persistence.conflicts import translate_write_errors
 
 _GUARDS = ("montu_appointment_outbox", "montu_outbox_matches")
 """The deferred constraint triggers on appointments and their events (PostgreSQL only)."""
@@ -67,6 +68,25 @@ def appointment_there(session: Session, patient_id: int, doctor_id: int, start: 
         a.patient_id == patient_id, a.doctor_id == doctor_id, a.start_at == start
     )
     return session.execute(query.limit(1)).first() is not None
+
+
+def overlapping(
+    session: Session, doctor_id: int, patient_id: int, start: datetime, end: datetime
+) -> str | None:
+    """'doctor' or 'patient' when that one has a live appointment overlapping [start, end)."""
+    a = t.Appointment
+    query = (
+        select(a.doctor_id == doctor_id)
+        .where(
+            a.status != "cancelled",
+            a.start_at < end,
+            a.end_at > start,
+            (a.doctor_id == doctor_id) | (a.patient_id == patient_id),
+        )
+        .limit(1)
+    )
+    found = session.execute(query).first()
+    return None if found is None else ("doctor" if found[0] else "patient")
 
 
 def add_history_appointment(
@@ -119,23 +139,19 @@ def deferred_guards(session: Session) -> tuple[str, ...]:
 
 @contextlib.contextmanager
 def one_row(session: Session, guards: tuple[str, ...] = ()) -> Iterator[None]:
-    """A savepoint for one row: what the row wrote is undone when it is refused.
-
-    The database's overlap guard leaves as OverlapRefused; with `guards` (deferred_guards)
-    they are checked before the savepoint ends, and their refusal leaves as RefusedByDatabase.
-    """
+    """Around one row's writes: the overlap guard's refusal leaves as OverlapRefused, and
+    with `guards` (deferred_guards) they are checked before the row is done, their refusal
+    leaving as RefusedByDatabase. After either the transaction can only be rolled back."""
     names = ", ".join(guards)
     try:
-        with savepoint(session):
+        with translate_write_errors():
             yield
             if guards:
                 session.execute(text(f"SET CONSTRAINTS {names} IMMEDIATE"))
+                session.execute(text(f"SET CONSTRAINTS {names} DEFERRED"))
     except DBAPIError as exc:
         code = getattr(exc.orig, "sqlstate", None) or ""
         if code == "42501" or code.startswith("P0"):  # a trigger said no
             first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise RefusedByDatabase(first) from exc
         raise
-    finally:
-        if guards:
-            session.execute(text(f"SET CONSTRAINTS {names} DEFERRED"))

@@ -10,7 +10,10 @@ it is stored that way in either mode.
 
 All rows are written in one transaction. Any refused row and nothing is kept: each refusal
 names its line in the file (the header is line 1), its field and the reason; a dry run
-rolls back too. Rows already stored (a patient by the duplicate rule; an appointment of the
+rolls back too. Rows are checked before they are written, so the database itself refuses
+one only after a race with a desk or through its own guard (on PostgreSQL, staff logins
+keep live appointments inside rostered time); its transaction is then over, and that
+line is the last one checked. Rows already stored (a patient by the duplicate rule; an appointment of the
 same patient, doctor and start) are skipped, so the same file imported twice adds nothing
 the second time. The audit log records the import (file, counts), never what the rows hold.
 """
@@ -25,7 +28,7 @@ from pathlib import Path
 from montu_desktop.domain import csv_import, visits
 from montu_desktop.domain.clinic_time import check_moment, clinic_zone
 from montu_desktop.domain.csv_import import Row
-from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.errors import DeskBusy, InvalidRequest, NotFound
 from montu_desktop.domain.events import AppointmentBooked, AppointmentCancelled, AppointmentImported
 from montu_desktop.domain.model import MAX_APPOINTMENT_MINUTES, AppointmentType, Doctor
 from montu_desktop.domain.names import fold
@@ -65,6 +68,8 @@ class ImportReport:
     skipped: list[Skipped] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     ignored_columns: tuple[str, ...] = ()
+    stopped_at: int | None = None
+    """The line the database refused, after which no row was checked against it."""
 
     @property
     def skipped_duplicates(self) -> int:
@@ -151,8 +156,7 @@ def import_patients(ctx: ServiceContext, path: Path, *, dry_run: bool = False) -
     with UnitOfWork(ctx, write=True) as uow:
         for line, clean in ready:
             try:
-                with import_rows.one_row(uow.session):
-                    patients.add_in(ctx, uow, clean)
+                patients.add_in(ctx, uow, clean)
                 report.added += 1
             except patients.DuplicatePatient as dup:
                 # Also a row repeating an earlier row of the file: that one is stored by now.
@@ -370,43 +374,50 @@ def import_appointments(
         for wanted in ready:
             try:
                 with import_rows.one_row(uow.session, guards):
-                    patient_id = people.find(wanted)
-                    if import_rows.appointment_there(
-                        uow.session, patient_id, wanted.doctor.id, wanted.start
-                    ):
-                        raise _AlreadyThere()
-                    if outside_roster or wanted.status == "cancelled":
-                        _store_as_recorded(ctx, uow, wanted, patient_id)
-                    else:
-                        booking.book_in(
-                            ctx,
-                            uow,
-                            booking.BookingRequest(
-                                wanted.kind.name,
-                                wanted.start,
-                                patient_id,
-                                wanted.doctor.id,
-                                note=wanted.note,
-                            ),
-                        )
+                    _add_row(ctx, uow, people, wanted, outside_roster)
                 report.added += 1
             except _AlreadyThere:
                 report.skipped.append(Skipped(wanted.line, "appointment already stored"))
+            except DeskBusy as exc:
+                report.refused.append(Refusal(wanted.line, exc.field, exc.reason))
+                report.stopped_at = wanted.line
+                break
             except InvalidRequest as exc:
                 report.refused.append(Refusal(wanted.line, exc.field, exc.reason))
-            except OverlapRefused as exc:
-                report.refused.append(
-                    Refusal(
-                        wanted.line, exc.who, "already has an appointment overlapping that time"
-                    )
-                )
-            except PatientRetired:
-                report.refused.append(
-                    Refusal(wanted.line, "patient", "was merged into another record")
-                )
-            except import_rows.RefusedByDatabase as exc:
-                report.refused.append(Refusal(wanted.line, "start", exc.reason))
+            except (OverlapRefused, PatientRetired, import_rows.RefusedByDatabase) as exc:
+                # The database said no (a desk booked that time meanwhile, or its own guard):
+                # its transaction can only be rolled back, so the rows after are not checked.
+                report.refused.append(Refusal(wanted.line, *_database_refusal(exc)))
+                report.stopped_at = wanted.line
+                break
         return _finish(uow, report)
+
+
+def _add_row(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    people: _Patients,
+    wanted: _Wanted,
+    outside_roster: bool,
+) -> None:
+    patient_id = people.find(wanted)
+    if import_rows.appointment_there(uow.session, patient_id, wanted.doctor.id, wanted.start):
+        raise _AlreadyThere()
+    if outside_roster or wanted.status == "cancelled":
+        _store_as_recorded(ctx, uow, wanted, patient_id)
+        return
+    request = booking.BookingRequest(
+        wanted.kind.name, wanted.start, patient_id, wanted.doctor.id, note=wanted.note
+    )
+    booking.book_in(ctx, uow, request)
+
+
+def _database_refusal(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, OverlapRefused):
+        return exc.who, "already has an appointment overlapping that time"
+    if isinstance(exc, PatientRetired):
+        return "patient", "was merged into another record"
+    return "start", f"the database refused it: {exc}"
 
 
 def _store_as_recorded(
@@ -420,6 +431,10 @@ def _store_as_recorded(
     here, so no notice may go out: its event is one no dispatcher acts on.
     """
     end = wanted.end or wanted.start + timedelta(minutes=wanted.kind.length_minutes)
+    if wanted.status != "cancelled":
+        who = import_rows.overlapping(uow.session, wanted.doctor.id, patient_id, wanted.start, end)
+        if who is not None:
+            raise InvalidRequest(who, "already has an appointment overlapping that time")
     appointment_id = import_rows.add_history_appointment(
         uow.session,
         doctor_id=wanted.doctor.id,
