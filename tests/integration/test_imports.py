@@ -18,6 +18,7 @@ from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.persistence import admin_tables
 from montu_desktop.persistence import tables as t
 from montu_desktop.services import booking, exports, imports, patients
+from montu_desktop.services.admin.audit import audit_log, plain_audit
 from montu_desktop.services.booking import BookingRequest
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -227,6 +228,14 @@ def test_history_goes_in_only_outside_the_roster_and_still_never_overlaps(
     ]
     again = imports.import_appointments(ctx, path, outside_roster=True)
     assert (again.added, again.skipped_duplicates) == (0, 3)
+    said = [line.what for line in plain_audit(ctx, audit_log(ctx, action="import"), ZONE)]
+    assert said == [
+        f"test imported 0 appointments from {path} (3 already there)",
+        f"test imported 3 appointments from {path} (0 already there)",
+    ]
+    said = [line.what for line in plain_audit(ctx, audit_log(ctx, action="appointment"), ZONE)]
+    assert said[-1].startswith("test imported Ivy Stone's appointment on ")
+    assert said[-1].endswith("(Dr A), seen (completed)")
 
 
 def _source_clinic(sqlite_db_factory, clock: FixedClock) -> ServiceContext:  # type: ignore[no-untyped-def]
@@ -296,33 +305,31 @@ def test_an_export_imports_back_into_an_empty_clinic(
     assert (again.added, again.skipped_duplicates) == (0, 4)
 
 
-@pytest.mark.parametrize(
-    ("content", "said"),
-    [
-        (None, "does not exist"),
-        (b"given_name,family_name\r\nZo\xeb,Ng\r\n", "is not UTF-8 text"),
-        (b"", "has no header line"),
-        (b"\r\nIvy,Stone\r\n", "has no header line"),
-        (b"name,phone\r\nIvy Stone,0412345678\r\n", "has no column for the given name"),
-    ],
-)
+BAD_FILES = [
+    (None, "does not exist"),
+    (b"given_name,family_name\r\nZo\xeb,Ng\r\n", "is not UTF-8 text"),
+    (b"", "has no header line"),
+    (b"\r\nIvy,Stone\r\n", "has no header line"),
+    (b"name,phone\r\nIvy Stone,0412345678\r\n", "has no column for the given name"),
+]
+
+
 def test_a_bad_file_gets_one_clear_line(
     sqlite_ctx: ServiceContext,
     clock: FixedClock,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    content: bytes | None,
-    said: str,
 ) -> None:
     cli = in_process_cli(sqlite_ctx, clock, monkeypatch, capsys)
-    path = tmp_path / "in.csv"
-    if content is not None:
-        path.write_bytes(content)
-    code, out, err = cli("import", "patients", str(path))
-    assert code == 3 and out == ""
-    assert err.startswith("refused: file: ") and said in err
-    assert err.count("\n") == 1 and "Traceback" not in err
+    for number, (content, said) in enumerate(BAD_FILES):
+        path = tmp_path / f"in{number}.csv"
+        if content is not None:
+            path.write_bytes(content)
+        code, out, err = cli("import", "patients", str(path))
+        assert code == 3 and out == "", said
+        assert err.startswith("refused: file: ") and said in err
+        assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_a_bad_appointments_file_gets_one_clear_line(
