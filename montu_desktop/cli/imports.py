@@ -1,8 +1,9 @@
 """`import patients|appointments FILE.csv`: another system's export brought in, all or nothing.
 
 Exit 0 when the file was imported (or, --dry-run, would be), even when every row was
-already stored; 3 when a row is refused (nothing written; each refused row named by its
-line, field and reason) or the file cannot be read (one line on stderr).
+already stored; 3 when a row is refused (nothing written; the report on stdout names each
+refused row by its line, field and reason, one summary line goes to stderr) or the file
+cannot be read (one line on stderr).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, one_line
+from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, one_line, refuse
 from montu_desktop.services import imports
 from montu_desktop.services.context import ServiceContext
 
@@ -91,7 +92,17 @@ def _import(ctx: ServiceContext, args: argparse.Namespace) -> int:
         print(json.dumps(report.document()))
     else:
         print(report_text(report))
-    return EXIT_REFUSED if report.refused else EXIT_OK
+    if not report.refused:
+        return EXIT_OK
+    # As every refusal: one line on stderr (the report above names each row).
+    lines = ", ".join(str(r.line) for r in report.refused[:10])
+    more = ", …" if len(report.refused) > 10 else ""
+    count = len(report.refused)
+    refuse(
+        f"refused: {count} row{'s' if count != 1 else ''} (line{'s' if count != 1 else ''} "
+        f"{lines}{more}); nothing was written"
+    )
+    return EXIT_REFUSED
 
 
 COMMANDS = {"import patients": _import, "import appointments": _import}

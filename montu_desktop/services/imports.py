@@ -104,8 +104,9 @@ def read_file(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise InvalidRequest("file", f"{shown} does not exist") from None
-    except OSError as exc:
-        raise InvalidRequest("file", f"cannot read {shown}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidRequest("file", f"cannot read {shown}: {why}") from None
 
 
 def _finish(uow: UnitOfWork, report: ImportReport) -> ImportReport:
@@ -145,6 +146,7 @@ def _patient_details(row: Row) -> PatientDetails:
 def import_patients(ctx: ServiceContext, path: Path, *, dry_run: bool = False) -> ImportReport:
     """Add the file's patients, checked as the desk checks a new patient, in one transaction."""
     require_manager(ctx, "import patients")
+    path = Path(os.path.abspath(path))
     table = csv_import.read_table(read_file(path), csv_import.PATIENTS)
     report = ImportReport("patients", path, dry_run, ignored_columns=table.ignored)
     ready: list[tuple[int, PatientDetails]] = []
@@ -243,12 +245,15 @@ def _instant(text: str, zone: str, name: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _patient_id(text: str) -> int | None:
-    if not text:
-        return None
-    if not text.isdigit() or not 0 < int(text) < 2**31:
+def _patient_id(row: Row) -> int | None:
+    """The row's patient id; another system's kind of id ("P-0012") only matters when there
+    are no names to find the patient by."""
+    text = row.get("patient_id")
+    if text.isdigit() and 0 < int(text) < 2**31:
+        return int(text)
+    if text and not (row.get("given_name") and row.get("family_name")):
         raise InvalidRequest("patient_id", f"{text!r} is not a patient id")
-    return int(text)
+    return None
 
 
 def _wanted(
@@ -288,7 +293,7 @@ def _wanted(
             raise InvalidRequest("status", f"{status} for an appointment that has not started")
     return _Wanted(
         line=row.line,
-        patient_id=_patient_id(row.get("patient_id")),
+        patient_id=_patient_id(row),
         given_name=row.get("given_name"),
         family_name=row.get("family_name"),
         date_of_birth=parse_birth_date(row.get("date_of_birth")),
@@ -358,6 +363,7 @@ def import_appointments(
     """Add the file's appointments in one transaction: booked ones as the desk books them
     (or, `outside_roster`, as recorded with their status), skipping those already stored."""
     require_manager(ctx, "import appointments")
+    path = Path(os.path.abspath(path))
     table = csv_import.read_table(read_file(path), csv_import.APPOINTMENTS)
     report = ImportReport("appointments", path, dry_run, ignored_columns=table.ignored)
     zone = clinic_policy(ctx).timezone

@@ -70,7 +70,7 @@ def test_two_bad_rows_write_nothing_then_the_fixed_file_imports_once(
     bad[3][3] = "12345"  # line 5: not a phone number
     path = _write(tmp_path / "patients.csv", [HEADER, *bad])
     code, out, err = cli("import", "patients", str(path))
-    assert code == 3 and err == ""
+    assert (code, err) == (3, "refused: 2 rows (lines 3, 5); nothing was written\n")
     assert "line 3: date_of_birth:" in out and "line 5: phone:" in out
     assert "line 2" not in out and "line 4" not in out
     code, out, _err = cli("import", "patients", str(path), "--json")
@@ -106,7 +106,7 @@ def test_appointments_two_bad_rows_then_fixed_then_nothing_new(
     header = ["Patient ID", "First Name", "Surname", "DOB", "Practitioner", "Appointment Type",
               "Start", "Status", "Notes"]  # fmt: skip
     rows = [
-        ["", "Ivy", "Stone", "17/05/1980", "Dr A", "Long", f"{day} 09:00", "Booked", "knee"],
+        ["P-77", "Ivy", "Stone", "17/05/1980", "Dr A", "Long", f"{day} 09:00", "Booked", "knee"],
         [str(zoe), "", "", "", "Dr B", "standard", f"{day.strftime('%d/%m/%Y')} 9:15 AM", "", ""],
         ["", "ivy", "STONE", "1980-05-17", "Dr B", "Standard", f"{day} 11:00", "booked", ""],
     ]
