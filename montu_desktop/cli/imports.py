@@ -17,6 +17,8 @@ from montu_desktop.services import imports
 from montu_desktop.services.context import ServiceContext
 
 SUBCOMMANDS = ("import_command",)
+SHOWN_SKIPPED = 20
+"""Rows skipped as already stored that the text report lists one by one (--json counts them)."""
 
 
 def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -74,7 +76,9 @@ def report_text(report: imports.ImportReport) -> str:
             f"{report.skipped_duplicates} skipped as already stored"
         )
     if report.skipped and not report.refused:
-        lines += [f"  line {s.line}: skipped: {s.why}" for s in report.skipped]
+        lines += [f"  line {s.line}: skipped: {s.why}" for s in report.skipped[:SHOWN_SKIPPED]]
+        if len(report.skipped) > SHOWN_SKIPPED:
+            lines.append(f"  … and {len(report.skipped) - SHOWN_SKIPPED} more skipped")
     if report.ignored_columns:
         lines.append("Columns not read: " + ", ".join(report.ignored_columns))
     return "\n".join(one_line(line) for line in lines)
