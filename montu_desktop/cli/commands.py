@@ -21,6 +21,7 @@ from montu_desktop.cli import (
     refuse,
 )
 from montu_desktop.cli import calendar_tokens as calendar_token_commands
+from montu_desktop.cli import imports as import_commands
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
 from montu_desktop.cli import recalls as recall_commands
@@ -106,6 +107,7 @@ def _handler(args: argparse.Namespace) -> Command | None:
         *scheduling_commands.SUBCOMMANDS,
         *recall_commands.SUBCOMMANDS,
         *calendar_token_commands.SUBCOMMANDS,
+        *import_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -513,3 +515,4 @@ COMMANDS.update(security_commands.COMMANDS)
 COMMANDS.update(scheduling_commands.COMMANDS)
 COMMANDS.update(recall_commands.COMMANDS)
 COMMANDS.update(calendar_token_commands.COMMANDS)
+COMMANDS.update(import_commands.COMMANDS)

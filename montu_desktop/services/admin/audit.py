@@ -234,6 +234,17 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
     with_doctor = f" ({doctor})" if doctor else ""
     start = _local(details.get("start"), zone)
     action = record.action
+    if action == "appointment.imported":  # services/imports.py: history from another system
+        when = when_label(start) if start else "?"
+        status = str(details.get("status", ""))
+        marked = status if status in ("booked", "cancelled") else _STATUS_WORDS.get(status, status)
+        return f"{who} imported {patient}'s appointment on {when}{with_doctor}, {marked}"
+    if action in ("import.patients", "import.appointments"):
+        what = action.split(".")[1]
+        return (
+            f"{who} imported {details.get('added', '?')} {what} from {details.get('file', '?')}"
+            f" ({details.get('skipped', 0)} already there)"
+        )
     if action == "appointment.booked":
         kind = details.get("type")
         what = f", {kind}" if kind else ""
