@@ -1,6 +1,6 @@
 """Every door asks one question, "who is free at this time for this type", and gets one
-answer: the booking dialog's list and fair-choice preview, Reschedule's options, and what
-booking and moving then accept or refuse (issue 25, item 2)."""
+answer: the booking dialog's list and fair-choice preview, the week grid's count,
+Reschedule's options, and what booking and moving then accept or refuse (issue 25, item 2)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.services.admin.doctor_types import set_doctor_types
 from montu_desktop.services.admin.holds import add_hold
+from montu_desktop.services.availability import week_availability
 from montu_desktop.services.booking import BookingRequest, book_appointment, book_in, move_in
 from montu_desktop.services.booking_view import choice_preview, free_doctors_at
 from montu_desktop.services.context import ServiceContext
@@ -60,8 +61,12 @@ def test_every_door_agrees_on_who_is_free(ctx: ServiceContext) -> None:
         at(day, 11): {a},
         at(day, 11, 30): {a},
     }
+    week = week_availability(ctx, "Standard", day)
+    urgent_week = week_availability(ctx, "Standard", day, urgent=True)
     for start, free in expected_free.items():
         assert {d.id for d in free_doctors_at(ctx, "Standard", start)} == free, start
+        slot = week.slot_at(start)
+        assert slot is not None and slot.free_doctors == len(free), start  # the week grid
         preview = choice_preview(ctx, "Standard", start)
         assert preview is not None and {x.doctor_id for x in preview.candidates} == free
         assert preview.doctor_id in free
@@ -74,6 +79,8 @@ def test_every_door_agrees_on_who_is_free(ctx: ServiceContext) -> None:
     # Urgent: the held time is free, for the list, the preview and the booking alike.
     urgent_free = {d.id for d in free_doctors_at(ctx, "Standard", at(day, 11), urgent=True)}
     assert urgent_free == {a, b}
+    urgent_slot = urgent_week.slot_at(at(day, 11))
+    assert urgent_slot is not None and urgent_slot.free_doctors == len(urgent_free)
     urgent_preview = choice_preview(ctx, "Standard", at(day, 11), urgent=True)
     assert urgent_preview is not None
     assert {x.doctor_id for x in urgent_preview.candidates} == urgent_free
