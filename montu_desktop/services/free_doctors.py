@@ -16,7 +16,7 @@ from montu_desktop.domain.who_is_free import WhoIsFree
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy
-from montu_desktop.services.scheduling_reference import held_now, skipped_types
+from montu_desktop.services.scheduling_reference import held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -35,20 +35,20 @@ def read_who_is_free(
     inclusive): `exclude_id` is an appointment being moved (its own time is not in the way),
     `patient_id` the patient whose other appointments rule a time out."""
     zone = clinic_policy(ctx).timezone
-    skips = skipped_types(ctx)
     held = {} if urgent else held_now(ctx, first_day, last_day, zone)
     session = uow.session
     days = repo.clinic_days(session, first_day, last_day)
     roster = Roster.from_blocks(repo.roster_blocks(session, first_day, last_day))
     start, end = local_day_bounds(first_day, zone)[0], local_day_bounds(last_day, zone)[1]
     busy = repo.busy_times(session, start, end, exclude_id=exclude_id)
-    skipped = frozenset(d for d in roster.doctors() if kind.id in skips.get(d, ()))
+    performing = performers(ctx, roster, kind.id)  # as the week grid counts them
+    skipped = frozenset(roster.doctors()) - frozenset(performing.doctors())
     mine = sorted(
         (b.start, b.end) for b in busy if patient_id is not None and b.patient_id == patient_id
     )
     return WhoIsFree.of(
         days,
-        roster.only(d for d in roster.doctors() if d not in skipped),
+        performing,
         skipped,
         busy_by_doctor(busy),
         held,
