@@ -5,7 +5,8 @@ are named, so that asking for one of them is refused as such), the doctors' live
 appointments (less the one being moved), the time held for urgent patients and not yet
 released (none for an urgent booking), and the patient's own other appointments (a move or
 a booking refuses a time the patient is already booked). Booking, the booking dialog's
-preview, Reschedule's options and the waitlist's fit all ask `free_at` or `choose`.
+preview, Reschedule's options (`free_times`) and the waitlist's fit all ask `free_at` or
+`choose`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from montu_desktop.domain.availability import BookingWindow
 from montu_desktop.domain.booking import (
     DoctorChoice,
     TimeRange,
+    check_bookable_time,
     free_doctors,
     pick_doctor,
 )
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.holds import doctors_held, with_held
-from montu_desktop.domain.model import ClinicDay, Roster, epoch
+from montu_desktop.domain.model import AppointmentType, ClinicDay, Roster, epoch
 
 Pairs = Sequence[tuple[int, int]]
 
@@ -70,6 +73,27 @@ def free_at(who: WhoIsFree, wanted: TimeRange) -> list[int]:
     if not patient_free(who, wanted):
         return []
     return free_doctors(who.roster, who.taken, wanted)
+
+
+def free_times(
+    who: WhoIsFree, kind: AppointmentType, slot_minutes: int, window: BookingWindow
+) -> list[tuple[TimeRange, list[int]]]:
+    """Every start on the open days that booking's own check allows for the type (slot
+    boundary, opening hours, notice, horizon), with the doctors free there, soonest first;
+    a start nobody is free at is left out."""
+    found = []
+    for day in sorted(who.days.values(), key=lambda d: d.day):
+        if day.opens is None or day.closes is None:
+            continue
+        for start in range(epoch(day.opens), epoch(day.closes), slot_minutes * 60):
+            try:
+                wanted = check_bookable_time(day, start, kind, slot_minutes, window)
+            except InvalidRequest:
+                continue
+            free = free_at(who, wanted)
+            if free:
+                found.append((wanted, free))
+    return found
 
 
 def _day_of(who: WhoIsFree, wanted: TimeRange) -> ClinicDay | None:

@@ -11,12 +11,13 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.services.admin.doctor_types import set_doctor_types
 from montu_desktop.services.admin.holds import add_hold
+from montu_desktop.services.admin.types import edit_type
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.booking import BookingRequest, book_appointment, book_in, move_in
 from montu_desktop.services.booking_view import choice_preview, free_doctors_at
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.move_options import move_options
-from montu_desktop.services.reference import clinic_policy
+from montu_desktop.services.reference import appointment_types, clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
 from tests.support.clinic import at, new_patients, tiny_clinic
 
@@ -103,3 +104,10 @@ def test_every_door_agrees_on_who_is_free(ctx: ServiceContext) -> None:
                 assert move_accepted == (doctor in offered[start]), (start, doctor)
             elif start != moving.start:  # its own time is a no-op, never offered
                 assert not move_accepted, (start, doctor)
+
+    # A type no longer offered: its booked appointments may still move, and are offered
+    # the same times.
+    standard = next(k for k in appointment_types(ctx) if k.name == "Standard")
+    edit_type(ctx, standard.id, "Standard", 15, standard.colour, False)
+    retired = {o.start: {d.id for d in o.doctors} for o in move_options(ctx, moving.id, day, 1)}
+    assert retired == offered
