@@ -124,23 +124,33 @@ def choose(
     rng: random.Random,
     *,
     requested: int | None = None,
+    booked: Mapping[int, int] | None = None,
+    rostered: Mapping[int, int] | None = None,
 ) -> DoctorChoice:
     """The doctor the booking takes (the one asked for if free, else the fair choice among the
     free by that day's booked ÷ rostered minutes), or the refusal booking gives: InvalidRequest
     (closed day, a doctor who does not perform the type or is not rostered, held time) or
-    SlotTaken (nobody free, or the doctor asked for is booked)."""
+    SlotTaken (nobody free, or the doctor asked for is booked).
+
+    `booked` and `rostered` are that day's minutes per doctor when the reader already has
+    them (a booking sums them in its one statement and reads only the blocks and
+    appointments touching the range); by default they are counted from `who`."""
     day = _day_of(who, wanted)
     if day is None or day.opens is None or day.closes is None:
         raise InvalidRequest("start", "is outside the clinic's opening hours")
     opens, closes = epoch(day.opens), epoch(day.closes)
     taken = {d for d, pairs in who.busy.items() if any(wanted.overlaps(s, e) for s, e in pairs)}
+    if booked is None:
+        booked = {d: _booked_minutes(p, opens, closes) for d, p in who.busy.items()}
+    if rostered is None:
+        rostered = {d: _rostered_minutes(b, opens, closes) for d, b in who.roster.blocks.items()}
     return pick_doctor(
         who.roster,
         wanted,
         rng,
         taken=taken,
-        booked={d: _booked_minutes(p, opens, closes) for d, p in who.busy.items()},
-        rostered={d: _rostered_minutes(b, opens, closes) for d, b in who.roster.blocks.items()},
+        booked=booked,
+        rostered=rostered,
         skipped=who.skipped,
         held=doctors_held(who.held, wanted.start, wanted.end),
         requested=requested,

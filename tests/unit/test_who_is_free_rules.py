@@ -77,3 +77,23 @@ def test_choose_refuses_as_booking_does() -> None:
         choose(who, _range(0, 1), random.Random(1), requested=1)
     with pytest.raises(InvalidRequest, match="opening hours"):
         choose(who, _range(0, 9), random.Random(1))
+
+
+def test_a_booking_shaped_reading_chooses_as_the_full_one() -> None:
+    """What booking reads in its one statement (blocks touching the range, who clashes,
+    each doctor's minutes that day) gives the same choice as the whole days' reading."""
+    full = _who()
+    wanted = _range(0, 5)
+    touching = Roster(
+        {
+            d: [b for b in blocks if b[0] <= wanted.start and wanted.end <= b[1]]
+            for d, blocks in full.roster.blocks.items()
+        }
+    )
+    narrow = WhoIsFree.of(full.days, touching, full.skipped, {}, full.held)
+    loads = {1: 60, 2: 0}
+    day = {1: 480, 2: 480}
+    for seed in range(5):
+        a = choose(full, wanted, random.Random(seed))
+        b = choose(narrow, wanted, random.Random(seed), booked=loads, rostered=day)
+        assert (a.doctor_id, a.candidates) == (b.doctor_id, b.candidates)
