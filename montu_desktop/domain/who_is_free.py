@@ -23,6 +23,7 @@ from montu_desktop.domain.booking import (
     check_bookable_time,
     free_doctors,
     pick_doctor,
+    work_in_doctors,
 )
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.holds import doctors_held, with_held
@@ -73,6 +74,12 @@ def free_at(who: WhoIsFree, wanted: TimeRange) -> list[int]:
     if not patient_free(who, wanted):
         return []
     return free_doctors(who.roster, who.taken, wanted)
+
+
+def work_in_at(who: WhoIsFree, wanted: TimeRange) -> list[int]:
+    """Doctors a work-in could squeeze the patient in with: doing the type, rostered for the
+    whole range and already booked in it (held time alone is not a booking)."""
+    return work_in_doctors(who.roster, who.busy, wanted)
 
 
 def free_times(

@@ -8,7 +8,7 @@ from montu_desktop.domain import booking as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule
 from montu_desktop.domain.model import Doctor, epoch
-from montu_desktop.domain.who_is_free import choose, free_at
+from montu_desktop.domain.who_is_free import choose, free_at, work_in_at
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.free_doctors import read_who_is_free
@@ -32,16 +32,11 @@ def free_doctors_at(
 def work_in_doctors(ctx: ServiceContext, type_name: str, start: datetime) -> list[Doctor]:
     """Doctors who perform `type_name`, are rostered for its whole length from `start` and
     are already booked then: whom a work-in could squeeze the patient in with, by name."""
-    policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
-    day = to_local(start, policy.timezone).date()
-    wanted = rules.TimeRange(epoch(start), epoch(start) + kind.length_minutes * 60)
+    day = to_local(start, clinic_policy(ctx).timezone).date()
     with UnitOfWork(ctx) as uow:
-        roster = Roster.from_blocks(repo.roster_blocks(uow.session, day, day))
-        busy = busy_by_doctor(
-            repo.busy_times(uow.session, start, start + timedelta(minutes=kind.length_minutes))
-        )
-    chosen = set(rules.work_in_doctors(performers(ctx, roster, kind.id), busy, wanted))
+        who = read_who_is_free(ctx, uow, kind, day, day, urgent=True)
+    chosen = set(work_in_at(who, _range(start, kind.length_minutes)))
     return [d for d in doctors(ctx) if d.id in chosen]
 
 

@@ -334,7 +334,7 @@ class BookingDialog(QDialog):
             self.email,
             self.doctor_box,
             self.note,
-            self.work_in_reason,
+            *([self.work_in_reason] if self.work_in else []),
             self.urgent,
             self.alternatives,
             self.type_box,
