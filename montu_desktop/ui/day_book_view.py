@@ -35,6 +35,7 @@ from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.day_book_delegate import DayBookDelegate, block_span
+from montu_desktop.ui.day_book_drag import DayBookDragger
 from montu_desktop.ui.day_book_model import SLOT_ROLE, STATUS_WORDS, DayBookModel, alert_words
 from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import now_position
@@ -279,6 +280,8 @@ class DayBookPanel(QWidget):
         self.table.setShowGrid(False)
         self.table.setAccessibleName("Day book")
         self.table.setMouseTracking(True)
+        self.drag = DayBookDragger(self.table)
+        """Drag a block to another time or doctor: `drag.dropped` asks for the move."""
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(MIN_COLUMN_WIDTH)

@@ -66,6 +66,7 @@ from montu_desktop.ui.booked_out import BookedOutDialog
 from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.day_book_view import DayBookPanel
 from montu_desktop.ui.day_sheet import print_day_sheet, save_day_sheet_pdf
+from montu_desktop.ui.drop_moves import DropMoves
 from montu_desktop.ui.elided_label import StatusLine
 from montu_desktop.ui.errors import plain_words, show_error
 from montu_desktop.ui.first_start import FirstStartDialog
@@ -192,6 +193,8 @@ class MainWindow(QMainWindow):
         self._build_clinic_menu(self.clinic_menu)
         self._build_shortcuts()
         self._connect()
+        self.drops = DropMoves(self, ctx, self.day, self.notice, self.busy, self.say)
+        self.drops.freed.connect(self.offer_freed_time)
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
         self._coalesce.setInterval(COALESCE_MS)
@@ -1001,6 +1004,8 @@ class MainWindow(QMainWindow):
             def done(summary: AppointmentSummary) -> None:
                 origin = f" (from {when_words(dialog.entry.start, self._zone())})"
                 self.say(said("Moved", summary, self._zone(), f"{origin}, {summary.type_name}"))
+                if not dialog.following.isChecked():  # one visit moved: Undo puts it back
+                    self.drops.offer_undo(dialog.entry, moved)
                 self._show_done(summary)
 
             self._op(lambda: self._summarise(moved), done, self._background_failed)
