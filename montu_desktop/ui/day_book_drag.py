@@ -20,7 +20,7 @@ from montu_desktop.ui import palette
 from montu_desktop.ui.day_book_model import DayBookModel
 
 EDGE_SCROLL = 24
-"""Dragging this close to the top or bottom of the grid scrolls it (the day is taller)."""
+"""Dragging this close to an edge of the grid scrolls it (more hours, more doctors)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +246,12 @@ class DayBookDragger(QObject):
         return f"Move to {start:%H:%M}–{end:%H:%M} with {target.doctor_name}"
 
     def _scroll_near_edge(self, point: QPoint) -> None:
-        bar = self.table.verticalScrollBar()
-        height = self.table.viewport().height()
-        if point.y() < EDGE_SCROLL:
-            bar.setValue(bar.value() - bar.singleStep())
-        elif point.y() > height - EDGE_SCROLL:
-            bar.setValue(bar.value() + bar.singleStep())
+        size = self.table.viewport().size()
+        for bar, at, length in (
+            (self.table.verticalScrollBar(), point.y(), size.height()),
+            (self.table.horizontalScrollBar(), point.x(), size.width()),
+        ):
+            if at < EDGE_SCROLL:
+                bar.setValue(bar.value() - bar.singleStep())
+            elif at > length - EDGE_SCROLL:
+                bar.setValue(bar.value() + bar.singleStep())

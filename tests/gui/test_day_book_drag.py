@@ -152,6 +152,7 @@ def test_a_drop_on_a_booked_time_is_refused_in_the_services_words(
     )
     target = model.index_of_entry(other.id)
     before = _where(demo_ctx, entry.id)
+    home = model.index_of_entry(entry.id)
     with pytest.raises(MontuError) as refusal:  # what the service says to that move
         reschedule_appointment(demo_ctx, entry.id, other.start, other.doctor_id)
     notice_before = window.notice.text()
@@ -165,14 +166,13 @@ def test_a_drop_on_a_booked_time_is_refused_in_the_services_words(
     qtbot.waitUntil(lambda: window.notice.text() == line, timeout=10_000)
     assert window.notice.text() != notice_before and "\n" not in line
     assert _where(demo_ctx, entry.id) == before
-    assert model.index_of_entry(entry.id) == window.day.model.index_of_entry(entry.id)
+    assert model.index_of_entry(entry.id) == home  # the block stays where it was
     assert not window.drops.undo.button.isVisible()
 
     # Dropped where it was, or a drag cancelled with Escape: nothing is asked for.
     asked: list[object] = []
     window.day.drag.dropped.connect(asked.append)
     start = _press_block(window, entry)
-    home = model.index_of_entry(entry.id)
     at = _drag_to(window, home.row(), home.column())
     assert window.day.drag.target is not None and window.day.drag.target.same_place
     assert window.day.drag.indicator.words.endswith("where it is now")
@@ -184,3 +184,29 @@ def test_a_drop_on_a_booked_time_is_refused_in_the_services_words(
     _drop(window, start)
     assert asked == []
     assert _where(demo_ctx, entry.id) == before
+
+
+def test_a_move_by_reschedule_can_be_undone_from_the_keyboard_too(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    day = _tomorrow(demo_ctx)
+    _show_day(qtbot, window, day)
+    entry = _booked(window)[0]
+    assert window.day.select_entry(entry.id)
+    qtbot.mouseClick(window.day.details.reschedule_button, Qt.MouseButton.LeftButton)
+    move = window.reschedule_dialog
+    assert move is not None
+    qtbot.waitUntil(lambda: move.times.count() > 1, timeout=10_000)
+    move.times.setCurrentRow(1)
+    new_start = move.times.currentItem().data(Qt.ItemDataRole.UserRole).start
+    qtbot.keyClick(move.times, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.drops.undo.button.isVisible(), timeout=10_000)
+    assert window.notice.text().startswith(f"Moved {entry.patient_name} with ")
+    assert _where(demo_ctx, entry.id)[0] == new_start
+
+    window.activateWindow()  # back at the desk from the dialog: Ctrl+Z puts it back
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    window.day.table.setFocus()
+    qtbot.keyClick(window.day.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.notice.text().startswith("Move undone:"), timeout=10_000)
+    assert _where(demo_ctx, entry.id) == (entry.start, entry.doctor_id)
