@@ -56,13 +56,18 @@ class DropIndicator(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAccessibleName("Drop here")
         self.target = QRect()
+        self.origin = QRect()
+        """The held block where it is now, veiled while it is dragged."""
         self.words = ""
         self.colour = QColor(palette.SELECTION)
         self.same_place = False
         self.hide()
 
-    def show_at(self, target: QRect, words: str, colour: str, same_place: bool) -> None:
-        self.target, self.words, self.same_place = target, words, same_place
+    def show_at(
+        self, target: QRect, origin: QRect, words: str, colour: str, same_place: bool
+    ) -> None:
+        self.target, self.origin, self.words = target, origin, words
+        self.same_place = same_place
         self.colour = QColor(colour)
         self.setGeometry(self.parentWidget().rect())
         self.setAccessibleDescription(words)
@@ -72,6 +77,8 @@ class DropIndicator(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        if not self.same_place:
+            painter.fillRect(self.origin, QColor(255, 255, 255, 150))
         frame = self.target.adjusted(2, 1, -3, -2)
         fill = palette.pastel(self.colour.name())
         fill.setAlpha(170)
@@ -85,10 +92,10 @@ class DropIndicator(QWidget):
         metrics = painter.fontMetrics()
         width = min(metrics.horizontalAdvance(self.words) + 16, self.width() - 4)
         height = metrics.height() + 6
-        # The label sits on the frame's top edge, inside the grid even at its right end.
-        left = max(2, min(frame.left(), self.width() - width - 2))
-        top = frame.top() - height if frame.top() - height >= 0 else frame.bottom() + 1
-        badge = QRect(left, top, width, height)
+        # The label sits in the frame's first row (over no other block), running past the
+        # column when the column is narrow, yet inside the grid at its right end.
+        left = max(2, min(frame.left() + 3, self.width() - width - 2))
+        badge = QRect(left, frame.top() + 2, width, min(height, max(frame.height() - 4, 12)))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor("#5f6368") if self.same_place else palette.SELECTION)
         painter.drawRoundedRect(badge, 4, 4)
@@ -204,8 +211,14 @@ class DayBookDragger(QObject):
         if self.target is None:
             self.indicator.hide()
         else:
-            rect, words = self._frame(self.target), self._words(self.target)
-            self.indicator.show_at(rect, words, self.target.entry.colour, self.target.same_place)
+            target = self.target
+            self.indicator.show_at(
+                self._frame(target),
+                self._origin(target),
+                self._words(target),
+                target.entry.colour,
+                target.same_place,
+            )
         return self.target
 
     def _target_at(self, point: QPoint) -> DragMove | None:
@@ -235,6 +248,15 @@ class DayBookDragger(QObject):
         bottom = self.table.rowViewportPosition(last) + self.table.rowHeight(last)
         left = self.table.columnViewportPosition(column)
         return QRect(left, top, self.table.columnWidth(column), bottom - top)
+
+    def _origin(self, target: DragMove) -> QRect:
+        block = self.model.blocks[target.entry.id]
+        last = block.first_row + block.rows - 1
+        top = self.table.rowViewportPosition(block.first_row)
+        bottom = self.table.rowViewportPosition(last) + self.table.rowHeight(last)
+        width = (self.table.columnWidth(block.column) - 4) // block.lanes
+        left = self.table.columnViewportPosition(block.column) + 2 + block.lane * width
+        return QRect(left, top, width, bottom - top)
 
     def _words(self, target: DragMove) -> str:
         book = self.model.book

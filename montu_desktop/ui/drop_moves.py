@@ -136,10 +136,10 @@ class DropMoves(QObject):
 
     def move(self, drop: DragMove) -> None:
         """The drop's move, by the Reschedule service, with the column's doctor."""
-        entry = drop.entry
+        entry, ctx = drop.entry, self.ctx
         run_op(
             self.window,
-            lambda: booking.reschedule_appointment(self.ctx, entry.id, drop.start, drop.doctor_id),
+            lambda: booking.reschedule_appointment(ctx, entry.id, drop.start, drop.doctor_id),
             lambda moved: self.moved(entry, moved),
             lambda error: self.refused("Not moved", error),
             self.busy,
@@ -173,10 +173,11 @@ class DropMoves(QObject):
 
     def put_back(self) -> None:
         """Undo: the appointment goes back to its start and doctor, by the same service."""
-        back = self.undo.back
-        if back is None:
-            return
+        back, ctx = self.undo.back, self.ctx
+        shown = self.notice.text() == self.undo.shown_with
         self.undo.withdraw()
+        if back is None or not shown:  # Ctrl+Z after something else was done: not this move
+            return
 
         def done(_moved: BookedAppointment) -> None:
             when = when_words(back.start, self._zone())
@@ -185,7 +186,7 @@ class DropMoves(QObject):
         run_op(
             self.window,
             lambda: booking.reschedule_appointment(
-                self.ctx, back.appointment_id, back.start, back.doctor_id
+                ctx, back.appointment_id, back.start, back.doctor_id
             ),
             done,
             lambda error: self.refused("Not undone", error),
