@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QTableView, QWidget
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.ui import palette
+from montu_desktop.ui.day_book_delegate import block_span
 from montu_desktop.ui.day_book_model import DayBookModel
 
 EDGE_SCROLL = 24
@@ -40,10 +41,12 @@ class DragMove:
 
 @dataclass(slots=True)
 class _Press:
-    entry_id: int
-    grab_offset: int
-    """Rows between the block's top and where it was held: it moves by where it was held."""
     at: QPoint
+    entry_id: int = 0
+    """The block held: read once the drag starts, after the grid's own press has brought a
+    clicked work-in (or the booking beside it) in front."""
+    grab_offset: int = 0
+    """Rows between the block's top and where it was held: it moves by where it was held."""
     dragging: bool = False
 
 
@@ -163,9 +166,8 @@ class DayBookDragger(QObject):
             return False
         point = event.position().toPoint()
         cell = self.model.cell(self.table.indexAt(point))
-        if cell is not None and cell.entry is not None and cell.block is not None:
-            held = self.table.rowAt(point.y()) - cell.block.first_row
-            self._press = _Press(cell.entry.id, held, point)
+        if cell is not None and cell.entry is not None:
+            self._press = _Press(point)
         return False  # the grid still selects the block (its details show)
 
     def _moved(self, event: QMouseEvent) -> bool:
@@ -178,6 +180,12 @@ class DayBookDragger(QObject):
         if not press.dragging:
             if (point - press.at).manhattanLength() < QApplication.startDragDistance():
                 return True  # held still: no selection sweeping over other cells either
+            cell = self.model.cell(self.table.indexAt(press.at))
+            if cell is None or cell.entry is None or cell.block is None:
+                self.cancel()
+                return True
+            press.entry_id = cell.entry.id
+            press.grab_offset = self.table.rowAt(press.at.y()) - cell.block.first_row
             press.dragging = True
             self.table.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
         self._scroll_near_edge(point)
@@ -254,8 +262,13 @@ class DayBookDragger(QObject):
         last = block.first_row + block.rows - 1
         top = self.table.rowViewportPosition(block.first_row)
         bottom = self.table.rowViewportPosition(last) + self.table.rowHeight(last)
-        width = (self.table.columnWidth(block.column) - 4) // block.lanes
-        left = self.table.columnViewportPosition(block.column) + 2 + block.lane * width
+        cell = QRect(
+            self.table.columnViewportPosition(block.column),
+            top,
+            self.table.columnWidth(block.column),
+            bottom - top,
+        )
+        left, width = block_span(cell, block)
         return QRect(left, top, width, bottom - top)
 
     def _words(self, target: DragMove) -> str:

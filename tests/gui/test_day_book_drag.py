@@ -16,11 +16,14 @@ from pytestqt.qtbot import QtBot
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.model import AppointmentStatus
-from montu_desktop.services.booking import reschedule_appointment
+from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.services import patients
+from montu_desktop.services.booking import BookingRequest, book_appointment, reschedule_appointment
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry, day_book
 from montu_desktop.services.move_options import move_options
 from montu_desktop.ui.appointment_dialogs import when_words
+from montu_desktop.ui.day_book_delegate import block_span
 from montu_desktop.ui.drop_moves import refusal_words
 from montu_desktop.ui.main_window import MainWindow
 
@@ -210,3 +213,44 @@ def test_a_move_by_reschedule_can_be_undone_from_the_keyboard_too(
     qtbot.keyClick(window.day.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.notice.text().startswith("Move undone:"), timeout=10_000)
     assert _where(demo_ctx, entry.id) == (entry.start, entry.doctor_id)
+
+
+def test_the_block_held_of_two_sharing_a_slot_is_the_one_that_moves(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    """A work-in beside a booking: pressed in its own narrower lane, it is what moves."""
+    day = _tomorrow(demo_ctx)
+    first = next(e for e in day_book(demo_ctx, day).appointments if e.minutes >= 15)
+    squeezed = patients.add_patient(demo_ctx, PatientDetails("Sam", "Squeezed"))
+    work_in = book_appointment(
+        demo_ctx,
+        BookingRequest(
+            first.type_name, first.start, squeezed.id, first.doctor_id, work_in_reason="urgent"
+        ),
+    )
+    _show_day(qtbot, window, day)
+    model, table = window.day.model, window.day.table
+    qtbot.waitUntil(lambda: model.blocks.get(work_in.id) is not None, timeout=10_000)
+    option = next(
+        o
+        for o in move_options(demo_ctx, work_in.id, day, 1)
+        if any(d.id == first.doctor_id for d in o.doctors)
+    )
+    row = next(
+        r for r in range(model.rowCount()) if model.cell(model.index(r, 0)).start == option.start
+    )
+    column = model.index_of_entry(first.id).column()
+    index = model.index_of_entry(first.id)
+    table.scrollTo(index)
+    rect = table.visualRect(index)
+    left, width = block_span(rect, model.blocks[work_in.id])
+    held = QPoint(left + width // 2, rect.center().y())
+    viewport = table.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, held)
+    QTest.mouseMove(viewport, held + QPoint(0, 12))
+    target = window.day.drag.target
+    assert target is not None and target.entry.id == work_in.id
+    _drop(window, _drag_to(window, row, column))
+    qtbot.waitUntil(lambda: window.notice.text().startswith("Moved Sam Squeezed"), timeout=10_000)
+    assert _where(demo_ctx, work_in.id) == (option.start, first.doctor_id)
+    assert _where(demo_ctx, first.id) == (first.start, first.doctor_id)
