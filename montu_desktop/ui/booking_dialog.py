@@ -770,8 +770,8 @@ class BookingDialog(QDialog):
         def work() -> BookedAppointment | _Duplicates:
             patient_id = request_patient
             try:
-                if patient_id is None and repeat is None:
-                    # One transaction: a refused booking leaves no new patient behind.
+                if patient_id is None:
+                    # One transaction: a refused booking or series leaves no new patient behind.
                     assert details is not None
                     request = BookingRequest(
                         type_name,
@@ -782,18 +782,23 @@ class BookingDialog(QDialog):
                         urgent=urgent,
                         work_in_reason=reason,
                     )
-                    booked = booking.book_new_patient(
-                        self.ctx, details, request, allow_duplicate=allow_duplicate
-                    )
+                    if repeat is None:
+                        booked = booking.book_new_patient(
+                            self.ctx, details, request, allow_duplicate=allow_duplicate
+                        )
+                    else:
+                        self.series_result = series.book_new_patient_series(
+                            self.ctx,
+                            details,
+                            request,
+                            starts,
+                            repeat,
+                            allow_duplicate=allow_duplicate,
+                        )
+                        booked = self.series_result.appointments[0]
                     self.new_patient_id = booked.patient_id
                     self._created_here.add(booked.patient_id)
                     return booked
-                if patient_id is None:
-                    assert details is not None
-                    added = patients.add_patient(self.ctx, details, allow_duplicate=allow_duplicate)
-                    patient_id = added.id
-                    self.new_patient_id = patient_id
-                    self._created_here.add(patient_id)
             except patients.DuplicatePatient as duplicate:
                 return _Duplicates([patients.patient_record(self.ctx, i) for i in duplicate.ids])
             request = BookingRequest(
