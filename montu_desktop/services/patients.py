@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -568,42 +569,29 @@ def merge_preview(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merge
         return _merge_standing(ctx, uow.session, keep_id, duplicate_id)
 
 
-def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> MergeResult:
+def merge_patients(
+    ctx: ServiceContext, keep_id: int, duplicate_id: int, *, uow: UnitOfWork | None = None
+) -> MergeResult:
     """Move the duplicate's appointments and messages to the kept record and retire the
     duplicate (merged_into = keep_id), all in one transaction, audited.
 
     Refused (field "patient", nothing changed): into itself, unknown or retired records, or
     when the kept patient would get two overlapping live appointments (they are named).
+    Given `uow` (a writing unit of work), it runs in it and the caller commits.
     """
     require_manager(ctx, "merge patient records")
+    if uow is not None:
+        return _merge_in(ctx, uow, keep_id, duplicate_id)
+    with _overlap_named(), UnitOfWork(ctx, write=True) as own:
+        result = _merge_in(ctx, own, keep_id, duplicate_id)
+        own.commit()
+        return result
+
+
+@contextmanager
+def _overlap_named() -> Iterator[None]:
     try:
-        with UnitOfWork(ctx, write=True) as uow:
-            session = uow.session
-            if keep_id != duplicate_id:
-                booking_rows.queue_behind_patients(session, keep_id, duplicate_id)
-            preview = _merge_standing(ctx, session, keep_id, duplicate_id)
-            if not preview.can_merge:
-                raise InvalidRequest("patient", preview.refusal or "")
-            now = ctx.clock()
-            patient_rows.move_appointments_and_messages(session, duplicate_id, keep_id, now)
-            move_recalls(uow, duplicate_id, keep_id)  # services/recalls.py
-            # Records merged into the duplicate earlier now point at the one kept.
-            patient_rows.retire(session, duplicate_id, keep_id, now)
-            # The retired record is found by name no more (phone and birth date skip it too).
-            patient_rows.replace_name_parts(session, duplicate_id, ())
-            moved = tuple(x.id for x in preview.appointments)
-            uow.audit(
-                "patient.merged",
-                f"patient {duplicate_id}",
-                into=keep_id,
-                appointments=list(moved),
-                notifications=preview.notifications,
-            )
-            uow.touches("patients")
-            if moved:
-                uow.touches("appointments")
-            uow.commit()
-            return MergeResult(keep_id, duplicate_id, moved, preview.notifications)
+        yield
     except IntegrityError as exc:
         # Another desk booked an overlapping time between the check and the move.
         if overlap_refused(exc) == "patient":
@@ -611,6 +599,34 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
                 "patient", "the kept patient would have overlapping appointments"
             ) from exc
         raise
+
+
+def _merge_in(ctx: ServiceContext, uow: UnitOfWork, keep_id: int, duplicate_id: int) -> MergeResult:
+    session = uow.session
+    if keep_id != duplicate_id:
+        booking_rows.queue_behind_patients(session, keep_id, duplicate_id)
+    preview = _merge_standing(ctx, session, keep_id, duplicate_id)
+    if not preview.can_merge:
+        raise InvalidRequest("patient", preview.refusal or "")
+    now = ctx.clock()
+    patient_rows.move_appointments_and_messages(session, duplicate_id, keep_id, now)
+    move_recalls(uow, duplicate_id, keep_id)  # services/recalls.py
+    # Records merged into the duplicate earlier now point at the one kept.
+    patient_rows.retire(session, duplicate_id, keep_id, now)
+    # The retired record is found by name no more (phone and birth date skip it too).
+    patient_rows.replace_name_parts(session, duplicate_id, ())
+    moved = tuple(x.id for x in preview.appointments)
+    uow.audit(
+        "patient.merged",
+        f"patient {duplicate_id}",
+        into=keep_id,
+        appointments=list(moved),
+        notifications=preview.notifications,
+    )
+    uow.touches("patients")
+    if moved:
+        uow.touches("appointments")
+    return MergeResult(keep_id, duplicate_id, moved, preview.notifications)
 
 
 # --- online bookings to check ------------------------------------------------------------------
@@ -668,9 +684,12 @@ def keep_online_patient(ctx: ServiceContext, patient_id: int) -> PatientRecord:
 def merge_online_patient(ctx: ServiceContext, patient_id: int, into_id: int) -> MergeResult:
     """Merge an online booking's new record into the person's existing record (the merge
     that exists: a manager's, with its checks); it leaves the list."""
-    with UnitOfWork(ctx) as uow:
+    with _overlap_named(), UnitOfWork(ctx, write=True) as uow:
+        # Checked in the merge's own transaction: another desk keeping it first wins.
         _unchecked_row(uow.session, patient_id)
-    return merge_patients(ctx, into_id, patient_id)
+        result = merge_patients(ctx, into_id, patient_id, uow=uow)
+        uow.commit()
+        return result
 
 
 __all__ = [
