@@ -10,22 +10,22 @@ from datetime import date, datetime
 
 from sqlalchemy.exc import DBAPIError
 
-from montu_desktop.cli import (
-    EXIT_OK,
-    EXIT_REFUSED,
-    EXIT_UNREACHABLE,
-    EXIT_USAGE,
-    arguments,
-    emit,
-    parse_week,
-    refuse,
-)
+from montu_desktop.cli import arguments
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
 from montu_desktop.cli import recalls as recall_commands
 from montu_desktop.cli import reports as report_commands
 from montu_desktop.cli import scheduling as scheduling_commands
 from montu_desktop.cli import security as security_commands
+from montu_desktop.cli.output import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    emit,
+    parse_week,
+    refuse,
+)
 from montu_desktop.config.database import UnusableDatabase
 from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError

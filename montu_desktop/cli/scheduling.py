@@ -6,8 +6,8 @@ import argparse
 import sys
 from datetime import datetime
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, emit
 from montu_desktop.cli.arguments import day, moment
+from montu_desktop.cli.output import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, emit
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.series import Repeat

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
@@ -45,7 +44,6 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import (
-    ALERT_LABELS,
     SEARCH_MAX_CHARS,
     PatientDetails,
     parse_birth_date,
@@ -61,10 +59,11 @@ from montu_desktop.services.series import SeriesResult
 from montu_desktop.ui.appointment_dialogs import NoteCounter
 from montu_desktop.ui.errors import field_label, plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.patient_merge import DuplicateWarning
 from montu_desktop.ui.same_day import ask_same_day
 from montu_desktop.ui.series_preview import SeriesBox
+from montu_desktop.ui.wording import SEARCH_DELAY_MS, alert_words, format_phone
 
-SEARCH_DELAY_MS = 200
 PATIENT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
 """The new-patient form's fields (their errors show only while the form is shown)."""
 ANY_DOCTOR = "Any doctor (fair choice)"
@@ -87,23 +86,6 @@ def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
         local = to_local(coming.start, timezone)
         parts.append(f"next {when_label(local)}")
     return "  ·  ".join(parts)
-
-
-def alert_words(alerts: tuple[str, ...], note: str | None = None) -> str:
-    """'Allergy, Mobility (penicillin)' for a record's alerts ('' for none)."""
-    if not alerts:
-        return ""
-    words = ", ".join(ALERT_LABELS.get(a, a) for a in alerts)
-    return words + (f" ({note})" if note else "")
-
-
-def format_phone(stored: str) -> str:
-    """A stored E.164 number the way people read it here ('0412 345 678')."""
-    try:
-        number = phonenumbers.parse(stored, None)
-    except phonenumbers.NumberParseException:
-        return stored
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 class _SearchBox(QLineEdit):
@@ -908,8 +890,6 @@ class BookingDialog(QDialog):
         self.accept()
 
     def _warn_duplicate(self, records: list[PatientRecord]) -> None:
-        from montu_desktop.ui.patient_merge import DuplicateWarning  # it imports this module
-
         typed = self.chosen_patient_name() or "This patient"
         self.message.setText(f"{typed} may already be stored: nothing was booked yet.")
         dialog = DuplicateWarning(typed, records, self.timezone, self)
