@@ -111,6 +111,18 @@ class _Duplicates:
     records: list[PatientRecord]
 
 
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """What a booking's worker made, handed to the GUI thread (a worker never sets a widget's
+    attributes): the booking, the patient it added, the series, or why the booking was
+    refused after the patient was added."""
+
+    booked: BookedAppointment | None
+    new_patient_id: int | None = None
+    series: SeriesResult | None = None
+    refused: BaseException | None = None
+
+
 class BookingDialog(QDialog):
     """Books one appointment of a type at a start time; accepts when booked."""
 
@@ -729,8 +741,13 @@ class BookingDialog(QDialog):
             return
         allow_duplicate = self._allow_duplicate
 
-        def work() -> BookedAppointment | _Duplicates:
+        ctx = self.ctx
+
+        # A worker thread: it reads only what was captured above and hands everything it
+        # made back in its answer; _booked (the GUI thread) keeps it on the dialog.
+        def work() -> _Made | _Duplicates:
             patient_id = request_patient
+            added: int | None = None
             try:
                 if patient_id is None and repeat is None:
                     # One transaction: a refused booking leaves no new patient behind.
@@ -739,24 +756,27 @@ class BookingDialog(QDialog):
                         type_name, start, NO_PATIENT_YET, doctor, note=note, urgent=urgent
                     )
                     booked = booking.book_new_patient(
-                        self.ctx, details, request, allow_duplicate=allow_duplicate
+                        ctx, details, request, allow_duplicate=allow_duplicate
                     )
-                    self.new_patient_id = booked.patient_id
-                    self._created_here.add(booked.patient_id)
-                    return booked
+                    return _Made(booked, new_patient_id=booked.patient_id)
                 if patient_id is None:
                     assert details is not None
-                    added = patients.add_patient(self.ctx, details, allow_duplicate=allow_duplicate)
-                    patient_id = added.id
-                    self.new_patient_id = patient_id
-                    self._created_here.add(patient_id)
+                    patient_id = added = patients.add_patient(
+                        ctx, details, allow_duplicate=allow_duplicate
+                    ).id
             except patients.DuplicatePatient as duplicate:
-                return _Duplicates([patients.patient_record(self.ctx, i) for i in duplicate.ids])
+                return _Duplicates([patients.patient_record(ctx, i) for i in duplicate.ids])
             request = BookingRequest(type_name, start, patient_id, doctor, note=note, urgent=urgent)
-            if repeat is not None:
-                self.series_result = series.book_series(self.ctx, request, starts, repeat)
-                return self.series_result.appointments[0]
-            return booking.book_appointment(self.ctx, request)
+            try:
+                if repeat is not None:
+                    made = series.book_series(ctx, request, starts, repeat)
+                    return _Made(made.appointments[0], new_patient_id=added, series=made)
+                return _Made(booking.book_appointment(ctx, request), new_patient_id=added)
+            except Exception as refused:
+                if added is None:
+                    raise
+                # The patient stays added: the next Book books that record.
+                return _Made(None, new_patient_id=added, refused=refused)
 
         self._working = True
         self.requested_doctor = doctor
@@ -880,13 +900,20 @@ class BookingDialog(QDialog):
         self.message.clear()
         self._op(self.series_box.preview_work(self.ctx, request), self.series_box.show_preview)
 
-    def _booked(self, outcome: BookedAppointment | _Duplicates) -> None:
+    def _booked(self, outcome: _Made | _Duplicates) -> None:
         self._working = False
         if isinstance(outcome, _Duplicates):
             self._enable_book()
             self._warn_duplicate(outcome.records)
             return
-        self.booked = outcome
+        if outcome.new_patient_id is not None:
+            self.new_patient_id = outcome.new_patient_id
+            self._created_here.add(outcome.new_patient_id)
+        if outcome.booked is None:
+            self._failed(outcome.refused or InvalidRequest("booking", "was not made"))
+            return
+        self.series_result = outcome.series
+        self.booked = outcome.booked
         self.accept()
 
     def _warn_duplicate(self, records: list[PatientRecord]) -> None:
