@@ -33,29 +33,29 @@ NOTICE_DONE = (
 )
 
 
-class ActionNotice(QLabel):
-    """'Booked Ava Singh with Dr Lee on Tue 24 Nov at 10:00.' above the tabs."""
+class ActionNotice:
+    """'Booked Ava Singh with Dr Lee on Tue 24 Nov at 10:00.' above the tabs (`label`)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.setObjectName("actionNotice")
-        self.setAccessibleName("What was just done")
-        self.setWordWrap(True)
+        self.label = QLabel()
+        self.label.setObjectName("actionNotice")
+        self.label.setAccessibleName("What was just done")
+        self.label.setWordWrap(True)
         # Always shown, two lines high whatever it says (a line appearing or wrapping later
         # would push the grid down under the mouse).
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * 2 + 10)
+        self.label.setFixedHeight(self.label.fontMetrics().lineSpacing() * 2 + 10)
         self.idle()
 
     def idle(self) -> None:
-        self.setText(
+        self.label.setText(
             "Each booking, move, cancellation and status change is confirmed here, "
             "naming the patient, doctor, day and time."
         )
-        self.setStyleSheet(NOTICE_IDLE)
+        self.label.setStyleSheet(NOTICE_IDLE)
 
     def done(self, text: str) -> None:
-        self.setText(text)
-        self.setStyleSheet(NOTICE_DONE)
+        self.label.setText(text)
+        self.label.setStyleSheet(NOTICE_DONE)
 
 
 class DeskStatus:

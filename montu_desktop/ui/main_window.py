@@ -114,7 +114,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.day, "&Day book")
         self.tabs.addTab(self.waiting, "Wa&iting room")
         self.day.details.clock = ctx.clock
-        self.notice = ActionNotice()
+        self.action_notice = ActionNotice()
+        self.notice = self.action_notice.label
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(0, 0, 0, 0)
@@ -422,7 +423,7 @@ class MainWindow(QMainWindow):
     def signed_in(self, member: StaffMember) -> None:
         """Who is at the desk: managers see Settings in the Clinic menu."""
         if self.member is not None and self.member != member:
-            self.notice.idle()  # the last person's confirmation is not the new one's
+            self.action_notice.idle()  # the last person's confirmation is not the new one's
         self.member = member
         self.clinic.set_member(member)
 
@@ -430,7 +431,7 @@ class MainWindow(QMainWindow):
 
     def say(self, text: str) -> None:
         """What was just done, kept on screen above the tabs until the next action."""
-        self.notice.done(text)
+        self.action_notice.done(text)
         self.statusBar().showMessage(text, 15_000)
 
     def show_changed(self, appointment_id: int, start: datetime) -> None:
