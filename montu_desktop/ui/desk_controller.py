@@ -21,11 +21,11 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.wording import day_label
 from montu_desktop.services import booking, patients, reference, series, waitlist
-from montu_desktop.services.booking import BookedAppointment
+from montu_desktop.services.appointment_view import AppointmentView, from_day_book, view_of
 from montu_desktop.services.cards import AppointmentCard, appointment_card
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.ui.appointment_card import offer_card
-from montu_desktop.ui.appointment_dialogs import AppointmentSummary, CancelDialog, NoteDialog, said
+from montu_desktop.ui.appointment_dialogs import CancelDialog, NoteDialog
 from montu_desktop.ui.booked_out import BookedOutDialog
 from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.day_sheet import print_day_sheet, save_day_sheet_pdf
@@ -34,7 +34,7 @@ from montu_desktop.ui.patient_merge import MergeDialog
 from montu_desktop.ui.patient_panel import PatientPanel
 from montu_desktop.ui.reschedule_dialog import RescheduleDialog
 from montu_desktop.ui.waitlist_dialog import WaitlistDialog
-from montu_desktop.ui.wording import when_words
+from montu_desktop.ui.wording import said, when_words
 
 if TYPE_CHECKING:
     from montu_desktop.ui.main_window import MainWindow
@@ -190,11 +190,11 @@ class DeskController:
         if made is not None:
             doctors = {a.doctor_id for a in made.appointments}
 
-            def series_said(summary: AppointmentSummary) -> None:
-                shared = f" with {summary.doctor}" if len(doctors) == 1 else ""
+            def series_said(view: AppointmentView) -> None:
+                shared = f" with {view.doctor_name}" if len(doctors) == 1 else ""
                 window.say(
                     f"Booked a series of {len(made.appointments)} {booked.type_name} "
-                    f"appointments for {summary.patient}{shared}, the first on "
+                    f"appointments for {view.patient_name}{shared}, the first on "
                     f"{when_words(booked.start, self._zone())}."
                 )
 
@@ -205,17 +205,17 @@ class DeskController:
                     f"{when_words(booked.start, self._zone())}."
                 )
 
-            window.op(lambda: self._summarise(booked), series_said, series_unnamed)
+            window.op(lambda: view_of(self.ctx, booked), series_said, series_unnamed)
             return
         why_text = getattr(dialog, "why_text", None)
         why = why_text(booked) if why_text and booked.choice is not None else ""
 
-        def done(summary: AppointmentSummary) -> None:
+        def done(view: AppointmentView) -> None:
             # `why` names the doctor itself: "Dr Chen: 2 h of 7 h booked, the least of 3 free".
-            took = why or summary.doctor
+            took = why or view.doctor_name
             extra = f" (Any doctor: the fair choice took {took})" if fair else ""
-            window.say(said("Booked", summary, self._zone(), f", {summary.type_name}{extra}"))
-            window.show_changed(summary.id, summary.start)
+            window.say(said("Booked", view, self._zone(), f", {view.type_name}{extra}"))
+            window.show_changed(view.id, view.start)
 
         def names_failed(error: BaseException) -> None:
             # Booked all the same: say what is known, and why the names are missing.
@@ -224,17 +224,8 @@ class DeskController:
                 f"(patient {booked.patient_id}); the names could not be read: {plain_words(error)}"
             )
 
-        window.op(lambda: self._summarise(booked), done, names_failed)
-
-    def _summarise(self, done: BookedAppointment) -> AppointmentSummary:
-        """Patient and doctor names for an appointment (runs off the GUI thread)."""
-        record = patients.get_patient(self.ctx, done.patient_id)
-        doctor = next(
-            (d.name for d in reference.doctors(self.ctx) if d.id == done.doctor_id),
-            f"doctor {done.doctor_id}",
-        )
-        name = f"{record.details.given_name} {record.details.family_name}"
-        return AppointmentSummary(done.id, name, doctor, done.start, done.type_name)
+        # The dialog's booking came back without names: one read of its view names it.
+        window.op(lambda: view_of(self.ctx, booked), done, names_failed)
 
     # Status, cancel, note ----------------------------------------------------------------------
 
@@ -242,12 +233,12 @@ class DeskController:
         window = self.window
         window.select_after = appointment_id
 
-        def work() -> AppointmentSummary:
-            return self._summarise(booking.mark_status(self.ctx, appointment_id, status))
+        def work() -> AppointmentView:
+            return view_of(self.ctx, booking.mark_status(self.ctx, appointment_id, status))
 
-        def done(summary: AppointmentSummary) -> None:
-            window.say(said(STATUS_SAID[status], summary, self._zone()))
-            window.show_changed(summary.id, summary.start)
+        def done(view: AppointmentView) -> None:
+            window.say(said(STATUS_SAID[status], view, self._zone()))
+            window.show_changed(view.id, view.start)
 
         window.op(work, done, window.action_failed)
 
@@ -260,42 +251,40 @@ class DeskController:
         if entry is None or book is None:
             return
         doctor = next((d.name for d in book.doctors if d.id == entry.doctor_id), "the doctor")
-        self.ask_cancel(
-            AppointmentSummary(entry.id, entry.patient_name, doctor, entry.start, entry.type_name)
-        )
+        self.ask_cancel(from_day_book(entry, doctor))
 
-    def ask_cancel(self, summary: AppointmentSummary) -> CancelDialog:
-        dialog = CancelDialog(summary, self._zone(), self.top_parent())
-        dialog.accepted.connect(lambda: self._cancel_confirmed(summary, dialog.reason()))
+    def ask_cancel(self, view: AppointmentView) -> CancelDialog:
+        dialog = CancelDialog(view, self._zone(), self.top_parent())
+        dialog.accepted.connect(lambda: self._cancel_confirmed(view, dialog.reason()))
         self.cancel_dialog = dialog
         dialog.open()
         return dialog
 
-    def _cancel_confirmed(self, summary: AppointmentSummary, reason: str | None) -> None:
+    def _cancel_confirmed(self, view: AppointmentView, reason: str | None) -> None:
         window = self.window
 
         def done(_cancelled: object) -> None:
-            window.say(said("Cancelled", summary, self._zone(), f" (reason: {reason})"))
+            window.say(said("Cancelled", view, self._zone(), f" (reason: {reason})"))
             if window.policy is not None:
-                window.load_day(to_local(summary.start, window.policy.timezone).date())
-            self.offer_freed_time(summary.type_name, summary.start)
+                window.load_day(to_local(view.start, window.policy.timezone).date())
+            self.offer_freed_time(view.type_name, view.start)
 
         def go(series_ids: list[int]) -> None:
             later = len(series_ids) - 1
             if later > 0 and self.ask_following(later):
                 window.op(
-                    lambda: series.cancel_following(self.ctx, summary.id),
+                    lambda: series.cancel_following(self.ctx, view.id),
                     done,
                     window.action_failed,
                 )
                 return
             window.op(
-                lambda: booking.cancel_appointment(self.ctx, summary.id, reason=reason),
+                lambda: booking.cancel_appointment(self.ctx, view.id, reason=reason),
                 done,
                 window.action_failed,
             )
 
-        window.op(lambda: series.following_ids(self.ctx, summary.id), go, window.action_failed)
+        window.op(lambda: series.following_ids(self.ctx, view.id), go, window.action_failed)
 
     def _ask_following(self, later: int) -> bool:
         """A visit of a series: cancel its later visits too?"""
@@ -319,12 +308,12 @@ class DeskController:
     def _save_note(self, entry: DayBookEntry, note: str) -> None:
         window = self.window
 
-        def work() -> AppointmentSummary:
-            return self._summarise(booking.set_note(self.ctx, entry.id, note or None))
+        def work() -> AppointmentView:
+            return view_of(self.ctx, booking.set_note(self.ctx, entry.id, note or None))
 
-        def done(summary: AppointmentSummary) -> None:
-            window.say(said("Note saved for", summary, self._zone()))
-            window.show_changed(summary.id, summary.start)
+        def done(view: AppointmentView) -> None:
+            window.say(said("Note saved for", view, self._zone()))
+            window.show_changed(view.id, view.start)
 
         window.op(work, done, window.action_failed)
 
@@ -392,12 +381,12 @@ class DeskController:
             if moved_to != window.day_wanted():
                 window.load_day(moved_to)
 
-            def done(summary: AppointmentSummary) -> None:
+            def done(view: AppointmentView) -> None:
                 origin = f" (from {when_words(dialog.entry.start, self._zone())})"
-                window.say(said("Moved", summary, self._zone(), f"{origin}, {summary.type_name}"))
-                window.show_changed(summary.id, summary.start)
+                window.say(said("Moved", view, self._zone(), f"{origin}, {view.type_name}"))
+                window.show_changed(view.id, view.start)
 
-            window.op(lambda: self._summarise(moved), done, window.background_failed)
+            window.op(lambda: view_of(self.ctx, moved), done, window.background_failed)
             if moved.start != dialog.entry.start:
                 self.offer_freed_time(dialog.entry.type_name, dialog.entry.start)
 

@@ -11,6 +11,7 @@ import phonenumbers
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.patients import ALERT_LABELS
+from montu_desktop.services.appointment_view import AppointmentView
 
 SEARCH_DELAY_MS = 200
 """How long typing may pause before a patient search runs (every search box)."""
@@ -50,3 +51,11 @@ def when_words(start: datetime, timezone: str) -> str:
     """'Tue 24 Nov at 10:00' in the clinic's time."""
     local = to_local(start, timezone)
     return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+
+
+def said(verb: str, view: AppointmentView, timezone: str, extra: str = "") -> str:
+    """The notice after an action: 'Booked Ava Singh with Dr Lee on Tue 24 Nov at 10:00.'"""
+    text = (
+        f"{verb} {view.patient_name} with {view.doctor_name} on {when_words(view.start, timezone)}"
+    )
+    return f"{text}{extra}."
