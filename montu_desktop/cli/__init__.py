@@ -7,11 +7,9 @@ and the reason; nothing changed); 4 database unreachable or unusable.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Any
 
 from montu_desktop.cli.arguments import (
@@ -22,9 +20,16 @@ from montu_desktop.cli.arguments import (
     record_id,
     unreadable_argument,
 )
-from montu_desktop.domain.text import printable
-
-EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
+from montu_desktop.cli.output import (  # noqa: F401 - the exit codes and printing, named here too
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    emit,
+    one_line,
+    parse_week,
+    refuse,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -303,38 +308,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-
-
-def one_line(text: str) -> str:
-    """A message safe to print as one line: typed text may hold line breaks, control
-    characters or bytes that were not UTF-8; those are shown escaped."""
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
-    )
-
-
-def refuse(text: str) -> None:
-    """Print one refusal line on stderr."""
-    print(one_line(text), file=sys.stderr)
-
-
-def emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    """Print JSON when --json was given, else the human text.
-
-    The text may quote what the database holds (a name stored before control characters
-    were refused): each line is printed with those escaped. JSON escapes them itself.
-    """
-    if getattr(args, "json", False):
-        print(json.dumps(data, indent=None, sort_keys=False))
-    else:
-        print("\n".join(printable(line) for line in text.split("\n")))
-
-
-def parse_week(text: str) -> date:
-    from montu_desktop.cli.arguments import day
-
-    return day(text, "week")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, refuse
+from montu_desktop.cli.output import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, refuse
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 
 

@@ -10,16 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy.exc import DBAPIError
 
-from montu_desktop.cli import (
-    EXIT_OK,
-    EXIT_REFUSED,
-    EXIT_UNREACHABLE,
-    EXIT_USAGE,
-    arguments,
-    emit,
-    parse_week,
-    refuse,
-)
+from montu_desktop.cli import arguments
 from montu_desktop.cli import calendar_tokens as calendar_token_commands
 from montu_desktop.cli import imports as import_commands
 from montu_desktop.cli import notifications as notification_commands
@@ -28,15 +19,26 @@ from montu_desktop.cli import recalls as recall_commands
 from montu_desktop.cli import reports as report_commands
 from montu_desktop.cli import scheduling as scheduling_commands
 from montu_desktop.cli import security as security_commands
+from montu_desktop.cli.appointment_json import APPOINTMENT_KEYS, VISIT_TIME_KEYS, appointment_json
+from montu_desktop.cli.output import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    emit,
+    parse_week,
+    refuse,
+)
 from montu_desktop.config.database import UnusableDatabase
 from montu_desktop.domain.clinic_time import parse_day, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.wording import day_label
 from montu_desktop.services import availability, booking, catalogue, demo_data, patients, schedules
-from montu_desktop.services.booking import BookedAppointment, BookingRequest
+from montu_desktop.services.appointment_view import AppointmentView, view_of
+from montu_desktop.services.booking import BookingRequest
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.reference import clinic_policy, doctors
+from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.runtime import open_services
 from montu_desktop.services.week_json import week_document
 
@@ -125,21 +127,10 @@ def _local_iso(moment: datetime, zone: str) -> str:
     return to_local(moment, zone).isoformat()
 
 
-def _appointment_json(ctx: ServiceContext, booked: BookedAppointment) -> dict[str, object]:
-    zone = clinic_policy(ctx).timezone
-    return {
-        "id": booked.id,
-        "doctor_id": booked.doctor_id,
-        "patient_id": booked.patient_id,
-        "type": booked.type_name,
-        "start": _local_iso(booked.start, zone),
-        "end": _local_iso(booked.end, zone),
-        "status": booked.status,
-        "note": booked.note,
-        "cancel_reason": booked.cancel_reason,
-        "confirmed_at": _local_iso(booked.confirmed_at, zone) if booked.confirmed_at else None,
-        "work_in_reason": booked.work_in_reason,
-    }
+def _appointment_json(
+    ctx: ServiceContext, view: AppointmentView, keys: tuple[str, ...] = APPOINTMENT_KEYS
+) -> dict[str, object]:
+    return appointment_json(view, clinic_policy(ctx).timezone, keys)
 
 
 def _demo(ctx: ServiceContext, args: argparse.Namespace) -> int:
@@ -252,35 +243,31 @@ def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
             refuse("usage: --count and --until need --repeat")
             return EXIT_USAGE
         return scheduling_commands.book_series(ctx, args, request)
-    booked = booking.book_appointment(ctx, request)
+    booked = view_of(ctx, booking.book_appointment(ctx, request))
     data = _appointment_json(ctx, booked)
     data.update(scheduling_commands.chosen_because(booked))
-    emit(args, data, _booked_text(ctx, booked, zone))
+    emit(args, data, _booked_text(booked, zone))
     return EXIT_OK
 
 
-def _booked_text(ctx: ServiceContext, booked: BookedAppointment, zone: str) -> str:
+def _booked_text(booked: AppointmentView, zone: str) -> str:
     """As the desk's notice says it: 'booked appointment 7: Ava Singh with Dr Lee on Tue 24 Nov
     at 10:00 (why that doctor).' Printed for the person at the terminal, never logged."""
-    details = patients.get_patient(ctx, booked.patient_id).details
-    doctor = next(
-        (d.name for d in doctors(ctx) if d.id == booked.doctor_id), f"doctor {booked.doctor_id}"
-    )
     local = to_local(booked.start, zone)
     text = (
-        f"booked appointment {booked.id}: {details.given_name} {details.family_name} with "
-        f"{doctor} on {day_label(local.date())} at {local:%H:%M}"
+        f"booked appointment {booked.id}: {booked.patient_name} with "
+        f"{booked.doctor_name} on {day_label(local.date())} at {local:%H:%M}"
     )
     if booked.work_in_reason:
         return f"{text} as a work-in ({booked.work_in_reason})."
-    why = scheduling_commands.why_text(ctx, booked)
+    why = booked.choice.why(booked.doctor_name) if booked.choice is not None else ""
     return f"{text} ({why})." if why else f"{text}."
 
 
 def _cancel(ctx: ServiceContext, args: argparse.Namespace) -> int:
     if args.following:
         return scheduling_commands.cancel_following(ctx, args)
-    cancelled = booking.cancel_appointment(ctx, args.id, reason=args.reason)
+    cancelled = view_of(ctx, booking.cancel_appointment(ctx, args.id, reason=args.reason))
     data = _appointment_json(ctx, cancelled)
     waiting = scheduling_commands.waitlist_for_freed(ctx, cancelled)
     data.update(waiting)
@@ -292,20 +279,16 @@ def _cancel(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 
 def _note(ctx: ServiceContext, args: argparse.Namespace) -> int:
-    changed = booking.set_note(ctx, args.id, args.text)
+    changed = view_of(ctx, booking.set_note(ctx, args.id, args.text))
     said = "note saved" if changed.note else "note removed"
     emit(args, _appointment_json(ctx, changed), f"appointment {changed.id}: {said}")
     return EXIT_OK
 
 
 def _mark(ctx: ServiceContext, args: argparse.Namespace) -> int:
-    marked = booking.mark_status(ctx, args.id, args.status)
-    zone = clinic_policy(ctx).timezone
-    data = _appointment_json(ctx, marked)
-    for key in ("arrived_at", "called_in_at", "consultation_at", "completed_at", "left_at"):
-        when = getattr(marked, key)
-        data[key] = _local_iso(when, zone) if when else None
-    emit(args, data, f"appointment {marked.id} is now {marked.status.replace('_', '-')}")
+    marked = view_of(ctx, booking.mark_status(ctx, args.id, args.status))
+    data = _appointment_json(ctx, marked, APPOINTMENT_KEYS + VISIT_TIME_KEYS)
+    emit(args, data, f"appointment {marked.id} is now {marked.status.value.replace('_', '-')}")
     return EXIT_OK
 
 
@@ -448,8 +431,11 @@ def _reschedule(ctx: ServiceContext, args: argparse.Namespace) -> int:
     if args.following:
         return scheduling_commands.move_following(ctx, args)
     zone = clinic_policy(ctx).timezone
-    moved = booking.reschedule_appointment(
-        ctx, args.id, arguments.moment(args.start, zone), args.doctor
+    moved = view_of(
+        ctx,
+        booking.reschedule_appointment(
+            ctx, args.id, arguments.moment(args.start, zone), args.doctor
+        ),
     )
     data = _appointment_json(ctx, moved)
     emit(

@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, one_line, refuse
+from montu_desktop.cli.output import EXIT_OK, EXIT_REFUSED, one_line, refuse
 from montu_desktop.services import imports
 from montu_desktop.services.context import ServiceContext
 

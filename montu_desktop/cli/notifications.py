@@ -9,8 +9,8 @@ import sys
 import threading
 from datetime import date
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, emit, refuse
 from montu_desktop.cli.arguments import record_id
+from montu_desktop.cli.output import EXIT_OK, EXIT_REFUSED, emit, refuse
 from montu_desktop.config.secrets import KeyringUnavailable
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from montu_desktop.cli import EXIT_OK, emit, one_line
 from montu_desktop.cli.arguments import record_id
+from montu_desktop.cli.output import EXIT_OK, emit, one_line
 from montu_desktop.services import online, patients
 from montu_desktop.services.context import ServiceContext
 

@@ -9,7 +9,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-from montu_desktop.cli import EXIT_OK, arguments
+from montu_desktop.cli import arguments
+from montu_desktop.cli.output import EXIT_OK
 from montu_desktop.domain.booking import hours_text
 from montu_desktop.services import exports, reports
 from montu_desktop.services.context import ServiceContext

@@ -6,17 +6,19 @@ import argparse
 import sys
 from datetime import datetime
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, emit
+from montu_desktop.cli.appointment_json import SERIES_KEYS, appointment_json
 from montu_desktop.cli.arguments import day, moment
+from montu_desktop.cli.output import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, emit
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.series import Repeat
 from montu_desktop.services import series, waitlist
 from montu_desktop.services.admin import doctor_types
 from montu_desktop.services.admin.changes import StrandedBooking
+from montu_desktop.services.appointment_view import AppointmentView, view_of
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.context import ServiceContext
-from montu_desktop.services.reference import clinic_policy, doctors
+from montu_desktop.services.reference import clinic_policy
 
 SUBCOMMANDS = ("waitlist_command",)
 
@@ -112,7 +114,7 @@ def _local(moment: datetime, zone: str) -> str:
     return to_local(moment, zone).isoformat()
 
 
-def chosen_because(booked: BookedAppointment) -> dict[str, object]:
+def chosen_because(booked: AppointmentView) -> dict[str, object]:
     """The `chosen_because` JSON of a booking: the free doctors and their loads that day."""
     if booked.choice is None:
         return {}
@@ -130,15 +132,7 @@ def chosen_because(booked: BookedAppointment) -> dict[str, object]:
     }
 
 
-def why_text(ctx: ServiceContext, booked: BookedAppointment) -> str:
-    """'Dr Chen: 2 h of 7 h booked, the least of 3 free' (empty when there is no choice)."""
-    if booked.choice is None:
-        return ""
-    names = {d.id: d.name for d in doctors(ctx)}
-    return booked.choice.why(names.get(booked.doctor_id, f"doctor {booked.doctor_id}"))
-
-
-def waitlist_for_freed(ctx: ServiceContext, freed: BookedAppointment) -> dict[str, list[int]]:
+def waitlist_for_freed(ctx: ServiceContext, freed: AppointmentView) -> dict[str, list[int]]:
     """The open waitlist entries (ids, oldest first) that fit the time a cancellation freed."""
     if freed.start <= ctx.clock():
         return {"waitlist_matches": []}
@@ -151,15 +145,7 @@ def waitlist_for_freed(ctx: ServiceContext, freed: BookedAppointment) -> dict[st
 
 def _series_json(ctx: ServiceContext, booked: BookedAppointment) -> dict[str, object]:
     zone = clinic_policy(ctx).timezone
-    return {
-        "id": booked.id,
-        "doctor_id": booked.doctor_id,
-        "patient_id": booked.patient_id,
-        "type": booked.type_name,
-        "start": _local(booked.start, zone),
-        "end": _local(booked.end, zone),
-        "status": booked.status,
-    }
+    return appointment_json(view_of(ctx, booked), zone, SERIES_KEYS)
 
 
 def book_series(ctx: ServiceContext, args: argparse.Namespace, request: BookingRequest) -> int:

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from montu_desktop.cli import EXIT_OK, EXIT_REFUSED, emit
+from montu_desktop.cli.output import EXIT_OK, EXIT_REFUSED, emit
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.services.admin import staff
 from montu_desktop.services.admin.audit import parse_head, verify_chain

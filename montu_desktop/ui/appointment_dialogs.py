@@ -1,11 +1,8 @@
-"""Small questions about one appointment: cancel (with a reason), edit its note, and the
-sentence that says what was just done to whom."""
+"""Small questions about one appointment: cancel (with a reason), edit its note (counted)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -21,49 +18,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.visits import CANCEL_REASONS, NOTE_MAX_CHARS, REASON_MAX_CHARS
+from montu_desktop.services.appointment_view import AppointmentView
+from montu_desktop.ui.wording import when_words
 
 OTHER_REASON = "Other (type it below)"
-
-
-@dataclass(frozen=True, slots=True)
-class AppointmentSummary:
-    """Who, with whom and when: enough to name an appointment in a question or a notice."""
-
-    id: int
-    patient: str
-    doctor: str
-    start: datetime
-    type_name: str = ""
-
-
-def when_words(start: datetime, timezone: str) -> str:
-    """'Tue 24 Nov at 10:00' in the clinic's time."""
-    local = to_local(start, timezone)
-    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
-
-
-def said(verb: str, summary: AppointmentSummary, timezone: str, extra: str = "") -> str:
-    """The notice after an action: 'Booked Ava Singh with Dr Lee on Tue 24 Nov at 10:00.'"""
-    text = (
-        f"{verb} {summary.patient} with {summary.doctor} on {when_words(summary.start, timezone)}"
-    )
-    return f"{text}{extra}."
 
 
 class CancelDialog(QDialog):
     """'Cancel Ava Singh's appointment on Tue 24 Nov at 10:00?' with a reason to choose or type."""
 
-    def __init__(
-        self, summary: AppointmentSummary, timezone: str, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, view: AppointmentView, timezone: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Cancel appointment")
         self.setObjectName("cancelDialog")
         question = QLabel(
-            f"Cancel {summary.patient}’s appointment with {summary.doctor} on "
-            f"{when_words(summary.start, timezone)}?\nIts time becomes free for others."
+            f"Cancel {view.patient_name}’s appointment with {view.doctor_name} on "
+            f"{when_words(view.start, timezone)}?\nIts time becomes free for others."
         )
         question.setObjectName("cancelQuestion")
         question.setWordWrap(True)

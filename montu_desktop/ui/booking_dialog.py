@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
@@ -46,7 +45,6 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
 from montu_desktop.domain.patients import (
-    ALERT_LABELS,
     SEARCH_MAX_CHARS,
     PatientDetails,
     parse_birth_date,
@@ -62,10 +60,11 @@ from montu_desktop.services.series import SeriesResult
 from montu_desktop.ui.appointment_dialogs import NoteCounter
 from montu_desktop.ui.errors import field_label, plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.patient_merge import DuplicateWarning
 from montu_desktop.ui.same_day import ask_same_day
 from montu_desktop.ui.series_preview import SeriesBox
+from montu_desktop.ui.wording import SEARCH_DELAY_MS, alert_words, format_phone
 
-SEARCH_DELAY_MS = 200
 PATIENT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
 """The new-patient form's fields (their errors show only while the form is shown)."""
 ANY_DOCTOR = "Any doctor (fair choice)"
@@ -90,23 +89,6 @@ def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
     return "  ·  ".join(parts)
 
 
-def alert_words(alerts: tuple[str, ...], note: str | None = None) -> str:
-    """'Allergy, Mobility (penicillin)' for a record's alerts ('' for none)."""
-    if not alerts:
-        return ""
-    words = ", ".join(ALERT_LABELS.get(a, a) for a in alerts)
-    return words + (f" ({note})" if note else "")
-
-
-def format_phone(stored: str) -> str:
-    """A stored E.164 number the way people read it here ('0412 345 678')."""
-    try:
-        number = phonenumbers.parse(stored, None)
-    except phonenumbers.NumberParseException:
-        return stored
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-
-
 class _SearchBox(QLineEdit):
     """The patient search field: Up and Down move through the results below it."""
 
@@ -128,6 +110,18 @@ class _Duplicates:
     """The new patient looks already stored: these records, to show before anything is added."""
 
     records: list[PatientRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """What a booking's worker made, handed to the GUI thread (a worker never sets a widget's
+    attributes): the booking, the patient it added, the series, or why the booking was
+    refused after the patient was added."""
+
+    booked: BookedAppointment | None
+    new_patient_id: int | None = None
+    series: SeriesResult | None = None
+    refused: BaseException | None = None
 
 
 class BookingDialog(QDialog):
@@ -767,7 +761,11 @@ class BookingDialog(QDialog):
             return
         allow_duplicate = self._allow_duplicate
 
-        def work() -> BookedAppointment | _Duplicates:
+        ctx = self.ctx
+
+        # A worker thread: it reads only what was captured above and hands everything it
+        # made back in its answer; _booked (the GUI thread) keeps it on the dialog.
+        def work() -> _Made | _Duplicates:
             patient_id = request_patient
             try:
                 if patient_id is None:
@@ -784,30 +782,23 @@ class BookingDialog(QDialog):
                     )
                     if repeat is None:
                         booked = booking.book_new_patient(
-                            self.ctx, details, request, allow_duplicate=allow_duplicate
+                            ctx, details, request, allow_duplicate=allow_duplicate
                         )
-                    else:
-                        self.series_result = series.book_new_patient_series(
-                            self.ctx,
-                            details,
-                            request,
-                            starts,
-                            repeat,
-                            allow_duplicate=allow_duplicate,
-                        )
-                        booked = self.series_result.appointments[0]
-                    self.new_patient_id = booked.patient_id
-                    self._created_here.add(booked.patient_id)
-                    return booked
+                        return _Made(booked, new_patient_id=booked.patient_id)
+                    made = series.book_new_patient_series(
+                        ctx, details, request, starts, repeat, allow_duplicate=allow_duplicate
+                    )
+                    first = made.appointments[0]
+                    return _Made(first, new_patient_id=first.patient_id, series=made)
             except patients.DuplicatePatient as duplicate:
-                return _Duplicates([patients.patient_record(self.ctx, i) for i in duplicate.ids])
+                return _Duplicates([patients.patient_record(ctx, i) for i in duplicate.ids])
             request = BookingRequest(
                 type_name, start, patient_id, doctor, note=note, urgent=urgent, work_in_reason=reason
             )
             if repeat is not None:
-                self.series_result = series.book_series(self.ctx, request, starts, repeat)
-                return self.series_result.appointments[0]
-            return booking.book_appointment(self.ctx, request)
+                made = series.book_series(ctx, request, starts, repeat)
+                return _Made(made.appointments[0], series=made)
+            return _Made(booking.book_appointment(ctx, request))
 
         self._working = True
         self.requested_doctor = doctor
@@ -936,18 +927,23 @@ class BookingDialog(QDialog):
         self.message.clear()
         self._op(self.series_box.preview_work(self.ctx, request), self.series_box.show_preview)
 
-    def _booked(self, outcome: BookedAppointment | _Duplicates) -> None:
+    def _booked(self, outcome: _Made | _Duplicates) -> None:
         self._working = False
         if isinstance(outcome, _Duplicates):
             self._enable_book()
             self._warn_duplicate(outcome.records)
             return
-        self.booked = outcome
+        if outcome.new_patient_id is not None:
+            self.new_patient_id = outcome.new_patient_id
+            self._created_here.add(outcome.new_patient_id)
+        if outcome.booked is None:
+            self._failed(outcome.refused or InvalidRequest("booking", "was not made"))
+            return
+        self.series_result = outcome.series
+        self.booked = outcome.booked
         self.accept()
 
     def _warn_duplicate(self, records: list[PatientRecord]) -> None:
-        from montu_desktop.ui.patient_merge import DuplicateWarning  # it imports this module
-
         typed = self.chosen_patient_name() or "This patient"
         self.message.setText(f"{typed} may already be stored: nothing was booked yet.")
         dialog = DuplicateWarning(typed, records, self.timezone, self)

@@ -10,26 +10,14 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.model import AppointmentStatus
-from montu_desktop.domain.patients import ALERT_LABELS
 from montu_desktop.services.day_book import DayBook, DayBookEntry
-from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.layout import Block, day_rows, doctor_header, place_blocks
+from montu_desktop.ui.wording import STATUS_WORDS, alert_words, format_phone
 
 SLOT_ROLE = Qt.ItemDataRole.UserRole + 1
 """The DayCell behind an index."""
 
 Index = QModelIndex | QPersistentModelIndex
-
-STATUS_WORDS = {
-    AppointmentStatus.BOOKED: "booked",
-    AppointmentStatus.ARRIVED: "arrived",
-    AppointmentStatus.CALLED_IN: "called in",
-    AppointmentStatus.IN_CONSULTATION: "in consultation",
-    AppointmentStatus.DID_NOT_WAIT: "did not wait",
-    AppointmentStatus.COMPLETED: "completed",
-    AppointmentStatus.NO_SHOW: "no-show",
-    AppointmentStatus.CANCELLED: "cancelled",
-}
 
 STATUS_MARKS = {
     AppointmentStatus.BOOKED: "",
@@ -69,11 +57,6 @@ def status_words(entry: DayBookEntry) -> str:
     if getattr(entry, "confirmed_at", None) is not None:
         return f"{words}, ✓ confirmed"
     return words
-
-
-def alert_words(alerts: tuple[str, ...]) -> str:
-    """'Allergy, Interpreter needed' for the record's alert flags ('' for none)."""
-    return ", ".join(ALERT_LABELS.get(a, a) for a in alerts)
 
 
 def block_text(entry: DayBookEntry, block: Block, row: int) -> str:

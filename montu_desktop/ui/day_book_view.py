@@ -32,14 +32,14 @@ from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.visits import allowed_moves, status_refusal
 from montu_desktop.domain.wording import day_label, long_day_label, plural
 from montu_desktop.services.day_book import DayBook, DayBookEntry
-from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.day_book_delegate import DayBookDelegate, block_span
 from montu_desktop.ui.day_book_drag import DayBookDragger
-from montu_desktop.ui.day_book_model import SLOT_ROLE, STATUS_WORDS, DayBookModel, alert_words
+from montu_desktop.ui.day_book_model import SLOT_ROLE, DayBookModel
 from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import now_position
 from montu_desktop.ui.now_line import NowLine
+from montu_desktop.ui.wording import STATUS_WORDS, alert_words, format_phone
 
 HIDDEN_DOCTORS_KEY = "day_book/hidden_doctors"
 """This PC's choice of doctors left out of the day book (QSettings, per PC)."""

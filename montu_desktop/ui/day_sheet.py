@@ -15,8 +15,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.wording import long_day_label
 from montu_desktop.services.day_book import DayBook
 from montu_desktop.ui.appointment_card import pdf_printer
-from montu_desktop.ui.booking_dialog import format_phone
-from montu_desktop.ui.day_book_model import STATUS_WORDS
+from montu_desktop.ui.wording import STATUS_WORDS, format_phone
 
 
 def day_sheet_html(book: DayBook, doctor_id: int | None = None) -> str:

@@ -23,15 +23,10 @@ from montu_desktop.domain.patients import SEARCH_MAX_CHARS
 from montu_desktop.services import patients
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.patients import MergePreview, MergeResult, PatientRecord
-from montu_desktop.ui.booking_dialog import SEARCH_DELAY_MS, format_phone
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
-from montu_desktop.ui.patient_panel import (
-    ERROR_STYLE,
-    appointment_when,
-    full_name,
-    status_words,
-)
+from montu_desktop.ui.patient_panel import appointment_when, full_name, status_words
+from montu_desktop.ui.wording import ERROR_STYLE, SEARCH_DELAY_MS, format_phone
 
 
 def record_line(record: PatientRecord, timezone: str) -> str:

@@ -37,21 +37,19 @@ from montu_desktop.domain.patients import (
     ALERT_LABELS,
     ALERT_NOTE_MAX_CHARS,
     SEARCH_MAX_CHARS,
+    parse_birth_date,
 )
-from montu_desktop.services import patients, recalls
+from montu_desktop.services import appointment_view, patients, recalls
 from montu_desktop.services.cards import AppointmentCard, appointment_card
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.services.patients import PatientAppointment, PatientRecord
 from montu_desktop.ui.appointment_card import offer_card
-from montu_desktop.ui.appointment_dialogs import AppointmentSummary
-from montu_desktop.ui.booking_dialog import SEARCH_DELAY_MS, format_phone, parse_birth_date
-from montu_desktop.ui.day_book_model import STATUS_WORDS
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 from montu_desktop.ui.recalls_window import RecallList
+from montu_desktop.ui.wording import ERROR_STYLE, SEARCH_DELAY_MS, STATUS_WORDS, format_phone
 
-ERROR_STYLE = "color: #a50e0e; font-weight: bold;"
 GOOD_STYLE = "color: #146c2e; font-weight: bold;"
 ALERT_STYLE = (
     "QLabel#patientAlerts { background: #c5221f; color: white; font-weight: bold; padding: 3px; }"
@@ -210,7 +208,7 @@ class PatientPanel(QDialog):
     """Find a patient and open their record; staff correct details and manage appointments."""
 
     cancel_wanted = Signal(object)
-    """An AppointmentSummary to cancel (the window asks the cancel question)."""
+    """An AppointmentView to cancel (the window asks the cancel question)."""
     reschedule_wanted = Signal(object)
     """A DayBookEntry to move."""
     merge_wanted = Signal(object)
@@ -713,11 +711,7 @@ class PatientPanel(QDialog):
     def _cancel(self) -> None:
         item = self.selected_appointment()
         if item is not None and self.record is not None:
-            self.cancel_wanted.emit(
-                AppointmentSummary(
-                    item.id, full_name(self.record), item.doctor_name, item.start, item.type_name
-                )
-            )
+            self.cancel_wanted.emit(appointment_view.from_patient_record(self.record, item))
 
     def _card(self) -> None:
         item = self.selected_appointment()

@@ -29,7 +29,7 @@ from montu_desktop.services.availability import week_availability
 from montu_desktop.services.booking import BookingRequest, book_appointment
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
-from montu_desktop.ui import main_window as main_window_module
+from montu_desktop.ui import desk_controller as desk_controller_module
 from montu_desktop.ui import palette
 from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import CellKind
@@ -349,7 +349,7 @@ def test_print_to_file_and_save_as_pdf_say_where_the_sheet_went(
     qtbot.waitUntil(lambda: window.day.day == tuesday, timeout=10_000)
     printed = tmp_path / "printed sheet.pdf"
     _FilePrintDialog.path = printed
-    monkeypatch.setattr(main_window_module, "QPrintDialog", _FilePrintDialog)
+    monkeypatch.setattr(desk_controller_module, "QPrintDialog", _FilePrintDialog)
     window.print_day_sheet(None)
     assert printed.read_bytes().startswith(b"%PDF")
     said = f"Day sheet for {day_label(tuesday)} printed to the file {printed}"
@@ -357,7 +357,7 @@ def test_print_to_file_and_save_as_pdf_say_where_the_sheet_went(
 
     saved = tmp_path / "saved sheet.pdf"
     monkeypatch.setattr(
-        main_window_module.QFileDialog,
+        desk_controller_module.QFileDialog,
         "getSaveFileName",
         staticmethod(lambda *_a, **_k: (str(saved), "PDF files (*.pdf)")),
     )

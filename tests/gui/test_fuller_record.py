@@ -18,10 +18,10 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
 from montu_desktop.services.unit_of_work import UnitOfWork
 from montu_desktop.ui.appointment_card import card_html, save_card_pdf
-from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.day_book_delegate import ALERT_FILL, alert_mark_rect
 from montu_desktop.ui.day_sheet import day_sheet_html
 from montu_desktop.ui.main_window import MainWindow
+from montu_desktop.ui.wording import format_phone
 from tests.gui.mnemonics import clashes, window_mnemonics
 from tests.gui.test_patient_record import TUESDAY, _booking_dialog, _find_and_pick, _open_panel
 

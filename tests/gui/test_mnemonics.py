@@ -12,10 +12,11 @@ from pytestqt.qtbot import QtBot
 from montu_desktop.domain.staff import Role
 from montu_desktop.services import patients, reference
 from montu_desktop.services.admin import staff
+from montu_desktop.services.appointment_view import from_day_book
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
 from montu_desktop.ui.about import AboutDialog
-from montu_desktop.ui.appointment_dialogs import AppointmentSummary, CancelDialog, NoteDialog
+from montu_desktop.ui.appointment_dialogs import CancelDialog, NoteDialog
 from montu_desktop.ui.booked_out import BookedOutDialog
 from montu_desktop.ui.crash import CrashDialog
 from montu_desktop.ui.database_dialog import DatabaseDialog
@@ -91,7 +92,7 @@ def test_every_dialog_uses_each_letter_once(
         found = _unique(qtbot, panel, "patient record")
     assert found["s"] == ["&Save details"] and found["r"] == ["&Reschedule…"]
     record = patients.patient_record(demo_ctx, entry.patient_id)
-    summary = AppointmentSummary(entry.id, entry.patient_name, "Dr Lee", entry.start)
+    summary = from_day_book(entry, "Dr Lee")
     doctors = reference.doctors(demo_ctx)
     for made, where in (
         (CancelDialog(summary, ZONE, panel), "cancel"),

@@ -15,8 +15,9 @@ from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.services import booking_view, patients
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.patients import PatientRecord, add_patient, find_patients
-from montu_desktop.ui.booking_dialog import SEARCH_DELAY_MS, BookingDialog
+from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.main_window import MainWindow
+from montu_desktop.ui.wording import SEARCH_DELAY_MS
 
 SLOW_SEARCH_S = 0.4
 

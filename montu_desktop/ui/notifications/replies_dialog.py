@@ -29,12 +29,12 @@ from montu_desktop.domain.wording import plural, when_label
 from montu_desktop.services import sms_replies
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.sms_replies import ReplyView
-from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.notifications.clinic_zone import clinic_zone
 from montu_desktop.ui.notifications.fields import ERROR_STYLE
 from montu_desktop.ui.notifications.rows_model import RowsModel
 from montu_desktop.ui.operations import run_op
+from montu_desktop.ui.wording import format_phone
 
 COLUMNS = ("Received", "From", "Patient", "Message", "What was done", "Read")
 AnyIndex = QModelIndex | QPersistentModelIndex

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from montu_desktop.services.notifications import ReminderPreview
-from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.notifications.rows_model import AnyIndex, RowsModel
+from montu_desktop.ui.wording import format_phone
 
 COLUMNS = (
     "Time",
