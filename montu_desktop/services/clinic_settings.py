@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from montu_desktop.config import secrets
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.notifications.settings import SECRET_NAMES, SPECS, SettingSpec, check_setting
 from montu_desktop.notifications.templates import DEFAULTS as TEMPLATE_DEFAULTS
 from montu_desktop.notifications.templates import TEMPLATE_KEYS
-from montu_desktop.persistence.tables import Setting
+from montu_desktop.persistence import settings_rows
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -50,20 +48,16 @@ def known_keys() -> list[str]:
 def get_setting(ctx: ServiceContext, key: str) -> SettingValue:
     default, meaning = _default(key)
     with UnitOfWork(ctx) as uow:
-        stored = uow.session.get(Setting, key)
+        stored = settings_rows.stored_value(uow.session, key)
         if stored is None:
             return SettingValue(key, default, True, meaning)
-        return SettingValue(key, stored.value, False, meaning)
+        return SettingValue(key, stored, False, meaning)
 
 
 def list_settings(ctx: ServiceContext) -> list[SettingValue]:
     keys = known_keys()
     with UnitOfWork(ctx) as uow:
-        stored = dict(
-            uow.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys)))
-            .tuples()
-            .all()
-        )
+        stored = settings_rows.stored_values(uow.session, keys)
     found = []
     for key in keys:
         default, meaning = _default(key)
@@ -87,11 +81,7 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
     clean = {key: check_setting(key, value) for key, value in values.items()}
     with UnitOfWork(ctx, write=True) as uow:
         for key, value in clean.items():
-            row = uow.session.get(Setting, key)
-            if row is None:
-                uow.session.add(Setting(key=key, value=value))
-            else:
-                row.value = value
+            settings_rows.store_value(uow.session, key, value)
             uow.audit("setting.changed", key, value=value)
         uow.touches("settings")
         if any(k.startswith("holds.") for k in clean):
@@ -105,9 +95,7 @@ def reset_setting(ctx: ServiceContext, key: str) -> SettingValue:
     require_manager(ctx, "change settings")
     default, meaning = _default(key)
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.get(Setting, key)
-        if row is not None:
-            uow.session.delete(row)
+        settings_rows.forget_value(uow.session, key)
         uow.audit("setting.reset", key)
         uow.touches("settings")
         uow.commit()
