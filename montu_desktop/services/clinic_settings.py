@@ -1,7 +1,8 @@
 """Clinic-wide settings every PC shares (SMTP, SMS, reminders, quiet hours, templates).
 
-Each key is declared once with its default and meaning (notifications/settings.py and the
-templates); a bad key or value is refused naming the key and the reason, and nothing is stored.
+Each key is declared once with its default and meaning (config/settings_registry.py, and the
+message templates in notifications/templates.py); a bad key or value is refused naming the
+key and the reason, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from montu_desktop.config import secrets
+from montu_desktop.config.settings_registry import SECRET_NAMES, SPECS, SettingSpec, check_value
 from montu_desktop.domain.errors import InvalidRequest
-from montu_desktop.notifications.settings import SECRET_NAMES, SPECS, SettingSpec, check_setting
 from montu_desktop.notifications.templates import DEFAULTS as TEMPLATE_DEFAULTS
-from montu_desktop.notifications.templates import TEMPLATE_KEYS
+from montu_desktop.notifications.templates import TEMPLATE_KEYS, check_template_setting
 from montu_desktop.persistence import settings_rows
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -34,6 +35,12 @@ def _default(key: str) -> tuple[str, str]:
     if key in TEMPLATE_KEYS:
         return TEMPLATE_DEFAULTS[key], "message template (" + key.split(".", 1)[1] + ")"
     raise InvalidRequest("key", f"{key!r} is not a setting (see `montu-desktop config list`)")
+
+
+def _check(key: str, value: str) -> str:
+    if key in TEMPLATE_KEYS:
+        return check_template_setting(key, value)
+    return check_value(key, value)
 
 
 def setting_spec(key: str) -> SettingSpec:
@@ -78,7 +85,7 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
         raise InvalidRequest(
             secret, "is a secret: store it with `montu-desktop secrets set` (kept in the keyring)"
         )
-    clean = {key: check_setting(key, value) for key, value in values.items()}
+    clean = {key: _check(key, value) for key, value in values.items()}
     with UnitOfWork(ctx, write=True) as uow:
         for key, value in clean.items():
             settings_rows.store_value(uow.session, key, value)

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from montu_desktop.config.settings_registry import SPECS, parse_hold_release
 from montu_desktop.domain.holds import HeldRule, held_times
 from montu_desktop.domain.model import ClinicDay, Roster, epoch
-from montu_desktop.notifications.settings import SPECS, parse_hold_release
 from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.persistence import tables as t
 from montu_desktop.services.context import ServiceContext
