@@ -19,14 +19,14 @@ from datetime import datetime
 from typing import ClassVar
 
 from montu_desktop.config import secrets
+from montu_desktop.config.settings_registry import typed_value
 from montu_desktop.domain import sms_replies as rules
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.events import Event
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.patients import normalise_phone
 from montu_desktop.domain.sms_replies import Ask, Outcome
-from montu_desktop.notifications.store import load_settings
-from montu_desktop.persistence import message_rows
+from montu_desktop.persistence import message_rows, settings_rows
 from montu_desktop.services import booking, online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -39,6 +39,10 @@ ACTOR = "sms-reply"
 """Who the audit log names for what a patient's reply did."""
 RECEIVED = "received"
 """A reply stored but not acted on yet (a crash there leaves it for the desk)."""
+
+
+def _setting(uow: UnitOfWork, key: str) -> object:
+    return typed_value(key, settings_rows.stored_values(uow.session, [key]))
 
 
 class SignatureRefused(InvalidRequest):
@@ -105,15 +109,15 @@ def check_signature(
     """Refuse (SignatureRefused) unless `given` signs these fields over online.public_url + path
     with the SMS account's auth token (the keyring's `sms.token`)."""
     with UnitOfWork(ctx) as uow:
-        settings, _custom = load_settings(uow.session)
+        public_url = str(_setting(uow, "online.public_url"))
     if not given:
         raise SignatureRefused("X-Twilio-Signature", "is missing")
-    if not settings.public_url:
+    if not public_url:
         raise SignatureRefused("online.public_url", "is not set, so no signature can be checked")
     token = secret("sms.token")
     if not token:
         raise SignatureRefused("sms.token", "is not in the keyring, so no signature can be checked")
-    if not rules.signature_ok(token, settings.public_url + path, fields, given):
+    if not rules.signature_ok(token, public_url + path, fields, given):
         raise SignatureRefused("X-Twilio-Signature", "does not match this request")
 
 
@@ -141,7 +145,7 @@ def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> Rep
         sender = normalise_phone(sender)
     now = ctx.clock()
     with UnitOfWork(ctx, write=True) as uow:
-        settings, _custom = load_settings(uow.session)
+        two_way = _setting(uow, "sms.two_way") == "on"
         existing = message_rows.reply_with_sid(uow.session, sid)
         if existing is not None:
             return _view(existing)
@@ -160,7 +164,7 @@ def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> Rep
         if reply_id is None:  # the same webhook racing itself: the first one acts
             return _by_sid(ctx, sid)
         ask = rules.read_reply(body)
-        if not settings.sms_two_way:
+        if not two_way:
             first = Outcome.TWO_WAY_OFF
         elif not matches:
             first = Outcome.UNKNOWN_NUMBER
