@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from montu_desktop.config.settings_registry import QuietHours, format_offset
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.notifications.model import Channel, Kind, Status
-from montu_desktop.notifications.settings import QuietHours, format_offset
 
 
 @dataclass(frozen=True, slots=True)

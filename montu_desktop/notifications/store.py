@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.notifications.settings import NotificationSettings
 from montu_desktop.notifications.templates import TEMPLATE_KEYS
-from montu_desktop.persistence.tables import Setting
+from montu_desktop.persistence import settings_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def stored_settings(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Setting.key, Setting.value)).tuples().all())
+    return settings_rows.stored_values(session)
 
 
 def load_settings(session: Session) -> tuple[NotificationSettings, dict[str, str]]:

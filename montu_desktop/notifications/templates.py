@@ -135,6 +135,15 @@ def check_template(key: str, text: str) -> None:
             )
 
 
+def check_template_setting(key: str, value: str) -> str:
+    """A template as it will be stored (unchanged), or InvalidRequest naming the key."""
+    # A subject is a mail header: CR/LF could smuggle headers (Bcc:); NUL truncates text.
+    if "\x00" in value or (key.endswith(".subject") and ("\r" in value or "\n" in value)):
+        raise InvalidRequest(key, "must not contain control characters (line breaks or NUL)")
+    check_template(key, value)
+    return value
+
+
 def _is_control(char: str) -> bool:
     return unicodedata.category(char) == "Cc" or char in "\u2028\u2029"
 

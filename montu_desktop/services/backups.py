@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 
 from montu_desktop.config.clock import utc_now
 from montu_desktop.config.private_files import create_private_file, private_folder
+from montu_desktop.config.settings_registry import SPECS
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
-from montu_desktop.notifications.settings import SPECS
 from montu_desktop.persistence import backup_files, in_use, migrate
 from montu_desktop.persistence.backup_files import (
     BackupFile,

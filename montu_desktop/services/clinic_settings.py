@@ -1,21 +1,20 @@
 """Clinic-wide settings every PC shares (SMTP, SMS, reminders, quiet hours, templates).
 
-Each key is declared once with its default and meaning (notifications/settings.py and the
-templates); a bad key or value is refused naming the key and the reason, and nothing is stored.
+Each key is declared once with its default and meaning (config/settings_registry.py, and the
+message templates in notifications/templates.py); a bad key or value is refused naming the
+key and the reason, and nothing is stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from montu_desktop.config import secrets
+from montu_desktop.config.settings_registry import SECRET_NAMES, SPECS, SettingSpec, check_value
 from montu_desktop.domain.errors import InvalidRequest
-from montu_desktop.notifications.settings import SECRET_NAMES, SPECS, SettingSpec, check_setting
 from montu_desktop.notifications.templates import DEFAULTS as TEMPLATE_DEFAULTS
-from montu_desktop.notifications.templates import TEMPLATE_KEYS
-from montu_desktop.persistence.tables import Setting
+from montu_desktop.notifications.templates import TEMPLATE_KEYS, check_template_setting
+from montu_desktop.persistence import settings_rows
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -38,6 +37,12 @@ def _default(key: str) -> tuple[str, str]:
     raise InvalidRequest("key", f"{key!r} is not a setting (see `montu-desktop config list`)")
 
 
+def _check(key: str, value: str) -> str:
+    if key in TEMPLATE_KEYS:
+        return check_template_setting(key, value)
+    return check_value(key, value)
+
+
 def setting_spec(key: str) -> SettingSpec:
     """How `key` is declared (kind, bounds, choices, default, help): screens build fields from it."""
     return SPECS[key]
@@ -50,20 +55,16 @@ def known_keys() -> list[str]:
 def get_setting(ctx: ServiceContext, key: str) -> SettingValue:
     default, meaning = _default(key)
     with UnitOfWork(ctx) as uow:
-        stored = uow.session.get(Setting, key)
+        stored = settings_rows.stored_value(uow.session, key)
         if stored is None:
             return SettingValue(key, default, True, meaning)
-        return SettingValue(key, stored.value, False, meaning)
+        return SettingValue(key, stored, False, meaning)
 
 
 def list_settings(ctx: ServiceContext) -> list[SettingValue]:
     keys = known_keys()
     with UnitOfWork(ctx) as uow:
-        stored = dict(
-            uow.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys)))
-            .tuples()
-            .all()
-        )
+        stored = settings_rows.stored_values(uow.session, keys)
     found = []
     for key in keys:
         default, meaning = _default(key)
@@ -84,14 +85,10 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
         raise InvalidRequest(
             secret, "is a secret: store it with `montu-desktop secrets set` (kept in the keyring)"
         )
-    clean = {key: check_setting(key, value) for key, value in values.items()}
+    clean = {key: _check(key, value) for key, value in values.items()}
     with UnitOfWork(ctx, write=True) as uow:
         for key, value in clean.items():
-            row = uow.session.get(Setting, key)
-            if row is None:
-                uow.session.add(Setting(key=key, value=value))
-            else:
-                row.value = value
+            settings_rows.store_value(uow.session, key, value)
             uow.audit("setting.changed", key, value=value)
         uow.touches("settings")
         if any(k.startswith("holds.") for k in clean):
@@ -105,9 +102,7 @@ def reset_setting(ctx: ServiceContext, key: str) -> SettingValue:
     require_manager(ctx, "change settings")
     default, meaning = _default(key)
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.get(Setting, key)
-        if row is not None:
-            uow.session.delete(row)
+        settings_rows.forget_value(uow.session, key)
         uow.audit("setting.reset", key)
         uow.touches("settings")
         uow.commit()

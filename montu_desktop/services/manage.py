@@ -14,15 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import literal, select
-from sqlalchemy.exc import SQLAlchemyError
-
 from montu_desktop.domain import online as rules
 from montu_desktop.domain.errors import InvalidRequest, MontuError, NotFound
 from montu_desktop.domain.model import AppointmentStatus, epoch
-from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.manage_tables import ManageLink
-from montu_desktop.persistence.online_tables import OnlineBooking
+from montu_desktop.persistence import online_rows
+from montu_desktop.persistence.errors import DatabaseError
 from montu_desktop.services import availability, booking, online
 from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.clinic_settings import get_setting, set_setting
@@ -114,7 +110,7 @@ def page_key(ctx: ServiceContext) -> online.ApiKeyInfo:
             return found
         try:
             online.create_api_key(ctx, PAGE_KEY_NAME, "availability,book")
-        except (MontuError, SQLAlchemyError):
+        except (MontuError, DatabaseError):
             # Either another request made it at the same moment (read it again), or, on
             # PostgreSQL, only a manager may add keys: `serve` under a reception login needs
             # the key made once by a manager (`api-keys create "booking page" ...`).
@@ -138,24 +134,12 @@ def find(ctx: ServiceContext, token: str) -> ManagedBooking:
     """The booking behind a manage link; NotFound for a token that matches none."""
     if not token or len(token) > MAX_TOKEN:
         raise NotFound("token", "this link is not valid")
-    hashed = rules.token_hash(token)
-    a = t.Appointment
-    columns = (a.id, a.start_at, a.end_at, a.type_id, a.doctor_id, a.status)
     with UnitOfWork(ctx) as uow:
-        row = uow.session.execute(
-            select(OnlineBooking.api_key_id, *columns)
-            .join(a, a.id == OnlineBooking.appointment_id)
-            .where(OnlineBooking.cancel_token_hash == hashed)
-        ).first()
-        if row is None:  # a link from a message
-            row = uow.session.execute(
-                select(literal(None), *columns)
-                .join(ManageLink, a.id == ManageLink.appointment_id)
-                .where(ManageLink.token_hash == hashed)
-            ).first()
+        row = online_rows.booking_with_token(uow.session, rules.token_hash(token))
     if row is None:
         raise NotFound("token", "this link is not valid")
-    key_id, appointment_id, start, end, type_id, doctor_id, status = row
+    key_id, appointment_id, start, end = row.api_key_id, row.appointment_id, row.start, row.end
+    type_id, doctor_id, status = row.type_id, row.doctor_id, row.status
     key = next((k for k in online.list_api_keys(ctx) if k.id == key_id), None)
     kinds = {k.id: k.name for k in appointment_types(ctx)}
     doctor = next((d.name for d in doctors(ctx) if d.id == doctor_id), "")

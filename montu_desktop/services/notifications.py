@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
-
 from montu_desktop.domain.clinic_time import local_day_bounds, to_local
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus
@@ -26,11 +24,10 @@ from montu_desktop.notifications.model import (
     Status,
 )
 from montu_desktop.notifications.planning import Reach
-from montu_desktop.notifications.records import NotificationRow
 from montu_desktop.notifications.scheduler import DispatchSchedule
 from montu_desktop.notifications.store import load_settings
 from montu_desktop.notifications.templates import MessageFacts, render
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import message_rows
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -102,7 +99,7 @@ STATE_WORDS = {
 }
 
 
-def _view(row: NotificationRow, patient: str = "", doctor: str = "") -> NotificationView:
+def _view(row: message_rows.MessageRow, patient: str = "", doctor: str = "") -> NotificationView:
     return NotificationView(
         row.id,
         row.appointment_id,
@@ -136,33 +133,17 @@ def list_notifications(
 
     `names` adds the patient's and the doctor's names, for staff allowed to see them.
     """
-    query = select(NotificationRow).order_by(
-        NotificationRow.due_at.desc(), NotificationRow.id.desc()
-    )
-    if status:
-        query = query.where(NotificationRow.status == _status(status).value)
+    wanted = _status(status).value if status else None
     with UnitOfWork(ctx) as uow:
-        rows = list(uow.session.scalars(query.limit(limit)))
+        rows = message_rows.messages(uow.session, wanted, limit)
         if not names:
             return [_view(r) for r in rows]
-        a, p, d = t.Appointment, t.Patient, t.Doctor
-        ids = sorted({r.appointment_id for r in rows if r.appointment_id is not None})
-        found: dict[int, tuple[str, str]] = {}
-        for first in range(0, len(ids), 500):
-            for appointment_id, given, family, doctor in uow.session.execute(
-                select(a.id, p.given_name, p.family_name, d.name)
-                .join(p, p.id == a.patient_id)
-                .join(d, d.id == a.doctor_id)
-                .where(a.id.in_(ids[first : first + 500]))
-            ):
-                found[appointment_id] = (f"{given} {family}", doctor)
-        recall_patients = sorted({r.patient_id for r in rows if r.appointment_id is None})
-        recall_names = {
-            i: f"{given} {family}"
-            for i, given, family in uow.session.execute(
-                select(p.id, p.given_name, p.family_name).where(p.id.in_(recall_patients))
-            )
-        } if recall_patients else {}  # fmt: skip
+        found = message_rows.appointment_names(
+            uow.session, {r.appointment_id for r in rows if r.appointment_id is not None}
+        )
+        recall_names = message_rows.patient_names(
+            uow.session, {r.patient_id for r in rows if r.appointment_id is None}
+        )
         return [
             _view(r, *found.get(r.appointment_id, ("", "")))
             if r.appointment_id is not None
@@ -183,16 +164,15 @@ NOT_SET_UP_COUNT = "not set up"
 
 def status_counts(ctx: ServiceContext) -> Counter[str]:
     """Messages by status; those waiting for their channel to be set up count as "not set up"."""
-    n = NotificationRow
     counts: Counter[str] = Counter()
     with UnitOfWork(ctx) as uow:
-        for status, count in uow.session.execute(select(n.status, func.count()).group_by(n.status)):
+        for status, count in message_rows.count_by_status(uow.session):
             counts[NOT_SET_UP_COUNT if status == Status.WAITING.value else status] += count
     return counts
 
 
-def _row(uow: UnitOfWork, notification_id: int) -> NotificationRow:
-    row = uow.session.get(NotificationRow, notification_id)
+def _row(uow: UnitOfWork, notification_id: int) -> message_rows.MessageRow:
+    row = message_rows.message(uow.session, notification_id)
     if row is None:
         raise NotFound("id", f"no notification with id {notification_id}")
     return row
@@ -207,9 +187,7 @@ def retry_notification(ctx: ServiceContext, notification_id: int) -> Notificatio
             raise InvalidRequest(
                 "id", f"notification {notification_id} is {row.status}; only dead ones are retried"
             )
-        now = ctx.clock()
-        row.status, row.attempts, row.due_at, row.updated_at = Status.PENDING.value, 0, now, now
-        uow.session.flush()
+        row = message_rows.requeue(uow.session, row.id, Status.PENDING.value, ctx.clock())
         uow.audit("notification.retried", f"notification {row.id}")
         view = _view(row)
         uow.touches("notifications")
@@ -227,8 +205,7 @@ def dismiss_notification(ctx: ServiceContext, notification_id: int) -> Notificat
                 "id",
                 f"notification {notification_id} is {row.status}; only dead ones are dismissed",
             )
-        row.status, row.updated_at = Status.DISMISSED.value, ctx.clock()
-        uow.session.flush()
+        row = message_rows.set_status(uow.session, row.id, Status.DISMISSED.value, ctx.clock())
         uow.audit("notification.dismissed", f"notification {row.id}")
         view = _view(row)
         uow.touches("notifications")
@@ -251,14 +228,7 @@ def can_dispatch(ctx: ServiceContext) -> bool:
     if ctx.database.is_sqlite:
         return True
     with UnitOfWork(ctx) as uow:
-        return bool(
-            uow.session.scalar(
-                text(
-                    "SELECT has_table_privilege('notification', 'INSERT')"
-                    " AND has_table_privilege('notification', 'UPDATE')"
-                )
-            )
-        )
+        return message_rows.may_write_notifications(uow.session)
 
 
 @contextlib.contextmanager
@@ -310,7 +280,7 @@ class ReminderPreview:
     """A reminder SMS was not delivered: the desk should phone the patient."""
 
 
-def _why_unreachable(patient: t.Patient) -> str:
+def _why_unreachable(patient: message_rows.ReminderTarget) -> str:
     if patient.reminders_opt_out:
         return "opted out of reminders"
     if not patient.phone and not patient.email:
@@ -323,44 +293,34 @@ def tomorrows_reminders(ctx: ServiceContext) -> list[ReminderPreview]:
     zone = clinic_policy(ctx).timezone
     tomorrow = to_local(ctx.clock(), zone).date() + timedelta(days=1)
     start, end = local_day_bounds(tomorrow, zone)
-    a, p, d = t.Appointment, t.Patient, t.Doctor
     with UnitOfWork(ctx) as uow:
-        rows = uow.session.execute(
-            select(a.id, a.start_at, p, d.name)
-            .join(p, p.id == a.patient_id)
-            .join(d, d.id == a.doctor_id)
-            .where(
-                a.start_at >= start,
-                a.start_at < end,
-                a.status == AppointmentStatus.BOOKED.value,
-            )
-            .order_by(a.start_at, a.id)
-        ).all()
-        ids = [r[0] for r in rows]
+        rows = message_rows.booked_between(uow.session, start, end, AppointmentStatus.BOOKED.value)
+        ids = [r.appointment_id for r in rows]
         pending = Counter(
-            uow.session.scalars(
-                select(NotificationRow.appointment_id).where(
-                    NotificationRow.appointment_id.in_(ids),
-                    NotificationRow.kind == Kind.REMINDER.value,
-                    NotificationRow.status.in_([s.value for s in OUTSTANDING]),
-                )
+            message_rows.count_for_appointments(
+                uow.session,
+                ids,
+                kind=Kind.REMINDER.value,
+                statuses=[s.value for s in OUTSTANDING],
             )
         )
         receipts: dict[int, NotificationView] = {}
-        for row in uow.session.scalars(
-            select(NotificationRow)
-            .where(
-                NotificationRow.appointment_id.in_(ids),
-                NotificationRow.kind == Kind.REMINDER.value,
-                NotificationRow.channel == Channel.SMS.value,
-                NotificationRow.status == Status.SENT.value,
-                NotificationRow.delivery.is_not(None),
-            )
-            .order_by(NotificationRow.sent_at, NotificationRow.id)
+        for row in message_rows.with_receipts(
+            uow.session,
+            ids,
+            kind=Kind.REMINDER.value,
+            channel=Channel.SMS.value,
+            status=Status.SENT.value,
         ):
+            assert row.appointment_id is not None
             receipts[row.appointment_id] = _view(row)  # the latest one wins
         found = []
-        for appointment_id, starts, patient, doctor in rows:
+        for patient in rows:
+            appointment_id, starts, doctor = (
+                patient.appointment_id,
+                patient.start,
+                patient.doctor_name,
+            )
             receipt = receipts.get(appointment_id)
             reach = Reach.of(
                 patient.email,
@@ -400,7 +360,7 @@ def send_test_message(
         raise InvalidRequest("to", "must say where to send the test message")
     with UnitOfWork(ctx) as uow:
         settings, custom = load_settings(uow.session)
-        clinic = uow.session.scalars(select(t.Clinic).limit(1)).first()
+        clinic = message_rows.clinic_contact(uow.session)
         zone = clinic.timezone if clinic else "UTC"
         where = (clinic.name, clinic.address, clinic.phone) if clinic else ("Montu", "", "")
     tomorrow = to_local(ctx.clock() + timedelta(days=1), zone)

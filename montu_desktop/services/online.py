@@ -11,10 +11,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Row, delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from montu_desktop.config import process_identity
 from montu_desktop.domain import online as rules
@@ -23,8 +19,8 @@ from montu_desktop.domain.clinic_time import check_moment, to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType, epoch
 from montu_desktop.domain.patients import PatientDetails, check_patient
-from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.online_tables import ApiKey, ApiRequest, OnlineBooking
+from montu_desktop.persistence import online_rows
+from montu_desktop.persistence.errors import IntegrityError
 from montu_desktop.services import availability, booking, patients
 from montu_desktop.services.booking import BookingRequest
 from montu_desktop.services.clinic_settings import get_setting
@@ -74,20 +70,7 @@ class OnlineBooked:
     cancel_token: str
 
 
-# What staff logins may read of a key on PostgreSQL: never its token hash (the server's own
-# login reads that, to check a token).
-_VISIBLE = (
-    ApiKey.id,
-    ApiKey.name,
-    ApiKey.scopes,
-    ApiKey.rate_per_minute,
-    ApiKey.origin,
-    ApiKey.created_at,
-    ApiKey.revoked_at,
-)
-
-
-def _info(row: ApiKey | Row[Any]) -> ApiKeyInfo:
+def _info(row: online_rows.KeyRow) -> ApiKeyInfo:
     return ApiKeyInfo(
         row.id,
         row.name,
@@ -114,9 +97,10 @@ def create_api_key(
     site = rules.parse_origin(origin) if origin else None
     token = rules.new_token()
     with UnitOfWork(ctx, write=True) as uow:
-        if uow.session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+        if online_rows.key_name_taken(uow.session, name):
             raise InvalidRequest("name", f"an API key named {name!r} already exists")
-        row = ApiKey(
+        row = online_rows.add_key(
+            uow.session,
             name=name,
             token_hash=rules.token_hash(token),
             scopes=rules.scopes_text(wanted),
@@ -124,8 +108,6 @@ def create_api_key(
             origin=site,
             created_at=ctx.clock(),
         )
-        uow.session.add(row)
-        uow.session.flush()
         uow.audit("api_key.created", f"api key {row.id}", name=name, scopes=row.scopes)
         info = _info(row)
         uow.commit()
@@ -134,21 +116,19 @@ def create_api_key(
 
 def list_api_keys(ctx: ServiceContext) -> list[ApiKeyInfo]:
     with UnitOfWork(ctx) as uow:
-        return [_info(r) for r in uow.session.execute(select(*_VISIBLE).order_by(ApiKey.name))]
+        return [_info(r) for r in online_rows.keys(uow.session)]
 
 
 def revoke_api_key(ctx: ServiceContext, name: str) -> ApiKeyInfo:
     """Revoke at once: every server checks the key against the database on each request."""
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.execute(select(*_VISIBLE).where(ApiKey.name == name)).first()
+        row = online_rows.key_named(uow.session, name)
         if row is None:
             raise NotFound("name", f"no API key named {name!r}")
         if row.revoked_at is None:
-            uow.session.execute(
-                update(ApiKey).where(ApiKey.id == row.id).values(revoked_at=ctx.clock())
-            )
+            revoked = online_rows.revoke_key(uow.session, row.id, ctx.clock())
             uow.audit("api_key.revoked", f"api key {row.id}", name=name)
-            row = uow.session.execute(select(*_VISIBLE).where(ApiKey.id == row.id)).one()
+            row = revoked
         info = _info(row)
         uow.commit()
     return info
@@ -159,30 +139,19 @@ def authenticate(ctx: ServiceContext, token: str) -> ApiKeyInfo | None:
     if not token or len(token) > 200:
         return None
     with UnitOfWork(ctx) as uow:
-        row = uow.session.scalar(
-            select(ApiKey).where(
-                ApiKey.token_hash == rules.token_hash(token), ApiKey.revoked_at.is_(None)
-            )
-        )
+        row = online_rows.live_key_with_token(uow.session, rules.token_hash(token))
         return None if row is None else _info(row)
 
 
 def allowed_origins(ctx: ServiceContext) -> set[str]:
     """Websites that live keys name: the only origins a browser may call the API from."""
     with UnitOfWork(ctx) as uow:
-        found = uow.session.scalars(
-            select(ApiKey.origin).where(ApiKey.revoked_at.is_(None), ApiKey.origin.is_not(None))
-        )
-        return {o for o in found if o}
+        return online_rows.live_origins(uow.session)
 
 
 def _bookable_online_ids(ctx: ServiceContext) -> set[int]:
     with UnitOfWork(ctx) as uow:
-        return set(
-            uow.session.scalars(
-                select(t.AppointmentType.id).where(t.AppointmentType.bookable_online.is_(True))
-            )
-        )
+        return online_rows.bookable_online_type_ids(uow.session)
 
 
 def online_types(ctx: ServiceContext) -> list[AppointmentType]:
@@ -205,11 +174,7 @@ def set_bookable_online(ctx: ServiceContext, type_name: str, bookable: bool) -> 
     if kind is None:
         raise NotFound("type", f"no appointment type named {type_name!r}")
     with UnitOfWork(ctx, write=True) as uow:
-        uow.session.execute(
-            update(t.AppointmentType)
-            .where(t.AppointmentType.id == kind.id)
-            .values(bookable_online=bookable)
-        )
+        online_rows.set_bookable_online(uow.session, kind.id, bookable)
         uow.audit("type.bookable_online", f"type {kind.id}", bookable=bookable)
         uow.touches("reference")
         uow.commit()
@@ -326,13 +291,7 @@ def book_online(
             patient_id = added.id
         booked = booking.book_in(as_key, uow, dataclasses.replace(request, patient_id=patient_id))
         token = rules.new_token()
-        uow.session.add(
-            OnlineBooking(
-                appointment_id=booked.id,
-                api_key_id=key.id,
-                cancel_token_hash=rules.token_hash(token),
-            )
-        )
+        online_rows.add_online_booking(uow.session, booked.id, key.id, rules.token_hash(token))
         made = OnlineBooked(
             booked.id,
             booked.start,
@@ -366,11 +325,7 @@ def cancel_online(ctx: ServiceContext, key: ApiKeyInfo, appointment_id: int, tok
     """
     unknown = NotFound("id", "no booking matches this id and cancel token")
     with UnitOfWork(ctx) as uow:
-        found = uow.session.execute(
-            select(OnlineBooking.cancel_token_hash, t.Appointment.start_at, t.Appointment.status)
-            .join(t.Appointment, t.Appointment.id == OnlineBooking.appointment_id)
-            .where(OnlineBooking.appointment_id == appointment_id)
-        ).first()
+        found = online_rows.cancel_token_of(uow.session, appointment_id)
     if found is None or not token or found[0] != rules.token_hash(token):
         raise unknown
     if found[2] != AppointmentStatus.BOOKED.value:
@@ -391,7 +346,7 @@ class FirstAnswer:
     response: dict[str, object] | None
 
 
-def _abandoned(ctx: ServiceContext, row: ApiRequest) -> bool:
+def _abandoned(ctx: ServiceContext, row: online_rows.RequestRow) -> bool:
     """Whether an unanswered claim's request no longer runs: its server process is gone
     (killed, restarted, the machine rebooted) or it has outlived any request's time limit."""
     if row.claimed_by and process_identity.is_gone(row.claimed_by):
@@ -414,63 +369,47 @@ def claim_request(
     mine = Claim(key.id, idempotency_key, owner)
     try:
         with UnitOfWork(ctx, write=True) as uow:
-            uow.session.execute(
-                delete(ApiRequest).where(ApiRequest.created_at < ctx.clock() - KEEP_ANSWERS)
-            )
-            uow.session.add(
-                ApiRequest(
-                    api_key_id=key.id,
-                    idempotency_key=idempotency_key,
-                    body_hash=body_hash,
-                    created_at=ctx.clock(),
-                    claimed_by=owner,
-                )
+            online_rows.forget_requests_before(uow.session, ctx.clock() - KEEP_ANSWERS)
+            online_rows.add_request(
+                uow.session,
+                api_key_id=key.id,
+                idempotency_key=idempotency_key,
+                body_hash=body_hash,
+                created_at=ctx.clock(),
+                claimed_by=owner,
             )
             uow.commit()
             return mine
     except IntegrityError:
         pass
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.scalar(
-            select(ApiRequest).where(
-                ApiRequest.api_key_id == key.id, ApiRequest.idempotency_key == idempotency_key
-            )
-        )
+        row = online_rows.request_of(uow.session, key.id, idempotency_key)
         if row is None:  # forgotten in between (older than a day): the key is new again
             raise InvalidRequest("Idempotency-Key", "was just released; send the request again")
         first = FirstAnswer(row.body_hash == body_hash, row.status_code, row.response)
-        if first.same_body and row.status_code is None and _abandoned(ctx, row):
-            same_owner = (
-                ApiRequest.claimed_by.is_(None)
-                if row.claimed_by is None
-                else ApiRequest.claimed_by == row.claimed_by
+        if (
+            first.same_body
+            and row.status_code is None
+            and _abandoned(ctx, row)
+            and online_rows.take_over_request(
+                uow.session, row.id, row.claimed_by, owner, ctx.clock()
             )
-            taken = uow.session.execute(
-                update(ApiRequest)
-                .where(ApiRequest.id == row.id, same_owner, ApiRequest.status_code.is_(None))
-                .values(claimed_by=owner, created_at=ctx.clock())
-                .execution_options(synchronize_session=False)
-            )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                uow.commit()
-                return mine
+        ):
+            uow.commit()
+            return mine
         return first
 
 
 def _answer(uow: UnitOfWork, claim: Claim, status_code: int, response: dict[str, object]) -> bool:
     """Store the answer under the claim, if it is still this request's."""
-    done = uow.session.execute(
-        update(ApiRequest)
-        .where(
-            ApiRequest.api_key_id == claim.api_key_id,
-            ApiRequest.idempotency_key == claim.idempotency_key,
-            ApiRequest.claimed_by == claim.owner,
-            ApiRequest.status_code.is_(None),
-        )
-        .values(status_code=status_code, response=response)
-        .execution_options(synchronize_session=False)
+    return online_rows.store_answer(
+        uow.session,
+        claim.api_key_id,
+        claim.idempotency_key,
+        claim.owner,
+        status_code,
+        response,
     )
-    return done.rowcount == 1  # type: ignore[attr-defined]
 
 
 def record_answer(
@@ -485,12 +424,7 @@ def record_answer(
 def release_request(ctx: ServiceContext, claim: Claim) -> None:
     """Forget a claim whose request failed for a reason of the server's (a retry may go again)."""
     with UnitOfWork(ctx, write=True) as uow:
-        uow.session.execute(
-            delete(ApiRequest).where(
-                ApiRequest.api_key_id == claim.api_key_id,
-                ApiRequest.idempotency_key == claim.idempotency_key,
-                ApiRequest.claimed_by == claim.owner,
-                ApiRequest.status_code.is_(None),
-            )
+        online_rows.release_request(
+            uow.session, claim.api_key_id, claim.idempotency_key, claim.owner
         )
         uow.commit()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from montu_desktop.config.settings_registry import SPECS, parse_hold_release
 from montu_desktop.domain.holds import HeldRule, held_times
 from montu_desktop.domain.model import ClinicDay, Roster, epoch
-from montu_desktop.notifications.settings import SPECS, parse_hold_release
 from montu_desktop.persistence import core_rows
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import week_reference

@@ -18,20 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-
 from montu_desktop.config import secrets
+from montu_desktop.config.settings_registry import typed_value
 from montu_desktop.domain import sms_replies as rules
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.events import Event
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.patients import normalise_phone
 from montu_desktop.domain.sms_replies import Ask, Outcome
-from montu_desktop.notifications.records import NotificationRow
-from montu_desktop.notifications.store import load_settings
-from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.sms_tables import SmsReply
+from montu_desktop.persistence import message_rows, settings_rows
 from montu_desktop.services import booking, online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -44,6 +39,10 @@ ACTOR = "sms-reply"
 """Who the audit log names for what a patient's reply did."""
 RECEIVED = "received"
 """A reply stored but not acted on yet (a crash there leaves it for the desk)."""
+
+
+def _setting(uow: UnitOfWork, key: str) -> object:
+    return typed_value(key, settings_rows.stored_values(uow.session, [key]))
 
 
 class SignatureRefused(InvalidRequest):
@@ -110,15 +109,15 @@ def check_signature(
     """Refuse (SignatureRefused) unless `given` signs these fields over online.public_url + path
     with the SMS account's auth token (the keyring's `sms.token`)."""
     with UnitOfWork(ctx) as uow:
-        settings, _custom = load_settings(uow.session)
+        public_url = str(_setting(uow, "online.public_url"))
     if not given:
         raise SignatureRefused("X-Twilio-Signature", "is missing")
-    if not settings.public_url:
+    if not public_url:
         raise SignatureRefused("online.public_url", "is not set, so no signature can be checked")
     token = secret("sms.token")
     if not token:
         raise SignatureRefused("sms.token", "is not in the keyring, so no signature can be checked")
-    if not rules.signature_ok(token, settings.public_url + path, fields, given):
+    if not rules.signature_ok(token, public_url + path, fields, given):
         raise SignatureRefused("X-Twilio-Signature", "does not match this request")
 
 
@@ -146,19 +145,14 @@ def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> Rep
         sender = normalise_phone(sender)
     now = ctx.clock()
     with UnitOfWork(ctx, write=True) as uow:
-        settings, _custom = load_settings(uow.session)
-        existing = uow.session.scalars(select(SmsReply).where(SmsReply.message_sid == sid)).first()
+        two_way = _setting(uow, "sms.two_way") == "on"
+        existing = message_rows.reply_with_sid(uow.session, sid)
         if existing is not None:
-            return _view(uow, existing)
-        matches = list(
-            uow.session.scalars(
-                select(t.Patient.id)
-                .where(t.Patient.phone == sender, t.Patient.merged_into_id.is_(None))
-                .limit(2)
-            )
-        )
+            return _view(existing)
+        matches = message_rows.live_patients_with_phone(uow.session, sender, limit=2)
         patient_id = matches[0] if len(matches) == 1 else None
-        reply = SmsReply(
+        reply_id = message_rows.add_reply(
+            uow.session,
             message_sid=sid,
             from_number=sender,
             to_number=to,
@@ -167,15 +161,10 @@ def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> Rep
             patient_id=patient_id,
             outcome=RECEIVED,
         )
-        uow.session.add(reply)
-        try:
-            uow.session.flush()
-        except IntegrityError:  # the same webhook racing itself: the first one acts
-            uow.session.rollback()
+        if reply_id is None:  # the same webhook racing itself: the first one acts
             return _by_sid(ctx, sid)
-        reply_id = reply.id
         ask = rules.read_reply(body)
-        if not settings.sms_two_way:
+        if not two_way:
             first = Outcome.TWO_WAY_OFF
         elif not matches:
             first = Outcome.UNKNOWN_NUMBER
@@ -186,7 +175,7 @@ def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> Rep
         else:
             first = None
         if first is not None:
-            reply.outcome = first.value
+            message_rows.settle_reply(uow.session, reply_id, first.value)
         uow.audit("sms.reply_received", f"sms reply {reply_id}", ask=ask.value)
         uow.touches("notifications")
         uow.commit()
@@ -196,26 +185,8 @@ def receive_reply(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> Rep
     return _by_id(ctx, reply_id)
 
 
-def _next_appointment(uow: UnitOfWork, patient_id: int, now: datetime) -> t.Appointment | None:
-    a = t.Appointment
-    return uow.session.scalars(
-        select(a)
-        .where(
-            a.patient_id == patient_id,
-            a.status == AppointmentStatus.BOOKED.value,
-            a.start_at > now,
-        )
-        .order_by(a.start_at, a.id)
-        .limit(1)
-    ).first()
-
-
 def _settle(uow: UnitOfWork, reply_id: int, outcome: Outcome, appointment_id: int | None) -> None:
-    uow.session.execute(
-        update(SmsReply)
-        .where(SmsReply.id == reply_id)
-        .values(outcome=outcome.value, appointment_id=appointment_id)
-    )
+    message_rows.settle_reply(uow.session, reply_id, outcome.value, appointment_id)
     uow.audit("sms.reply_handled", f"sms reply {reply_id}", outcome=outcome.value)
 
 
@@ -224,23 +195,23 @@ def _act(ctx: ServiceContext, reply_id: int, patient_id: int, ask: Ask) -> None:
     now = ctx.clock()
     if ask is Ask.STOP:
         with UnitOfWork(as_reply, write=True) as uow:
-            patient = uow.session.get(t.Patient, patient_id)
-            assert patient is not None
-            patient.reminders_opt_out, patient.updated_at = True, now
+            message_rows.opt_out_of_reminders(uow.session, patient_id, now)
             uow.audit("patient.reminders_opted_out", f"patient {patient_id}", by="sms")
             _settle(uow, reply_id, Outcome.OPTED_OUT, None)
             uow.touches("patients", patient_id)
             uow.commit()
         return
     with UnitOfWork(as_reply, write=True) as uow:
-        upcoming = _next_appointment(uow, patient_id, now)
+        upcoming = message_rows.next_booked(
+            uow.session, patient_id, now, AppointmentStatus.BOOKED.value
+        )
         if upcoming is None:
             _settle(uow, reply_id, Outcome.NO_APPOINTMENT, None)
             uow.commit()
             return
-        appointment_id, start = upcoming.id, upcoming.start_at
+        appointment_id, start = upcoming
         if ask is Ask.CONFIRM:
-            upcoming.confirmed_at = now
+            message_rows.confirm_appointment(uow.session, appointment_id, now)
             uow.audit("appointment.confirmed", f"appointment {appointment_id}", by="sms")
             _settle(uow, reply_id, Outcome.CONFIRMED, appointment_id)
             uow.touches("appointments", appointment_id)
@@ -268,10 +239,7 @@ def _act(ctx: ServiceContext, reply_id: int, patient_id: int, ask: Ask) -> None:
 # -- the Replies list -----------------------------------------------------------------------
 
 
-def _view(uow: UnitOfWork, row: SmsReply, name: str | None = None) -> ReplyView:
-    if name is None and row.patient_id is not None:
-        patient = uow.session.get(t.Patient, row.patient_id)
-        name = f"{patient.given_name} {patient.family_name}" if patient else ""
+def _view(row: message_rows.ReplyRow) -> ReplyView:
     return ReplyView(
         row.id,
         row.received_at,
@@ -279,7 +247,7 @@ def _view(uow: UnitOfWork, row: SmsReply, name: str | None = None) -> ReplyView:
         row.body,
         row.outcome,
         row.patient_id,
-        name or "",
+        row.patient_name,
         row.appointment_id,
         row.read_at,
     )
@@ -287,59 +255,46 @@ def _view(uow: UnitOfWork, row: SmsReply, name: str | None = None) -> ReplyView:
 
 def _by_id(ctx: ServiceContext, reply_id: int) -> ReplyView:
     with UnitOfWork(ctx) as uow:
-        row = uow.session.get(SmsReply, reply_id)
+        row = message_rows.reply(uow.session, reply_id)
         if row is None:
             raise NotFound("id", f"no reply with id {reply_id}")
-        return _view(uow, row)
+        return _view(row)
 
 
 def _by_sid(ctx: ServiceContext, sid: str) -> ReplyView:
     with UnitOfWork(ctx) as uow:
-        row = uow.session.scalars(select(SmsReply).where(SmsReply.message_sid == sid)).one()
-        return _view(uow, row)
+        row = message_rows.reply_with_sid(uow.session, sid)
+        assert row is not None  # only asked for a reply known to be stored
+        return _view(row)
 
 
 def list_replies(
     ctx: ServiceContext, *, unread_only: bool = False, limit: int = 500
 ) -> list[ReplyView]:
     """The newest replies first, with the patient's name when the number identified one."""
-    r, p = SmsReply, t.Patient
-    query = (
-        select(r, p.given_name, p.family_name)
-        .outerjoin(p, p.id == r.patient_id)
-        .order_by(r.received_at.desc(), r.id.desc())
-        .limit(limit)
-    )
-    if unread_only:
-        query = query.where(r.read_at.is_(None))
     with UnitOfWork(ctx) as uow:
         return [
-            _view(uow, row, f"{given} {family}" if given is not None else "")
-            for row, given, family in uow.session.execute(query)
+            _view(row)
+            for row in message_rows.replies(uow.session, unread_only=unread_only, limit=limit)
         ]
 
 
 def unread_count(ctx: ServiceContext) -> int:
     with UnitOfWork(ctx) as uow:
-        return int(
-            uow.session.scalar(
-                select(func.count()).select_from(SmsReply).where(SmsReply.read_at.is_(None))
-            )
-            or 0
-        )
+        return message_rows.unread_count(uow.session)
 
 
 def mark_read(ctx: ServiceContext, reply_id: int) -> ReplyView:
     """The desk has read (and dealt with) this reply."""
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.get(SmsReply, reply_id)
+        row = message_rows.reply(uow.session, reply_id)
         if row is None:
             raise NotFound("id", f"no reply with id {reply_id}")
         if row.read_at is None:
-            row.read_at, row.read_by = ctx.clock(), ctx.actor[:100]
+            row = message_rows.mark_reply_read(uow.session, reply_id, ctx.clock(), ctx.actor[:100])
             uow.audit("sms.reply_read", f"sms reply {reply_id}")
             uow.touches("notifications")
-        view = _view(uow, row)
+        view = _view(row)
         uow.commit()
         return view
 
@@ -357,20 +312,24 @@ def record_receipt(ctx: ServiceContext, fields: Sequence[tuple[str, str]]) -> st
         known = ", ".join(rules.PROVIDER_STATUS)
         raise InvalidRequest("MessageStatus", f"{status!r} is not a message status ({known})")
     error = next((v for k, v in fields if k == "ErrorCode"), "")
-    n = NotificationRow
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.scalars(select(n).where(n.provider_ref == sid).limit(1)).first()
-        if row is None:
+        found = message_rows.delivery_of(uow.session, sid)
+        if found is None:
             log.info("a delivery receipt for a message this clinic did not send was ignored")
             return None
-        if rules.moves_forward(row.delivery, new):
-            row.delivery = new.value
-            row.delivery_error = (
-                rules.delivery_reason(error)[:200] if new is rules.Delivery.UNDELIVERED else None
+        notification_id, state = found
+        if rules.moves_forward(state, new):
+            message_rows.set_delivery(
+                uow.session,
+                notification_id,
+                new.value,
+                rules.delivery_reason(error)[:200] if new is rules.Delivery.UNDELIVERED else None,
+                ctx.clock(),
             )
-            row.delivery_at = ctx.clock()
-            uow.audit("notification.delivery", f"notification {row.id}", delivery=new.value)
+            uow.audit(
+                "notification.delivery", f"notification {notification_id}", delivery=new.value
+            )
             uow.touches("notifications")
-        state = row.delivery
+            state = new.value
         uow.commit()
         return state

@@ -13,7 +13,7 @@ from montu_desktop.domain.errors import InvalidRequest, NotFound, SlotTaken
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.persistence import admin_tables as at
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.online_tables import ApiRequest
+from montu_desktop.persistence.online_tables import ApiKey, ApiRequest
 from montu_desktop.services import booking, online, patients
 from montu_desktop.services.unit_of_work import UnitOfWork
 from tests.support.clinic import at as local_at
@@ -46,7 +46,7 @@ def test_a_key_authenticates_until_revoked_and_only_its_hash_is_stored(ctx) -> N
     assert online.authenticate(ctx, token) == key
     assert online.authenticate(ctx, token + "x") is None
     with UnitOfWork(ctx) as uow:
-        stored = uow.session.execute(select(online.ApiKey.token_hash)).scalars().all()
+        stored = uow.session.execute(select(ApiKey.token_hash)).scalars().all()
         audited = uow.session.scalars(select(at.AuditEntry.action)).all()
     assert token not in stored and len(stored[0]) == 64
     assert "api_key.created" in audited

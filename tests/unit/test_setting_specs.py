@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from montu_desktop.config.settings_registry import SPECS, ValueKind, settings_table
 from montu_desktop.domain.errors import InvalidRequest
-from montu_desktop.notifications.settings import SPECS, ValueKind, check_setting, settings_table
+from montu_desktop.notifications.settings import check_setting
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -19,7 +20,7 @@ def test_the_readme_settings_table_is_the_generated_one() -> None:
     assert found, "README.md has lost its settings-table markers"
     assert found.group(1) == settings_table(), (
         "README's settings table is out of date: paste the output of "
-        "`python -c 'from montu_desktop.notifications.settings import settings_table; "
+        "`python -c 'from montu_desktop.config.settings_registry import settings_table; "
         "print(settings_table())'` between the markers"
     )
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from montu_desktop.notifications.settings import QuietHours, parse_quiet_hours
+from montu_desktop.config.settings_registry import QuietHours, parse_quiet_hours
 from montu_desktop.ui.notifications.fields import FieldNotes, spin_box
 from montu_desktop.ui.time_field import TimeField
 
