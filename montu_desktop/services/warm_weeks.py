@@ -1,4 +1,4 @@
-"""Keeps the few weeks a desk is looking at computed, for as long as a fresh answer would agree.
+"""Keeps the weeks a desk or the API is asked for computed, while a fresh answer would agree.
 
 A desk pages between its current week and the next (per appointment type); answers of
 `availability.week_availability` are kept per (type, Monday, urgent, doctor), least recently
