@@ -45,11 +45,14 @@ with warnings.catch_warnings():
 class Desk:
     """What this desk's caches answer at the instant a change notice reaches its listeners."""
 
-    def __init__(self, ctx: ServiceContext, store: WarmWeeks, day: date) -> None:
-        self.ctx, self.store, self.day = ctx, store, day
+    def __init__(self, ctx: ServiceContext, day: date) -> None:
+        self.ctx, self.day = ctx, day
+        self.store = WarmWeeks(ctx)
         self.seen: list[tuple[WeekAvailability, object, object]] = []
         self._heard = threading.Condition()
-        ctx.on_change.append(self._hear)
+        # Listening before the store exists, as the desk's screens do (MainWindow's change
+        # bridge is attached before its warm weeks): caches still drop first.
+        ctx.on_change.insert(0, self._hear)
 
     def _hear(self, changes: OpChanges) -> None:  # the feed's thread, as a screen's bridge
         seen = (
@@ -79,7 +82,8 @@ def test_every_kept_cache_answers_fresh_when_another_desks_edit_is_heard(
     _key, token = online.create_api_key(ctx, "site", "availability", rate="10000/min")
     other_db = Database(ctx.database.url)
     other = ServiceContext(other_db, clock=clock, rng=random.Random(3), actor="other")
-    store = WarmWeeks(ctx)
+    desk = Desk(ctx, day)
+    store = desk.store
 
     def fresh() -> tuple[WeekAvailability, object, object]:
         new = ServiceContext(ctx.database, clock=clock)  # a cache of its own, empty
@@ -98,7 +102,6 @@ def test_every_kept_cache_answers_fresh_when_another_desks_edit_is_heard(
                 assert answer.status_code == 200, answer.text
                 return answer.json()
 
-            desk = Desk(ctx, store, day)
             edits: list[Callable[[], object]] = [
                 lambda: holds.add_hold(other, first, day.weekday(), clock_time(10), clock_time(11)),
                 lambda: doctor_types.set_doctor_types(other, second, ["Long", "Procedure"]),
