@@ -80,7 +80,7 @@ def availability(clinic: Clinic, rounds: int = 30) -> None:
         warm.close()
         database.dispose()
     for name, seconds in medians.items():
-        print(f"  {name:22} {_ms(seconds):>10}   {seconds / medians['floor']:.2f}× floor")
+        print(f"  {name:22} {seconds * 1e6:9.1f} µs   {seconds / medians['floor']:.3f}× floor")
     print(f"  load after {_load()}")
 
 
