@@ -192,3 +192,14 @@ def test_notification_queue_changes_keep_the_week_and_a_closed_store_listens_no_
     assert not store.is_warm("Standard", TUESDAY)
     store.close()
     assert store._heard not in sqlite_ctx.caches
+
+
+def test_dropping_without_a_change_drops_every_layer(sqlite_ctx: ServiceContext) -> None:
+    """Sign-in and the daily roll-forward cannot say what changed: every layer goes."""
+    tiny_clinic(sqlite_ctx, doctors=1)
+    store = WarmWeeks(sqlite_ctx)
+    store.week("Standard", TUESDAY)
+    generation = sqlite_ctx.cache.generation
+    sqlite_ctx.drop_cached()
+    assert sqlite_ctx.cache.generation == generation + 1
+    assert not store.is_warm("Standard", TUESDAY)
