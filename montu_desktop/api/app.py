@@ -34,19 +34,19 @@ from montu_desktop.domain.errors import (
     SlotTaken,
 )
 from montu_desktop.domain.model import week_start
-from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.text import printable
 from montu_desktop.services import online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy
-from montu_desktop.services.reference_cache import ReferenceCache
+from montu_desktop.services.warm_weeks import WarmWeeks
 from montu_desktop.services.week_json import week_document
 
 log = logging.getLogger("montu_desktop.api")
 
 API_VERSION = "1.0"
-AVAILABILITY_TTL_SECONDS = 60.0
+KEPT_WEEKS = 64
+"""Weeks of availability kept answered (per type): a website pages a few months ahead."""
 WRITERS = 4
 """Bookings and cancellations in progress at once. A writing transaction may need a second
 pooled connection (a reference load inside it); with every pooled connection held by
@@ -120,9 +120,10 @@ def create_app(
     ctx: ServiceContext,
     *,
     clock: Callable[[], float] = time.monotonic,
-    cache_seconds: float = AVAILABILITY_TTL_SECONDS,
+    keep_answers: bool = True,
 ) -> FastAPI:
-    """The API over one database; availability answers are kept until a change is heard."""
+    """The API over one database; availability answers are kept for as long as a fresh one
+    would agree (services/warm_weeks.py: dropped on every change heard, and by the clock)."""
     app = FastAPI(
         title="Montu Desktop online booking",
         version=API_VERSION,
@@ -133,16 +134,12 @@ def create_app(
         # (Location: http://evil.example/...); "/v1/types/" is answered as "/v1/types" instead.
         redirect_slashes=False,
     )
-    answers = ReferenceCache(ttl_seconds=cache_seconds)
+    answers = WarmWeeks(ctx, capacity=KEPT_WEEKS)
+    answers.enabled = keep_answers
     writing = threading.BoundedSemaphore(WRITERS)
     limiter = rules.RateLimiter(clock)
     wrong_keys = rules.WrongKeyLimiter(clock)
 
-    def heard(changes: OpChanges) -> None:
-        if changes.touches(ChangeKind.APPOINTMENTS, ChangeKind.REFERENCE):
-            answers.invalidate()
-
-    ctx.on_change.append(heard)
     install_pages(app, ctx, limiter)
 
     @app.exception_handler(ApiError)
@@ -320,12 +317,10 @@ def create_app(
             monday = week_start(parse_day(week, "week"))
             kind = online.online_type(ctx, type)
             # Kept as the bytes sent: a cached answer costs no serialising.
-            body = answers.get(
-                (kind.id, monday),
-                lambda: json.dumps(
-                    week_document(online.week_for_website(ctx, kind.name, monday)),
-                    separators=(",", ":"),
-                ).encode(),
+            body = answers.rendered(
+                kind.name,
+                monday,
+                lambda found: json.dumps(week_document(found), separators=(",", ":")).encode(),
             )
         except InvalidRequest as exc:
             raise ApiError(422, exc.field, exc.reason) from None

@@ -46,7 +46,7 @@ def serve(ctx: ServiceContext, host: str, port: int) -> None:
     """Serve until SIGTERM or Ctrl+C; the change feed drops cached answers as others book."""
     import uvicorn
 
-    from montu_desktop.api.app import AVAILABILITY_TTL_SECONDS, create_app
+    from montu_desktop.api.app import create_app
 
     check_can_listen(host, port)
     stream = logging.StreamHandler(sys.stderr)
@@ -54,8 +54,8 @@ def serve(ctx: ServiceContext, host: str, port: int) -> None:
     log.addHandler(stream)
     log.setLevel(logging.INFO)
     # The benchmark sets 0 to measure answers computed on every request.
-    cache_seconds = float(os.environ.get("MONTU_API_CACHE_SECONDS", AVAILABILITY_TTL_SECONDS))
-    app = create_app(ctx, cache_seconds=cache_seconds)
+    keep = os.environ.get("MONTU_API_CACHE_SECONDS", "").strip() not in ("0", "0.0")
+    app = create_app(ctx, keep_answers=keep)
     feed = ChangeFeed(ctx, poll_seconds=SQLITE_POLL_SECONDS)
     feed.start()
     try:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from montu_desktop.domain.op_changes import ChangeKind
+from montu_desktop.persistence import scheduling_tables as _scheduling  # noqa: F401 (its tables)
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import postgres_connect_args
 from montu_desktop.persistence.watched import WATCHED_TABLES

@@ -1,7 +1,9 @@
 """The tables whose changes other desks must hear of, and the kind of change each one is.
 
 The one list both backends watch: SQLite desks poll these tables' fingerprints, and on
-PostgreSQL migration 0004 put a notify trigger on each (a test checks the two agree).
+PostgreSQL migrations 0004 and 0023 put a notify trigger on each (a test checks the two
+agree). Every table a cached load reads must be here, or another desk's edit of it reaches
+no cache (bench/FRESHNESS.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ WATCHED_TABLES: dict[str, ChangeKind] = {
     "doctor_schedule": ChangeKind.REFERENCE,
     "appointment_type": ChangeKind.REFERENCE,
     "setting": ChangeKind.REFERENCE,
+    "doctor_type_skipped": ChangeKind.REFERENCE,
+    "held_time": ChangeKind.REFERENCE,
 }
 
 WATCHED_KINDS: tuple[ChangeKind, ...] = tuple(dict.fromkeys(WATCHED_TABLES.values()))

@@ -47,6 +47,10 @@ def _default_actor() -> str:
         return "unknown"
 
 
+EVERYTHING = OpChanges(frozenset(ChangeKind))
+"""Every kind at once: whatever was kept may be stale."""
+
+
 @dataclass
 class ServiceContext:
     """The wiring one desk (or one CLI call) runs its use cases with."""
@@ -65,6 +69,10 @@ class ServiceContext:
     """Called with the session just before a change is committed (the change feed notes its
     own commits there, to tell them from other desks'); may return a callable that is then
     called with whether the commit went through."""
+    caches: list[Callable[[OpChanges], None]] = field(default_factory=list)
+    """The drop of every store kept from the database besides `cache` (the desk's warm
+    weeks, the API's answers): `drop_cached` calls each with what changed, before any
+    `on_change` listener hears of it, so a screen that reloads on a notice reads fresh."""
     on_change: list[Callable[[OpChanges], None]] = field(default_factory=list)
     """Called once per committed operation (here or heard from another desk) with what changed.
 
@@ -74,14 +82,25 @@ class ServiceContext:
     def changed(self, what: OpChanges | ChangeKind | str) -> OpChanges:
         """Tell every listener; one that raises is logged and cannot undo or fail the commit."""
         changes = what if isinstance(what, OpChanges) else OpChanges.of(what, origin=LOCAL)
-        if ChangeKind.REFERENCE in changes.kinds:
-            self.cache.invalidate()
+        self.drop_cached(changes)
         for listener in list(self.on_change):
             try:
                 listener(changes)
             except Exception:
                 log.exception("a change listener failed (the change itself is saved)")
         return changes
+
+    def drop_cached(self, changes: OpChanges = EVERYTHING) -> None:
+        """The one way any cached answer is dropped: this desk's commits and what the change
+        feed hears reach it through `changed`; a caller that cannot know what changed (a new
+        sign-in, the daily roll-forward) passes nothing and every layer goes."""
+        if ChangeKind.REFERENCE in changes.kinds:
+            self.cache.invalidate()
+        for drop in list(self.caches):
+            try:
+                drop(changes)
+            except Exception:
+                log.exception("a cache failed to drop (the change itself is saved)")
 
 
 class NotAllowed(InvalidRequest):

@@ -1,7 +1,8 @@
 """Keeps slow-changing reference data (types, doctors, rosters, opening days) for ten minutes.
 
-Anything this app edits drops the whole cache at once; other PCs' edits reach it through
-`invalidate` too (called by the live-refresh listener) or, at worst, after the time-to-live.
+Dropped whole by `ServiceContext.drop_cached` (the one path every cache is dropped by): on
+this desk's reference edits and on those the change feed hears from other PCs. The
+time-to-live is the fallback of a process that runs no change feed (the worker).
 """
 
 from __future__ import annotations

@@ -1,26 +1,29 @@
-"""Keeps the few weeks a desk is looking at computed, for as long as a fresh answer would agree.
+"""Keeps the weeks a desk or the API is asked for computed, while a fresh answer would agree.
 
 A desk pages between its current week and the next (per appointment type); answers of
 `availability.week_availability` are kept per (type, Monday, urgent, doctor), least recently
 used first out. A kept week is never different from a fresh computation: it is dropped
 
 - on every change notice that can touch availability: this desk's commits and what the change
-  feed hears from other desks both reach `ctx.on_change` (only the reminder queue is ignored);
+  feed hears from other desks both reach `ctx.drop_cached`, the one path that drops every
+  cache, before any screen hears of them (only the reminder queue is ignored);
 - when the reference cache it was computed from is dropped, or when any entry it read from
   that cache expires (a recomputation would reload it);
 - by the clock, at the next instant a fresh computation could answer differently: a slot
   start of the week entering the minimum notice, held time releasing itself, local midnight
   moving the booking horizon; and in any case one slot length after it was computed.
 
-Opt-in: only the desk's window uses it; one-shot callers (CLI, API, self-test, other
-services, the benchmark's cold measurement) call `week_availability` and compute fresh.
+Opt-in: the desk's window keeps the weeks it shows, and the API the weeks websites ask for
+(with the bytes it sent, `rendered`); one-shot callers (CLI, self-test, other services, the
+benchmark's cold measurement) call `week_availability` and compute fresh.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
@@ -49,6 +52,8 @@ class _Kept:
     cache_generation: int
     cache_fresh_until: float
     """When (the reference cache's clock) the oldest cache entry it read expires."""
+    rendered: bytes | None = None
+    """The week as the API sent it (kept and dropped with the week)."""
 
 
 class WarmWeeks:
@@ -65,12 +70,12 @@ class WarmWeeks:
         """Off: every call computes fresh and `warm` does nothing (the benchmark's cold row)."""
         self.hits = 0
         self.misses = 0
-        ctx.on_change.append(self._heard)
+        ctx.caches.append(self._heard)
 
     def close(self) -> None:
         """Stop listening to the context and forget everything."""
-        if self._heard in self._ctx.on_change:
-            self._ctx.on_change.remove(self._heard)
+        if self._heard in self._ctx.caches:
+            self._ctx.caches.remove(self._heard)
         self.drop()
 
     def drop(self) -> None:
@@ -111,6 +116,24 @@ class WarmWeeks:
             with self._lock:
                 del self._running[key]
             done.set()
+
+    def rendered(
+        self, type_name: str, day: date, render: Callable[[WeekAvailability], bytes]
+    ) -> bytes:
+        """`render(self.week(type_name, day))`, kept with the week: a repeat costs neither
+        the computation nor the rendering (the API's answers, sent as these bytes)."""
+        week = self.week(type_name, day)
+        key = _key(type_name, day, False, None)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept.week is week and kept.rendered is not None:
+                return kept.rendered
+        body = render(week)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept.week is week:
+                self._kept[key] = replace(kept, rendered=body)
+        return body
 
     def warm(self, type_name: str, day: date) -> None:
         """Compute the week holding `day` now, if it is not kept already (for a prefetch)."""
@@ -175,7 +198,7 @@ class WarmWeeks:
                     self._kept.popitem(last=False)
         return week
 
-    def _heard(self, changes: OpChanges) -> None:  # any thread, right after the commit
+    def _heard(self, changes: OpChanges) -> None:  # any thread, before any listener
         if not changes.kinds or changes.kinds - HARMLESS:
             self.drop()
 

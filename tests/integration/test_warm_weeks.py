@@ -73,7 +73,7 @@ def test_a_booking_heard_from_another_desk_drops_the_week(
         with ChangeFeed(ctx, poll_seconds=0.1) as feed:
             _wait_listening(feed)
             before = kept_then(store, ctx)
-            ctx.on_change.append(listen)  # after the store's listener: it has dropped by then
+            ctx.on_change.append(listen)  # caches are dropped before any listener hears
             book_appointment(other, BookingRequest("Standard", at(TUESDAY, 10), patient))
             assert heard.wait(5.0), "the feed did not hear the other desk's booking"
             assert_fresh(store, ctx, before)
@@ -191,4 +191,15 @@ def test_notification_queue_changes_keep_the_week_and_a_closed_store_listens_no_
     sqlite_ctx.changed("waitlist")
     assert not store.is_warm("Standard", TUESDAY)
     store.close()
-    assert store._heard not in sqlite_ctx.on_change
+    assert store._heard not in sqlite_ctx.caches
+
+
+def test_dropping_without_a_change_drops_every_layer(sqlite_ctx: ServiceContext) -> None:
+    """Sign-in and the daily roll-forward cannot say what changed: every layer goes."""
+    tiny_clinic(sqlite_ctx, doctors=1)
+    store = WarmWeeks(sqlite_ctx)
+    store.week("Standard", TUESDAY)
+    generation = sqlite_ctx.cache.generation
+    sqlite_ctx.drop_cached()
+    assert sqlite_ctx.cache.generation == generation + 1
+    assert not store.is_warm("Standard", TUESDAY)

@@ -136,7 +136,7 @@ class DailyRollForward:
         if self._rolled_on is not None and self._today() == self._rolled_on:
             return True
         try:
-            self.ctx.cache.invalidate()  # the time zone or horizon may have changed
+            self.ctx.drop_cached()  # the time zone or horizon may have changed
             self._zone = clinic_policy(self.ctx).timezone
             today = self._today()
             outcome = roll_forward(self.ctx)

@@ -305,7 +305,7 @@ def sign_in_server(
         raise SignInRefused("this server login is not a Montu Desktop staff account")
     previous = ctx.database
     ctx.database, ctx.actor, ctx.role = signed, name, Role(role)
-    ctx.cache.invalidate()
+    ctx.drop_cached()  # another login may be shown other rows
     with UnitOfWork(ctx, write=True) as uow:
         uow.audit("staff.signed_in", name)
         uow.commit()
