@@ -18,15 +18,15 @@ from montu_desktop.domain.model import Roster, busy_by_doctor, epoch, week_start
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.engine import Database
 from montu_desktop.persistence.admin_tables import AuditEntry
+from montu_desktop.persistence.engine import Database
 from montu_desktop.services import booking
 from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import ZONE, create_demo_clinic
 from montu_desktop.services.unit_of_work import UnitOfWork
-from tests.support.clock import FixedClock
 from tests.support.clinic import at, new_patients, overlapping_pairs, tiny_clinic
+from tests.support.clock import FixedClock
 
 TUESDAY = date(2026, 11, 24)
 
