@@ -368,3 +368,24 @@ def summarise(results: list[DeskResult], seconds: float, overlaps: int) -> RaceF
         ),
         machine_cpu_seconds=results[0].machine_cpu_seconds if results else None,
     )
+
+
+def server_vs_statements(
+    clinic: Clinic, day: date, rounds: int = 4, count: int = 100
+) -> dict[str, RaceFigures]:
+    """One desk on PostgreSQL, booking through montu_book (one round trip) and through the
+    Python path's statements (what SQLite runs), in alternating batches on the same day:
+    the ratio holds even when the machine's load moves between batches."""
+    from montu_desktop.services import booking as service
+
+    real = service._on_server
+    batches: dict[str, list[DeskResult]] = {"server": [], "statements": []}
+    try:
+        for _ in range(rounds):
+            for mode in batches:
+                service._on_server = real if mode == "server" else (lambda *_args: False)  # type: ignore[assignment]
+                clear_bookings(clinic)
+                batches[mode].append(single_desk(clinic, day, count))
+    finally:
+        service._on_server = real  # type: ignore[assignment]
+    return {mode: summarise(results, 1.0, 0) for mode, results in batches.items()}

@@ -205,6 +205,24 @@ def booking(
                 "≤ 1 ms" if clinic.backend == "postgresql" else "",
                 desk_cpu <= 1e-3 if clinic.backend == "postgresql" else None,
             )
+    if pg_book is not None:
+        load = os.getloadavg()[0]
+        both = bk.server_vs_statements(pg_book, days[0])
+        server, statements = both["server"], both["statements"]
+        for name, r in both.items():
+            report.add(
+                "booking",
+                f"postgresql one desk, {name} (interleaved batches): p50, p99",
+                f"{_ms(r.p50)}, {_ms(r.p99)}",
+                f"desk CPU {_ms(r.desk_cpu_per_booking or 0)}, "
+                f"server backend {_ms(r.server_cpu_per_booking or 0)}; load {load:.1f}",
+            )
+        report.add(
+            "booking",
+            "postgresql one desk: montu_book vs the statements, p50 (same minutes)",
+            _x(server.p50 / statements.p50),
+            f"desk CPU {_x((server.desk_cpu_per_booking or 0) / (statements.desk_cpu_per_booking or 1))}",
+        )
     week = days[1:6]  # racing desks book anywhere in these five open weekdays
     if pg_book is not None:
         for processes in (1, 4, 8, 16):
