@@ -47,9 +47,7 @@ CREATE OR REPLACE FUNCTION public.montu_book(
     OUT o_outcome text, OUT o_id bigint, OUT o_doctor integer, OUT o_detail text,
     OUT o_opens timestamptz, OUT o_closes timestamptz, OUT o_ids integer[],
     OUT o_booked integer[], OUT o_rostered integer[], OUT o_recalls integer)
-LANGUAGE plpgsql SECURITY INVOKER
--- Planned once per session: planning the doctors statement afresh cost more than running it.
-SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SECURITY INVOKER AS $$
 DECLARE
     v_slack constant interval := interval '480 minutes';  -- model.MAX_APPOINTMENT_MINUTES
     v_start timestamptz := to_timestamp(p_start);
@@ -80,6 +78,11 @@ DECLARE
     r record;
     i integer;
 BEGIN
+    -- For the rest of the transaction, as the statements' path does (booking_rows): each
+    -- statement here, and the audit and outbox triggers at COMMIT, planned once per
+    -- session; planning the doctors statement afresh cost more than running it. (Not a SET
+    -- clause: that would end with the function, before COMMIT.)
+    PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     o_recalls := 0;
     -- The refusals come in the desk's order (services/booking.py _check_time).
     SELECT p.merged_into_id, true INTO v_merged, v_found FROM public.patient p WHERE p.id = p_patient;
