@@ -162,8 +162,17 @@ def _cpu_of(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+STATEMENTS_ONLY = "MONTU_BENCH_STATEMENTS"
+"""Set (to 1) in the environment, racing desks on PostgreSQL book through the Python path's
+statements instead of montu_book: the comparison in the same minutes."""
+
+
 def _desk_process(args: tuple) -> DeskResult:  # type: ignore[type-arg]
     clinic, days, warm_day, patients, seconds, seed, barrier = args
+    if os.environ.get(STATEMENTS_ONLY) == "1":
+        from montu_desktop.services import booking as service
+
+        service._on_server = lambda *_args: False  # type: ignore[assignment]
     _warm_up(clinic, warm_day, patients[0], seed)
     barrier.wait()
     busy_before = machine_busy_seconds()
