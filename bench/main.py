@@ -439,8 +439,7 @@ def api(report: Report, clinic: Clinic, seconds: float) -> None:
             "api",
             "availability, cached, against the floor (interleaved)",
             _x(share),
-            f"one uvicorn process, asyncio loop, h11; load {before:.1f} → "
-            f"{os.getloadavg()[0]:.1f}",
+            f"one uvicorn process, asyncio loop, h11; load {before:.1f} → {os.getloadavg()[0]:.1f}",
             "≥ 0.5× floor",
             share >= 0.5,
         )
