@@ -13,14 +13,14 @@ guard, the audit and outbox triggers hold exactly as for the statements it repla
 are schema-qualified so that the caller's temporary objects cannot stand in for the tables.
 
 Revision ID: 0021_perf_booking
-Revises: 0020
+Revises: 0022 (written on 0020; re-chained onto main's head when main was merged in)
 Create Date: 2026-12-06 17:20:00
 """
 
 from alembic import op
 
 revision = "0021_perf_booking"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

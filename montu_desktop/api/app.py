@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from montu_desktop.api import fhir
+from montu_desktop.api.calendar import calendar_router
 from montu_desktop.api.pages import install_pages, loggable_path
 from montu_desktop.api.sms import sms_router
 from montu_desktop.domain import online as rules
@@ -144,13 +146,18 @@ def create_app(
     install_pages(app, ctx, limiter)
 
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if fhir.is_fhir(request.url.path):
+            return fhir.outcome(exc.status, f"{exc.field}: {exc.reason}", headers=exc.headers)
         return JSONResponse(exc.body(), exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "is not valid"}
         reason = str(first.get("msg", "is not valid"))
+        if fhir.is_fhir(request.url.path):
+            where = _field(tuple(first.get("loc", ())))
+            return fhir.outcome(400, f"{where}: {reason.lower()}", expression=where)
         if first.get("type") == "json_invalid":
             return JSONResponse({"error": {"field": "body", "reason": "is not valid JSON"}}, 422)
         return JSONResponse(
@@ -158,7 +165,11 @@ def create_app(
         )
 
     @app.exception_handler(DatabaseUnavailable)
-    async def _unreachable(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
+    async def _unreachable(request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
+        if fhir.is_fhir(request.url.path):
+            return fhir.outcome(
+                503, "the clinic's database is unreachable", headers={"Retry-After": "10"}
+            )
         return JSONResponse(
             {"error": {"field": "database", "reason": "the clinic's database is unreachable"}},
             503,
@@ -166,8 +177,14 @@ def create_app(
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Unknown paths and methods answer in the same shape as every other refusal.
+        if fhir.is_fhir(request.url.path):
+            return fhir.outcome(
+                exc.status_code,
+                f"path: {str(exc.detail).lower()}",
+                headers=getattr(exc, "headers", None),
+            )
         return JSONResponse(
             {"error": {"field": "path", "reason": str(exc.detail).lower()}},
             exc.status_code,
@@ -175,9 +192,11 @@ def create_app(
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The exception's text may quote a patient's details: log its kind only.
         log.error("request failed: %s", type(exc).__name__)
+        if fhir.is_fhir(request.url.path):
+            return fhir.outcome(500, "the request could not be completed")
         return JSONResponse(
             {"error": {"field": "server", "reason": "the request could not be completed"}}, 500
         )
@@ -403,4 +422,6 @@ def create_app(
         return Response(status_code=204)
 
     app.include_router(sms_router(ctx, writing))
+    app.include_router(calendar_router(ctx, clock))
+    app.include_router(fhir.fhir_router(ctx, key_with("fhir")))
     return app

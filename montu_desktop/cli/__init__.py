@@ -200,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     from montu_desktop.cli import recalls
 
     recalls.add_parsers(commands, common)
+    from montu_desktop.cli import calendar_tokens
+
+    calendar_tokens.add_parsers(commands, common)
+    from montu_desktop.cli import imports
+
+    imports.add_parsers(commands, common)
     return parser
 
 

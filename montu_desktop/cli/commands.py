@@ -20,6 +20,8 @@ from montu_desktop.cli import (
     parse_week,
     refuse,
 )
+from montu_desktop.cli import calendar_tokens as calendar_token_commands
+from montu_desktop.cli import imports as import_commands
 from montu_desktop.cli import notifications as notification_commands
 from montu_desktop.cli import online as online_commands
 from montu_desktop.cli import recalls as recall_commands
@@ -104,6 +106,8 @@ def _handler(args: argparse.Namespace) -> Command | None:
         *security_commands.SUBCOMMANDS,
         *scheduling_commands.SUBCOMMANDS,
         *recall_commands.SUBCOMMANDS,
+        *calendar_token_commands.SUBCOMMANDS,
+        *import_commands.SUBCOMMANDS,
     ):
         if getattr(args, sub, None):
             key = f"{key} {getattr(args, sub)}"
@@ -134,6 +138,7 @@ def _appointment_json(ctx: ServiceContext, booked: BookedAppointment) -> dict[st
         "note": booked.note,
         "cancel_reason": booked.cancel_reason,
         "confirmed_at": _local_iso(booked.confirmed_at, zone) if booked.confirmed_at else None,
+        "work_in_reason": booked.work_in_reason,
     }
 
 
@@ -240,6 +245,7 @@ def _book(ctx: ServiceContext, args: argparse.Namespace) -> int:
         note=args.note,
         urgent=args.urgent,
         waitlist_id=args.waitlist,
+        work_in_reason=args.work_in,
     )
     if args.repeat is not None or args.count is not None or args.until is not None:
         if args.repeat is None:
@@ -265,6 +271,8 @@ def _booked_text(ctx: ServiceContext, booked: BookedAppointment, zone: str) -> s
         f"booked appointment {booked.id}: {details.given_name} {details.family_name} with "
         f"{doctor} on {day_label(local.date())} at {local:%H:%M}"
     )
+    if booked.work_in_reason:
+        return f"{text} as a work-in ({booked.work_in_reason})."
     why = scheduling_commands.why_text(ctx, booked)
     return f"{text} ({why})." if why else f"{text}."
 
@@ -506,3 +514,5 @@ COMMANDS.update(report_commands.COMMANDS)
 COMMANDS.update(security_commands.COMMANDS)
 COMMANDS.update(scheduling_commands.COMMANDS)
 COMMANDS.update(recall_commands.COMMANDS)
+COMMANDS.update(calendar_token_commands.COMMANDS)
+COMMANDS.update(import_commands.COMMANDS)

@@ -27,6 +27,11 @@ def add_book_options(book: argparse.ArgumentParser) -> None:
     )
     book.add_argument("--waitlist", type=int, metavar="ID", help="close this waitlist entry")
     book.add_argument(
+        "--work-in",
+        metavar="REASON",
+        help="squeeze the patient in over --doctor's booked time, saying why (a work-in)",
+    )
+    book.add_argument(
         "--repeat", metavar="weekly|fortnightly|monthly|every-N-weeks", help="book a series"
     )
     end = book.add_mutually_exclusive_group()

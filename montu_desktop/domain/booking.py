@@ -209,3 +209,56 @@ def pick_refusal(code: str) -> InvalidRequest:
     if code == "doctor_taken":
         return SlotTaken("the requested doctor is already booked at that time")
     raise ValueError(f"no such refusal: {code}")
+
+
+WORK_IN_REASON_MAX = 200
+
+
+def work_in_doctors(
+    roster: Roster, busy: Mapping[int, Sequence[tuple[int, int]]], wanted: TimeRange
+) -> list[int]:
+    """Doctors a patient could be squeezed in with: rostered for the whole range and
+    already booked in it (a free doctor is booked the ordinary way)."""
+    return [
+        d
+        for d in rostered_doctors(roster, wanted)
+        if any(wanted.overlaps(s, e) for s, e in busy.get(d, ()))
+    ]
+
+
+def clean_work_in_reason(reason: str | None) -> str:
+    """A work-in always says why (up to 200 characters, one line)."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise InvalidRequest("reason", "a work-in needs a reason (why squeeze this patient in)")
+    if len(text) > WORK_IN_REASON_MAX:
+        raise InvalidRequest(
+            "reason", f"is {len(text)} characters; a work-in's reason may have {WORK_IN_REASON_MAX}"
+        )
+    return text
+
+
+def work_in_choice(
+    roster: Roster,
+    wanted: TimeRange,
+    *,
+    doctor: int,
+    taken: Collection[int],
+    booked: Mapping[int, int],
+    rostered: Mapping[int, int] | None = None,
+    skipped: Collection[int] = (),
+) -> DoctorChoice:
+    """The doctor a work-in squeezes the patient in with: always the one asked for, who must
+    do the type and be rostered for the whole length, and must already be booked then (a free
+    doctor is booked the ordinary way: a work-in is never made where it is not needed)."""
+    if doctor in skipped:
+        raise pick_refusal("skipped")
+    if doctor not in rostered_doctors(roster, wanted):
+        raise pick_refusal("not_rostered")
+    if doctor not in taken:
+        raise InvalidRequest(
+            "work_in", "the doctor is free at that time: book it as an ordinary appointment"
+        )
+    day_minutes = rostered_minutes(roster) if rostered is None else rostered
+    me = Candidate(doctor, booked.get(doctor, 0), day_minutes.get(doctor, 0))
+    return DoctorChoice(doctor, (me,), requested=True)

@@ -53,3 +53,15 @@ class AppointmentRescheduled(Event):
     old_start: str
     start: str
     end: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentImported(Event):
+    """A cancelled appointment still to come, brought in from another system: it was never
+    booked here, so nothing is sent (no dispatcher acts on this name); the event only
+    accompanies the new row, as every appointment change carries one."""
+
+    name: ClassVar[str] = "appointment.imported"
+    appointment_id: int
+    patient_id: int
+    start: str

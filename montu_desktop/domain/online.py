@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from montu_desktop.domain.errors import InvalidRequest
 
-SCOPES = ("availability", "book")
+SCOPES = ("availability", "book", "fhir")
+"""`fhir`: the read-only FHIR R4 endpoints (/fhir/…), which include patients' details."""
 DEFAULT_RATE_PER_MINUTE = 60
 MAX_RATE_PER_MINUTE = 100_000
 MAX_KEY_NAME = 100

@@ -432,6 +432,29 @@ SPECS: dict[str, SettingSpec] = {
             help="e.g. https://book.clinic.example (empty: not published)",
         ),
         SettingSpec(
+            "calendar.patient_names",
+            "off",
+            "doctors' calendar feeds name the patient (off: only the type and length)",
+            _K.CHOICE,
+            choices=(
+                ("off", "Off: events say only the type and length"),
+                ("on", "On: events name the patient"),
+            ),
+            help="A feed is read by the doctor's phone or calendar service: health data.",
+        ),
+        SettingSpec(
+            "work_ins.receptionists",
+            "off",
+            "receptionists may book work-ins (a patient squeezed in over a booked time)",
+            _K.CHOICE,
+            choices=(
+                ("off", "Off: only managers book work-ins"),
+                ("on", "On: receptionists may book work-ins too"),
+            ),
+            help="A work-in always names its doctor and a reason; the fair choice and the "
+            "website never make one.",
+        ),
+        SettingSpec(
             "sms.two_way",
             "off",
             "patients may answer reminders by SMS (C cancels, Y confirms, STOP opts out)",

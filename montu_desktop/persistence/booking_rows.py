@@ -352,6 +352,7 @@ def add_appointment(
     actor: str,
     now: datetime,
     note: str | None = None,
+    work_in_reason: str | None = None,
 ) -> int:
     """Insert a booked appointment and return its id (the no-overlap guard may refuse it)."""
     result = session.connection().execute(
@@ -364,6 +365,7 @@ def add_appointment(
             "end_at": end,
             "status": model.AppointmentStatus.BOOKED.value,
             "note": note,
+            "work_in_reason": work_in_reason,
             "created_by": actor,
             "created_at": now,
             "updated_at": now,

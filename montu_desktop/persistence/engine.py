@@ -36,6 +36,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -201,6 +202,22 @@ def _os_user() -> str:
         return "unknown"
 
 
+_acting: ContextVar[str | None] = ContextVar("montu_acting", default=None)
+"""Whom SQLite's audit triggers name in this unit of work. A context variable, not an
+attribute of the shared database object: two API requests writing at once on two threads
+each name their own key (the trigger's function runs on the thread executing the write)."""
+
+
+@contextlib.contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Within the block, SQLite's audit triggers on this thread (or task) name `actor`."""
+    token = _acting.set(actor)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
 def _configure_sqlite(engine: Engine, database: Database) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -209,7 +226,7 @@ def _configure_sqlite(engine: Engine, database: Database) -> None:
             tighten_database(path)
         # The audit triggers call these (SQLite has no sha256 and no notion of a login).
         dbapi_connection.create_function("montu_sha256", 1, sqlite_sha256, deterministic=True)
-        dbapi_connection.create_function("montu_actor", 0, lambda: database.actor)
+        dbapi_connection.create_function("montu_actor", 0, lambda: _acting.get() or database.actor)
         # The driver's own transaction handling is switched off; "begin" below decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -31,22 +31,27 @@ class AttendanceGroup:
     count: int
     seconds: int
     """Their lengths added up."""
+    work_in: bool = False
+    """Squeezed in over a booked time (counted apart: their minutes are not rostered time)."""
 
 
 def attendance_groups(session: Session, start: datetime, end: datetime) -> list[AttendanceGroup]:
     """Every appointment whose start is in [start, end), whatever its status, counted in groups."""
     a, o = t.Appointment, OnlineBooking
     online = o.appointment_id.is_not(None)
+    work_in = a.work_in_reason.is_not(None)
     length = func.sum(_epoch_column(session, a.end_at) - _epoch_column(session, a.start_at))
     query = (
-        select(a.doctor_id, a.type_id, a.status, a.cancel_reason, online, func.count(), length)
+        select(
+            a.doctor_id, a.type_id, a.status, a.cancel_reason, online, work_in, func.count(), length
+        )
         .outerjoin(o, o.appointment_id == a.id)
         .where(a.start_at >= start, a.start_at < end)
-        .group_by(a.doctor_id, a.type_id, a.status, a.cancel_reason, online)
+        .group_by(a.doctor_id, a.type_id, a.status, a.cancel_reason, online, work_in)
     )
     return [
-        AttendanceGroup(d, k, s, r, bool(on), int(n), int(seconds or 0))
-        for d, k, s, r, on, n, seconds in session.execute(query)
+        AttendanceGroup(d, k, s, r, bool(on), int(n), int(seconds or 0), bool(w))
+        for d, k, s, r, on, w, n, seconds in session.execute(query)
     ]
 
 

@@ -252,6 +252,9 @@ class Appointment(Base):
     called_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consultation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    work_in_reason: Mapped[str | None] = mapped_column(String(200))
+    """Set on a work-in (squeezed in over a booked time on purpose): the doctor's overlap
+    guard leaves it out (migration 0022)."""
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

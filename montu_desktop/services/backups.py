@@ -27,8 +27,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from montu_desktop.config.clock import utc_now
 from montu_desktop.config.private_files import create_private_file, private_folder
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
@@ -42,6 +40,7 @@ from montu_desktop.persistence.backup_files import (
     backup_folder,
 )
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.errors import DatabaseError
 from montu_desktop.persistence.sqlite_files import COMPANIONS
 from montu_desktop.services.admin import audit_head
 from montu_desktop.services.admin.audit import AuditHead
@@ -150,7 +149,7 @@ def _audit_head(db: Database) -> AuditHead | None:
     """The server database's audit head now, or None when this login may not read it."""
     try:
         return audit_head.read_head(db)
-    except (MontuError, SQLAlchemyError) as exc:
+    except (MontuError, DatabaseError) as exc:
         log.info("backup without the audit head: %s", exc)
         return None
 

@@ -49,6 +49,7 @@ from montu_desktop.domain.model import (
     from_epoch,
 )
 from montu_desktop.domain.patients import PatientDetails
+from montu_desktop.domain.staff import Role
 from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import tables as t
@@ -60,7 +61,8 @@ from montu_desktop.persistence.conflicts import (
 )
 from montu_desktop.services import patients
 from montu_desktop.services.availability import booking_window
-from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.clinic_settings import get_setting
+from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.moves import record_move
 from montu_desktop.services.recalls import close_recalls_for, reopen_recalls_for
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
@@ -69,6 +71,7 @@ from montu_desktop.services.unit_of_work import UnitOfWork
 from montu_desktop.services.waitlist_rows import close_entry, requested_doctor
 
 MAX_ATTEMPTS = 6
+WORK_INS_SETTING = "work_ins.receptionists"
 NO_PATIENT_YET = 0
 """The patient id a preview uses before the patient is chosen (never booked: no such row)."""
 R = TypeVar("R")
@@ -88,6 +91,9 @@ class BookingRequest:
     """An urgent booking may take time held for urgent patients."""
     waitlist_id: int | None = None
     """The waitlist entry this booking settles (closed with it, in the same transaction)."""
+    work_in_reason: str | None = None
+    """Set for a work-in: squeezed in over the doctor's booked time, on purpose (the doctor
+    must be named; only a manager, or a receptionist when the setting allows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,8 @@ class BookedAppointment:
     consultation_at: datetime | None = None
     left_at: datetime | None = None
     """When a did-not-wait patient was marked as gone."""
+    work_in_reason: str | None = None
+    """Why a work-in was squeezed in (None: an ordinary appointment)."""
 
 
 def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppointment:
@@ -121,6 +129,7 @@ def book_appointment(ctx: ServiceContext, request: BookingRequest) -> BookedAppo
     kind = find_type(ctx, request.type_name)
     request = _checked(request)
     _require_patient_id(request.patient_id)
+    _may_work_in(ctx, request)
     return _with_retries(
         ctx,
         lambda tries: _book_once(
@@ -139,7 +148,29 @@ def _checked(request: BookingRequest) -> BookingRequest:
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
     check_moment(request.start, "start")
-    return replace(request, note=visits.clean_note(request.note))
+    request = replace(request, note=visits.clean_note(request.note))
+    if request.work_in_reason is None:
+        return request
+    if request.doctor_id is None:
+        raise InvalidRequest("doctor", "a work-in names the doctor it squeezes the patient in with")
+    return replace(request, work_in_reason=rules.clean_work_in_reason(request.work_in_reason))
+
+
+def receptionists_may_work_in(ctx: ServiceContext) -> bool:
+    """The manager's setting: may receptionists book work-ins (managers always may)."""
+    return get_setting(ctx, WORK_INS_SETTING).value == "on"
+
+
+def can_book_work_ins(ctx: ServiceContext) -> bool:
+    """Whether the signed-in person may book a work-in (the desk shows "Work in…" then)."""
+    return ctx.role is not Role.RECEPTIONIST or receptionists_may_work_in(ctx)
+
+
+def _may_work_in(ctx: ServiceContext, request: BookingRequest) -> None:
+    """Only a manager books a work-in, unless the setting lets receptionists (the PostgreSQL
+    database refuses it too, for the login that may not: migration 0022)."""
+    if request.work_in_reason is not None and not receptionists_may_work_in(ctx):
+        require_manager(ctx, "book a work-in (Settings → Clinic lets receptionists)")
 
 
 def book_in(ctx: ServiceContext, uow: UnitOfWork, request: BookingRequest) -> BookedAppointment:
@@ -153,6 +184,7 @@ def book_in(ctx: ServiceContext, uow: UnitOfWork, request: BookingRequest) -> Bo
     kind = find_type(ctx, request.type_name)
     request = _checked(request)
     _require_patient_id(request.patient_id)
+    _may_work_in(ctx, request)
     if _on_server(ctx, kind, request):
         return _book_on_server(ctx, uow, policy, kind, request)
     wanted, clinic_day, choice = _choose(ctx, uow, policy, kind, request)
@@ -229,6 +261,21 @@ def _choose(
     wanted, clinic_day, doctors = _check_time(
         ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
     )
+    if request.work_in_reason is not None and request.doctor_id is not None:
+        touching = rules.rostered_minutes(doctors.roster)
+        return (
+            wanted,
+            clinic_day,
+            rules.work_in_choice(
+                doctors.roster,
+                wanted,
+                doctor=request.doctor_id,
+                taken=doctors.clashing,
+                booked=doctors.booked_minutes,
+                rostered={**touching, **rostered_minutes_on(ctx, clinic_day)},
+                skipped=doctors.skipped,
+            ),
+        )
     held = set() if request.urgent else _held(ctx, policy, clinic_day, wanted)
     return (
         wanted,
@@ -262,9 +309,14 @@ def _book_once(
 
 def _on_server(ctx: ServiceContext, kind: AppointmentType, request: BookingRequest) -> bool:
     """PostgreSQL books in one round trip (montu_book, migration 0021_perf_booking); the
-    rare bookings it does not cover (settling a waitlist entry, a type no longer offered,
-    whose refusal comes after the others) and SQLite take the statements below."""
-    return not ctx.database.is_sqlite and request.waitlist_id is None and kind.active
+    rare bookings it does not cover (settling a waitlist entry, a work-in, a type no longer
+    offered, whose refusal comes after the others) and SQLite take the statements below."""
+    return (
+        not ctx.database.is_sqlite
+        and request.waitlist_id is None
+        and request.work_in_reason is None
+        and kind.active
+    )
 
 
 def _book_on_server(
@@ -410,6 +462,7 @@ def _insert(
         actor=ctx.actor,
         now=ctx.clock(),
         note=request.note,
+        work_in_reason=request.work_in_reason,
     )
     booked = BookedAppointment(
         appointment_id,
@@ -420,6 +473,7 @@ def _insert(
         end,
         note=request.note,
         choice=choice,
+        work_in_reason=request.work_in_reason,
     )
     if request.waitlist_id is not None:
         close_entry(uow, request.waitlist_id, booked.id, request.patient_id, kind.id, ctx.clock())
@@ -448,6 +502,7 @@ def _insert(
         start=booked.start.isoformat(),
         type=kind.name,
         **({"urgent": True} if request.urgent else {}),
+        **({"work_in": True} if request.work_in_reason else {}),
     )
     uow.touches("appointments", booked.id)
     return booked

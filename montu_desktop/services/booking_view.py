@@ -7,13 +7,12 @@ from datetime import date, datetime, timedelta
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NoSchedule
-from montu_desktop.domain.holds import doctors_held, with_held
-from montu_desktop.domain.model import Doctor, Roster, busy_by_doctor, epoch
-from montu_desktop.persistence import repositories as repo
+from montu_desktop.domain.model import Doctor, epoch
+from montu_desktop.domain.who_is_free import choose, free_at, work_in_at
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.free_doctors import read_who_is_free
 from montu_desktop.services.reference import clinic_policy, doctors, find_type
-from montu_desktop.services.scheduling_reference import held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
@@ -22,19 +21,23 @@ def free_doctors_at(
 ) -> list[Doctor]:
     """Doctors who perform `type_name`, rostered and free for its whole length from `start`
     (time held for urgent patients counts as taken unless `urgent`), by name."""
-    policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
-    day = to_local(start, policy.timezone).date()
-    wanted = rules.TimeRange(epoch(start), epoch(start) + kind.length_minutes * 60)
+    day = to_local(start, clinic_policy(ctx).timezone).date()
     with UnitOfWork(ctx) as uow:
-        roster = Roster.from_blocks(repo.roster_blocks(uow.session, day, day))
-        busy = busy_by_doctor(
-            repo.busy_times(uow.session, start, start + timedelta(minutes=kind.length_minutes))
-        )
-    roster = performers(ctx, roster, kind.id)
-    held = {} if urgent else held_now(ctx, day, day, policy.timezone)
-    free = set(rules.free_doctors(roster, with_held(busy, held), wanted))
+        who = read_who_is_free(ctx, uow, kind, day, day, urgent=urgent)
+    free = set(free_at(who, _range(start, kind.length_minutes)))
     return [d for d in doctors(ctx) if d.id in free]
+
+
+def work_in_doctors(ctx: ServiceContext, type_name: str, start: datetime) -> list[Doctor]:
+    """Doctors who perform `type_name`, are rostered for its whole length from `start` and
+    are already booked then: whom a work-in could squeeze the patient in with, by name."""
+    kind = find_type(ctx, type_name)
+    day = to_local(start, clinic_policy(ctx).timezone).date()
+    with UnitOfWork(ctx) as uow:
+        who = read_who_is_free(ctx, uow, kind, day, day, urgent=True)
+    chosen = set(work_in_at(who, _range(start, kind.length_minutes)))
+    return [d for d in doctors(ctx) if d.id in chosen]
 
 
 def choice_preview(
@@ -42,31 +45,18 @@ def choice_preview(
 ) -> rules.DoctorChoice | None:
     """The fair choice as it stands (who is free, booked and rostered minutes that day), for
     the booking dialog to show before booking; None when nobody is free or the day is closed."""
-    policy = clinic_policy(ctx)
     kind = find_type(ctx, type_name)
-    day = to_local(start, policy.timezone).date()
-    wanted = rules.TimeRange(epoch(start), epoch(start) + kind.length_minutes * 60)
+    day = to_local(start, clinic_policy(ctx).timezone).date()
     with UnitOfWork(ctx) as uow:
-        clinic_day = repo.clinic_days(uow.session, day, day).get(day)
-        if clinic_day is None or clinic_day.opens is None or clinic_day.closes is None:
-            return None
-        roster = Roster.from_blocks(repo.roster_blocks(uow.session, day, day))
-        busy = busy_by_doctor(repo.busy_times(uow.session, clinic_day.opens, clinic_day.closes))
-    performing = performers(ctx, roster, kind.id)
-    held = {} if urgent else held_now(ctx, day, day, policy.timezone)
-    taken = {d for d, pairs in busy.items() if any(wanted.overlaps(s, e) for s, e in pairs)}
+        who = read_who_is_free(ctx, uow, kind, day, day, urgent=urgent)
     try:
-        return rules.pick_doctor(
-            performing,
-            wanted,
-            ctx.rng,
-            taken=taken,
-            booked=rules.booked_minutes(busy),
-            rostered=rules.rostered_minutes(roster),
-            held=doctors_held(held, wanted.start, wanted.end),
-        )
+        return choose(who, _range(start, kind.length_minutes), ctx.rng)
     except InvalidRequest:
         return None
+
+
+def _range(start: datetime, minutes: int) -> rules.TimeRange:
+    return rules.TimeRange(epoch(start), epoch(start) + minutes * 60)
 
 
 def nearest_free_slots(

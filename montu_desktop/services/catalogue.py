@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from montu_desktop.domain.model import AppointmentType, Doctor
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import core_rows
 from montu_desktop.services import reference
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -22,15 +20,8 @@ def list_types(ctx: ServiceContext) -> list[AppointmentType]:
 def types_by_use(ctx: ServiceContext) -> list[AppointmentType]:
     """The types as the desk offers them: the most booked first (cancellations not counted);
     types booked equally often, the shortest first (a new clinic: the usual short visit)."""
-    a = t.Appointment
     with UnitOfWork(ctx) as uow:
-        counts = dict(
-            uow.session.execute(
-                select(a.type_id, func.count()).where(a.status != "cancelled").group_by(a.type_id)
-            )
-            .tuples()
-            .all()
-        )
+        counts = core_rows.type_use_counts(uow.session)
     return sorted(
         list_types(ctx), key=lambda k: (-counts.get(k.id, 0), k.length_minutes, k.name.casefold())
     )

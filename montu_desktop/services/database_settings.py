@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
+from typing import TYPE_CHECKING
 
 from montu_desktop.config import database as config
 from montu_desktop.config import paths, secrets
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError
-from montu_desktop.persistence import migrate
+from montu_desktop.persistence import core_rows, migrate
 from montu_desktop.persistence.engine import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 TLS_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
 """libpq's sslmode values; verify-ca and verify-full need the clinic's CA certificate."""
@@ -64,8 +66,7 @@ class ServerSettings:
         query = {"sslmode": self.tls_mode}
         if self.ca_file and self.tls_mode in ("verify-ca", "verify-full"):
             query["sslrootcert"] = self.ca_file
-        return URL.create(
-            "postgresql+psycopg",
+        return core_rows.server_url(
             username=self.user,
             password=password or None,
             host=self.host,
@@ -101,7 +102,7 @@ def current_choice() -> CurrentChoice:
         text = None
     if not text:
         return CurrentChoice(None, embedded, False)
-    url = make_url(text)
+    url = core_rows.parse_url(text)
     if url.get_backend_name() != "postgresql":
         return CurrentChoice(None, url.database or embedded, False)
     query = dict(url.query)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from montu_desktop.domain.clinic_time import check_day, local_day_bounds
 from montu_desktop.domain.model import AppointmentStatus, ClinicDay, Doctor
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import visit_rows
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, doctors
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -38,6 +36,8 @@ class DayBookEntry:
     """Printed on the day sheet (with the phone) so the doctor can tell namesakes apart."""
     patient_alerts: tuple[str, ...] = ()
     """The record's alert flags (domain.patients.ALERT_FLAGS): a mark on the block."""
+    work_in_reason: str | None = None
+    """Set on a work-in (squeezed in over a booked time): drawn narrower, beside the other."""
 
     @property
     def minutes(self) -> int:
@@ -76,33 +76,8 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
         session = uow.session
         clinic_day = repo.clinic_days(session, day, day).get(day) or ClinicDay.closed(day)
         blocks = repo.roster_blocks(session, day, day)
-        a, p = t.Appointment, t.Patient
-        rows = session.execute(
-            select(
-                a.id,
-                a.doctor_id,
-                a.patient_id,
-                p.given_name,
-                p.family_name,
-                p.phone,
-                p.date_of_birth,
-                p.alerts,
-                a.type_id,
-                a.start_at,
-                a.end_at,
-                a.status,
-                a.note,
-                a.confirmed_at,
-            )
-            .join(p, p.id == a.patient_id)
-            .where(
-                a.start_at >= start,
-                a.start_at < end,
-                a.status != AppointmentStatus.CANCELLED.value,
-            )
-            .order_by(a.start_at, a.doctor_id)
-        ).all()
-        clinic = session.execute(select(t.Clinic.name, t.Clinic.address, t.Clinic.phone)).first()
+        rows = visit_rows.day_appointments(session, start, end)
+        clinic = visit_rows.clinic_card(session)
     entries = tuple(
         DayBookEntry(
             id=r.id,
@@ -112,13 +87,14 @@ def day_book(ctx: ServiceContext, day: date) -> DayBook:
             patient_phone=r.phone,
             type_name=kinds[r.type_id].name if r.type_id in kinds else "?",
             colour=kinds[r.type_id].colour if r.type_id in kinds else "#888888",
-            start=r.start_at,
-            end=r.end_at,
+            start=r.start,
+            end=r.end,
             status=AppointmentStatus(r.status),
             note=r.note,
             confirmed_at=r.confirmed_at,
             patient_birth=r.date_of_birth,
             patient_alerts=tuple(f for f in (r.alerts or "").split(",") if f),
+            work_in_reason=r.work_in_reason,
         )
         for r in rows
     )

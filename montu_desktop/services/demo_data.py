@@ -10,20 +10,22 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import TYPE_CHECKING
 
 import holidays
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus, epoch, from_epoch
 from montu_desktop.domain.names import name_parts
+from montu_desktop.persistence import demo_rows
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin import planning
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ZONE = "Australia/Melbourne"
 TYPES = (
@@ -155,61 +157,38 @@ def create_demo_clinic(
     last = monday + timedelta(weeks=weeks) - timedelta(days=1)
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
-        if session.scalars(select(t.Clinic.id)).first() is not None:
+        if demo_rows.has_clinic(session):
             raise InvalidRequest("database", "already holds a clinic; demo data needs an empty one")
-        session.add(
-            t.Clinic(
-                name="Montu Demo Clinic",
-                timezone=ZONE,
-                region="AU",
-                subdivision="VIC",
-                address="12 Collins Street, Melbourne VIC 3000",
-                phone="+61390000000",
-                slot_minutes=15,
-                horizon_weeks=horizon,
-                min_notice_minutes=0,
-            )
+        demo_rows.add_clinic(
+            session,
+            name="Montu Demo Clinic",
+            timezone=ZONE,
+            region="AU",
+            subdivision="VIC",
+            address="12 Collins Street, Melbourne VIC 3000",
+            phone="+61390000000",
+            slot_minutes=15,
+            horizon_weeks=horizon,
+            min_notice_minutes=0,
         )
         for weekday in range(5):
-            session.add(t.OpeningHours(weekday=weekday, opens=time(8), closes=time(18)))
-        session.add(t.OpeningHours(weekday=5, opens=time(9), closes=time(13)))
+            demo_rows.add_opening_hours(session, weekday, time(8), time(18))
+        demo_rows.add_opening_hours(session, 5, time(9), time(13))
         years = range(first.year, last.year + 2)
-        for day, name in sorted(holidays.country_holidays("AU", subdiv="VIC", years=years).items()):
-            session.add(t.Closure(day=day, reason=name))
+        demo_rows.add_closures(
+            session, sorted(holidays.country_holidays("AU", subdiv="VIC", years=years).items())
+        )
         for name, minutes, colour, _share in TYPES:
-            session.add(t.AppointmentType(name=name, length_minutes=minutes, colour=colour))
+            demo_rows.add_type(session, name, minutes, colour)
         now = ctx.clock()
         names = rng.sample([(g, f) for g in GIVEN for f in FAMILY], doctors)
         for index, (given, family) in enumerate(names):
-            doctor = t.Doctor(
-                name=f"Dr {given} {family}", active=True, created_at=now, updated_at=now
-            )
-            session.add(doctor)
-            session.flush()
+            doctor_id = demo_rows.add_doctor(session, f"Dr {given} {family}", now)
             _, weekdays, blocks = PATTERNS[0] if index == 0 else rng.choice(PATTERNS)
-            for weekday in weekdays:
-                for starts, ends in blocks:
-                    session.add(
-                        t.RosterTemplate(
-                            doctor_id=doctor.id,
-                            weekday=weekday,
-                            starts=starts,
-                            ends=ends,
-                            valid_from=first,
-                        )
-                    )
+            demo_rows.add_roster_templates(session, doctor_id, weekdays, blocks, first)
             if index in (1, 2) or rng.random() < 0.3:  # Saturdays are always covered
-                for starts, ends in _SATURDAY:
-                    session.add(
-                        t.RosterTemplate(
-                            doctor_id=doctor.id,
-                            weekday=5,
-                            starts=starts,
-                            ends=ends,
-                            valid_from=first,
-                        )
-                    )
-        session.flush()
+                demo_rows.add_roster_templates(session, doctor_id, (5,), _SATURDAY, first)
+        demo_rows.flush(session)
         schedules_until = max(last, today + timedelta(weeks=horizon))
         planning.write_schedules(session, planning.load_inputs(session), first, schedules_until)
         patient_ids = _add_patients(ctx, session, rng, patients or max(200, doctors * 40))
@@ -245,13 +224,7 @@ def _add_patients(
                 "updated_at": now,
             }
         )
-    before = session.scalar(select(func.max(t.Patient.id))) or 0
-    session.execute(insert(t.Patient), rows)
-    added = session.execute(
-        select(t.Patient.id, t.Patient.given_name, t.Patient.family_name)
-        .where(t.Patient.id > before)
-        .order_by(t.Patient.id)
-    ).all()
+    added = demo_rows.add_patients(session, rows)
     repo.add_name_parts(session, {i: name_parts(given, family) for i, given, family in added})
     return [i for i, _given, _family in added]
 
@@ -268,15 +241,9 @@ def _fill_appointments(
     """Place appointments in a share `fill` of rostered time, walking each block slot by slot."""
     now = ctx.clock()
     now_s = epoch(now)
-    types = list(
-        session.execute(select(t.AppointmentType.id, t.AppointmentType.length_minutes))
-    )
+    types = demo_rows.type_lengths(session)
     weights = [share for *_, share in TYPES]
-    blocks = session.execute(
-        select(t.DoctorSchedule.doctor_id, t.DoctorSchedule.start_at, t.DoctorSchedule.end_at)
-        .where(t.DoctorSchedule.day.between(first, last))
-        .order_by(t.DoctorSchedule.start_at)
-    ).all()
+    blocks = demo_rows.schedule_blocks(session, first, last)
     patient_busy: dict[int, list[tuple[int, int]]] = {}
     rows = []
     for doctor_id, start_at, end_at in blocks:
@@ -308,8 +275,7 @@ def _fill_appointments(
                 }
             )
             cursor = end
-    for chunk in range(0, len(rows), 5000):
-        session.execute(insert(t.Appointment), rows[chunk : chunk + 5000])
+    demo_rows.add_appointments(session, rows)
     return len(rows)
 
 

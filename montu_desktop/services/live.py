@@ -23,26 +23,10 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    ColumnElement,
-    Date,
-    DateTime,
-    Integer,
-    String,
-    Table,
-    Time,
-    cast,
-    func,
-    select,
-)
-
 from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
-from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.engine import postgres_connect_args
-from montu_desktop.persistence.watched import WATCHED_KINDS, WATCHED_TABLES, watched_kind
+from montu_desktop.persistence import live_rows
+from montu_desktop.persistence.watched import WATCHED_KINDS, watched_kind
 from montu_desktop.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -130,10 +114,10 @@ class ChangeFeed:
                 continue
             try:
                 self._listen()
-            except _ListenRefused as exc:
+            except live_rows.ListenRefused as exc:
                 log.warning("LISTEN is not available (%s); polling for changes instead", exc)
                 self._listen_wanted = False
-            except (_psycopg().OperationalError, OSError) as exc:
+            except (live_rows.ListenLost, OSError) as exc:
                 log.info("change feed lost the database: %s", str(exc).splitlines()[:1])
                 self._set_state(FeedState.OFFLINE)
                 self._stop.wait(self._retry_seconds)
@@ -151,27 +135,20 @@ class ChangeFeed:
             self._announce(set(WATCHED_KINDS))
 
     def _listen(self) -> None:
-        psycopg = _psycopg()
-        with psycopg.connect(**_connect_params(self._ctx), autocommit=True) as conn:
-            try:
-                conn.execute(f"LISTEN {CHANNEL}")
-            except psycopg.OperationalError:
-                raise
-            except psycopg.Error as exc:
-                raise _ListenRefused(str(exc)) from exc
+        with live_rows.listening(self._ctx.database, CHANNEL, "montu-desktop-live") as link:
             self._connected(FeedState.LISTENING)
             last_beat = time.monotonic()
             while not self._stop.is_set():
                 heard = {
-                    ChangeKind(n.payload)
-                    for n in conn.notifies(timeout=self._batch_seconds)
-                    if n.payload in KINDS and not self._is_echo(n.pid)
+                    ChangeKind(payload)
+                    for pid, payload in link.heard(self._batch_seconds)
+                    if payload in KINDS and not self._is_echo(pid)
                 }
                 if heard:
                     self._announce(heard)
                 if time.monotonic() - last_beat >= self._heartbeat_seconds:
                     # A silent channel says nothing about the link: ask the server.
-                    conn.execute("SELECT 1")
+                    link.ping()
                     last_beat = time.monotonic()
 
     def _poll(self) -> None:
@@ -225,7 +202,7 @@ class ChangeFeed:
         if not kinds or self._thread is None:
             return None
         if not self._ctx.database.is_sqlite:
-            pid = session.connection().connection.dbapi_connection.info.backend_pid
+            pid = live_rows.backend_pid(session)
             with self._own_lock:
                 now = time.monotonic()
                 self._own_pids = {p: u for p, u in self._own_pids.items() if u >= now}
@@ -262,83 +239,8 @@ class ChangeFeed:
                 log.exception("a feed state listener failed")
 
 
-class _ListenRefused(Exception):
-    """The server answered but would not LISTEN (e.g. a transaction-mode pooler)."""
-
-
-def _connect_params(ctx: ServiceContext) -> dict[str, object]:
-    """The psycopg connection settings of the app's own engine, with keepalives for a long wait."""
-    engine = ctx.database.engine
-    args, params = engine.dialect.create_connect_args(engine.url)
-    if args:
-        params = {"conninfo": args[0], **params}
-    params.update(postgres_connect_args())  # keepalives and a bounded connect, as every desk link
-    params["application_name"] = "montu-desktop-live"
-    return params
-
-
 def fingerprint(
     ctx: ServiceContext, kinds: set[ChangeKind] | None = None
 ) -> dict[ChangeKind, Hashable]:
     """A cheap summary per kind that changes whenever that kind's rows change (for polling)."""
-    with ctx.database.session() as session:
-        return _fingerprint(session, ctx.database.is_sqlite, kinds or set(WATCHED_KINDS))
-
-
-def _fingerprint(session: Any, sqlite: bool, kinds: set[ChangeKind]) -> dict[ChangeKind, Hashable]:
-    return {
-        kind: tuple(
-            tuple(session.execute(select(*_summary(table, sqlite))).one())
-            for name, table in _TABLES.items()
-            if WATCHED_TABLES[name] is kind
-        )
-        for kind in kinds
-    }
-
-
-_TABLES: dict[str, Table] = {name: t.Base.metadata.tables[name] for name in WATCHED_TABLES}
-
-
-def _summary(table: Table, sqlite: bool) -> list[ColumnElement[object]]:
-    """Row count plus a checksum of each row's numbers, times and text lengths, weighted by row.
-
-    Counting rows and taking the largest id is not enough: SQLite reuses ids, and a roster
-    edit can change times while the count stays the same.
-    """
-    columns = list(table.columns)
-    key = columns[0]
-    weight = (
-        (func.length(cast(key, String)) + 1)
-        if not isinstance(key.type, Integer)
-        else (key % 997 + 1)
-    )
-    parts = [_as_number(column, sqlite) for column in columns]
-    row_sum = parts[0]
-    for part in parts[1:]:
-        row_sum = row_sum + part
-    return [func.count(), func.sum((row_sum % 1000003) * weight)]
-
-
-def _as_number(column: ColumnElement[object], sqlite: bool) -> ColumnElement[object]:
-    kind = column.type
-    if isinstance(kind, DateTime | Date | Time):
-        seconds = (
-            cast(func.strftime("%s", column), BigInteger)
-            if sqlite
-            else cast(func.extract("epoch", column), BigInteger)
-        )
-        return func.coalesce(seconds % 1000003, 0)
-    if isinstance(kind, Boolean):
-        return func.coalesce(cast(column, Integer), 0)
-    if isinstance(kind, Integer):
-        # As BIGINT: the modulus would otherwise be sent as the column's own type (a smallint
-        # column such as the Medicare IRN made PostgreSQL refuse 1000003 as out of range).
-        return func.coalesce(cast(column, BigInteger) % 1000003, 0)
-    return func.coalesce(func.length(cast(column, String)), 0)
-
-
-def _psycopg():  # type: ignore[no-untyped-def]
-    """psycopg, imported on first use: on SQLite the feed polls and never needs it."""
-    import psycopg
-
-    return psycopg
+    return live_rows.fingerprint(ctx.database, kinds or set(WATCHED_KINDS))

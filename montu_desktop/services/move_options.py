@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from montu_desktop.domain import booking as rules
-from montu_desktop.domain.availability import Unavailable
-from montu_desktop.domain.errors import NoSchedule, NotFound
-from montu_desktop.domain.model import (
-    AppointmentStatus,
-    Doctor,
-    Roster,
-    busy_by_doctor,
-    epoch,
-    from_epoch,
-    week_start,
-)
-from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
-from montu_desktop.services.availability import week_availability
+from montu_desktop.domain.availability import BookingWindow
+from montu_desktop.domain.errors import InvalidRequest, NotFound
+from montu_desktop.domain.model import AppointmentStatus, Doctor, from_epoch
+from montu_desktop.domain.who_is_free import free_times
+from montu_desktop.persistence import core_rows
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.free_doctors import read_who_is_free
 from montu_desktop.services.reference import appointment_types, clinic_policy, doctors
-from montu_desktop.services.scheduling_reference import held_now, performers
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 DEFAULT_DAYS = 14
@@ -43,57 +33,44 @@ def move_options(
 ) -> list[MoveOption]:
     """Free starts for the appointment's type from `first_day` for `days` days, soonest first."""
     with UnitOfWork(ctx) as uow:
-        row = uow.session.get(t.Appointment, appointment_id)
-        if row is None or row.status == AppointmentStatus.CANCELLED.value:
-            raise NotFound("appointment", f"no live appointment with id {appointment_id}")
-        type_id, own_doctor, own_start = row.type_id, row.doctor_id, epoch(row.start_at)
-    kind = next((k for k in appointment_types(ctx) if k.id == type_id), None)
+        moving = core_rows.appointment_at(uow.session, appointment_id)
+    if moving is None or moving.status == AppointmentStatus.CANCELLED.value:
+        raise NotFound("appointment", f"no live appointment with id {appointment_id}")
+    if moving.status != AppointmentStatus.BOOKED.value:  # as the move itself refuses
+        raise InvalidRequest(
+            "appointment", f"is {moving.status.replace('_', ' ')}; it cannot be moved"
+        )
+    own_doctor, own_start = moving.doctor_id, moving.start_epoch
+    kind = next((k for k in appointment_types(ctx) if k.id == moving.type_id), None)
     if kind is None:
-        raise NotFound("type", f"the appointment's type {type_id} no longer exists")
+        raise NotFound("type", f"the appointment's type {moving.type_id} no longer exists")
+    # A booked appointment of a type no longer offered may still move, as the move allows.
+    kind = replace(kind, active=True)
     last_day = first_day + timedelta(days=max(days, 1) - 1)
-    starts: list[int] = []
-    monday = week_start(first_day)
-    while monday <= last_day:
-        try:
-            week = week_availability(ctx, kind.name, monday)
-        except NoSchedule:
-            week = None
-        for day in week.days if week else ():
-            if first_day <= day.day <= last_day:
-                # Booked out may still be free for this move: its own time is not in the way.
-                starts.extend(
-                    s.start for s in day.slots if s.unavailable in (None, Unavailable.ALL_BUSY)
-                )
-        monday += timedelta(weeks=1)
-    if not starts:
-        return []
-    length = kind.length_minutes * 60
+    policy = clinic_policy(ctx)
     with UnitOfWork(ctx) as uow:
-        # Only the doctors who do this type, as the move itself checks.
-        roster = performers(
-            ctx, Roster.from_blocks(repo.roster_blocks(uow.session, first_day, last_day)), kind.id
+        # The move's own rules: performers only, held time taken, the patient's other
+        # appointments in the way, its own time not.
+        who = read_who_is_free(
+            ctx,
+            uow,
+            kind,
+            first_day,
+            last_day,
+            exclude_id=appointment_id,
+            patient_id=moving.patient_id,
         )
-        busy = dict(
-            busy_by_doctor(
-                repo.busy_times(
-                    uow.session,
-                    from_epoch(min(starts)),
-                    from_epoch(max(starts) + length),
-                    exclude_id=appointment_id,
-                )
-            )
-        )
-    # Time held for urgent patients is not offered: an ordinary move may not take it.
-    zone = clinic_policy(ctx).timezone
-    for doctor, ranges in held_now(ctx, first_day, last_day, zone).items():
-        busy[doctor] = sorted([*busy.get(doctor, ()), *ranges])
+    window = BookingWindow.at(ctx.clock(), policy)
     people = {d.id: d for d in doctors(ctx)}
     options = []
-    for start in sorted(set(starts) - {own_start}):  # never the time it already has
-        free = rules.free_doctors(roster, busy, rules.TimeRange(start, start + length))
+    for wanted, free in free_times(who, kind, policy.slot_minutes, window):
+        if wanted.start == own_start:  # never the time it already has
+            continue
         named = sorted((people[d] for d in free if d in people), key=lambda d: d.name)
         if not named:
             continue
         named.sort(key=lambda d: d.id != own_doctor)
-        options.append(MoveOption(from_epoch(start), tuple(named), named[0].id == own_doctor))
+        options.append(
+            MoveOption(from_epoch(wanted.start), tuple(named), named[0].id == own_doctor)
+        )
     return options

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.clinic_time import local_day_bounds, parse_day, to_local
 from montu_desktop.domain.duplicates import email_key, is_likely_duplicate, same_person_online
@@ -25,15 +23,17 @@ from montu_desktop.domain.patients import (
     normalise_email,
     normalise_phone,
 )
-from montu_desktop.notifications.records import NotificationRow
-from montu_desktop.persistence import booking_rows
-from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import booking_rows, patient_rows
 from montu_desktop.persistence.engine import overlap_refused
+from montu_desktop.persistence.errors import IntegrityError
+from montu_desktop.persistence.patient_rows import PatientRow
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.recalls import move_recalls
 from montu_desktop.services.reference import appointment_types, clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the session is handed to repositories; services build no SQL
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,29 +173,8 @@ _CLEARED_BY_EMPTY = frozenset(
 """Details an empty value removes (alerts: an empty list or text removes them all)."""
 
 
-def _details(row: t.Patient) -> PatientDetails:
-    return PatientDetails(
-        row.given_name,
-        row.family_name,
-        row.date_of_birth,
-        row.phone,
-        row.email,
-        row.sms_reminders,
-        row.email_reminders,
-        row.reminders_opt_out,
-        address=row.address,
-        medicare_number=row.medicare_number,
-        medicare_irn=row.medicare_irn,
-        dva_number=row.dva_number,
-        emergency_name=row.emergency_name,
-        emergency_phone=row.emergency_phone,
-        alerts=tuple(f for f in (row.alerts or "").split(",") if f),
-        alert_note=row.alert_note,
-    )
-
-
-def _record(row: t.Patient, **extra: object) -> PatientRecord:
-    return PatientRecord(row.id, _details(row), row.merged_into_id, **extra)  # type: ignore[arg-type]
+def _record(row: PatientRow, **extra: object) -> PatientRecord:
+    return PatientRecord(row.id, row.details, row.merged_into, **extra)  # type: ignore[arg-type]
 
 
 def _today(ctx: ServiceContext) -> date:
@@ -209,29 +188,17 @@ def _zone(ctx: ServiceContext) -> str:
         return "UTC"
 
 
-def _apply(row: t.Patient, details: PatientDetails) -> None:
-    row.given_name, row.family_name = details.given_name, details.family_name
-    row.date_of_birth, row.phone, row.email = details.date_of_birth, details.phone, details.email
-    row.sms_reminders, row.email_reminders = details.sms_reminders, details.email_reminders
-    row.reminders_opt_out = details.reminders_opt_out
-    row.address, row.dva_number = details.address, details.dva_number
-    row.medicare_number, row.medicare_irn = details.medicare_number, details.medicare_irn
-    row.emergency_name, row.emergency_phone = details.emergency_name, details.emergency_phone
-    row.alerts = ",".join(details.alerts) or None
-    row.alert_note = details.alert_note
-
-
-def _patient_row(session: Session, patient_id: int) -> t.Patient:
-    row = session.get(t.Patient, patient_id)
+def _patient_row(session: Session, patient_id: int) -> PatientRow:
+    row = patient_rows.get(session, patient_id)
     if row is None:
         raise NotFound("patient", f"no patient with id {patient_id}")
     return row
 
 
-def _refuse_retired(row: t.Patient) -> None:
-    if row.merged_into_id is not None:
+def _refuse_retired(row: PatientRow) -> None:
+    if row.merged_into is not None:
         raise InvalidRequest(
-            "patient", f"patient {row.id} was merged into patient {row.merged_into_id}"
+            "patient", f"patient {row.id} was merged into patient {row.merged_into}"
         )
 
 
@@ -260,20 +227,14 @@ def _duplicates(session: Session, details: PatientDetails, exclude: int | None =
     SQL only narrows the field to same date of birth, phone or email; the rule itself
     (accents, case) is the domain's.
     """
-    p = t.Patient
-    wanted = []
-    if details.date_of_birth is not None:
-        wanted.append(p.date_of_birth == details.date_of_birth)
-    if details.phone:
-        wanted.append(p.phone == details.phone)
-    if key := email_key(details.email):
-        wanted.append(func.lower(p.email) == key)
-    if not wanted:
-        return []
-    query = select(p).where(or_(*wanted), p.merged_into_id.is_(None)).order_by(p.id)
-    if exclude is not None:
-        query = query.where(p.id != exclude)
-    return [r.id for r in session.scalars(query) if is_likely_duplicate(details, _details(r))]
+    near = patient_rows.live_matching_any(
+        session,
+        birth=details.date_of_birth,
+        phone=details.phone,
+        email_key=email_key(details.email),
+        exclude=exclude,
+    )
+    return [r.id for r in near if is_likely_duplicate(details, r.details)]
 
 
 def likely_duplicate_ids(ctx: ServiceContext, details: PatientDetails) -> list[int]:
@@ -330,14 +291,10 @@ def add_in(
         found = _duplicates(uow.session, clean)
         if found:
             raise DuplicatePatient(found)
-    now = ctx.clock()
-    row = t.Patient(created_at=now, updated_at=now)
-    _apply(row, clean)
-    if online:
-        row.booked_online = row.online_unchecked = True
-    uow.session.add(row)
-    uow.session.flush()
-    repo.replace_name_parts(uow.session, row.id, name_parts(clean.given_name, clean.family_name))
+    row = patient_rows.add(uow.session, clean, ctx.clock(), online=online)
+    patient_rows.replace_name_parts(
+        uow.session, row.id, name_parts(clean.given_name, clean.family_name)
+    )
     record = _record(row)
     if online:
         uow.audit("patient.added", f"patient {row.id}", online=True)
@@ -352,24 +309,12 @@ def add_in(
 def same_person_in(uow: UnitOfWork, clean: PatientDetails) -> int | None:
     """The oldest live record an online booking may join (domain.duplicates.same_person_online:
     names, date of birth and phone or email all match), or None."""
-    p = t.Patient
     if clean.date_of_birth is None:
         return None
-    contact = []
-    if clean.phone:
-        contact.append(p.phone == clean.phone)
-    if key := email_key(clean.email):
-        contact.append(func.lower(p.email) == key)
-    if not contact:
-        return None
-    query = (
-        select(p)
-        .where(p.date_of_birth == clean.date_of_birth, or_(*contact), p.merged_into_id.is_(None))
-        .order_by(p.id)
+    near = patient_rows.live_born_with_contact(
+        uow.session, clean.date_of_birth, phone=clean.phone, email_key=email_key(clean.email)
     )
-    return next(
-        (r.id for r in uow.session.scalars(query) if same_person_online(clean, _details(r))), None
-    )
+    return next((r.id for r in near if same_person_online(clean, r.details)), None)
 
 
 def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> PatientRecord:
@@ -389,7 +334,7 @@ def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> Pat
     with UnitOfWork(ctx, write=True) as uow:
         row = _patient_row(uow.session, patient_id)
         _refuse_retired(row)
-        before = _details(row)
+        before = row.details
         wanted = {k: (v or None) if k in _CLEARED_BY_EMPTY else v for k, v in changes.items()}
         if isinstance(wanted.get("date_of_birth"), str):
             typed = str(wanted["date_of_birth"]).strip()
@@ -397,11 +342,9 @@ def edit_patient(ctx: ServiceContext, patient_id: int, **changes: object) -> Pat
         clean = check_patient(replace(before, **wanted), _today(ctx))  # type: ignore[arg-type]
         changed = [f for f in _DETAIL_FIELDS if getattr(before, f) != getattr(clean, f)]
         if changed:
-            _apply(row, clean)
-            row.updated_at = ctx.clock()
-            uow.session.flush()
+            row = patient_rows.update_details(uow.session, row.id, clean, ctx.clock())
             if {"given_name", "family_name"} & set(changed):
-                repo.replace_name_parts(
+                patient_rows.replace_name_parts(
                     uow.session, row.id, name_parts(clean.given_name, clean.family_name)
                 )
             uow.audit("patient.edited", f"patient {row.id}", fields=changed)
@@ -426,53 +369,48 @@ def get_patient(ctx: ServiceContext, patient_id: int) -> PatientRecord:
 
 
 def _appointments(
-    ctx: ServiceContext, session: Session, patient_ids: Iterable[int], *extra: object
+    ctx: ServiceContext,
+    session: Session,
+    patient_ids: Iterable[int],
+    *,
+    starting_from: datetime | None = None,
+    starting_before: datetime | None = None,
+    live_only: bool = False,
+    booked_only: bool = False,
 ) -> list[tuple[int, PatientAppointment]]:
-    """(patient id, appointment) for the patients' appointments, in start order."""
+    """(patient id, appointment) for the patients' appointments, in start order, filtered
+    as patient_rows.appointments filters them."""
     ids = list(patient_ids)
     if not ids:
         return []
+    found = patient_rows.appointments(
+        session,
+        ids,
+        starting_from=starting_from,
+        starting_before=starting_before,
+        live_only=live_only,
+        booked_only=booked_only,
+    )
     kinds = {k.id: k.name for k in appointment_types(ctx)}
-    a, d = t.Appointment, t.Doctor
-    rows = session.execute(
-        select(
-            a.patient_id,
-            a.id,
-            a.start_at,
-            a.end_at,
-            a.doctor_id,
-            d.name,
-            a.type_id,
-            a.status,
-            a.note,
-            a.cancel_reason,
-            a.arrived_at,
-            a.completed_at,
-            a.confirmed_at,
-        )
-        .join(d, d.id == a.doctor_id)
-        .where(a.patient_id.in_(ids), *extra)  # type: ignore[arg-type]
-        .order_by(a.start_at, a.id)
-    ).all()
     return [
         (
-            r[0],
+            r.patient_id,
             PatientAppointment(
-                id=r[1],
-                start=r[2],
-                end=r[3],
-                doctor_id=r[4],
-                doctor_name=r[5],
-                type_name=kinds.get(r[6], "?"),
-                status=AppointmentStatus(r[7]),
-                note=r[8],
-                cancel_reason=r[9],
-                arrived_at=r[10],
-                completed_at=r[11],
-                confirmed_at=r[12],
+                id=r.id,
+                start=r.start,
+                end=r.end,
+                doctor_id=r.doctor_id,
+                doctor_name=r.doctor_name,
+                type_name=kinds.get(r.type_id, "?"),
+                status=AppointmentStatus(r.status),
+                note=r.note,
+                cancel_reason=r.cancel_reason,
+                arrived_at=r.arrived_at,
+                completed_at=r.completed_at,
+                confirmed_at=r.confirmed_at,
             ),
         )
-        for r in rows
+        for r in found
     ]
 
 
@@ -507,7 +445,6 @@ def patient_record(ctx: ServiceContext, patient_id: int) -> PatientRecord:
 def same_day_bookings(ctx: ServiceContext, patient_id: int, day: date) -> list[PatientAppointment]:
     """The patient's live appointments on clinic-local `day` (for "already booked that day")."""
     start, end = local_day_bounds(day, _zone(ctx))
-    a = t.Appointment
     with UnitOfWork(ctx) as uow:
         return [
             x
@@ -515,9 +452,9 @@ def same_day_bookings(ctx: ServiceContext, patient_id: int, day: date) -> list[P
                 ctx,
                 uow.session,
                 [patient_id],
-                a.start_at >= start,
-                a.start_at < end,
-                a.status != AppointmentStatus.CANCELLED.value,
+                starting_from=start,
+                starting_before=end,
+                live_only=True,
             )
         ]
 
@@ -562,25 +499,24 @@ def find_patients(ctx: ServiceContext, text: str, limit: int = 50) -> list[Patie
         if is_medicare_number(card):
             # 10 digits starting 2-6 with a good check digit: a Medicare card (a phone
             # typed locally starts with 0). An indexed equality; a phone may still match.
-            rows = repo.find_patients_by_medicare(uow.session, card, limit)
+            rows = patient_rows.find_by_medicare(uow.session, card, limit)
         if rows:
             pass
         elif birth is None and len(digits) >= 4 and not re.search(r"[A-Za-z]", text):
             # Phone numbers are stored in E.164: match on the digits after the trunk zero.
-            rows = repo.find_patients(uow.session, [], digits.lstrip("0"), None, limit)
+            rows = patient_rows.find(uow.session, [], digits.lstrip("0"), None, limit)
         else:
             words = [] if birth else search_words(text)
-            rows = repo.find_patients(
+            rows = patient_rows.find(
                 uow.session, words, None, birth, limit, joined=joined_words(words)
             )
-        a = t.Appointment
         coming: dict[int, PatientAppointment] = {}
         for patient_id, item in _appointments(
             ctx,
             uow.session,
             [r.id for r in rows],
-            a.start_at >= now,
-            a.status == AppointmentStatus.BOOKED.value,
+            starting_from=now,
+            booked_only=True,
         ):
             coming.setdefault(patient_id, item)
         return [_record(r, next_appointment=coming.get(r.id)) for r in rows]
@@ -614,14 +550,12 @@ def _merge_standing(
     found: dict[int, list[PatientAppointment]] = {keep_id: [], duplicate_id: []}
     for patient_id, item in _appointments(ctx, session, [keep_id, duplicate_id]):
         found[patient_id].append(item)
-    messages = session.scalar(
-        select(func.count()).where(NotificationRow.patient_id == duplicate_id)
-    )
+    messages = patient_rows.message_count(session, duplicate_id)
     return MergePreview(
         keep=_record(keep_row),
         duplicate=_record(duplicate_row),
         appointments=tuple(found[duplicate_id]),
-        notifications=int(messages or 0),
+        notifications=messages,
         overlaps=_overlaps(found[keep_id], found[duplicate_id]),
     )
 
@@ -635,59 +569,29 @@ def merge_preview(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merge
         return _merge_standing(ctx, uow.session, keep_id, duplicate_id)
 
 
-def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> MergeResult:
+def merge_patients(
+    ctx: ServiceContext, keep_id: int, duplicate_id: int, *, uow: UnitOfWork | None = None
+) -> MergeResult:
     """Move the duplicate's appointments and messages to the kept record and retire the
     duplicate (merged_into = keep_id), all in one transaction, audited.
 
     Refused (field "patient", nothing changed): into itself, unknown or retired records, or
     when the kept patient would get two overlapping live appointments (they are named).
+    Given `uow` (a writing unit of work), it runs in it and the caller commits.
     """
     require_manager(ctx, "merge patient records")
+    if uow is not None:
+        return _merge_in(ctx, uow, keep_id, duplicate_id)
+    with _overlap_named(), UnitOfWork(ctx, write=True) as own:
+        result = _merge_in(ctx, own, keep_id, duplicate_id)
+        own.commit()
+        return result
+
+
+@contextmanager
+def _overlap_named() -> Iterator[None]:
     try:
-        with UnitOfWork(ctx, write=True) as uow:
-            session = uow.session
-            if keep_id != duplicate_id:
-                booking_rows.queue_behind_patients(session, keep_id, duplicate_id)
-            preview = _merge_standing(ctx, session, keep_id, duplicate_id)
-            if not preview.can_merge:
-                raise InvalidRequest("patient", preview.refusal or "")
-            now = ctx.clock()
-            a, p = t.Appointment, t.Patient
-            session.execute(
-                update(a)
-                .where(a.patient_id == duplicate_id)
-                .values(patient_id=keep_id, updated_at=now)
-            )
-            session.execute(
-                update(NotificationRow)
-                .where(NotificationRow.patient_id == duplicate_id)
-                .values(patient_id=keep_id, updated_at=now)
-            )
-            move_recalls(uow, duplicate_id, keep_id)  # services/recalls.py
-            # Records merged into the duplicate earlier now point at the one kept.
-            session.execute(
-                update(p).where(p.merged_into_id == duplicate_id).values(merged_into_id=keep_id)
-            )
-            session.execute(
-                update(p)
-                .where(p.id == duplicate_id)
-                .values(merged_into_id=keep_id, online_unchecked=False, updated_at=now)
-            )
-            # The retired record is found by name no more (phone and birth date skip it too).
-            repo.replace_name_parts(session, duplicate_id, ())
-            moved = tuple(x.id for x in preview.appointments)
-            uow.audit(
-                "patient.merged",
-                f"patient {duplicate_id}",
-                into=keep_id,
-                appointments=list(moved),
-                notifications=preview.notifications,
-            )
-            uow.touches("patients")
-            if moved:
-                uow.touches("appointments")
-            uow.commit()
-            return MergeResult(keep_id, duplicate_id, moved, preview.notifications)
+        yield
     except IntegrityError as exc:
         # Another desk booked an overlapping time between the check and the move.
         if overlap_refused(exc) == "patient":
@@ -695,6 +599,34 @@ def merge_patients(ctx: ServiceContext, keep_id: int, duplicate_id: int) -> Merg
                 "patient", "the kept patient would have overlapping appointments"
             ) from exc
         raise
+
+
+def _merge_in(ctx: ServiceContext, uow: UnitOfWork, keep_id: int, duplicate_id: int) -> MergeResult:
+    session = uow.session
+    if keep_id != duplicate_id:
+        booking_rows.queue_behind_patients(session, keep_id, duplicate_id)
+    preview = _merge_standing(ctx, session, keep_id, duplicate_id)
+    if not preview.can_merge:
+        raise InvalidRequest("patient", preview.refusal or "")
+    now = ctx.clock()
+    patient_rows.move_appointments_and_messages(session, duplicate_id, keep_id, now)
+    move_recalls(uow, duplicate_id, keep_id)  # services/recalls.py
+    # Records merged into the duplicate earlier now point at the one kept.
+    patient_rows.retire(session, duplicate_id, keep_id, now)
+    # The retired record is found by name no more (phone and birth date skip it too).
+    patient_rows.replace_name_parts(session, duplicate_id, ())
+    moved = tuple(x.id for x in preview.appointments)
+    uow.audit(
+        "patient.merged",
+        f"patient {duplicate_id}",
+        into=keep_id,
+        appointments=list(moved),
+        notifications=preview.notifications,
+    )
+    uow.touches("patients")
+    if moved:
+        uow.touches("appointments")
+    return MergeResult(keep_id, duplicate_id, moved, preview.notifications)
 
 
 # --- online bookings to check ------------------------------------------------------------------
@@ -710,18 +642,13 @@ class OnlineToCheck:
     or email), oldest first: candidates for Merge into…."""
 
 
-def _unchecked_query() -> Select[tuple[t.Patient]]:
-    p = t.Patient
-    return select(p).where(p.online_unchecked.is_(True), p.merged_into_id.is_(None))
-
-
 def online_patients_to_check(ctx: ServiceContext) -> list[OnlineToCheck]:
     """Records added by online bookings and not yet checked, oldest first, each with its
     look-alikes (the desk merges it into one, or keeps it as new)."""
     with UnitOfWork(ctx) as uow:
         found = []
-        for row in uow.session.scalars(_unchecked_query().order_by(t.Patient.id)):
-            details = _comparable(_details(row))
+        for row in patient_rows.unchecked_online(uow.session):
+            details = _comparable(row.details)
             ids = _duplicates(uow.session, details, exclude=row.id)
             alikes = tuple(_record(_patient_row(uow.session, i)) for i in ids)
             found.append(OnlineToCheck(_record(row), alikes))
@@ -731,11 +658,10 @@ def online_patients_to_check(ctx: ServiceContext) -> list[OnlineToCheck]:
 def online_patients_to_check_count(ctx: ServiceContext) -> int:
     """How many online records wait to be checked (the main window's count)."""
     with UnitOfWork(ctx) as uow:
-        query = _unchecked_query().with_only_columns(func.count())
-        return int(uow.session.scalar(query) or 0)
+        return patient_rows.unchecked_online_count(uow.session)
 
 
-def _unchecked_row(session: Session, patient_id: int) -> t.Patient:
+def _unchecked_row(session: Session, patient_id: int) -> PatientRow:
     row = _patient_row(session, patient_id)
     _refuse_retired(row)
     if not row.online_unchecked:
@@ -746,10 +672,8 @@ def _unchecked_row(session: Session, patient_id: int) -> t.Patient:
 def keep_online_patient(ctx: ServiceContext, patient_id: int) -> PatientRecord:
     """Keep an online booking's new record as a patient of its own: it leaves the list."""
     with UnitOfWork(ctx, write=True) as uow:
-        row = _unchecked_row(uow.session, patient_id)
-        row.online_unchecked = False
-        row.updated_at = ctx.clock()
-        uow.session.flush()
+        _unchecked_row(uow.session, patient_id)
+        row = patient_rows.mark_checked(uow.session, patient_id, ctx.clock())
         uow.audit("patient.online_kept", f"patient {row.id}")
         uow.touches("patients")
         record = _record(row)
@@ -760,9 +684,12 @@ def keep_online_patient(ctx: ServiceContext, patient_id: int) -> PatientRecord:
 def merge_online_patient(ctx: ServiceContext, patient_id: int, into_id: int) -> MergeResult:
     """Merge an online booking's new record into the person's existing record (the merge
     that exists: a manager's, with its checks); it leaves the list."""
-    with UnitOfWork(ctx) as uow:
+    with _overlap_named(), UnitOfWork(ctx, write=True) as uow:
+        # Checked in the merge's own transaction: another desk keeping it first wins.
         _unchecked_row(uow.session, patient_id)
-    return merge_patients(ctx, into_id, patient_id)
+        result = merge_patients(ctx, into_id, patient_id, uow=uow)
+        uow.commit()
+        return result
 
 
 __all__ = [

@@ -6,16 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
-
 from montu_desktop.domain import recalls as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.events import RecallAdded
 from montu_desktop.domain.model import week_start
 from montu_desktop.domain.recalls import RecallStatus
-from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.recall_tables import Recall
+from montu_desktop.persistence import patient_rows, recall_rows
+from montu_desktop.persistence.recall_rows import RecallLine
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, find_type
@@ -63,42 +61,40 @@ def add_recall(
     kind = find_type(ctx, type_name) if type_name is not None else None
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
-        patient = session.get(t.Patient, patient_id)
+        patient = patient_rows.get(session, patient_id)
         if patient is None:
             raise NotFound("patient", f"no patient with id {patient_id}")
-        if patient.merged_into_id is not None:
+        if patient.merged_into is not None:
             raise InvalidRequest(
-                "patient", f"patient {patient_id} was merged into patient {patient.merged_into_id}"
+                "patient", f"patient {patient_id} was merged into patient {patient.merged_into}"
             )
         if doctor_id is not None:
-            doctor = session.get(t.Doctor, doctor_id)
-            if doctor is None or doctor.removed_at is not None:
+            doctor_name = recall_rows.bookable_doctor_name(session, doctor_id)
+            if doctor_name is None:
                 raise NotFound("doctor", f"no doctor with id {doctor_id}")
             if kind is not None and kind.id in skipped_types(ctx).get(doctor_id, ()):
-                raise InvalidRequest("doctor", f"{doctor.name} does not perform {kind.name}")
-        row = Recall(
+                raise InvalidRequest("doctor", f"{doctor_name} does not perform {kind.name}")
+        recall_id = recall_rows.add(
+            session,
             patient_id=patient_id,
             type_id=kind.id if kind else None,
             doctor_id=doctor_id,
-            due_day=due,
+            due=due,
             reason=reason,
-            status=RecallStatus.DUE.value,
-            created_by=ctx.actor,
-            created_at=ctx.clock(),
+            actor=ctx.actor,
+            now=ctx.clock(),
         )
-        session.add(row)
-        session.flush()
         # Its reminder is planned by the dispatcher (notifications/planning.py for_recall).
-        uow.emit(RecallAdded(row.id, patient_id, due.isoformat()))
+        uow.emit(RecallAdded(recall_id, patient_id, due.isoformat()))
         # Ids only: the reason is health data and stays out of the audit log.
-        uow.audit("recall.added", f"patient {patient_id}", recall_id=row.id, due=due.isoformat())
+        uow.audit("recall.added", f"patient {patient_id}", recall_id=recall_id, due=due.isoformat())
         uow.touches("patients", patient_id)
         uow.commit()
-    return get_recall(ctx, row.id)
+    return get_recall(ctx, recall_id)
 
 
 def get_recall(ctx: ServiceContext, recall_id: int) -> RecallItem:
-    found = _listed(ctx, [Recall.id == recall_id])
+    found = _listed(ctx, recall_id=recall_id)
     if not found:
         raise NotFound("id", f"no recall with id {recall_id}")
     return found[0]
@@ -116,48 +112,54 @@ def list_recalls(
     """Recalls by due day (soonest first): open ones, or all with `include_closed`.
 
     `due_before`: due strictly before that day; `overdue`: still due and the day has passed."""
-    r = Recall
-    where = []
-    if not include_closed:
-        where.append(r.status == RecallStatus.DUE.value)
-    if due_before is not None:
-        where.append(r.due_day < due_before)
-    if overdue:
-        where += [r.status == RecallStatus.DUE.value, r.due_day < today(ctx)]
-    if patient_id is not None:
-        where.append(r.patient_id == patient_id)
-    if doctor_id is not None:
-        where.append(r.doctor_id == doctor_id)
-    return _listed(ctx, where)
-
-
-def _listed(ctx: ServiceContext, where: list) -> list[RecallItem]:  # type: ignore[type-arg]
-    r, p, d = Recall, t.Patient, t.Doctor
-    names = {k.id: k.name for k in appointment_types(ctx)}
-    query = (
-        select(r, p.given_name + " " + p.family_name, d.name)
-        .join(p, p.id == r.patient_id)
-        .outerjoin(d, d.id == r.doctor_id)
-        .where(*where)
-        .order_by(r.due_day, r.id)
+    return _listed(
+        ctx,
+        due_only=not include_closed,
+        due_before=due_before,
+        overdue_before=today(ctx) if overdue else None,
+        patient_id=patient_id,
+        doctor_id=doctor_id,
     )
+
+
+def _listed(
+    ctx: ServiceContext,
+    *,
+    recall_id: int | None = None,
+    due_only: bool = False,
+    due_before: date | None = None,
+    overdue_before: date | None = None,
+    patient_id: int | None = None,
+    doctor_id: int | None = None,
+) -> list[RecallItem]:
+    names = {k.id: k.name for k in appointment_types(ctx)}
     with UnitOfWork(ctx) as uow:
-        return [
-            RecallItem(
-                row.id,
-                row.patient_id,
-                name,
-                row.due_day,
-                row.reason,
-                names.get(row.type_id) if row.type_id is not None else None,
-                row.doctor_id,
-                doctor,
-                row.status,
-                row.appointment_id,
-                row.created_at,
-            )
-            for row, name, doctor in uow.session.execute(query)
-        ]
+        found = recall_rows.listed(
+            uow.session,
+            recall_id=recall_id,
+            due_only=due_only,
+            due_before=due_before,
+            overdue_before=overdue_before,
+            patient_id=patient_id,
+            doctor_id=doctor_id,
+        )
+    return [_item(line, names) for line in found]
+
+
+def _item(line: RecallLine, type_names: dict[int, str]) -> RecallItem:
+    return RecallItem(
+        line.id,
+        line.patient_id,
+        line.patient_name,
+        line.due,
+        line.reason,
+        type_names.get(line.type_id) if line.type_id is not None else None,
+        line.doctor_id,
+        line.doctor_name,
+        line.status,
+        line.appointment_id,
+        line.created_at,
+    )
 
 
 def mark_done(ctx: ServiceContext, recall_id: int) -> RecallItem:
@@ -172,12 +174,11 @@ def cancel_recall(ctx: ServiceContext, recall_id: int) -> RecallItem:
 
 def _close(ctx: ServiceContext, recall_id: int, wanted: RecallStatus) -> RecallItem:
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.get(Recall, recall_id, with_for_update=True)
+        row = recall_rows.lock(uow.session, recall_id)
         if row is None:
             raise NotFound("id", f"no recall with id {recall_id}")
         rules.check_closable(recall_id, row.status, wanted)
-        row.status = wanted.value
-        row.closed_at = ctx.clock()
+        recall_rows.close(uow.session, recall_id, wanted, ctx.clock())
         uow.audit(f"recall.{wanted.value}", f"patient {row.patient_id}", recall_id=recall_id)
         uow.touches("patients", row.patient_id)
         uow.commit()
@@ -222,25 +223,17 @@ def close_recalls_for(
     """Inside a booking's writing transaction: close (as `booked`, with the appointment) the
     patient's open recalls that this booking answers (domain rule: its type, or no type, made
     on or before the appointment's day). Returns the recall ids closed."""
-    session = uow.session
-    rows = list(
-        session.scalars(
-            select(Recall)
-            .where(Recall.patient_id == patient_id, Recall.status == RecallStatus.DUE.value)
-            .with_for_update()
-        )
-    )
+    rows = recall_rows.lock_due_for_patient(uow.session, patient_id)
     if not rows:
         return []
     open_ones = [
         rules.OpenRecall(r.id, r.type_id, to_local(r.created_at, zone).date()) for r in rows
     ]
     closing = set(rules.closed_by_booking(open_ones, type_id, to_local(start, zone).date()))
+    if closing:
+        recall_rows.mark_booked(uow.session, sorted(closing), appointment_id, now)
     for row in rows:
         if row.id in closing:
-            row.status = RecallStatus.BOOKED.value
-            row.appointment_id = appointment_id
-            row.closed_at = now
             uow.audit(
                 "recall.booked",
                 f"patient {patient_id}",
@@ -248,7 +241,6 @@ def close_recalls_for(
                 appointment_id=appointment_id,
             )
     if closing:
-        session.flush()
         uow.touches("patients", patient_id)
     return sorted(closing)
 
@@ -256,27 +248,15 @@ def close_recalls_for(
 def reopen_recalls_for(uow: UnitOfWork, appointment_id: int) -> list[int]:
     """Inside a cancellation's writing transaction: the recalls that booking had closed are
     due again (the patient still needs the visit). Returns the recall ids reopened."""
-    rows = list(
-        uow.session.scalars(
-            select(Recall)
-            .where(
-                Recall.appointment_id == appointment_id,
-                Recall.status == RecallStatus.BOOKED.value,
-            )
-            .with_for_update()
-        )
-    )
+    rows = recall_rows.lock_booked_by(uow.session, appointment_id)
+    if rows:
+        recall_rows.reopen(uow.session, [r.id for r in rows])
     for row in rows:
-        row.status, row.appointment_id, row.closed_at = RecallStatus.DUE.value, None, None
         uow.audit("recall.reopened", f"patient {row.patient_id}", recall_id=row.id)
         uow.touches("patients", row.patient_id)
-    if rows:
-        uow.session.flush()
     return [r.id for r in rows]
 
 
 def move_recalls(uow: UnitOfWork, duplicate_id: int, keep_id: int) -> None:
     """Inside a patient merge: the duplicate's recalls become the kept record's."""
-    uow.session.execute(
-        update(Recall).where(Recall.patient_id == duplicate_id).values(patient_id=keep_id)
-    )
+    recall_rows.move(uow.session, duplicate_id, keep_id)

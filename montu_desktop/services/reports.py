@@ -41,6 +41,9 @@ class AttendanceCounts:
     cancel_reasons: Counter[str] = field(default_factory=Counter)
     online: int = 0
     desk: int = 0
+    work_ins: int = 0
+    """Squeezed in over a booked time: among `booked`, their minutes left out of
+    `booked_minutes` (the time was already booked once)."""
     rostered_minutes: int | None = 0
     """None for a type: time is rostered to doctors, not to types."""
     booked_minutes: int = 0
@@ -58,7 +61,10 @@ class AttendanceCounts:
             self.cancel_reasons[group.cancel_reason or NO_REASON] += group.count
             return
         self.booked += group.count
-        self.booked_minutes += group.seconds // 60
+        if group.work_in:
+            self.work_ins += group.count
+        else:
+            self.booked_minutes += group.seconds // 60
         if group.status == AppointmentStatus.COMPLETED.value:
             self.completed += group.count
         elif group.status == AppointmentStatus.NO_SHOW.value:
@@ -152,6 +158,7 @@ COUNT_KEYS = (
     "cancel_reasons",
     "online",
     "desk",
+    "work_ins",
     "rostered_minutes",
     "booked_minutes",
     "utilisation",
@@ -171,6 +178,7 @@ def counts_document(counts: AttendanceCounts) -> dict[str, object]:
         "cancel_reasons": dict(sorted(counts.cancel_reasons.items())),
         "online": counts.online,
         "desk": counts.desk,
+        "work_ins": counts.work_ins,
         "rostered_minutes": counts.rostered_minutes,
         "booked_minutes": counts.booked_minutes,
         "utilisation": round(utilisation, 4) if utilisation is not None else None,

@@ -7,15 +7,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-
 from montu_desktop.config.database import UnusableDatabase, resolve_database_url
 from montu_desktop.config.private_files import create_private_file, private_folder
 from montu_desktop.domain.staff import Role
-from montu_desktop.persistence import migrate
+from montu_desktop.persistence import core_rows, migrate
 from montu_desktop.persistence.engine import Database
-from montu_desktop.persistence.security import server_role
+from montu_desktop.persistence.errors import DBAPIError
 from montu_desktop.persistence.sqlite_files import why_unreadable
 from montu_desktop.services.context import ServiceContext
 
@@ -107,9 +104,8 @@ def _acting_as_login(ctx: ServiceContext) -> ServiceContext:
     if ctx.database.is_sqlite:
         return ctx
     with ctx.database.session() as session:
-        conn = session.connection()
-        role = server_role(conn)
-        if role is not None:
+        role, login = core_rows.login_acting_as(session)
+        if role is not None and login is not None:
             ctx.role = Role(role)
-            ctx.actor = str(conn.execute(text("SELECT current_user")).scalar_one())
+            ctx.actor = login
     return ctx

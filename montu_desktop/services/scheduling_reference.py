@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
-
 from montu_desktop.domain.holds import HeldRule, held_times
 from montu_desktop.domain.model import ClinicDay, Roster, epoch
 from montu_desktop.notifications.settings import SPECS, parse_hold_release
-from montu_desktop.persistence import scheduling_tables as st
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import core_rows
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import week_reference
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -33,9 +30,7 @@ def skipped_types(ctx: ServiceContext) -> dict[int, frozenset[int]]:
     def load() -> dict[int, frozenset[int]]:
         found: dict[int, set[int]] = {}
         with UnitOfWork(ctx) as uow:
-            for doctor_id, type_id in uow.session.execute(
-                select(st.DoctorTypeSkipped.doctor_id, st.DoctorTypeSkipped.type_id)
-            ):
+            for doctor_id, type_id in core_rows.skipped_type_pairs(uow.session):
                 found.setdefault(doctor_id, set()).add(type_id)
         return {d: frozenset(k) for d, k in found.items()}
 
@@ -51,13 +46,12 @@ def performers(ctx: ServiceContext, roster: Roster, type_id: int) -> Roster:
 def hold_policy(ctx: ServiceContext) -> HoldPolicy:
     def load() -> HoldPolicy:
         with UnitOfWork(ctx) as uow:
-            rules = tuple(
-                HeldRule(r.id, r.doctor_id, r.weekday, r.starts, r.ends)
-                for r in uow.session.scalars(select(st.HeldTime).order_by(st.HeldTime.id))
-            )
-            stored = uow.session.get(t.Setting, RELEASE_KEY)
+            rules = core_rows.held_rules(uow.session)
+            stored = core_rows.setting_value(uow.session, RELEASE_KEY)
         try:
-            release = parse_hold_release(stored.value if stored else SPECS[RELEASE_KEY].default)
+            release = parse_hold_release(
+                stored if stored is not None else SPECS[RELEASE_KEY].default
+            )
         except ValueError:
             release = parse_hold_release(SPECS[RELEASE_KEY].default)
         return HoldPolicy(rules, int(release.total_seconds()))
@@ -99,9 +93,6 @@ def closure_reasons(ctx: ServiceContext, first: date, last: date) -> dict[date, 
 
     def load() -> dict[date, str]:
         with UnitOfWork(ctx) as uow:
-            found = uow.session.execute(
-                select(t.Closure.day, t.Closure.reason).where(t.Closure.day.between(first, last))
-            )
-            return {day: reason for day, reason in found}
+            return core_rows.closure_reasons(uow.session, first, last)
 
     return ctx.cache.get(("closures", first, last), load)

@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.events import AppointmentBooked, AppointmentCancelled
-from montu_desktop.domain.model import AppointmentStatus, AppointmentType, ClinicPolicy, from_epoch
+from montu_desktop.domain.model import AppointmentType, ClinicPolicy, from_epoch
+from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.series import Repeat, occurrence_days
 from montu_desktop.persistence import booking_rows as rows
-from montu_desktop.persistence import scheduling_tables as st
-from montu_desktop.persistence import tables as t
-from montu_desktop.services import booking
+from montu_desktop.persistence import series_rows
+from montu_desktop.services import booking, patients
 from montu_desktop.services.booking import BookedAppointment, BookingRequest
 from montu_desktop.services.booking_view import nearest_free_slots
 from montu_desktop.services.context import ServiceContext
@@ -174,55 +172,96 @@ def book_series(
     """
     policy = clinic_policy(ctx)
     kind = find_type(ctx, request.type_name)
+    _check_first_start(request)
+    booking._require_patient_id(request.patient_id)
+    return booking.in_one_transaction(
+        ctx,
+        lambda uow: _book_in(
+            ctx, uow, policy, kind, request, starts, repeat, skip_clashes=skip_clashes
+        ),
+    )
+
+
+def book_new_patient_series(
+    ctx: ServiceContext,
+    details: PatientDetails,
+    request: BookingRequest,
+    starts: list[datetime],
+    repeat: Repeat,
+    *,
+    allow_duplicate: bool = False,
+    skip_clashes: bool = False,
+) -> SeriesResult:
+    """Add a new patient and book their series (the desk's "New patient" + a repeat) in one
+    transaction, as booking.book_new_patient does for one booking: a series refused, or a
+    crash, leaves no patient behind (and a patient is never left without the series).
+
+    `request.patient_id` is ignored (the new record's id is booked). Raises
+    patients.DuplicatePatient as add_patient does, unless `allow_duplicate`.
+    """
+    clean = patients.checked_details(ctx, details)
+    # Loaded now, so that an unknown type is refused before anything is written.
+    policy = clinic_policy(ctx)
+    kind = find_type(ctx, request.type_name)
+    _check_first_start(request)
+
+    def work(uow: UnitOfWork) -> SeriesResult:
+        added = patients.add_in(ctx, uow, clean, allow_duplicate=allow_duplicate)
+        mine = replace(request, patient_id=added.id)
+        return _book_in(ctx, uow, policy, kind, mine, starts, repeat, skip_clashes=skip_clashes)
+
+    return booking.in_one_transaction(ctx, work)
+
+
+def _check_first_start(request: BookingRequest) -> None:
     if request.start.tzinfo is None:
         raise InvalidRequest("start", "must say which time zone it is in")
-    booking._require_patient_id(request.patient_id)
 
-    def attempt(_tries: int) -> SeriesResult:
-        with UnitOfWork(ctx, write=True) as uow:
-            booked, planned = _plan(ctx, uow, policy, kind, request, starts, write=True)
-            clashes = [p for p in planned if not p.free]
-            if clashes and not skip_clashes:
-                dates = ", ".join(
-                    f"{to_local(c.start, policy.timezone):%Y-%m-%d} ({c.clash})" for c in clashes
-                )
-                raise InvalidRequest("start", f"the series clashes on {dates}")
-            if not booked:
-                raise InvalidRequest("start", "no occurrence of the series is free")
-            series = st.AppointmentSeries(
-                rule=str(repeat), created_by=ctx.actor, created_at=ctx.clock()
+
+def _book_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    kind: AppointmentType,
+    request: BookingRequest,
+    starts: list[datetime],
+    repeat: Repeat,
+    *,
+    skip_clashes: bool,
+) -> SeriesResult:
+    """Book the series inside the caller's writing unit of work (the caller commits)."""
+    booked, planned = _plan(ctx, uow, policy, kind, request, starts, write=True)
+    clashes = [p for p in planned if not p.free]
+    if clashes and not skip_clashes:
+        dates = ", ".join(
+            f"{to_local(c.start, policy.timezone):%Y-%m-%d} ({c.clash})" for c in clashes
+        )
+        raise InvalidRequest("start", f"the series clashes on {dates}")
+    if not booked:
+        raise InvalidRequest("start", "no occurrence of the series is free")
+    series_id = series_rows.add_series(
+        uow.session, str(repeat), ctx.actor, ctx.clock(), [item.id for item in booked]
+    )
+    for item in booked:
+        uow.emit(
+            AppointmentBooked(
+                item.id,
+                item.doctor_id,
+                item.patient_id,
+                item.start.isoformat(),
+                item.end.isoformat(),
             )
-            uow.session.add(series)
-            uow.session.flush()
-            for position, item in enumerate(booked, start=1):
-                uow.session.add(
-                    st.SeriesOccurrence(
-                        appointment_id=item.id, series_id=series.id, position=position
-                    )
-                )
-                uow.emit(
-                    AppointmentBooked(
-                        item.id,
-                        item.doctor_id,
-                        item.patient_id,
-                        item.start.isoformat(),
-                        item.end.isoformat(),
-                    )
-                )
-                uow.audit(
-                    "appointment.booked",
-                    f"appointment {item.id}",
-                    doctor_id=item.doctor_id,
-                    start=item.start.isoformat(),
-                    type=kind.name,
-                    series_id=series.id,
-                )
-            uow.touches("appointments")
-            series_id = series.id
-            uow.commit()
-            return SeriesResult(series_id, booked, clashes)
-
-    return booking._with_retries(ctx, attempt)
+        )
+        uow.audit(
+            "appointment.booked",
+            f"appointment {item.id}",
+            doctor_id=item.doctor_id,
+            start=item.start.isoformat(),
+            type=kind.name,
+            series_id=series_id,
+        )
+    uow.touches("appointments")
+    return SeriesResult(series_id, booked, clashes)
 
 
 def cancel_following(ctx: ServiceContext, appointment_id: int) -> list[BookedAppointment]:
@@ -230,47 +269,27 @@ def cancel_following(ctx: ServiceContext, appointment_id: int) -> list[BookedApp
     is not part of a series), in one transaction."""
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
-        first = booking._live_appointment(session, appointment_id)
-        link = session.get(st.SeriesOccurrence, appointment_id)
-        ids = [first.id]
-        if link is not None:
-            ids += list(
-                session.scalars(
-                    select(st.SeriesOccurrence.appointment_id)
-                    .join(t.Appointment, t.Appointment.id == st.SeriesOccurrence.appointment_id)
-                    .where(
-                        st.SeriesOccurrence.series_id == link.series_id,
-                        st.SeriesOccurrence.position > link.position,
-                        t.Appointment.status == AppointmentStatus.BOOKED.value,
-                    )
-                    .order_by(st.SeriesOccurrence.position)
-                )
-            )
+        booking._live_appointment(session, appointment_id)  # refuses unknown or cancelled
+        ids = series_rows.following(session, appointment_id) or [appointment_id]
         type_names = {k.id: k.name for k in booking.appointment_types(ctx)}
         cancelled = []
         for row_id in ids:
-            row = session.get(t.Appointment, row_id)
-            assert row is not None
-            row.status = AppointmentStatus.CANCELLED.value
-            row.updated_at = ctx.clock()
+            row = series_rows.cancel(session, row_id, ctx.clock())
             reopen_recalls_for(uow, row.id)  # as booking.cancel_appointment does
-            uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
-            uow.audit(
-                "appointment.cancelled", f"appointment {row.id}", start=row.start_at.isoformat()
-            )
+            uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start.isoformat()))
+            uow.audit("appointment.cancelled", f"appointment {row.id}", start=row.start.isoformat())
             cancelled.append(
                 BookedAppointment(
                     row.id,
                     row.doctor_id,
                     row.patient_id,
                     type_names.get(row.type_id, str(row.type_id)),
-                    row.start_at,
-                    row.end_at,
+                    row.start,
+                    row.end,
                     row.status,
                 )
             )
         uow.touches("appointments")
-        session.flush()
         uow.commit()
         return cancelled
 
@@ -279,24 +298,15 @@ def following_ids(ctx: ServiceContext, appointment_id: int) -> list[int]:
     """This appointment and the later booked ones of its series, in order ([] when it is not
     part of a series)."""
     with UnitOfWork(ctx) as uow:
-        return _following(uow.session, appointment_id)
+        return series_rows.following(uow.session, appointment_id)
 
 
-def _following(session, appointment_id: int) -> list[int]:  # type: ignore[no-untyped-def]
-    link = session.get(st.SeriesOccurrence, appointment_id)
-    if link is None:
-        return []
-    later = session.scalars(
-        select(st.SeriesOccurrence.appointment_id)
-        .join(t.Appointment, t.Appointment.id == st.SeriesOccurrence.appointment_id)
-        .where(
-            st.SeriesOccurrence.series_id == link.series_id,
-            st.SeriesOccurrence.position > link.position,
-            t.Appointment.status == AppointmentStatus.BOOKED.value,
-        )
-        .order_by(st.SeriesOccurrence.position)
-    )
-    return [appointment_id, *later]
+def _start_of(uow: UnitOfWork, appointment_id: int) -> datetime:
+    """The live appointment's start (refused as booking refuses it: unknown or cancelled)."""
+    booking._live_appointment(uow.session, appointment_id)
+    row = series_rows.appointment(uow.session, appointment_id)
+    assert row is not None
+    return row.start
 
 
 def move_following(
@@ -311,16 +321,13 @@ def move_following(
 
     def attempt(_tries: int) -> list[BookedAppointment]:
         with UnitOfWork(ctx, write=True) as uow:
-            session = uow.session
-            ids = _following(session, appointment_id) or [appointment_id]
-            first = booking._live_appointment(session, appointment_id)
-            old_local = to_local(first.start_at, policy.timezone)
+            ids = series_rows.following(uow.session, appointment_id) or [appointment_id]
+            old_local = to_local(_start_of(uow, appointment_id), policy.timezone)
             new_local = to_local(new_start, policy.timezone)
             shift = new_local.date() - old_local.date()
             plans = []
             for row_id in ids:
-                row = booking._live_appointment(session, row_id)
-                day = to_local(row.start_at, policy.timezone).date() + shift
+                day = to_local(_start_of(uow, row_id), policy.timezone).date() + shift
                 plans.append((row_id, local_instant(day, new_local.time(), policy.timezone)))
             # Later ones first when moving forward (and earlier first when back), so no
             # occurrence lands on a sibling that has not moved yet.

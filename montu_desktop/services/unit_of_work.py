@@ -12,6 +12,7 @@ from montu_desktop.domain.events import Event
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.persistence import journal
 from montu_desktop.persistence.conflicts import translate_write_errors
+from montu_desktop.persistence.engine import acting_as
 from montu_desktop.services.context import ServiceContext, current_origin
 
 if TYPE_CHECKING:  # the session is handed to repositories; services build no SQL
@@ -34,10 +35,10 @@ class UnitOfWork:
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
-        self._ctx.database.actor = self._ctx.actor  # whom SQLite's audit triggers name
         # Outermost first: the session rolls back, then a refused write leaves as
         # OverlapRefused or WriteConflict (persistence/conflicts.py), not a SQLAlchemy error.
         self._stack = contextlib.ExitStack()
+        self._stack.enter_context(acting_as(self._ctx.actor))  # whom SQLite's audit triggers name
         self._stack.enter_context(translate_write_errors())
         self.session = self._stack.enter_context(self._session_cm)
         return self

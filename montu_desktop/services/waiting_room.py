@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from montu_desktop.domain.clinic_time import local_day_bounds
 from montu_desktop.domain.model import AppointmentStatus
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import visit_rows
 from montu_desktop.services.clinic_settings import get_setting
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, doctors
@@ -108,33 +106,13 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
     start, end = local_day_bounds(day, policy.timezone)
     kinds = {k.id: k.name for k in appointment_types(ctx)}
     names = {d.id: d.name for d in doctors(ctx)}
-    a, p = t.Appointment, t.Patient
     stages = (
         AppointmentStatus.ARRIVED,
         AppointmentStatus.CALLED_IN,
         AppointmentStatus.IN_CONSULTATION,
     )
-    live = (AppointmentStatus.BOOKED.value, *(s.value for s in stages))
     with UnitOfWork(ctx) as uow:
-        rows = uow.session.execute(
-            select(
-                a.id,
-                a.doctor_id,
-                a.type_id,
-                a.start_at,
-                a.status,
-                a.updated_at,
-                a.arrived_at,
-                a.called_in_at,
-                a.consultation_at,
-                p.given_name,
-                p.family_name,
-                p.phone,
-            )
-            .join(p, p.id == a.patient_id)
-            .where(a.start_at >= start, a.start_at < end, a.status.in_(live))
-            .order_by(a.start_at, a.id)
-        ).all()
+        rows = visit_rows.flow(uow.session, start, end, (AppointmentStatus.BOOKED, *stages))
     by_stage: dict[AppointmentStatus, list[Visit]] = {s: [] for s in stages}
     expected: list[Visit] = []
     for r in rows:
@@ -145,7 +123,7 @@ def waiting_room(ctx: ServiceContext, day: date) -> WaitingRoom:
             r.phone,
             names.get(r.doctor_id, "?"),
             kinds.get(r.type_id, "?"),
-            r.start_at,
+            r.start,
             status,
             # Arrivals marked before arrival times were stored: the last change is the best guess.
             (r.arrived_at or r.updated_at) if status in by_stage else None,

@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-
 from montu_desktop.domain import waitlist as rules
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.model import week_start
 from montu_desktop.domain.text import LINE_BREAKS, check_text
-from montu_desktop.persistence import scheduling_tables as st
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import patient_rows, waitlist_repo
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.booking_view import free_doctors_at
 from montu_desktop.services.context import ServiceContext
@@ -59,15 +56,16 @@ def add_to_waitlist(
         raise InvalidRequest("note", "must be at most 400 characters")
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
-        if session.get(t.Patient, patient_id) is None:
+        if patient_rows.get(session, patient_id) is None:
             raise NotFound("patient", f"no patient with id {patient_id}")
         if doctor_id is not None:
-            doctor = session.get(t.Doctor, doctor_id)
-            if doctor is None or doctor.removed_at is not None:
+            doctor_name = waitlist_repo.bookable_doctor_name(session, doctor_id)
+            if doctor_name is None:
                 raise NotFound("doctor", f"no doctor with id {doctor_id}")
             if kind.id in skipped_types(ctx).get(doctor_id, ()):
-                raise InvalidRequest("doctor", f"{doctor.name} does not perform {kind.name}")
-        row = st.WaitlistEntry(
+                raise InvalidRequest("doctor", f"{doctor_name} does not perform {kind.name}")
+        entry_id = waitlist_repo.add(
+            session,
             patient_id=patient_id,
             type_id=kind.id,
             doctor_id=doctor_id,
@@ -75,56 +73,46 @@ def add_to_waitlist(
             until_day=until_day,
             part=part_of_day.value,
             note=note,
-            created_by=ctx.actor,
-            created_at=ctx.clock(),
+            actor=ctx.actor,
+            now=ctx.clock(),
         )
-        session.add(row)
-        session.flush()
-        uow.audit("waitlist.added", f"waitlist {row.id}", type=kind.name)
+        uow.audit("waitlist.added", f"waitlist {entry_id}", type=kind.name)
         uow.touches("waitlist")
         uow.commit()
-        return row.id
+        return entry_id
 
 
 def list_waitlist(ctx: ServiceContext, *, include_closed: bool = False) -> list[WaitlistItem]:
     """Open entries (or all), oldest first."""
-    e, p, k = st.WaitlistEntry, t.Patient, t.AppointmentType
-    query = (
-        select(e, p.given_name + " " + p.family_name, k.name)
-        .join(p, p.id == e.patient_id)
-        .join(k, k.id == e.type_id)
-        .order_by(e.created_at, e.id)
-    )
-    if not include_closed:
-        query = query.where(e.closed_at.is_(None))
     with UnitOfWork(ctx) as uow:
-        return [
-            WaitlistItem(
-                r.id,
-                r.patient_id,
-                name,
-                type_name,
-                r.doctor_id,
-                r.from_day,
-                r.until_day,
-                r.part,
-                r.note,
-                r.created_at,
-                r.closed_at is not None,
-            )
-            for r, name, type_name in uow.session.execute(query)
-        ]
+        found = waitlist_repo.listed(uow.session, include_closed=include_closed)
+    return [
+        WaitlistItem(
+            r.id,
+            r.patient_id,
+            r.patient_name,
+            r.type_name,
+            r.doctor_id,
+            r.from_day,
+            r.until_day,
+            r.part,
+            r.note,
+            r.created_at,
+            r.closed_at is not None,
+        )
+        for r in found
+    ]
 
 
 def remove_from_waitlist(ctx: ServiceContext, entry_id: int) -> None:
     """Close an open entry without a booking (kept for the record)."""
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.get(st.WaitlistEntry, entry_id)
+        row = waitlist_repo.get(uow.session, entry_id)
         if row is None:
             raise NotFound("waitlist", f"no waitlist entry with id {entry_id}")
         if row.closed_at is not None:
             raise InvalidRequest("waitlist", f"entry {entry_id} is already closed")
-        row.closed_at = ctx.clock()
+        waitlist_repo.close(uow.session, entry_id, ctx.clock())
         uow.audit("waitlist.removed", f"waitlist {entry_id}")
         uow.touches("waitlist")
         uow.commit()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from montu_desktop.domain.errors import InvalidRequest, NotFound
-from montu_desktop.persistence import scheduling_tables as st
+from montu_desktop.persistence import waitlist_repo
 from montu_desktop.services.unit_of_work import UnitOfWork
 
 
 def requested_doctor(uow: UnitOfWork, entry_id: int) -> int | None:
     """The doctor a waitlist entry asked for (None: any doctor, or no such entry; closing
     the entry refuses an unknown one)."""
-    entry = uow.session.get(st.WaitlistEntry, entry_id)
+    entry = waitlist_repo.get(uow.session, entry_id)
     return entry.doctor_id if entry is not None else None
 
 
@@ -26,7 +26,7 @@ def close_entry(
 ) -> None:
     """Close the open entry with the booking; refused (rolling the booking back) when the
     entry is unknown, already closed, or for another patient or type."""
-    entry = uow.session.get(st.WaitlistEntry, entry_id, with_for_update=True)
+    entry = waitlist_repo.get(uow.session, entry_id, lock=True)
     if entry is None:
         raise NotFound("waitlist", f"no waitlist entry with id {entry_id}")
     if entry.closed_at is not None:
@@ -35,8 +35,6 @@ def close_entry(
         raise InvalidRequest("waitlist", f"entry {entry_id} is for another patient")
     if entry.type_id != type_id:
         raise InvalidRequest("waitlist", f"entry {entry_id} is for another appointment type")
-    entry.closed_at = now
-    entry.appointment_id = appointment_id
-    uow.session.flush()
+    waitlist_repo.close(uow.session, entry_id, now, appointment_id)
     uow.audit("waitlist.closed", f"waitlist {entry_id}", appointment_id=appointment_id)
     uow.touches("waitlist")

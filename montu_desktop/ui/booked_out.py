@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.wording import when_label
-from montu_desktop.services import booking_view
+from montu_desktop.services import booking, booking_view
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
@@ -36,6 +36,8 @@ class BookedOutDialog(QDialog):
     """(UTC start of a free time, appointment type name)."""
     waitlist_wanted = Signal(str, object)
     """(appointment type name, the booked-out UTC start the patient wanted)."""
+    work_in_wanted = Signal(object, str)
+    """(the booked-out UTC start, appointment type name): squeeze the patient in there."""
 
     def __init__(
         self,
@@ -53,7 +55,8 @@ class BookedOutDialog(QDialog):
         when = when_label(to_local(start, timezone))
         self.heading = QLabel(
             f"{type_name} on {when} is booked out: every rostered doctor is busy.\n"
-            "Book one of the nearest free times, or put the patient on the waitlist."
+            "Book one of the nearest free times, or put the patient on the waitlist"
+            " (or, if they must be seen then, work them in)."
         )
         self.heading.setWordWrap(True)
         self.times = QListWidget()
@@ -66,13 +69,20 @@ class BookedOutDialog(QDialog):
         self.book_button.clicked.connect(self.book_chosen)
         self.waitlist_button = QPushButton("Put on the &waitlist…")
         self.waitlist_button.clicked.connect(self.to_waitlist)
+        self.work_in_button = QPushButton("Work &in at this time…")
+        self.work_in_button.setToolTip(
+            "Squeeze the patient in beside a booked doctor (a work-in, with a reason)"
+        )
+        self.work_in_button.setVisible(False)  # shown once the desk knows it may
+        self.work_in_button.clicked.connect(self.to_work_in)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
-        for button in (self.book_button, self.waitlist_button, close):
+        for button in (self.book_button, self.waitlist_button, self.work_in_button, close):
             button.setAutoDefault(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.book_button)
         buttons.addWidget(self.waitlist_button)
+        buttons.addWidget(self.work_in_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
@@ -85,13 +95,22 @@ class BookedOutDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(440)
         self.waitlist_button.setFocus()
+        def look() -> tuple[list[datetime], bool]:
+            nearest = booking_view.nearest_free_slots(ctx, type_name, start, count=NEAREST)
+            return nearest, booking.can_book_work_ins(ctx)
+
         run_op(
             self,
-            lambda: booking_view.nearest_free_slots(ctx, type_name, start, count=NEAREST),
-            self._show_times,
+            look,
+            self._show_answer,
             lambda error: self.status.setText(plain_words(error)),
             busy,
         )
+
+    def _show_answer(self, answer: tuple[list[datetime], bool]) -> None:
+        starts, may_work_in = answer
+        self.work_in_button.setVisible(may_work_in)
+        self._show_times(starts)
 
     def _show_times(self, starts: list[datetime]) -> None:
         self.times.clear()
@@ -119,6 +138,10 @@ class BookedOutDialog(QDialog):
             return
         self.accept()
         self.book_wanted.emit(start, self.type_name)
+
+    def to_work_in(self) -> None:
+        self.accept()
+        self.work_in_wanted.emit(self.start, self.type_name)
 
     def to_waitlist(self) -> None:
         self.accept()

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from montu_desktop.domain.booking import clean_work_in_reason
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
@@ -144,9 +145,13 @@ class BookingDialog(QDialog):
         timezone: str,
         busy: BusyTracker | None = None,
         parent: QWidget | None = None,
+        *,
+        work_in: bool = False,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Book an appointment")
+        self.work_in = work_in
+        """Squeeze the patient in over a booked doctor's time (a named doctor and a reason)."""
+        self.setWindowTitle("Work in a patient" if work_in else "Book an appointment")
         self.ctx, self.timezone, self.busy = ctx, timezone, busy
         self.start = start
         self.booked: BookedAppointment | None = None
@@ -212,6 +217,9 @@ class BookingDialog(QDialog):
         # No maxLength: a pasted note longer than the limit is shown whole and counted, and
         # Book waits until it is shortened (a cut at the limit went unnoticed).
         self.note_counter = NoteCounter(self.note.text)
+        self.work_in_reason = QLineEdit()
+        self.work_in_reason.setAccessibleName("Work-in reason")
+        self.work_in_reason.setPlaceholderText("Why squeeze this patient in (required)")
         self.field_errors: dict[str, QLabel] = {}
         """A red line under each field the booking checks, shown when that field is wrong."""
         self._fields: dict[str, QLineEdit] = {
@@ -221,6 +229,7 @@ class BookingDialog(QDialog):
             "phone": self.phone,
             "email": self.email,
             "note": self.note,
+            "reason": self.work_in_reason,
         }
         self.record_button = QPushButton("Patient &record…")
         self.record_button.setAutoDefault(False)
@@ -289,8 +298,12 @@ class BookingDialog(QDialog):
         doctor.addRow("&Doctor:", self.doctor_box)
         doctor.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setBuddy(self.doctor_box)  # type: ignore[union-attr]
         self._error_row(doctor, "N&ote:", "note", self.note_counter)
+        if self.work_in:
+            self._error_row(doctor, "Wor&k-in reason:", "reason")
         doctor.addRow("", self.why_label)
         doctor.addRow("", self.urgent)
+        self.urgent.setVisible(not self.work_in)
+        self.series_box.setVisible(not self.work_in)
         body = QWidget()
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(0, 0, 0, 0)
@@ -321,6 +334,7 @@ class BookingDialog(QDialog):
             self.email,
             self.doctor_box,
             self.note,
+            *([self.work_in_reason] if self.work_in else []),
             self.urgent,
             self.alternatives,
             self.type_box,
@@ -579,6 +593,8 @@ class BookingDialog(QDialog):
         self.doctor_box.setEnabled(False)
 
         def work() -> tuple[list[Any], Any]:
+            if self.work_in:  # only the doctors already booked then: squeezed in beside
+                return booking_view.work_in_doctors(self.ctx, type_name, start), None
             free = booking_view.free_doctors_at(self.ctx, type_name, start, urgent=urgent)
             return free, booking_view.choice_preview(self.ctx, type_name, start, urgent=urgent)
 
@@ -624,7 +640,8 @@ class BookingDialog(QDialog):
         chosen = self.doctor_box.currentData()
         chosen_name = self.doctor_box.currentText()
         self.doctor_box.clear()
-        self.doctor_box.addItem(ANY_DOCTOR, None)
+        if not self.work_in:  # a work-in always names its doctor: no fair choice
+            self.doctor_box.addItem(ANY_DOCTOR, None)
         for doctor in doctors:
             self.doctor_box.addItem(doctor.name, doctor.id)
         self.doctor_box.setCurrentIndex(max(self.doctor_box.findData(chosen), 0))
@@ -637,6 +654,8 @@ class BookingDialog(QDialog):
                 f"{chosen_name} is not free for this type at this time: "
                 "choose a doctor (or Any doctor), then Book."
             )
+        elif not doctors and self.work_in and not self.message.text():
+            self.message.setText("No doctor is booked at this time: book it the ordinary way.")
         elif not doctors and not self.message.text():
             self.message.setText("Nobody is free for this type at this time any more.")
         self._book_if_waiting()
@@ -726,6 +745,7 @@ class BookingDialog(QDialog):
                 if request_patient is None:
                     raise InvalidRequest("patient", "find the patient first, or tick New patient")
             note = clean_note(self.note.text())
+            reason = clean_work_in_reason(self.work_in_reason.text()) if self.work_in else None
         except InvalidRequest as error:
             self._failed(error)
             return
@@ -750,27 +770,40 @@ class BookingDialog(QDialog):
         def work() -> BookedAppointment | _Duplicates:
             patient_id = request_patient
             try:
-                if patient_id is None and repeat is None:
-                    # One transaction: a refused booking leaves no new patient behind.
+                if patient_id is None:
+                    # One transaction: a refused booking or series leaves no new patient behind.
                     assert details is not None
                     request = BookingRequest(
-                        type_name, start, NO_PATIENT_YET, doctor, note=note, urgent=urgent
+                        type_name,
+                        start,
+                        NO_PATIENT_YET,
+                        doctor,
+                        note=note,
+                        urgent=urgent,
+                        work_in_reason=reason,
                     )
-                    booked = booking.book_new_patient(
-                        self.ctx, details, request, allow_duplicate=allow_duplicate
-                    )
+                    if repeat is None:
+                        booked = booking.book_new_patient(
+                            self.ctx, details, request, allow_duplicate=allow_duplicate
+                        )
+                    else:
+                        self.series_result = series.book_new_patient_series(
+                            self.ctx,
+                            details,
+                            request,
+                            starts,
+                            repeat,
+                            allow_duplicate=allow_duplicate,
+                        )
+                        booked = self.series_result.appointments[0]
                     self.new_patient_id = booked.patient_id
                     self._created_here.add(booked.patient_id)
                     return booked
-                if patient_id is None:
-                    assert details is not None
-                    added = patients.add_patient(self.ctx, details, allow_duplicate=allow_duplicate)
-                    patient_id = added.id
-                    self.new_patient_id = patient_id
-                    self._created_here.add(patient_id)
             except patients.DuplicatePatient as duplicate:
                 return _Duplicates([patients.patient_record(self.ctx, i) for i in duplicate.ids])
-            request = BookingRequest(type_name, start, patient_id, doctor, note=note, urgent=urgent)
+            request = BookingRequest(
+                type_name, start, patient_id, doctor, note=note, urgent=urgent, work_in_reason=reason
+            )
             if repeat is not None:
                 self.series_result = series.book_series(self.ctx, request, starts, repeat)
                 return self.series_result.appointments[0]
@@ -793,6 +826,11 @@ class BookingDialog(QDialog):
             clean_note(self.note.text())
         except InvalidRequest as problem:
             problems.append(problem)
+        if self.work_in:
+            try:
+                clean_work_in_reason(self.work_in_reason.text())
+            except InvalidRequest as problem:
+                problems.append(problem)
         return problems
 
     def check_typed(self) -> bool:

@@ -7,8 +7,10 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from montu_desktop.domain.model import AppointmentStatus
+from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.ui import palette
-from montu_desktop.ui.day_book_model import SLOT_ROLE, STATUS_MARKS, DayCell
+from montu_desktop.ui.day_book_model import SLOT_ROLE, STATUS_MARKS, DayCell, block_text
+from montu_desktop.ui.layout import Block
 
 STATUS_EDGES = {
     AppointmentStatus.BOOKED: None,
@@ -55,7 +57,11 @@ class DayBookDelegate(QStyledItemDelegate):
         painter.setPen(QPen(palette.GRID_LINE, 1))
         painter.drawLine(rect.topRight(), rect.bottomRight())
         if cell.entry is not None and cell.block is not None:
-            self._paint_block(painter, option, index, cell, rect)
+            text = index.data(Qt.ItemDataRole.DisplayRole)
+            self._paint_block(painter, option, index.row(), cell.entry, cell.block, rect, text)
+            for other, block in cell.beside:
+                other_text = block_text(other, block, index.row())
+                self._paint_block(painter, option, index.row(), other, block, rect, other_text)
         elif option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
             painter.setPen(QPen(palette.SELECTION, 3))
             painter.drawRect(rect.adjusted(1, 1, -2, -2))
@@ -65,15 +71,13 @@ class DayBookDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-        cell: DayCell,
+        row: int,
+        entry: DayBookEntry,
+        block: Block,
         rect: QRect,
+        text: str,
     ) -> None:
-        assert cell.entry is not None and cell.block is not None
-        block, entry = cell.block, cell.entry
-        width = (rect.width() - 4) // block.lanes
-        left = rect.left() + 2 + block.lane * width
-        row = index.row()
+        left, width = block_span(rect, block)
         top = rect.top() + (2 if row == block.first_row else 0)
         bottom = rect.bottom() - (2 if row == block.first_row + block.rows - 1 else -1)
         area = QRect(left, top, width, bottom - top + 1)
@@ -109,7 +113,9 @@ class DayBookDelegate(QStyledItemDelegate):
                 painter.drawLine(area.topLeft() + _y(1), area.topRight() + _y(1))
             if row == block.first_row + block.rows - 1:
                 painter.drawLine(area.bottomLeft() - _y(1), area.bottomRight() - _y(1))
-        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if entry.work_in_reason:  # a work-in: a dashed edge, beside the booking it joins
+            painter.setPen(QPen(QColor(entry.colour).darker(150), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(area.adjusted(1, 0, -1, -1))
         mark = STATUS_MARKS.get(entry.status, "") if row == block.first_row else ""
         font = QFont(option.font)  # type: ignore[attr-defined]
         font.setBold(row == block.first_row)
@@ -139,6 +145,13 @@ class DayBookDelegate(QStyledItemDelegate):
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room),
             )
+
+
+def block_span(rect: QRect, block: Block) -> tuple[int, int]:
+    """(left, width) of a block's lane in a cell: a work-in's lane is narrower."""
+    inner = rect.width() - 4
+    left = rect.left() + 2 + round(inner * block.offset)
+    return left, max(round(inner * block.share), 1)
 
 
 def _x(pixels: int) -> QPoint:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.model import AppointmentStatus
@@ -58,6 +58,9 @@ class DayCell:
         return self.block is not None and self.start_row == self.block.first_row
 
     start_row: int = 0
+    beside: tuple[tuple[DayBookEntry, Block], ...] = ()
+    """Other appointments overlapping this slot (a work-in beside the booking it squeezes
+    in with), drawn in their own lanes; `entry` is the one the desk acts on."""
 
 
 def status_words(entry: DayBookEntry) -> str:
@@ -73,12 +76,24 @@ def alert_words(alerts: tuple[str, ...]) -> str:
     return ", ".join(ALERT_LABELS.get(a, a) for a in alerts)
 
 
+def block_text(entry: DayBookEntry, block: Block, row: int) -> str:
+    """What a block's row says: the patient's name, then the type and status."""
+    offset = row - block.first_row
+    if offset == 0:
+        return entry.patient_name
+    if offset == 1:
+        kind = f"{entry.type_name} · work-in" if entry.work_in_reason else entry.type_name
+        return f"{kind} · {status_words(entry)}"
+    return ""
+
+
 def describe_entry(entry: DayBookEntry, timezone: str) -> str:
     start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
     alerts = f"; alert: {alert_words(entry.patient_alerts)}" if entry.patient_alerts else ""
+    work_in = f"; work-in: {entry.work_in_reason}" if entry.work_in_reason else ""
     return (
         f"{start:%H:%M}–{end:%H:%M} {entry.type_name}: {entry.patient_name} "
-        f"({status_words(entry)}{alerts})"
+        f"({status_words(entry)}{alerts}{work_in})"
     )
 
 
@@ -96,11 +111,16 @@ def entry_tooltip(entry: DayBookEntry, timezone: str) -> str:
     note = getattr(entry, "note", None)
     if note:
         lines.append(f"Note: {note}")
+    if getattr(entry, "work_in_reason", None):
+        lines.append(f"Work-in: {entry.work_in_reason}")
     return "\n".join(lines)
 
 
 class DayBookModel(QAbstractTableModel):
     """Read-only view of a DayBook; replaced whole on each refresh."""
+
+    front_changed = Signal()
+    """Another appointment of a shared slot is now the one the desk acts on."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,6 +143,22 @@ class DayBookModel(QAbstractTableModel):
         self._layout()
         self.endResetModel()
 
+    in_front: int | None = None
+    """The appointment the desk acts on where two share a slot (a work-in and the booking it
+    was squeezed in beside): clicking either block, or selecting it, brings it in front."""
+
+    def bring_to_front(self, entry_id: int) -> None:
+        """Make `entry_id` the appointment its slots act on (no reset: same rows and columns)."""
+        if self.in_front == entry_id or self.book is None:
+            return
+        self.in_front = entry_id
+        self._layout()
+        self.front_changed.emit()
+        if self.times and self.book.doctors:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.times) - 1, len(self.book.doctors) - 1)
+            )
+
     def _layout(self) -> None:
         self.times, self._cells, self.blocks, self._origin = [], [], {}, None
         book = self.book
@@ -134,12 +170,16 @@ class DayBookModel(QAbstractTableModel):
         self._origin = opens
         columns = [d.id for d in book.doctors]
         items = [(e.id, e.doctor_id, e.start, e.end) for e in book.appointments]
-        placed = place_blocks(items, columns, opens, book.slot_minutes, len(self.times))
+        work_ins = [e.id for e in book.appointments if e.work_in_reason]
+        placed = place_blocks(
+            items, columns, opens, book.slot_minutes, len(self.times), narrow=work_ins
+        )
         self.blocks = {b.key: b for b in placed}
         entries = {e.id: e for e in book.appointments}
-        by_cell = {
-            (row, b.column): b for b in placed for row in range(b.first_row, b.first_row + b.rows)
-        }
+        by_cell: dict[tuple[int, int], list[Block]] = {}
+        for b in sorted(placed, key=lambda b: (b.key != self.in_front, b.lane)):
+            for row in range(b.first_row, b.first_row + b.rows):
+                by_cell.setdefault((row, b.column), []).append(b)
         starts = [local_instant(book.day, t, book.timezone) for t in self.times]
         self._cells = []
         for row, start in enumerate(starts):
@@ -148,9 +188,11 @@ class DayBookModel(QAbstractTableModel):
             for column, doctor in enumerate(book.doctors):
                 blocks = book.hours.get(doctor.id, ())
                 rostered = any(s <= start and end <= e for s, e in blocks)
-                block = by_cell.get((row, column))
+                here = by_cell.get((row, column), [])
+                block = here[0] if here else None
                 entry = entries[block.key] if block else None
-                line.append(DayCell(start, rostered, entry, block, row))
+                beside = tuple((entries[b.key], b) for b in here[1:])
+                line.append(DayCell(start, rostered, entry, block, row, beside))
             self._cells.append(line)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -179,17 +221,17 @@ class DayBookModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if cell.entry is None or cell.block is None:
                 return ""
-            offset = index.row() - cell.block.first_row
-            if offset == 0:
-                return cell.entry.patient_name
-            if offset == 1:
-                return f"{cell.entry.type_name} · {status_words(cell.entry)}"
-            return ""
+            return block_text(cell.entry, cell.block, index.row())
+        zone = self.book.timezone
         if role == Qt.ItemDataRole.ToolTipRole and cell.entry is not None:
-            return entry_tooltip(cell.entry, self.book.timezone)
+            return "\n\n".join(
+                entry_tooltip(e, zone) for e in (cell.entry, *(e for e, _b in cell.beside))
+            )
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             if cell.entry is not None:
-                return describe_entry(cell.entry, self.book.timezone)
+                return "; also ".join(
+                    describe_entry(e, zone) for e in (cell.entry, *(e for e, _b in cell.beside))
+                )
             return "Free" if cell.rostered else "Not rostered"
         if role == SLOT_ROLE:
             return cell

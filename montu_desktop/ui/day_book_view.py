@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QFontMetrics, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,8 +34,9 @@ from montu_desktop.domain.wording import day_label, long_day_label, plural
 from montu_desktop.services.day_book import DayBook, DayBookEntry
 from montu_desktop.ui.booking_dialog import format_phone
 from montu_desktop.ui.date_range import in_window
-from montu_desktop.ui.day_book_delegate import DayBookDelegate
-from montu_desktop.ui.day_book_model import STATUS_WORDS, DayBookModel, alert_words
+from montu_desktop.ui.day_book_delegate import DayBookDelegate, block_span
+from montu_desktop.ui.day_book_drag import DayBookDragger
+from montu_desktop.ui.day_book_model import SLOT_ROLE, STATUS_WORDS, DayBookModel, alert_words
 from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import now_position
 from montu_desktop.ui.now_line import NowLine
@@ -147,7 +148,10 @@ class AppointmentPanel(QGroupBox):
             )
             self.fields["when"].setText(f"{day_label(start.date())} {start:%H:%M}–{end:%H:%M}")
             self.fields["doctor"].setText(doctor)
-            self.fields["type"].setText(f"{entry.type_name} ({entry.minutes} min)")
+            kind = f"{entry.type_name} ({entry.minutes} min)"
+            if entry.work_in_reason:
+                kind += f", a work-in: {entry.work_in_reason}"
+            self.fields["type"].setText(kind)
             status = STATUS_WORDS[entry.status]
             if entry.confirmed_at is not None:
                 confirmed = to_local(entry.confirmed_at, timezone)
@@ -200,6 +204,21 @@ class DayBookTable(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.now_line = NowLine(self)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # Two blocks share a slot (a work-in beside a booking): the one clicked is the one
+        # the desk acts on, before the click selects the slot.
+        index = self.indexAt(event.position().toPoint())
+        cell = index.data(SLOT_ROLE) if index.isValid() else None
+        if cell is not None and cell.beside:
+            x = event.position().toPoint().x()
+            rect = self.visualRect(index)
+            for entry, block in ((cell.entry, cell.block), *cell.beside):
+                left, width = block_span(rect, block)
+                if left <= x < left + width:
+                    self.model().bring_to_front(entry.id)  # type: ignore[attr-defined]
+                    break
+        super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -261,6 +280,8 @@ class DayBookPanel(QWidget):
         self.table.setShowGrid(False)
         self.table.setAccessibleName("Day book")
         self.table.setMouseTracking(True)
+        self.drag = DayBookDragger(self.table)
+        """Drag a block to another time or doctor: `drag.dropped` asks for the move."""
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(MIN_COLUMN_WIDTH)
@@ -297,6 +318,7 @@ class DayBookPanel(QWidget):
             lambda: self.print_wanted.emit(self.sheet_box.currentData())
         )
         self.pdf_button.clicked.connect(lambda: self.pdf_wanted.emit(self.sheet_box.currentData()))
+        self.model.front_changed.connect(lambda: self._selected(self.table.currentIndex()))
         self.table.selectionModel().currentChanged.connect(
             lambda current, _p: self._selected(current)
         )
@@ -495,6 +517,7 @@ class DayBookPanel(QWidget):
         self._update_more()
 
     def select_entry(self, entry_id: int) -> bool:
+        self.model.bring_to_front(entry_id)
         index = self.model.index_of_entry(entry_id)
         if not index.isValid():
             return False

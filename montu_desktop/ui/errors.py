@@ -25,6 +25,8 @@ _FIELD_WORDS = {
     "start": "Time",
     "type": "Appointment type",
     "doctor": "Doctor",
+    "reason": "Work-in reason",
+    "work_in": "Work-in",
     "patient": "Patient",
     "week": "Week",
     "clinic": "Clinic",

@@ -7,7 +7,7 @@ doctors (day book). Kept free of Qt so the geometry is tested with plain pytest.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -150,6 +150,10 @@ class Block:
     rows: int
     lane: int = 0
     lanes: int = 1
+    offset: float = 0.0
+    """Where its lane starts across the column (0..1)."""
+    share: float = 1.0
+    """How much of the column's width its lane takes (a work-in's lane is narrower)."""
 
     def covers(self, row: int) -> bool:
         return self.first_row <= row < self.first_row + self.rows
@@ -168,10 +172,12 @@ def place_blocks(
     origin: datetime,
     slot_minutes: int,
     row_count: int,
+    narrow: Collection[int] = (),
 ) -> list[Block]:
     """Blocks for (key, column id, start, end) items; overlapping ones in a column share lanes.
 
     `origin` is the instant of row 0. Parts before row 0 or after the last row are cut off.
+    The `narrow` keys (work-ins) take the later lanes of their cluster, each half as wide.
     """
     step = slot_minutes * 60
     index = {column: i for i, column in enumerate(columns)}
@@ -186,11 +192,12 @@ def place_blocks(
         if first < last:
             by_column.setdefault(index[column_id], []).append((first, last, key))
     for column, spans in by_column.items():
-        placed.extend(_lanes(column, sorted(spans)))
+        ordered = sorted(spans, key=lambda s: (s[0], s[2] in narrow, s[1], s[2]))
+        placed.extend(_lanes(column, ordered, set(narrow)))
     return placed
 
 
-def _lanes(column: int, spans: list[tuple[int, int, int]]) -> list[Block]:
+def _lanes(column: int, spans: list[tuple[int, int, int]], narrow: set[int]) -> list[Block]:
     """Greedy lanes; every block in a cluster of overlaps gets the cluster's lane count."""
     result: list[Block] = []
     cluster: list[tuple[int, int, int, int]] = []
@@ -198,8 +205,16 @@ def _lanes(column: int, spans: list[tuple[int, int, int]]) -> list[Block]:
     cluster_end = -1
 
     def flush() -> None:
+        weights = [1.0] * len(lane_ends)
+        for lane in range(len(lane_ends)):
+            keys = [k for _f, _e, k, at in cluster if at == lane]
+            if keys and all(k in narrow for k in keys):
+                weights[lane] = 0.5
+        total = sum(weights)
+        starts = [sum(weights[:i]) / total for i in range(len(weights))]
         result.extend(
-            Block(k, column, f, end - f, lane, len(lane_ends)) for f, end, k, lane in cluster
+            Block(k, column, f, end - f, lane, len(lane_ends), starts[lane], weights[lane] / total)
+            for f, end, k, lane in cluster
         )
 
     for first, last, key in spans:

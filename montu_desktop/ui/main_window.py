@@ -66,6 +66,7 @@ from montu_desktop.ui.booked_out import BookedOutDialog
 from montu_desktop.ui.booking_dialog import BookingDialog
 from montu_desktop.ui.day_book_view import DayBookPanel
 from montu_desktop.ui.day_sheet import print_day_sheet, save_day_sheet_pdf
+from montu_desktop.ui.drop_moves import DropMoves
 from montu_desktop.ui.elided_label import StatusLine
 from montu_desktop.ui.errors import plain_words, show_error
 from montu_desktop.ui.first_start import FirstStartDialog
@@ -192,6 +193,8 @@ class MainWindow(QMainWindow):
         self._build_clinic_menu(self.clinic_menu)
         self._build_shortcuts()
         self._connect()
+        self.drops = DropMoves(self, ctx, self.day, self.notice, self.busy, self.say)
+        self.drops.freed.connect(self.offer_freed_time)
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
         self._coalesce.setInterval(COALESCE_MS)
@@ -698,13 +701,22 @@ class MainWindow(QMainWindow):
         if self.patient_panel is not None and self.patient_panel.isVisible():
             self.patient_panel.load(keep.id)
 
-    def open_booking(self, start: datetime, type_name: str) -> BookingDialog | None:
+    def open_booking(
+        self, start: datetime, type_name: str, *, work_in: bool = False
+    ) -> BookingDialog | None:
         if self.policy is None:
             return None
         dialog = BookingDialog(
-            self.ctx, self.types, type_name, start, self.policy.timezone, self.busy, self
+            self.ctx,
+            self.types,
+            type_name,
+            start,
+            self.policy.timezone,
+            self.busy,
+            self,
+            work_in=work_in,
         )
-        if self._held_at(start):
+        if self._held_at(start) and not work_in:
             dialog.urgent.setChecked(True)
         dialog.accepted.connect(lambda: self._booked(dialog))
         dialog.patient_wanted.connect(self.open_patient)
@@ -720,6 +732,7 @@ class MainWindow(QMainWindow):
         dialog = BookedOutDialog(self.ctx, type_name, start, self.policy.timezone, self.busy, self)
         dialog.book_wanted.connect(self.open_booking)
         dialog.waitlist_wanted.connect(self._waitlist_for)
+        dialog.work_in_wanted.connect(lambda at, kind: self.open_booking(at, kind, work_in=True))
         self.booked_out_dialog = dialog
         dialog.open()
         return dialog
@@ -820,6 +833,8 @@ class MainWindow(QMainWindow):
             # `why` names the doctor itself: "Dr Chen: 2 h of 7 h booked, the least of 3 free".
             took = why or summary.doctor
             extra = f" (Any doctor: the fair choice took {took})" if fair else ""
+            if booked.work_in_reason:
+                extra = f" (a work-in with {summary.doctor}: {booked.work_in_reason})"
             self.say(said("Booked", summary, self._zone(), f", {summary.type_name}{extra}"))
             self._show_done(summary)
 
@@ -989,6 +1004,8 @@ class MainWindow(QMainWindow):
             def done(summary: AppointmentSummary) -> None:
                 origin = f" (from {when_words(dialog.entry.start, self._zone())})"
                 self.say(said("Moved", summary, self._zone(), f"{origin}, {summary.type_name}"))
+                if not dialog.following.isChecked():  # one visit moved: Undo puts it back
+                    self.drops.offer_undo(dialog.entry, moved)
                 self._show_done(summary)
 
             self._op(lambda: self._summarise(moved), done, self._background_failed)

@@ -63,9 +63,9 @@ def test_the_reports_page_shows_paints_and_exports(
         [page.table.item(r, c).text() for c in range(page.table.columnCount())]
         for r in range(page.table.rowCount())
     ]
-    assert cells[1] == ["Dr A", "2", "0", "1", "0", "0", "0", "2", "45 min", "3 h", "25%"]
-    assert cells[2] == ["Dr B", "1", "0", "0", "0", "1", "0", "1", "1 h", "3 h", "33%"]
-    assert cells[-1] == ["Total", "3", "0", "1", "0", "1", "0", "3", "1 h 45 min", "6 h", "29%"]
+    assert cells[1] == ["Dr A", "2", "0", "1", "0", "0", "0", "2", "0", "45 min", "3 h", "25%"]
+    assert cells[2] == ["Dr B", "1", "0", "0", "0", "1", "0", "1", "0", "1 h", "3 h", "33%"]
+    assert cells[-1] == ["Total", "3", "0", "1", "0", "1", "0", "3", "0", "1 h 45 min", "6 h", "29%"]
     assert [r[0] for r in cells] == [
         "By doctor", "Dr A", "Dr B", "By type", "Long", "Procedure", "Standard", "Total",
     ]  # fmt: skip

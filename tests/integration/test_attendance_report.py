@@ -43,6 +43,7 @@ COUNT_KEYS = [
     "cancel_reasons",
     "online",
     "desk",
+    "work_ins",
     "rostered_minutes",
     "booked_minutes",
     "utilisation",
@@ -115,6 +116,7 @@ def _counts(c: reports.AttendanceCounts) -> dict[str, object]:
         "cancel_reasons": dict(c.cancel_reasons),
         "online": c.online,
         "desk": c.desk,
+        "work_ins": c.work_ins,
         "rostered_minutes": c.rostered_minutes,
         "booked_minutes": c.booked_minutes,
         "utilisation": None if u is None else round(u, 4),
@@ -130,6 +132,7 @@ DR_A = {
     "cancel_reasons": {"Patient unwell": 1, "Doctor unavailable": 1},
     "online": 0,
     "desk": 3,
+    "work_ins": 0,
     "rostered_minutes": 2 * 180,
     "booked_minutes": 15 + 30 + 15,
     "utilisation": round(60 / 360, 4),
@@ -143,6 +146,7 @@ DR_B = {
     "cancel_reasons": {"Patient unwell": 1, "": 1},
     "online": 1,
     "desk": 1,
+    "work_ins": 0,
     "rostered_minutes": 2 * 180,
     "booked_minutes": 60 + 15,
     "utilisation": round(75 / 360, 4),
@@ -157,6 +161,7 @@ TYPES = {
         "cancel_reasons": {"Patient unwell": 2, "": 1},
         "online": 1,
         "desk": 2,
+        "work_ins": 0,
         "rostered_minutes": None,
         "booked_minutes": 45,
         "utilisation": None,
@@ -170,6 +175,7 @@ TYPES = {
         "cancel_reasons": {"Doctor unavailable": 1},
         "online": 0,
         "desk": 1,
+        "work_ins": 0,
         "rostered_minutes": None,
         "booked_minutes": 30,
         "utilisation": None,
@@ -183,6 +189,7 @@ TYPES = {
         "cancel_reasons": {},
         "online": 0,
         "desk": 1,
+        "work_ins": 0,
         "rostered_minutes": None,
         "booked_minutes": 60,
         "utilisation": None,
@@ -197,6 +204,7 @@ TOTALS = {
     "cancel_reasons": {"Patient unwell": 2, "Doctor unavailable": 1, "": 1},
     "online": 1,
     "desk": 4,
+    "work_ins": 0,
     "rostered_minutes": 4 * 180,
     "booked_minutes": 135,
     "utilisation": round(135 / 720, 4),
@@ -364,12 +372,12 @@ def test_the_command_prints_csv_and_plain_text(clinic: Clinic, capsys) -> None: 
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == [
         "section", "id", "name", "booked", "completed", "no_show", "did_not_wait", "cancelled", "online",
-        "desk", "rostered_minutes", "booked_minutes", "utilisation",
+        "desk", "work_ins", "rostered_minutes", "booked_minutes", "utilisation",
         "cancelled: (no reason)", "cancelled: Doctor unavailable", "cancelled: Patient unwell",
     ]  # fmt: skip
-    assert rows[1] == ["doctor", str(clinic.a), "Dr A", "3", "1", "1", "0", "2", "0", "3", "360", "60", "0.1667", "0", "1", "1"]  # fmt: skip
-    assert rows[3] == ["type", rows[3][1], "Long", "1", "0", "1", "0", "1", "0", "1", "", "30", "", "0", "1", "0"]  # fmt: skip
-    assert rows[-1] == ["total", "", "", "5", "1", "1", "0", "4", "1", "4", "720", "135", "0.1875", "1", "1", "2"]  # fmt: skip
+    assert rows[1] == ["doctor", str(clinic.a), "Dr A", "3", "1", "1", "0", "2", "0", "3", "0", "360", "60", "0.1667", "0", "1", "1"]  # fmt: skip
+    assert rows[3] == ["type", rows[3][1], "Long", "1", "0", "1", "0", "1", "0", "1", "0", "", "30", "", "0", "1", "0"]  # fmt: skip
+    assert rows[-1] == ["total", "", "", "5", "1", "1", "0", "4", "1", "4", "0", "720", "135", "0.1875", "1", "1", "2"]  # fmt: skip
     assert len(rows) == 1 + 2 + 3 + 1
     code, out, err = run(capsys, clinic.url, "reports", "attendance", "--from", tue, "--to", wed)
     assert code == 0, err

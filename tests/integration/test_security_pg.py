@@ -8,7 +8,7 @@ import io
 import os
 import random
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -794,3 +794,31 @@ def test_staff_logins_keep_the_folded_name_parts_that_search_uses(clinic: Clinic
         p=zoe.id,
     )
     assert refusal.startswith("42501"), refusal  # insufficient_privilege
+
+
+def test_only_a_managers_login_makes_a_work_in_unless_the_setting_allows(clinic: Clinic) -> None:
+    """Who may squeeze a patient in is enforced by the server (migration 0022), not only by
+    the service: a receptionist's own login writing a work-in straight into the table is
+    refused, until a manager turns `work_ins.receptionists` on."""
+    d1, _ = clinic.doctors
+    a = add_patient(clinic.manager, PatientDetails("Ada", "Booked")).id
+    b = add_patient(clinic.manager, PatientDetails("Ben", "Squeezed")).id
+    start = at(TUESDAY, 9)
+    book_appointment(clinic.reception, BookingRequest("Standard", start, a, doctor_id=d1))
+    squeeze = BookingRequest("Standard", start, b, doctor_id=d1, work_in_reason="chest pain")
+    with pytest.raises(NotAllowed):
+        book_appointment(clinic.reception, squeeze)
+    refusal = _refused(
+        clinic.engine(clinic.reception_name),
+        "INSERT INTO appointment (doctor_id, patient_id, type_id, start_at, end_at, status,"
+        " work_in_reason, created_by, created_at, updated_at) VALUES (:d, :p, 1, :s, :e,"
+        " 'booked', 'sneaked', 'x', now(), now())",
+        d=d1,
+        p=b,
+        s=start,
+        e=start + timedelta(minutes=15),
+    )
+    assert refusal.startswith("42501") and "only a manager may book a work-in" in refusal
+    clinic_settings.set_setting(clinic.manager, "work_ins.receptionists", "on")
+    booked = book_appointment(clinic.reception, squeeze)
+    assert (booked.doctor_id, booked.work_in_reason) == (d1, "chest pain")

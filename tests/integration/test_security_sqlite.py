@@ -263,3 +263,48 @@ def test_the_chain_holds_with_several_desks_writing_at_once(any_db: Database) ->
         list(pool.map(desk, range(4)))
     check = verify_chain(ServiceContext(any_db))
     assert check.intact and check.entries == 4 * 8 * 2  # the app's entry and the row's
+
+
+def test_two_writers_at_once_each_name_themselves_in_the_row_audit(sqlite_db: Database) -> None:
+    """The audit triggers' actor belongs to the unit of work, not to the shared database
+    object: a second API key's request that starts (and waits for SQLite's write lock) while
+    the first is writing cannot put its name on the first one's rows."""
+    import threading
+    import time
+
+    first, second = (
+        ServiceContext(sqlite_db, actor="key one"),
+        ServiceContext(sqlite_db, actor="key two"),
+    )
+    first_wrote = threading.Event()
+
+    def write(ctx: ServiceContext, key: str) -> None:
+        with UnitOfWork(ctx, write=True) as uow:
+            uow.session.execute(
+                text("INSERT INTO setting (key, value) VALUES (:k, 'x')"), {"k": key}
+            )
+            uow.commit()
+
+    def first_writer() -> None:
+        with UnitOfWork(first, write=True) as uow:
+            uow.session.execute(text("INSERT INTO setting (key, value) VALUES ('a.one', 'x')"))
+            first_wrote.set()
+            time.sleep(0.4)  # the second writer starts now and waits for the write lock
+            uow.session.execute(text("INSERT INTO setting (key, value) VALUES ('a.two', 'x')"))
+            uow.commit()
+
+    def second_writer() -> None:
+        first_wrote.wait(10)
+        write(second, "b.one")
+
+    threads = [threading.Thread(target=first_writer), threading.Thread(target=second_writer)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    named = {e.subject: e.actor for e in audit_log(first, action="row.setting.insert")}
+    assert named == {
+        "setting a.one": "key one",
+        "setting a.two": "key one",
+        "setting b.one": "key two",
+    }

@@ -7,21 +7,18 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-
-from sqlalchemy import select, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.wording import day_label, when_label
-from montu_desktop.notifications.records import NotificationRow
-from montu_desktop.persistence import admin_tables as at
-from montu_desktop.persistence import scheduling_tables as st
-from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.security import ChainBreak, chain_breaks
+from montu_desktop.persistence import audit_rows
+from montu_desktop.persistence.security import ChainBreak
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,23 +45,19 @@ def audit_log(
     Without an action, the entries the database writes for every row change ("row.…") are
     left out: they repeat the app's own entries in table terms.
     """
-    e = at.AuditEntry
-    query = select(e).order_by(e.at.desc(), e.id.desc()).limit(limit)
-    if actor.strip():
-        query = query.where(e.actor == actor.strip().lower())
-    if action.strip():
-        query = query.where(e.action.startswith(action.strip()))
-    else:  # the database's own row-by-row entries are asked for by name ("row.")
-        query = query.where(e.action.not_like("row.%"))
-    if first is not None:
-        query = query.where(e.at >= local_instant(first, time(0), zone))
-    if last is not None:
-        query = query.where(e.at < local_instant(last + timedelta(days=1), time(0), zone))
     with UnitOfWork(ctx) as uow:
-        return [
-            AuditRecord(r.at, r.actor, r.action, r.subject, dict(r.details))
-            for r in uow.session.scalars(query)
-        ]
+        rows = audit_rows.entries(
+            uow.session,
+            actor=actor.strip().lower() if actor.strip() else None,
+            # the database's own row-by-row entries are asked for by name ("row.")
+            action_prefix=action.strip() or None,
+            since=local_instant(first, time(0), zone) if first is not None else None,
+            before=(
+                local_instant(last + timedelta(days=1), time(0), zone) if last is not None else None
+            ),
+            limit=limit,
+        )
+    return [AuditRecord(r.at, r.actor, r.action, r.subject, r.details) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,27 +176,12 @@ def _named_records(
 ) -> dict[tuple[str, int], str]:
     """Names for the numbered subjects: patients (and whose waitlist entry or message it was)
     for staff who may see them, "patient 322" for the others; appointment types."""
-    p = t.Patient
     named: dict[tuple[str, int], str] = {
-        ("type", row.id): row.name
-        for row in session.execute(select(t.AppointmentType.id, t.AppointmentType.name))
+        ("type", type_id): name for type_id, name in audit_rows.type_names(session).items()
     }
-    for kind, table in (
-        ("patient", None),
-        ("waitlist", st.WaitlistEntry),
-        ("notification", NotificationRow),
-    ):
+    for kind in ("patient", "waitlist", "notification"):
         for chunk in _chunks(_numbered(records, kind), 500):
-            if table is None:
-                query = select(p.id, p.id.label("patient_id"), p.given_name, p.family_name)
-                query = query.where(p.id.in_(chunk))
-            else:
-                query = (
-                    select(table.id, table.patient_id, p.given_name, p.family_name)
-                    .join(p, p.id == table.patient_id)
-                    .where(table.id.in_(chunk))
-                )
-            for row in session.execute(query):
+            for row in audit_rows.owners(session, kind, chunk):
                 named[(kind, row.id)] = (
                     f"{row.given_name} {row.family_name}"
                     if with_patients
@@ -214,28 +192,18 @@ def _named_records(
 
 def _names(ctx: ServiceContext, records: list[AuditRecord], with_patients: bool) -> _Names:
     ids = {i for r in records if (i := _appointment_id(r.subject)) is not None}
-    a, p = t.Appointment, t.Patient
     with UnitOfWork(ctx) as uow:
-        staff = dict(
-            uow.session.execute(select(at.StaffAccount.username, at.StaffAccount.display_name))
-            .tuples()
-            .all()
-        )
-        doctors = dict(uow.session.execute(select(t.Doctor.id, t.Doctor.name)).tuples().all())
+        staff = audit_rows.staff_names(uow.session)
+        doctors = audit_rows.doctor_names(uow.session)
         appointments: dict[int, tuple[str, int]] = {}
         for chunk in _chunks(sorted(ids), 500):
-            rows = uow.session.execute(
-                select(a.id, a.doctor_id, p.given_name, p.family_name)
-                .join(p, p.id == a.patient_id)
-                .where(a.id.in_(chunk))
-            ).all()
-            for row in rows:
+            for row in audit_rows.appointment_owners(uow.session, chunk):
                 name = (
                     f"{row.given_name} {row.family_name}"
                     if with_patients
                     else f"patient of #{row.id}"
                 )
-                appointments[row.id] = (name, row.doctor_id)
+                appointments[row.id] = (name, row.doctor_id or 0)
         numbered = _named_records(uow.session, records, with_patients)
     return _Names(staff, doctors, appointments, numbered)
 
@@ -266,6 +234,17 @@ def _sentence(record: AuditRecord, who: str, names: _Names, zone: str) -> str:
     with_doctor = f" ({doctor})" if doctor else ""
     start = _local(details.get("start"), zone)
     action = record.action
+    if action == "appointment.imported":  # services/imports.py: history from another system
+        when = when_label(start) if start else "?"
+        status = str(details.get("status", ""))
+        marked = status if status in ("booked", "cancelled") else _STATUS_WORDS.get(status, status)
+        return f"{who} imported {patient}'s appointment on {when}{with_doctor}, {marked}"
+    if action in ("import.patients", "import.appointments"):
+        what = action.split(".")[1]
+        return (
+            f"{who} imported {details.get('added', '?')} {what} from {details.get('file', '?')}"
+            f" ({details.get('skipped', 0)} already there)"
+        )
     if action == "appointment.booked":
         kind = details.get("type")
         what = f", {kind}" if kind else ""
@@ -433,19 +412,13 @@ class ChainCheck:
         return AuditHead(self.entries, self.last_hash)
 
 
-def _hash_at(conn: Connection, seq: int) -> str | None:
-    return conn.execute(
-        text("SELECT row_hash FROM audit_entry WHERE chain_seq = :s"), {"s": seq}
-    ).scalar()
-
-
-def _head_lost(conn: Connection, found: AuditHead, expect: AuditHead) -> str | None:
+def _head_lost(session: Session, found: AuditHead, expect: AuditHead) -> str | None:
     if found.count < expect.count:
         return (
             f"the trail has {found.count} entries but reached {expect} before: "
             f"the newest {expect.count - found.count} were removed"
         )
-    if expect.count and _hash_at(conn, expect.count) != expect.hash:
+    if expect.count and audit_rows.hash_at(session, expect.count) != expect.hash:
         return (
             f"entry number {expect.count} is not the one written down in {expect}: "
             "entries were removed and others written since"
@@ -457,13 +430,14 @@ def verify_chain(ctx: ServiceContext, expect: AuditHead | None = None) -> ChainC
     """Recompute every audit entry's hash link in order; stop at the first that does not hold.
     With `expect` (a head written down earlier), the chain must still reach it."""
     with UnitOfWork(ctx) as uow:
-        conn = uow.session.connection()
-        for found in chain_breaks(conn):
+        for found in audit_rows.walk_chain(uow.session):
             if isinstance(found, ChainBreak):
                 return ChainCheck(found.chain_seq or 0, found)
             entries, last_hash = found
             lost = (
-                None if expect is None else _head_lost(conn, AuditHead(entries, last_hash), expect)
+                None
+                if expect is None
+                else _head_lost(uow.session, AuditHead(entries, last_hash), expect)
             )
             return ChainCheck(entries, None, last_hash, lost)
     return ChainCheck(0)

@@ -12,16 +12,14 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
 from montu_desktop.config import paths
 from montu_desktop.domain.errors import MontuError
+from montu_desktop.persistence import audit_rows
 from montu_desktop.persistence.engine import Database
 from montu_desktop.services.admin.audit import AuditHead, parse_head, verify_chain
 from montu_desktop.services.context import ServiceContext
@@ -38,29 +36,14 @@ CHECK_EVERY_MINUTES = 60
 def read_head(db: Database) -> AuditHead:
     """The head as the database holds it now (not verified: `verify_chain` does that)."""
     with db.session() as session:
-        row = session.execute(text(_HEAD_SQL)).first()
-    return AuditHead(0, "") if row is None else AuditHead(int(row[0]), str(row[1] or ""))
-
-
-_HEAD_SQL = (
-    "SELECT chain_seq, row_hash FROM audit_entry WHERE chain_seq IS NOT NULL"
-    " ORDER BY chain_seq DESC LIMIT 1"
-)
+        count, digest = audit_rows.head(session)
+    return AuditHead(count, digest)
 
 
 def copy_head(path: Path) -> AuditHead | None:
     """The head in an SQLite backup copy (read-only, as an unchanging file); None if unreadable."""
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        row = conn.execute(_HEAD_SQL).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return AuditHead(0, "") if row is None else AuditHead(int(row[0]), str(row[1] or ""))
+    found = audit_rows.copy_head(path)
+    return None if found is None else AuditHead(*found)
 
 
 def sidecar_path(backup: Path) -> Path:

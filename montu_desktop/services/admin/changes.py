@@ -10,16 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Row, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.errors import MontuError
 from montu_desktop.domain.impact import Booking, Stranded, find_stranded
 from montu_desktop.domain.model import AppointmentStatus, Roster, epoch, from_epoch
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import admin_rows
 from montu_desktop.services.admin.planning import (
     PlanInputs,
     future_range,
@@ -31,6 +28,9 @@ from montu_desktop.services.booking import reschedule_appointment
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.moves import record_move
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,8 @@ class ChangeOutcome:
     """Stranded bookings given to their offered doctor (when the manager asked for that)."""
 
 
-Mutation = Callable[[Session], None]
-AfterConfirm = Callable[[Session, set[int]], list[int]]
+Mutation = Callable[["Session"], None]
+AfterConfirm = Callable[["Session", set[int]], list[int]]
 """Called with the ids of bookings still stranded; returns ids of any more it had to leave."""
 
 
@@ -102,7 +102,7 @@ def run_change(
                 still += _describe(
                     session,
                     [Stranded(Booking(i, 0, 0, 0), None) for i in left],
-                    _rows(session, left),
+                    admin_rows.appointments(session, left),
                 )
         uow.audit(action, subject, **(details or {}))
         uow.touches("reference")
@@ -111,11 +111,10 @@ def run_change(
 
 
 def _give_to_offer(ctx: ServiceContext, uow: UnitOfWork, item: StrandedBooking) -> None:
-    row = uow.session.get(t.Appointment, item.appointment_id)
-    assert row is not None and item.offer_doctor_id is not None
-    row.doctor_id = item.offer_doctor_id
-    row.updated_at = ctx.clock()
-    uow.session.flush()
+    assert item.offer_doctor_id is not None
+    row = admin_rows.give_to_doctor(
+        uow.session, item.appointment_id, item.offer_doctor_id, ctx.clock()
+    )
     record_move(
         uow,
         row,
@@ -123,14 +122,6 @@ def _give_to_offer(ctx: ServiceContext, uow: UnitOfWork, item: StrandedBooking) 
         old_doctor_id=item.doctor_id,
         action="appointment.reassigned",
     )
-
-
-def _rows(session: Session, ids: list[int]) -> dict[int, Row[Any]]:
-    a = t.Appointment
-    rows = session.execute(
-        select(a.id, a.doctor_id, a.type_id, a.start_at, a.end_at).where(a.id.in_(ids))
-    ).all()
-    return {r[0]: r for r in rows}
 
 
 def stranded_bookings(
@@ -150,16 +141,7 @@ def stranded_bookings(
     zone = inputs.policy.timezone
     now = ctx.clock()
     until = local_instant(last + timedelta(days=1), datetime.min.time(), zone)
-    a = t.Appointment
-    rows = session.execute(
-        select(a.id, a.doctor_id, a.type_id, a.start_at, a.end_at)
-        .where(
-            a.start_at >= now,
-            a.start_at < until,
-            a.status == AppointmentStatus.BOOKED.value,
-        )
-        .order_by(a.start_at, a.id)
-    ).all()
+    rows = admin_rows.appointments_with_status(session, AppointmentStatus.BOOKED.value, now, until)
     bookings = [
         Booking(
             id_,
@@ -179,16 +161,9 @@ def stranded_bookings(
 
 
 def _describe(session: Session, found, rows) -> list[StrandedBooking]:  # type: ignore[no-untyped-def]
-    doctor_names = dict(session.execute(select(t.Doctor.id, t.Doctor.name)).all())
-    type_names = dict(session.execute(select(t.AppointmentType.id, t.AppointmentType.name)).all())
-    ids = [item.booking.id for item in found]
-    patients = dict(
-        session.execute(
-            select(t.Appointment.id, t.Patient.given_name + " " + t.Patient.family_name)
-            .join(t.Patient, t.Patient.id == t.Appointment.patient_id)
-            .where(t.Appointment.id.in_(ids))
-        ).all()
-    )
+    doctor_names = admin_rows.doctor_names(session)
+    type_names = admin_rows.type_names(session)
+    patients = admin_rows.patient_names(session, [item.booking.id for item in found])
     result = []
     for item in found:
         booking = item.booking
@@ -224,8 +199,7 @@ def move_bookings(ctx: ServiceContext, moves: Iterable[tuple[int, int]]) -> list
     results = []
     for appointment_id, doctor_id in moves:
         with UnitOfWork(ctx) as uow:
-            row = uow.session.get(t.Appointment, appointment_id)
-            start = row.start_at if row is not None else None
+            start = admin_rows.appointment_start(uow.session, appointment_id)
         if start is None:
             results.append(MoveResult(appointment_id, None, "no such appointment"))
             continue

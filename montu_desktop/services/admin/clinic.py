@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import holidays
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
 from montu_desktop.domain.settings_rules import ClinicDetails, check_clinic, check_opening_hours
-from montu_desktop.persistence import admin_tables as at
+from montu_desktop.persistence import admin_rows
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.admin.planning import generated_until, load_inputs, write_schedules
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +59,12 @@ def _holidays(subdivision: str, years: range) -> dict[date, str]:
 
 
 def _add_holiday_closures(session: Session, subdivision: str, years: range) -> int:
-    kept_open = set(session.scalars(select(at.HolidayKeptOpen.day)))
-    closed = set(session.scalars(select(t.Closure.day)))
+    kept_open = admin_rows.kept_open_days(session)
+    closed = admin_rows.closed_days(session)
     added = 0
     for day, name in sorted(_holidays(subdivision, years).items()):
         if day not in kept_open and day not in closed:
-            session.add(t.Closure(day=day, reason=name))
+            admin_rows.add_closure(session, day, name)
             added += 1
     return added
 
@@ -85,10 +86,14 @@ def sync_holiday_closures(
     if old_subdivision is not None and old_subdivision != new_subdivision:
         old = _holidays(old_subdivision, years)
         new = _holidays(new_subdivision, years)
-        for closure in session.scalars(select(t.Closure).where(t.Closure.day.in_(list(old)))):
-            if closure.reason == old[closure.day] and closure.day not in new:
-                session.delete(closure)
-        session.flush()
+        admin_rows.delete_closures(
+            session,
+            [
+                day
+                for day, reason in admin_rows.closures_on(session, old)
+                if reason == old[day] and day not in new
+            ],
+        )
     _add_holiday_closures(session, new_subdivision, years)
 
 
@@ -110,8 +115,7 @@ def save_clinic(
         if details.slot_minutes != row.slot_minutes:
             _check_slot_change(session, details.slot_minutes)
         old_subdivision = row.subdivision or ""
-        for name, value in asdict(details).items():
-            setattr(row, name, value)
+        admin_rows.update_clinic(session, asdict(details))
         today = to_local(ctx.clock(), details.timezone).date()
         years = horizon_years(today, details.horizon_weeks, generated_until(session))
         sync_holiday_closures(session, old_subdivision, details.subdivision, years)
@@ -128,14 +132,12 @@ def save_clinic(
 
 
 def _check_slot_change(session: Session, slot: int) -> None:
-    for name, length in session.execute(
-        select(t.AppointmentType.name, t.AppointmentType.length_minutes)
-    ):
+    for name, length in admin_rows.type_lengths(session):
         if length % slot:
             raise InvalidRequest(
                 "slot_minutes", f"{name} ({length} min) would not be a whole number of slots"
             )
-    for hours in session.scalars(select(t.OpeningHours)):
+    for hours in admin_rows.opening_hours(session):
         if (hours.opens.minute % slot) or (hours.closes.minute % slot):
             raise InvalidRequest("slot_minutes", "opening hours would not fall on slot boundaries")
 
@@ -146,8 +148,7 @@ def _create_clinic(ctx: ServiceContext, details: ClinicDetails) -> ChangeOutcome
         session = uow.session
         if repo.clinic_row(session) is not None:
             raise InvalidRequest("clinic", "was just set up at another desk")
-        session.add(t.Clinic(region="AU", **asdict(details)))
-        session.flush()
+        admin_rows.add_clinic(session, "AU", asdict(details))
         years = horizon_years(today, details.horizon_weeks)
         _add_holiday_closures(session, details.subdivision, range(today.year, max(years) + 1))
         inputs = load_inputs(session)
@@ -173,11 +174,7 @@ def set_opening_hours(
         policy = repo.policy(session)
         assert policy is not None
         checked = check_opening_hours(hours, policy.slot_minutes)
-        session.execute(delete(t.OpeningHours))
-        session.flush()
-        session.add_all(
-            t.OpeningHours(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in checked
-        )
+        admin_rows.replace_opening_hours(session, checked)
 
     return run_change(
         ctx,
@@ -199,14 +196,12 @@ def closures(ctx: ServiceContext, first: date, last: date) -> list[ClosureDay]:
             return []
         public = _holidays(row.subdivision or "", range(first.year, last.year + 1))
         result = [
-            ClosureDay(c.day, c.reason, c.day in public, True)
-            for c in session.scalars(select(t.Closure).where(t.Closure.day.between(first, last)))
+            ClosureDay(day, reason, day in public, True)
+            for day, reason in admin_rows.closures_between(session, first, last)
         ]
         result += [
-            ClosureDay(k.day, k.name, True, False)
-            for k in session.scalars(
-                select(at.HolidayKeptOpen).where(at.HolidayKeptOpen.day.between(first, last))
-            )
+            ClosureDay(day, name, True, False)
+            for day, name in admin_rows.kept_open_between(session, first, last)
         ]
     return sorted(result, key=lambda c: c.day)
 
@@ -224,10 +219,9 @@ def close_day(
         raise InvalidRequest("day", "is in the past")
 
     def mutate(session: Session) -> None:
-        if session.scalars(select(t.Closure).where(t.Closure.day == day)).first() is not None:
+        if admin_rows.is_closed(session, day):
             raise InvalidRequest("day", f"{day.isoformat()} is already closed")
-        session.execute(delete(at.HolidayKeptOpen).where(at.HolidayKeptOpen.day == day))
-        session.add(t.Closure(day=day, reason=reason[:200]))
+        admin_rows.close_day(session, day, reason[:200])
 
     return run_change(
         ctx,
@@ -247,14 +241,11 @@ def open_day(
     require_manager(ctx, "open a day")
 
     def mutate(session: Session) -> None:
-        closure = session.scalars(select(t.Closure).where(t.Closure.day == day)).first()
-        if closure is None:
+        if not admin_rows.is_closed(session, day):
             raise InvalidRequest("day", f"{day.isoformat()} is not a closure")
         row = repo.clinic_row(session)
         public = _holidays(row.subdivision or "" if row else "", range(day.year, day.year + 1))
-        if day in public:
-            session.add(at.HolidayKeptOpen(day=day, name=public[day]))
-        session.delete(closure)
+        admin_rows.open_day(session, day, public.get(day))
 
     return run_change(
         ctx,

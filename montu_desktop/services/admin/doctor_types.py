@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.errors import InvalidRequest, NotFound
-from montu_desktop.domain.model import AppointmentType
+from montu_desktop.domain.model import AppointmentType, Doctor
+from montu_desktop.persistence import admin_rows
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import scheduling_tables as st
-from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +32,7 @@ def doctor_types(ctx: ServiceContext, doctor_id: int) -> DoctorTypes:
     with UnitOfWork(ctx) as uow:
         session = uow.session
         name = _doctor(session, doctor_id).name
-        skipped = set(
-            session.scalars(
-                select(st.DoctorTypeSkipped.type_id).where(
-                    st.DoctorTypeSkipped.doctor_id == doctor_id
-                )
-            )
-        )
+        skipped = admin_rows.skipped_types(session, doctor_id)
         kinds = [k for k in repo.appointment_types(session) if k.active]
     return DoctorTypes(
         doctor_id,
@@ -48,9 +42,9 @@ def doctor_types(ctx: ServiceContext, doctor_id: int) -> DoctorTypes:
     )
 
 
-def _doctor(session: Session, doctor_id: int) -> t.Doctor:
-    row = session.get(t.Doctor, doctor_id)
-    if row is None or row.removed_at is not None:
+def _doctor(session: Session, doctor_id: int) -> Doctor:
+    row = admin_rows.live_doctor(session, doctor_id)
+    if row is None:
         raise NotFound("doctor", f"no doctor with id {doctor_id}")
     return row
 
@@ -87,13 +81,8 @@ def set_doctor_types(
     def mutate(session: Session) -> None:
         _doctor(session, doctor_id)
         performs = _type_ids(session, names)
-        every = set(session.scalars(select(t.AppointmentType.id)))
-        session.execute(
-            delete(st.DoctorTypeSkipped).where(st.DoctorTypeSkipped.doctor_id == doctor_id)
-        )
-        session.add_all(
-            st.DoctorTypeSkipped(doctor_id=doctor_id, type_id=k) for k in sorted(every - performs)
-        )
+        every = admin_rows.type_ids(session)
+        admin_rows.replace_skipped_types(session, doctor_id, sorted(every - performs))
 
     return run_change(
         ctx,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.model import Doctor
+from montu_desktop.persistence import admin_rows
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def list_doctors(ctx: ServiceContext, *, include_removed: bool = False) -> list[Doctor]:
@@ -27,9 +30,9 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _doctor(session: Session, doctor_id: int) -> t.Doctor:
-    row = session.get(t.Doctor, doctor_id)
-    if row is None or row.removed_at is not None:
+def _doctor(session: Session, doctor_id: int) -> Doctor:
+    row = admin_rows.live_doctor(session, doctor_id)
+    if row is None:
         raise NotFound("doctor", f"no doctor with id {doctor_id}")
     return row
 
@@ -38,22 +41,19 @@ def add_doctor(ctx: ServiceContext, name: str) -> int:
     require_manager(ctx, "add doctors")
     name = _check_name(name)
     with UnitOfWork(ctx, write=True) as uow:
-        now = ctx.clock()
-        row = t.Doctor(name=name, active=True, created_at=now, updated_at=now)
-        uow.session.add(row)
-        uow.session.flush()
-        uow.audit("settings.doctor.added", name, doctor_id=row.id)
+        doctor_id = admin_rows.add_doctor(uow.session, name, ctx.clock())
+        uow.audit("settings.doctor.added", name, doctor_id=doctor_id)
         uow.touches("reference")
         uow.commit()
-        return row.id
+        return doctor_id
 
 
 def rename_doctor(ctx: ServiceContext, doctor_id: int, name: str) -> None:
     require_manager(ctx, "rename doctors")
     name = _check_name(name)
     with UnitOfWork(ctx, write=True) as uow:
-        row = _doctor(uow.session, doctor_id)
-        old, row.name, row.updated_at = row.name, name, ctx.clock()
+        old = _doctor(uow.session, doctor_id).name
+        admin_rows.rename_doctor(uow.session, doctor_id, name, ctx.clock())
         uow.audit("settings.doctor.renamed", name, doctor_id=doctor_id, was=old)
         uow.touches("reference")
         uow.commit()
@@ -71,8 +71,8 @@ def set_doctor_active(
     require_manager(ctx, "change doctors")
 
     def mutate(session: Session) -> None:
-        row = _doctor(session, doctor_id)
-        row.active, row.updated_at = active, ctx.clock()
+        _doctor(session, doctor_id)
+        admin_rows.set_doctor_active(session, doctor_id, active, ctx.clock())
 
     return run_change(
         ctx,
@@ -91,8 +91,8 @@ def remove_doctor(
     require_manager(ctx, "remove doctors")
 
     def mutate(session: Session) -> None:
-        row = _doctor(session, doctor_id)
-        row.removed_at = row.updated_at = ctx.clock()
+        _doctor(session, doctor_id)
+        admin_rows.remove_doctor(session, doctor_id, ctx.clock())
 
     return run_change(
         ctx,

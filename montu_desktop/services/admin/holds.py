@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import select
-
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.holds import HeldRule
-from montu_desktop.persistence import scheduling_tables as st
-from montu_desktop.persistence import tables as t
+from montu_desktop.persistence import admin_rows
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.unit_of_work import UnitOfWork
@@ -17,12 +14,7 @@ from montu_desktop.services.unit_of_work import UnitOfWork
 
 def list_holds(ctx: ServiceContext) -> list[HeldRule]:
     with UnitOfWork(ctx) as uow:
-        rows = uow.session.scalars(
-            select(st.HeldTime).order_by(
-                st.HeldTime.doctor_id, st.HeldTime.weekday, st.HeldTime.starts
-            )
-        )
-        return [HeldRule(r.id, r.doctor_id, r.weekday, r.starts, r.ends) for r in rows]
+        return admin_rows.holds(uow.session)
 
 
 def add_hold(ctx: ServiceContext, doctor_id: int, weekday: int, starts: time, ends: time) -> int:
@@ -35,12 +27,9 @@ def add_hold(ctx: ServiceContext, doctor_id: int, weekday: int, starts: time, en
     if starts.minute % slot or ends.minute % slot or starts.second or ends.second:
         raise InvalidRequest("starts", f"held time must fall on {slot}-minute slot boundaries")
     with UnitOfWork(ctx, write=True) as uow:
-        doctor = uow.session.get(t.Doctor, doctor_id)
-        if doctor is None or doctor.removed_at is not None:
+        if admin_rows.live_doctor(uow.session, doctor_id) is None:
             raise NotFound("doctor", f"no doctor with id {doctor_id}")
-        row = st.HeldTime(doctor_id=doctor_id, weekday=weekday, starts=starts, ends=ends)
-        uow.session.add(row)
-        uow.session.flush()
+        hold_id = admin_rows.add_hold(uow.session, doctor_id, weekday, starts, ends)
         uow.audit(
             "settings.hold.added",
             f"doctor {doctor_id}",
@@ -50,15 +39,14 @@ def add_hold(ctx: ServiceContext, doctor_id: int, weekday: int, starts: time, en
         )
         uow.touches("reference")
         uow.commit()
-        return row.id
+        return hold_id
 
 
 def remove_hold(ctx: ServiceContext, hold_id: int) -> None:
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.get(st.HeldTime, hold_id)
-        if row is None:
+        doctor_id = admin_rows.delete_hold(uow.session, hold_id)
+        if doctor_id is None:
             raise NotFound("hold", f"no held time with id {hold_id}")
-        uow.session.delete(row)
-        uow.audit("settings.hold.removed", f"doctor {row.doctor_id}", hold_id=hold_id)
+        uow.audit("settings.hold.removed", f"doctor {doctor_id}", hold_id=hold_id)
         uow.touches("reference")
         uow.commit()

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import NoSchedule
@@ -21,12 +19,13 @@ from montu_desktop.domain.model import (
     RosterTemplate,
     WeeklyHours,
 )
-from montu_desktop.domain.roster_rules import ExceptionKind, RosterException, apply_exceptions
+from montu_desktop.domain.roster_rules import RosterException, apply_exceptions
 from montu_desktop.domain.schedule import plan_clinic_days, plan_roster
-from montu_desktop.persistence import admin_tables as at
+from montu_desktop.persistence import admin_rows, roster_rows
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import scheduling_tables as st
-from montu_desktop.persistence import tables as t
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 GENERATED_UNTIL = "schedules.generated_until"
 """Setting key: the last day whose clinic and doctor schedules have been generated."""
@@ -61,30 +60,12 @@ def load_inputs(session: Session) -> PlanInputs:
         raise NoSchedule("clinic", "no clinic is set up in this database yet")
     return PlanInputs(
         policy=policy,
-        hours=tuple(
-            WeeklyHours(r.weekday, r.opens, r.closes)
-            for r in session.scalars(select(t.OpeningHours).order_by(t.OpeningHours.weekday))
-        ),
-        closures=frozenset(session.scalars(select(t.Closure.day))),
-        templates=tuple(
-            RosterTemplate(r.doctor_id, r.weekday, r.starts, r.ends, r.valid_from, r.valid_until)
-            for r in session.scalars(select(t.RosterTemplate).order_by(t.RosterTemplate.id))
-        ),
-        exceptions=tuple(
-            RosterException(r.doctor_id, r.day, ExceptionKind(r.kind), r.starts, r.ends, r.note)
-            for r in session.scalars(select(at.RosterException))
-        ),
-        bookable=frozenset(
-            session.scalars(
-                select(t.Doctor.id).where(t.Doctor.active.is_(True), t.Doctor.removed_at.is_(None))
-            )
-        ),
-        skipped=frozenset(
-            (d, k)
-            for d, k in session.execute(
-                select(st.DoctorTypeSkipped.doctor_id, st.DoctorTypeSkipped.type_id)
-            )
-        ),
+        hours=admin_rows.opening_hours(session),
+        closures=frozenset(admin_rows.closed_days(session)),
+        templates=roster_rows.templates(session),
+        exceptions=roster_rows.exceptions(session),
+        bookable=admin_rows.bookable_doctor_ids(session),
+        skipped=admin_rows.skipped_pairs(session),
     )
 
 
@@ -102,8 +83,8 @@ def plan(
 
 
 def generated_until(session: Session) -> date | None:
-    row = session.get(t.Setting, GENERATED_UNTIL)
-    return date.fromisoformat(row.value) if row is not None else None
+    value = admin_rows.setting(session, GENERATED_UNTIL)
+    return date.fromisoformat(value) if value is not None else None
 
 
 def write_schedules(session: Session, inputs: PlanInputs, first: date, last: date) -> None:
@@ -112,27 +93,16 @@ def write_schedules(session: Session, inputs: PlanInputs, first: date, last: dat
         return
     clinic_days, blocks, extras = plan(inputs, first, last)
     repo.replace_schedules(session, first, last, clinic_days, blocks)
-    session.execute(
-        delete(t.DoctorSchedule).where(
-            t.DoctorSchedule.day.between(first, last), t.DoctorSchedule.source == "extra"
-        )
-    )
     zone = inputs.policy.timezone
-    session.add_all(
-        t.DoctorSchedule(
-            doctor_id=b.doctor_id,
-            day=to_local(b.start, zone).date(),
-            start_at=b.start,
-            end_at=b.end,
-            source="extra",
-        )
-        for b in extras
+    roster_rows.replace_extra_sessions(
+        session,
+        first,
+        last,
+        [(b.doctor_id, to_local(b.start, zone).date(), b.start, b.end) for b in extras],
     )
-    stamp = session.get(t.Setting, GENERATED_UNTIL)
-    if stamp is None:
-        session.add(t.Setting(key=GENERATED_UNTIL, value=last.isoformat()))
-    elif date.fromisoformat(stamp.value) < last:
-        stamp.value = last.isoformat()
+    stamp = generated_until(session)
+    if stamp is None or stamp < last:
+        admin_rows.put_setting(session, GENERATED_UNTIL, last.isoformat())
 
 
 def future_range(session: Session, inputs: PlanInputs, today: date) -> tuple[date, date]:

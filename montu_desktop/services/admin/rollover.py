@@ -18,10 +18,10 @@ from collections.abc import Callable
 from datetime import date, time, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import text
 
 from montu_desktop.domain.clinic_time import local_instant, to_local
 from montu_desktop.domain.errors import MontuError, NoSchedule
+from montu_desktop.persistence import admin_rows
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.admin.clinic import sync_holiday_closures
 from montu_desktop.services.admin.planning import generated_until, load_inputs, write_schedules
@@ -46,8 +46,7 @@ def roll_forward(ctx: ServiceContext) -> tuple[date, date] | None:
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
         if not ctx.database.is_sqlite:
-            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
-            session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_ROLL_FORWARD})"))
+            admin_rows.hold_transaction_lock(session, LOCK_ROLL_FORWARD, LOCK_WAIT)
         if repo.clinic_row(session) is None:
             return None
         inputs = load_inputs(session)

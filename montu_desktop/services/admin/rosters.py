@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.model import RosterTemplate
 from montu_desktop.domain.roster_rules import (
-    ExceptionKind,
     RosterException,
     check_exception,
     check_templates,
 )
-from montu_desktop.persistence import admin_tables as at
+from montu_desktop.persistence import admin_rows, roster_rows
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.admin.planning import load_inputs, plan
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +38,7 @@ def templates(ctx: ServiceContext, doctor_id: int) -> list[RosterTemplate]:
 
 
 def _live_doctor(session: Session, doctor_id: int) -> None:
-    row = session.get(t.Doctor, doctor_id)
-    if row is None or row.removed_at is not None:
+    if admin_rows.live_doctor(session, doctor_id) is None:
         raise NotFound("doctor", f"no doctor with id {doctor_id}")
 
 
@@ -63,18 +61,7 @@ def save_templates(
         _live_doctor(session, doctor_id)
         inputs = load_inputs(session)
         check_templates(blocks, inputs.hours, inputs.policy.slot_minutes)
-        session.execute(delete(t.RosterTemplate).where(t.RosterTemplate.doctor_id == doctor_id))
-        session.add_all(
-            t.RosterTemplate(
-                doctor_id=doctor_id,
-                weekday=b.weekday,
-                starts=b.starts,
-                ends=b.ends,
-                valid_from=b.valid_from,
-                valid_until=b.valid_until,
-            )
-            for b in blocks
-        )
+        roster_rows.replace_templates(session, doctor_id, blocks)
 
     return run_change(
         ctx,
@@ -89,19 +76,11 @@ def save_templates(
 
 def exceptions(ctx: ServiceContext, doctor_id: int, since: date) -> list[SavedException]:
     with UnitOfWork(ctx) as uow:
-        rows = uow.session.scalars(
-            select(at.RosterException)
-            .where(at.RosterException.doctor_id == doctor_id, at.RosterException.day >= since)
-            .order_by(at.RosterException.day, at.RosterException.starts)
-        )
         return [
-            SavedException(
-                r.id,
-                RosterException(
-                    r.doctor_id, r.day, ExceptionKind(r.kind), r.starts, r.ends, r.note
-                ),
+            SavedException(exception_id, exception)
+            for exception_id, exception in roster_rows.doctor_exceptions(
+                uow.session, doctor_id, since
             )
-            for r in rows
         ]
 
 
@@ -119,16 +98,7 @@ def add_exception(
             raise InvalidRequest("day", "is in the past")
         days, _, _ = plan(inputs, exception.day, exception.day)
         check_exception(exception, days[0], inputs.policy.timezone)
-        session.add(
-            at.RosterException(
-                doctor_id=exception.doctor_id,
-                day=exception.day,
-                kind=exception.kind.value,
-                starts=exception.starts,
-                ends=exception.ends,
-                note=exception.note.strip()[:200],
-            )
-        )
+        roster_rows.add_exception(session, replace(exception, note=exception.note.strip()[:200]))
 
     return run_change(
         ctx,
@@ -145,11 +115,10 @@ def remove_exception(
     ctx: ServiceContext, exception_id: int, *, confirm: bool = True, reassign: bool = False
 ) -> ChangeOutcome:
     require_manager(ctx, "change rosters")
+
     def mutate(session: Session) -> None:
-        row = session.get(at.RosterException, exception_id)
-        if row is None:
+        if not roster_rows.delete_exception(session, exception_id):
             raise NotFound("exception", f"no roster exception with id {exception_id}")
-        session.delete(row)
 
     return run_change(
         ctx,

@@ -9,20 +9,20 @@ login may call (only a SCRAM verifier of a new password reaches the server).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from montu_desktop.domain.errors import DatabaseUnavailable, InvalidRequest, MontuError, NotFound
 from montu_desktop.domain.staff import Role, check_password, check_role, check_username
-from montu_desktop.persistence import admin_tables as at
+from montu_desktop.persistence import staff_rows
 from montu_desktop.persistence.engine import Database
-from montu_desktop.persistence.security import scram_verifier, server_role
+from montu_desktop.persistence.errors import DBAPIError
+from montu_desktop.persistence.security import scram_verifier
 from montu_desktop.services.context import NotAllowed, ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
 
@@ -51,7 +51,7 @@ class StaffMember:
     active: bool
 
 
-def _member(row: at.StaffAccount) -> StaffMember:
+def _member(row: staff_rows.StaffRow) -> StaffMember:
     return StaffMember(row.id, row.username, row.display_name, Role(row.role), row.active)
 
 
@@ -62,44 +62,35 @@ def accounts_on_server(ctx: ServiceContext) -> bool:
 
 def has_accounts(ctx: ServiceContext) -> bool:
     with UnitOfWork(ctx) as uow:
-        return bool(uow.session.scalar(select(func.count()).select_from(at.StaffAccount)))
+        return bool(staff_rows.count(uow.session))
 
 
 def list_staff(ctx: ServiceContext) -> list[StaffMember]:
     with UnitOfWork(ctx) as uow:
-        rows = uow.session.scalars(select(at.StaffAccount).order_by(at.StaffAccount.username))
-        return [_member(r) for r in rows]
+        return [_member(r) for r in staff_rows.all_accounts(uow.session)]
 
 
 def _add(
-    session: Session,
+    uow: UnitOfWork,
     ctx: ServiceContext,
     username: str,
     display_name: str,
     password: str,
     role: Role,
-) -> at.StaffAccount:
+) -> staff_rows.StaffRow:
     username = check_username(username)
     display_name = " ".join(display_name.split()) or username
     check_password(password, username)
-    taken = session.scalars(
-        select(at.StaffAccount.id).where(at.StaffAccount.username == username)
-    ).first()
-    if taken is not None:
+    if staff_rows.username_taken(uow.session, username):
         raise InvalidRequest("username", f"{username!r} is already taken")
-    now = ctx.clock()
-    row = at.StaffAccount(
+    return staff_rows.add(
+        uow.session,
         username=username,
         display_name=display_name[:200],
         password_hash=_hasher.hash(password),
         role=role.value,
-        active=True,
-        created_at=now,
-        updated_at=now,
+        now=ctx.clock(),
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def create_first_manager(
@@ -107,12 +98,12 @@ def create_first_manager(
 ) -> StaffMember:
     """The first account of a new clinic: a manager. Refused once any account exists."""
     with UnitOfWork(ctx, write=True) as uow:
-        if uow.session.scalar(select(func.count()).select_from(at.StaffAccount)):
+        if staff_rows.count(uow.session):
             raise InvalidRequest("username", "this clinic already has staff accounts; sign in")
         if _on_server(ctx):
             row = _add_login(uow, username, display_name, password, Role.MANAGER)
         else:
-            row = _add(uow.session, ctx, username, display_name, password, Role.MANAGER)
+            row = _add(uow, ctx, username, display_name, password, Role.MANAGER)
         uow.audit("staff.created", row.username, role=row.role)
         uow.commit()
         return _member(row)
@@ -127,7 +118,7 @@ def add_staff(
         if _on_server(ctx):
             row = _add_login(uow, username, display_name, password, checked_role)
         else:
-            row = _add(uow.session, ctx, username, display_name, password, checked_role)
+            row = _add(uow, ctx, username, display_name, password, checked_role)
         uow.audit("staff.created", row.username, role=row.role)
         uow.commit()
         return _member(row)
@@ -146,17 +137,16 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> StaffMember:
         previous.dispose()
         return member
     with UnitOfWork(ctx, write=True) as uow:
-        row = uow.session.scalars(
-            select(at.StaffAccount).where(at.StaffAccount.username == name)
-        ).first()
+        found = staff_rows.with_password_hash(uow.session, name)
+        row, stored = found if found is not None else (None, _dummy_hash())
         try:
-            _hasher.verify(row.password_hash if row else _dummy_hash(), password)
+            _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             row = None
         if row is None or not row.active:
             raise SignInRefused("username or password is wrong, or the account is disabled")
-        if _hasher.check_needs_rehash(row.password_hash):
-            row.password_hash = _hasher.hash(password)
+        if _hasher.check_needs_rehash(stored):
+            staff_rows.set_password_hash(uow.session, row.id, _hasher.hash(password))
         ctx.actor = row.username
         ctx.role = Role(row.role)
         uow.audit("staff.signed_in", row.username)
@@ -164,39 +154,30 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> StaffMember:
         return _member(row)
 
 
-def _account(session: Session, staff_id: int) -> at.StaffAccount:
-    row = session.get(at.StaffAccount, staff_id)
+def _account(uow: UnitOfWork, staff_id: int) -> staff_rows.StaffRow:
+    row = staff_rows.by_id(uow.session, staff_id)
     if row is None:
         raise NotFound("account", f"no staff account with id {staff_id}")
     return row
 
 
-def _other_managers(session: Session, staff_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(at.StaffAccount)
-            .where(
-                at.StaffAccount.role == Role.MANAGER.value,
-                at.StaffAccount.active.is_(True),
-                at.StaffAccount.id != staff_id,
-            )
-        )
-        or 0
-    )
+def _other_managers(uow: UnitOfWork, staff_id: int) -> int:
+    return staff_rows.active_with_role(uow.session, Role.MANAGER.value, besides=staff_id)
 
 
 def reset_password(ctx: ServiceContext, staff_id: int, new_password: str) -> None:
     require_manager(ctx, "reset passwords")
     with UnitOfWork(ctx, write=True) as uow:
-        row = _account(uow.session, staff_id)
+        row = _account(uow, staff_id)
         check_password(new_password, row.username)
         if _on_server(ctx):
             verifier = scram_verifier(new_password)
-            _call(uow, "montu_staff_password(:u, :v)", u=row.username, v=verifier)
+            with _server_refusals():
+                staff_rows.server_password(uow.session, row.username, verifier)
         else:
-            row.password_hash = _hasher.hash(new_password)
-            row.updated_at = ctx.clock()
+            staff_rows.set_password_hash(
+                uow.session, row.id, _hasher.hash(new_password), ctx.clock()
+            )
         uow.audit("staff.password_reset", row.username)
         uow.commit()
 
@@ -205,17 +186,14 @@ def set_account_active(ctx: ServiceContext, staff_id: int, active: bool) -> None
     """Disable (or re-enable) an account; the last active manager cannot be disabled."""
     require_manager(ctx, "disable or enable staff")
     with UnitOfWork(ctx, write=True) as uow:
-        row = _account(uow.session, staff_id)
-        if (
-            not active
-            and row.role == Role.MANAGER.value
-            and not _other_managers(uow.session, staff_id)
-        ):
+        row = _account(uow, staff_id)
+        if not active and row.role == Role.MANAGER.value and not _other_managers(uow, staff_id):
             raise InvalidRequest("account", "is the last active manager; add another manager first")
         if _on_server(ctx):  # the login itself is refused from now on, not just the app
-            _call(uow, "montu_staff_active(:u, :a)", u=row.username, a=active)
+            with _server_refusals():
+                staff_rows.server_active(uow.session, row.username, active)
         else:
-            row.active, row.updated_at = active, ctx.clock()
+            staff_rows.set_active(uow.session, row.id, active, ctx.clock())
         uow.audit("staff.enabled" if active else "staff.disabled", row.username)
         uow.commit()
 
@@ -224,17 +202,18 @@ def set_role(ctx: ServiceContext, staff_id: int, role: str) -> None:
     require_manager(ctx, "change staff roles")
     checked = check_role(role)
     with UnitOfWork(ctx, write=True) as uow:
-        row = _account(uow.session, staff_id)
+        row = _account(uow, staff_id)
         if (
             checked is Role.RECEPTIONIST
             and row.role == Role.MANAGER.value
-            and not _other_managers(uow.session, staff_id)
+            and not _other_managers(uow, staff_id)
         ):
             raise InvalidRequest("role", "this is the last active manager; add another first")
         if _on_server(ctx):
-            _call(uow, "montu_staff_role(:u, :r)", u=row.username, r=checked.value)
+            with _server_refusals():
+                staff_rows.server_role_change(uow.session, row.username, checked.value)
         else:
-            row.role, row.updated_at = checked.value, ctx.clock()
+            staff_rows.set_role(uow.session, row.id, checked.value, ctx.clock())
         uow.audit("staff.role_changed", row.username, role=checked.value)
         uow.commit()
 
@@ -243,9 +222,7 @@ def find_account(ctx: ServiceContext, username: str) -> StaffMember:
     """The account with this username (for IT's scripts, which name people, not ids)."""
     name = username.strip().lower()
     with UnitOfWork(ctx) as uow:
-        row = uow.session.scalars(
-            select(at.StaffAccount).where(at.StaffAccount.username == name)
-        ).first()
+        row = staff_rows.by_username(uow.session, name)
         if row is None:
             raise NotFound("username", f"no staff account named {name!r}")
         return _member(row)
@@ -258,14 +235,13 @@ def _on_server(ctx: ServiceContext) -> bool:
     return not ctx.database.is_sqlite
 
 
-def _call(uow: UnitOfWork, call: str, **params: object) -> object:
-    """Run one of the server's montu_staff_* functions; its refusals become plain errors."""
+@contextlib.contextmanager
+def _server_refusals() -> Iterator[None]:
+    """Around a call of the server's montu_staff_* functions: its refusals become plain errors."""
     try:
-        with uow.session.begin_nested():
-            return uow.session.scalar(text(f"SELECT {call}"), params)
+        yield
     except DBAPIError as exc:
-        code = getattr(exc.orig, "sqlstate", None)
-        message = str(getattr(getattr(exc.orig, "diag", None), "message_primary", "") or exc.orig)
+        code, message = staff_rows.refusal(exc)
         if code == "42501":
             raise NotAllowed("role", message) from None
         if code in ("23505", "22023", "P0002", "23514"):
@@ -278,21 +254,18 @@ def _call(uow: UnitOfWork, call: str, **params: object) -> object:
 
 def _add_login(
     uow: UnitOfWork, username: str, display_name: str, password: str, role: Role
-) -> at.StaffAccount:
+) -> staff_rows.StaffRow:
     username = check_username(username)
     display_name = " ".join(display_name.split()) or username
     check_password(password, username)
-    new_id = _call(
-        uow,
-        "montu_staff_add(:u, :n, :v, :r)",
-        u=username,
-        n=display_name[:200],
-        v=scram_verifier(password),
-        r=role.value,
-    )
-    row = uow.session.get(at.StaffAccount, new_id)
-    assert row is not None
-    return row
+    with _server_refusals():
+        return staff_rows.server_add(
+            uow.session,
+            username=username,
+            display_name=display_name[:200],
+            verifier=scram_verifier(password),
+            role=role.value,
+        )
 
 
 _REFUSED_LOGIN = ("password authentication failed", "not permitted to log in")
@@ -313,10 +286,7 @@ def sign_in_server(
     try:
         signed.ping()
         with signed.session() as session:
-            role = server_role(session.connection())
-            row = session.scalars(
-                select(at.StaffAccount).where(at.StaffAccount.username == name)
-            ).first()
+            role, row = staff_rows.signed_in_as(session, name)
             member = _member(row) if row is not None else None
     except DatabaseUnavailable as exc:
         signed.dispose()

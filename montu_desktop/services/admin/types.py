@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from montu_desktop.domain.errors import InvalidRequest, NotFound
 from montu_desktop.domain.model import AppointmentStatus, AppointmentType
 from montu_desktop.domain.settings_rules import check_type
+from montu_desktop.persistence import admin_rows
 from montu_desktop.persistence import repositories as repo
-from montu_desktop.persistence import tables as t
-from montu_desktop.persistence.conflicts import OverlapRefused, savepoint
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
 from montu_desktop.services.context import ServiceContext, require_manager
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def list_types(ctx: ServiceContext) -> list[AppointmentType]:
@@ -32,12 +32,7 @@ def _slot(session: Session) -> int:
 
 
 def _refuse_duplicate(session: Session, name: str, type_id: int | None) -> None:
-    query = select(t.AppointmentType.id).where(
-        func.lower(t.AppointmentType.name) == name.casefold()
-    )
-    if type_id is not None:
-        query = query.where(t.AppointmentType.id != type_id)
-    if session.scalars(query).first() is not None:
+    if admin_rows.type_name_taken(session, name, type_id):
         raise InvalidRequest("name", f"there is already a type called {name!r}")
 
 
@@ -47,13 +42,11 @@ def add_type(ctx: ServiceContext, name: str, length_minutes: int, colour: str) -
         session = uow.session
         name, colour = check_type(name, length_minutes, colour, _slot(session))
         _refuse_duplicate(session, name, None)
-        row = t.AppointmentType(name=name, length_minutes=length_minutes, colour=colour)
-        session.add(row)
-        session.flush()
+        type_id = admin_rows.add_type(session, name, length_minutes, colour)
         uow.audit("settings.type.added", name, length_minutes=length_minutes)
         uow.touches("reference")
         uow.commit()
-        return row.id
+        return type_id
 
 
 def edit_type(
@@ -73,42 +66,32 @@ def edit_type(
     """
     require_manager(ctx, "change appointment types")
     with UnitOfWork(ctx) as uow:
-        row = uow.session.get(t.AppointmentType, type_id)
-        if row is None:
+        kind = admin_rows.appointment_type(uow.session, type_id)
+        if kind is None:
             raise NotFound("type", f"no appointment type with id {type_id}")
         name, colour = check_type(name, length_minutes, colour, _slot(uow.session))
         _refuse_duplicate(uow.session, name, type_id)
-        old_length = row.length_minutes
+        old_length = kind.length_minutes
     resized = {type_id: length_minutes} if length_minutes != old_length else {}
 
     def mutate(session: Session) -> None:
-        row = session.get(t.AppointmentType, type_id)
-        assert row is not None
-        row.name, row.length_minutes, row.colour, row.active = name, length_minutes, colour, active
+        admin_rows.update_type(session, type_id, name, length_minutes, colour, active)
 
     def resize(session: Session, stuck: set[int]) -> list[int]:
         """Lengthen future bookings of the type, each only if it still fits."""
         if not resized:
             return []
         left = []
-        a = t.Appointment
-        for booking in session.scalars(
-            select(a).where(
-                a.type_id == type_id,
-                a.start_at >= ctx.clock(),
-                a.status == AppointmentStatus.BOOKED.value,
-            )
-        ):
-            if booking.id in stuck:
+        booked = admin_rows.appointment_starts(
+            session, type_id, AppointmentStatus.BOOKED.value, ctx.clock()
+        )
+        for booking_id, start in booked:
+            if booking_id in stuck:
                 continue
-            try:
-                with savepoint(session):
-                    booking.end_at = booking.start_at + timedelta(minutes=length_minutes)
-                    booking.updated_at = ctx.clock()
-            except OverlapRefused:
+            end = start + timedelta(minutes=length_minutes)
+            if not admin_rows.try_end_at(session, booking_id, end, ctx.clock()):
                 # It would run into a booking that stays where it is: keep its length, list it.
-                session.refresh(booking)
-                left.append(booking.id)
+                left.append(booking_id)
         return left
 
     return run_change(
@@ -129,17 +112,15 @@ def delete_type(ctx: ServiceContext, type_id: int) -> None:
     require_manager(ctx, "remove appointment types")
     with UnitOfWork(ctx, write=True) as uow:
         session = uow.session
-        row = session.get(t.AppointmentType, type_id)
-        if row is None:
+        kind = admin_rows.appointment_type(session, type_id)
+        if kind is None:
             raise NotFound("type", f"no appointment type with id {type_id}")
-        used = session.scalar(
-            select(func.count()).select_from(t.Appointment).where(t.Appointment.type_id == type_id)
-        )
+        used = admin_rows.type_uses(session, type_id)
         if used:
             raise InvalidRequest(
-                "type", f"{row.name} is used by {used} appointment(s); deactivate it instead"
+                "type", f"{kind.name} is used by {used} appointment(s); deactivate it instead"
             )
-        session.delete(row)
-        uow.audit("settings.type.deleted", row.name)
+        admin_rows.delete_type(session, type_id)
+        uow.audit("settings.type.deleted", kind.name)
         uow.touches("reference")
         uow.commit()
