@@ -16,10 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
-from bench.dataset import Clinic
+from bench.dataset import DATA_DIR, Clinic
 from montu_desktop.services import online
 from montu_desktop.services.availability import week_availability
 
@@ -48,21 +49,27 @@ def _port() -> int:
 
 
 class _Server:
-    def __init__(self, url: str, cache_seconds: float | None = None) -> None:
+    def __init__(
+        self, url: str, cache_seconds: float | None = None, floor_body: Path | None = None
+    ) -> None:
         self.port = _port()
         # In the environment, not on the command line: a password there is refused.
         env = {**os.environ, "MONTU_DATABASE_URL": url}
         if cache_seconds is not None:
             env["MONTU_API_CACHE_SECONDS"] = str(cache_seconds)
-        self.process = subprocess.Popen(
-            [
+        command = [sys.executable, "-m", "montu_desktop", "serve", "--port", str(self.port)]
+        if floor_body is not None:
+            command = [
                 sys.executable,
                 "-m",
-                "montu_desktop",
-                "serve",
+                "bench.api_floor",
                 "--port",
                 str(self.port),
-            ],
+                "--body",
+                str(floor_body),
+            ]
+        self.process = subprocess.Popen(
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -154,17 +161,35 @@ def measure_api(clinic: Clinic, seconds: float) -> dict[str, Load]:
 
     figures: dict[str, Load] = {}
     server = _Server(clinic.url)
+    floor = None
     try:
-        for kind in kinds:  # fill the cache first
-            httpx.get(
+        answers = [
+            httpx.get(  # fills the cache first
                 server.base + "/v1/availability",
                 params={"type": kind, "week": week},
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=30,
             )
-        figures["availability, cached"] = _drive(server.base, token, seconds, availability)
+            for kind in kinds
+        ]
+        body = DATA_DIR / "api-floor-answer.json"
+        body.write_bytes(answers[0].content)
+        floor = _Server(clinic.url, floor_body=body)
+        # Interleaved, half the time each twice: the floor and the product in the same minutes.
+        halves = {"floor": Load(), "cached": Load()}
+        for _ in range(2):
+            for name, base in (("floor", floor.base), ("cached", server.base)):
+                part = _drive(base, token, seconds / 2, availability)
+                halves[name].seconds += part.seconds
+                halves[name].wall += part.wall
+                for code, n in part.codes.items():
+                    halves[name].codes[code] = halves[name].codes.get(code, 0) + n
+        figures["floor: bare FastAPI, same bytes"] = halves["floor"]
+        figures["availability, cached"] = halves["cached"]
     finally:
         server.stop()
+        if floor is not None:
+            floor.stop()
     server = _Server(clinic.url, cache_seconds=0)
     try:
         figures["availability, computed each time"] = _drive(

@@ -38,6 +38,8 @@ class DeskResult:
     races: int = 0
     cpu_seconds: float = 0.0
     """The desk process's own CPU time (user + system) while booking."""
+    server_cpu_seconds: float | None = None
+    """CPU time of the desk's own PostgreSQL backend(s) while booking (None on SQLite)."""
     machine_cpu_seconds: float | None = None
     """Busy CPU seconds of the whole machine (all desks, the server, anything else) from
     the start signal to this desk's end (racing desks only)."""
@@ -114,6 +116,8 @@ def _desk(
     starts = [start for day in days for start in _slot_starts(day)]
     deadline = min(time.perf_counter() + seconds, until)
     queue = itertools.cycle(patients) if cycle_patients else iter(patients)
+    backends = _backend_pids(database)
+    server_started = _cpu_of(backends)
     cpu_started = time.process_time()
     try:
         for patient in queue:
@@ -131,12 +135,44 @@ def _desk(
             result.latencies.append(time.perf_counter() - began)
     finally:
         result.cpu_seconds = time.process_time() - cpu_started
+        if backends:
+            result.server_cpu_seconds = _cpu_of(backends) - server_started
         database.dispose()
     return result
 
 
+def _backend_pids(database: Database) -> list[int]:
+    """The PostgreSQL backend serving this desk (its pool keeps the one connection)."""
+    if database.is_sqlite:
+        return []
+    with database.engine.connect() as conn:
+        return [int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())]
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+STATEMENTS_ONLY = "MONTU_BENCH_STATEMENTS"
+"""Set (to 1) in the environment, racing desks on PostgreSQL book through the Python path's
+statements instead of montu_book: the comparison in the same minutes."""
+
+
 def _desk_process(args: tuple) -> DeskResult:  # type: ignore[type-arg]
     clinic, days, warm_day, patients, seconds, seed, barrier = args
+    if os.environ.get(STATEMENTS_ONLY) == "1":
+        from montu_desktop.services import booking as service
+
+        service._on_server = lambda *_args: False  # type: ignore[assignment]
     _warm_up(clinic, warm_day, patients[0], seed)
     barrier.wait()
     busy_before = machine_busy_seconds()
@@ -287,6 +323,7 @@ class RaceFigures:
     mean_attempts: float
     errors: list[str]
     desk_cpu_seconds: float = 0.0
+    server_cpu_seconds: float | None = None
     machine_cpu_seconds: float | None = None
     """Busy CPU seconds of the whole machine over the run (desks, server and anything else)."""
 
@@ -299,6 +336,12 @@ class RaceFigures:
     @property
     def desk_cpu_per_booking(self) -> float | None:
         return self.desk_cpu_seconds / self.booked if self.booked else None
+
+    @property
+    def server_cpu_per_booking(self) -> float | None:
+        if self.server_cpu_seconds is None or not self.booked:
+            return None
+        return self.server_cpu_seconds / self.booked
 
     @property
     def per_second(self) -> float:
@@ -327,5 +370,31 @@ def summarise(results: list[DeskResult], seconds: float, overlaps: int) -> RaceF
         mean_attempts=sum(attempts) / len(attempts),
         errors=sorted({e for r in results for e in r.errors})[:5],
         desk_cpu_seconds=sum(r.cpu_seconds for r in results),
+        server_cpu_seconds=(
+            None
+            if any(r.server_cpu_seconds is None for r in results)
+            else sum(r.server_cpu_seconds or 0.0 for r in results)
+        ),
         machine_cpu_seconds=results[0].machine_cpu_seconds if results else None,
     )
+
+
+def server_vs_statements(
+    clinic: Clinic, day: date, rounds: int = 4, count: int = 100
+) -> dict[str, RaceFigures]:
+    """One desk on PostgreSQL, booking through montu_book (one round trip) and through the
+    Python path's statements (what SQLite runs), in alternating batches on the same day:
+    the ratio holds even when the machine's load moves between batches."""
+    from montu_desktop.services import booking as service
+
+    real = service._on_server
+    batches: dict[str, list[DeskResult]] = {"server": [], "statements": []}
+    try:
+        for _ in range(rounds):
+            for mode in batches:
+                service._on_server = real if mode == "server" else (lambda *_args: False)  # type: ignore[assignment]
+                clear_bookings(clinic)
+                batches[mode].append(single_desk(clinic, day, count))
+    finally:
+        service._on_server = real  # type: ignore[assignment]
+    return {mode: summarise(results, 1.0, 0) for mode, results in batches.items()}

@@ -143,7 +143,7 @@ def choose_doctor(candidates: Iterable[Candidate], rng: random.Random) -> Candid
     random (never by name or id order)."""
     pool = list(candidates)
     if not pool:
-        raise SlotTaken("no doctor is free for the whole length at that time")
+        raise pick_refusal("none_free")
     # A float finds the least (ratios of whole minutes in a day differ by far more than
     # float error); ties are then found exactly by cross-multiplying, without Fractions.
     best = min(pool, key=lambda c: c.booked_minutes / max(c.rostered_minutes, 1))
@@ -175,7 +175,7 @@ def pick_doctor(
     """
     day_minutes = rostered_minutes(roster) if rostered is None else rostered
     if requested is not None and requested in skipped:
-        raise InvalidRequest("doctor", "does not perform this type of appointment")
+        raise pick_refusal("skipped")
     free = [
         d
         for d in rostered_doctors(roster, wanted)
@@ -189,10 +189,26 @@ def pick_doctor(
             requested, tuple(c for c in candidates if c.doctor_id == requested), requested=True
         )
     if requested not in rostered_doctors(roster, wanted):
-        raise InvalidRequest("doctor", "is not rostered for the whole length at that time")
+        raise pick_refusal("not_rostered")
     if requested in held and requested not in taken:
-        raise InvalidRequest("start", "is held for urgent patients (book it as urgent)")
-    raise SlotTaken("the requested doctor is already booked at that time")
+        raise pick_refusal("held")
+    raise pick_refusal("doctor_taken")
+
+
+def pick_refusal(code: str) -> InvalidRequest:
+    """Why no doctor can be picked, by code (the same words wherever the choice is made:
+    here, or in the database's booking function on PostgreSQL)."""
+    if code == "skipped":
+        return InvalidRequest("doctor", "does not perform this type of appointment")
+    if code == "none_free":
+        return SlotTaken("no doctor is free for the whole length at that time")
+    if code == "not_rostered":
+        return InvalidRequest("doctor", "is not rostered for the whole length at that time")
+    if code == "held":
+        return InvalidRequest("start", "is held for urgent patients (book it as urgent)")
+    if code == "doctor_taken":
+        return SlotTaken("the requested doctor is already booked at that time")
+    raise ValueError(f"no such refusal: {code}")
 
 
 WORK_IN_REASON_MAX = 200
@@ -236,9 +252,9 @@ def work_in_choice(
     do the type and be rostered for the whole length, and must already be booked then (a free
     doctor is booked the ordinary way: a work-in is never made where it is not needed)."""
     if doctor in skipped:
-        raise InvalidRequest("doctor", "does not perform this type of appointment")
+        raise pick_refusal("skipped")
     if doctor not in rostered_doctors(roster, wanted):
-        raise InvalidRequest("doctor", "is not rostered for the whole length at that time")
+        raise pick_refusal("not_rostered")
     if doctor not in taken:
         raise InvalidRequest(
             "work_in", "the doctor is free at that time: book it as an ordinary appointment"

@@ -372,3 +372,82 @@ def add_appointment(
         },
     )
     return int(result.inserted_primary_key[0])
+
+
+_BOOK_ON_SERVER = (
+    "SELECT * FROM public.montu_book(%s::bigint, %s::integer, %s::integer, %s::bigint,"
+    " %s::date, %s::integer, %s::text, %s::boolean, %s::integer[], %s::integer, %s::bigint,"
+    " %s::bigint, %s::timestamptz, %s::text, %s::text, %s::text, %s::text,"
+    " %s::double precision)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerBooking:
+    """What montu_book (migration 0021_perf_booking) answered: an outcome ('booked',
+    'requested', or a refusal code), and for a booking its id, doctor and the free doctors'
+    (ids, booked minutes, rostered minutes); `detail` and the day's hours explain a refusal."""
+
+    outcome: str
+    appointment_id: int | None
+    doctor_id: int | None
+    detail: str | None
+    opens: datetime | None
+    closes: datetime | None
+    candidate_ids: list[int] | None
+    candidate_booked: list[int] | None
+    candidate_rostered: list[int] | None
+    recalls_closed: int
+
+
+def book_on_server(
+    session: Session,
+    *,
+    patient_id: int,
+    type_id: int,
+    length_minutes: int,
+    start: int,
+    day: date,
+    doctor_id: int | None,
+    note: str | None,
+    urgent: bool,
+    held: list[int],
+    slot_minutes: int,
+    earliest: int,
+    latest: int,
+    now: datetime,
+    actor: str,
+    type_name: str,
+    zone: str,
+    lock_timeout_seconds: float,
+    pick: float,
+) -> ServerBooking:
+    """PostgreSQL only: check, choose, lock and insert a booking in one statement (plain
+    driver SQL: psycopg prepares it after its first uses; the database's refusals still
+    surface as SQLAlchemy errors, which the unit of work names)."""
+    result = session.connection().exec_driver_sql(
+        _BOOK_ON_SERVER,
+        (
+            patient_id,
+            type_id,
+            length_minutes,
+            start,
+            day,
+            doctor_id,
+            note,
+            urgent,
+            held,
+            slot_minutes,
+            earliest,
+            latest,
+            now,
+            actor,
+            type_name,
+            zone,
+            f"{max(1, int(lock_timeout_seconds * 1000))}ms",
+            pick,
+        ),
+    )
+    row = result.cursor.fetchone()
+    result.close()
+    return ServerBooking(*row)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain.clinic_time import to_local
@@ -15,12 +19,14 @@ from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.admin_tables import AuditEntry
+from montu_desktop.persistence.engine import Database
 from montu_desktop.services import booking
 from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import ZONE, create_demo_clinic
 from montu_desktop.services.unit_of_work import UnitOfWork
 from tests.support.clinic import at, new_patients, overlapping_pairs, tiny_clinic
+from tests.support.clock import FixedClock
 
 TUESDAY = date(2026, 11, 24)
 
@@ -127,15 +133,34 @@ def test_booking_event_and_audit_entry_are_stored_together_or_not_at_all(
     def audit_fails(self, action: str, subject: str = "", **details: object) -> None:  # type: ignore[no-untyped-def]
         raise RuntimeError("the audit table is unwritable")
 
-    monkeypatch.setattr(UnitOfWork, "audit", audit_fails)
-    with pytest.raises(RuntimeError):
-        book_appointment(ctx, BookingRequest("Standard", at(TUESDAY, 10), patient))
+    if ctx.database.is_sqlite:
+        monkeypatch.setattr(UnitOfWork, "audit", audit_fails)
+        with pytest.raises(RuntimeError):
+            book_appointment(ctx, BookingRequest("Standard", at(TUESDAY, 10), patient))
+        monkeypatch.undo()
+    else:  # PostgreSQL books in one statement on the server: its audit insert fails there
+        with ctx.database.engine.begin() as conn:
+            conn.execute(text(_AUDIT_FAILS))
+        try:
+            with pytest.raises(DBAPIError, match="the audit table is unwritable"):
+                book_appointment(ctx, BookingRequest("Standard", at(TUESDAY, 10), patient))
+        finally:
+            with ctx.database.engine.begin() as conn:
+                conn.execute(text("DROP TRIGGER audit_fails ON audit_pending"))
+                conn.execute(text("DROP FUNCTION audit_fails()"))
     assert _counts(ctx) == before
-    monkeypatch.undo()
     book_appointment(ctx, BookingRequest("Standard", at(TUESDAY, 10), patient))
     appointments, events, audits = _counts(ctx)
     # Two audit entries: the app's "appointment.booked" and the database's own row entry.
     assert (appointments, events, audits) == (before[0] + 1, before[1] + 1, before[2] + 2)
+
+
+_AUDIT_FAILS = """
+CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit table is unwritable'; END $$;
+CREATE TRIGGER audit_fails BEFORE INSERT ON audit_pending
+FOR EACH ROW EXECUTE FUNCTION audit_fails();
+"""
 
 
 def _after_first_choice(monkeypatch: pytest.MonkeyPatch, meanwhile) -> list[int]:  # type: ignore[no-untyped-def]
@@ -155,8 +180,9 @@ def _after_first_choice(monkeypatch: pytest.MonkeyPatch, meanwhile) -> list[int]
 
 
 def test_a_doctor_booked_by_another_desk_meanwhile_is_passed_over(
-    ctx, monkeypatch: pytest.MonkeyPatch
+    sqlite_ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    ctx = sqlite_ctx
     tiny_clinic(ctx, doctors=2)
     mine, theirs = new_patients(ctx, 2)
     start = at(TUESDAY, 10)
@@ -168,6 +194,47 @@ def test_a_doctor_booked_by_another_desk_meanwhile_is_passed_over(
     assert booked.doctor_id != chosen[0]
     assert overlapping_pairs(ctx) == 0
     assert _counts(ctx)[0] == 2
+
+
+@pytest.mark.postgres
+def test_a_doctor_booked_by_another_desk_meanwhile_is_passed_over_on_the_server(
+    pg_db: Database, clock: FixedClock
+) -> None:
+    """PostgreSQL chooses on the server: another desk's booking of the chosen doctor,
+    still open while this one chooses, makes this one wait for the doctor's lock, then
+    fail the overlap guard and choose again (the other doctor)."""
+    ctx = ServiceContext(pg_db, clock=clock, rng=random.Random(7), actor="test")
+    first, second = tiny_clinic(ctx, doctors=2)
+    mine, theirs, earlier = new_patients(ctx, 3)
+    start = at(TUESDAY, 10)
+    # The second doctor is busier, so the fair choice is the first.
+    book_appointment(ctx, BookingRequest("Long", at(TUESDAY, 9), earlier, second))
+    booked: list[booking.BookedAppointment] = []
+    with UnitOfWork(ctx, write=True) as other_desk:
+        booking.book_in(ctx, other_desk, BookingRequest("Long", start, theirs, first))
+        desk = threading.Thread(
+            target=lambda: booked.append(book_appointment(ctx, BookingRequest("Long", start, mine)))
+        )
+        desk.start()
+        _until_someone_waits_for_a_lock(pg_db)
+        other_desk.commit()
+    desk.join(timeout=10)
+    assert [b.doctor_id for b in booked] == [second]
+    assert overlapping_pairs(ctx) == 0
+
+
+def _until_someone_waits_for_a_lock(database: Database) -> None:
+    deadline = time.monotonic() + 10
+    with database.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'advisory'")
+            ).scalar()
+            conn.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second desk never waited for the doctor's lock")
 
 
 def test_sqlite_roster_change_between_reading_and_the_write_lock_is_seen(
