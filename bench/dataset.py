@@ -31,7 +31,7 @@ DATA_DIR = Path(__file__).resolve().parent / ".data"
 PG_ADMIN_URL = os.environ.get(
     "MONTU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-FORMAT_VERSION = "5"  # 5: schema with montu_book (0021_perf_booking) after 0022
+FORMAT_VERSION = "5"  # 5: schema with montu_book (0024_perf_booking) after 0023_fresh
 SEED = 7
 
 

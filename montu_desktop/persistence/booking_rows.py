@@ -384,7 +384,7 @@ _BOOK_ON_SERVER = (
 
 @dataclass(frozen=True, slots=True)
 class ServerBooking:
-    """What montu_book (migration 0021_perf_booking) answered: an outcome ('booked',
+    """What montu_book (migration 0024_perf_booking) answered: an outcome ('booked',
     'requested', or a refusal code), and for a booking its id, doctor and the free doctors'
     (ids, booked minutes, rostered minutes); `detail` and the day's hours explain a refusal."""
 

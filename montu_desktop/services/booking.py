@@ -308,7 +308,7 @@ def _book_once(
 
 
 def _on_server(ctx: ServiceContext, kind: AppointmentType, request: BookingRequest) -> bool:
-    """PostgreSQL books in one round trip (montu_book, migration 0021_perf_booking); the
+    """PostgreSQL books in one round trip (montu_book, migration 0024_perf_booking); the
     rare bookings it does not cover (settling a waitlist entry, a work-in, a type no longer
     offered, whose refusal comes after the others) and SQLite take the statements below."""
     return (

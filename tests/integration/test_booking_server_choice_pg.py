@@ -1,4 +1,4 @@
-"""PostgreSQL's booking function (montu_book, migration 0021_perf_booking) chooses the doctor
+"""PostgreSQL's booking function (montu_book, migration 0024_perf_booking) chooses the doctor
 as the domain's pick_doctor does, on random small rosters and loads: the same free doctors
 with the same booked and rostered minutes, the least loaded (one of the tied, when tied),
 the one asked for, or the same refusal in the same words."""

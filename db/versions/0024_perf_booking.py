@@ -12,15 +12,15 @@ SECURITY INVOKER: it runs with the caller's rights, so a staff login's grants, t
 guard, the audit and outbox triggers hold exactly as for the statements it replaces; names
 are schema-qualified so that the caller's temporary objects cannot stand in for the tables.
 
-Revision ID: 0021_perf_booking
-Revises: 0022 (written on 0020; re-chained onto main's head when main was merged in)
+Revision ID: 0024_perf_booking
+Revises: 0023_fresh (written on 0020; re-chained onto the head at merge)
 Create Date: 2026-12-06 17:20:00
 """
 
 from alembic import op
 
-revision = "0021_perf_booking"
-down_revision = "0022"
+revision = "0024_perf_booking"
+down_revision = "0023_fresh"
 branch_labels = None
 depends_on = None
 
