@@ -21,6 +21,7 @@ from sqlalchemy import (
     column,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -451,3 +452,49 @@ def book_on_server(
     row = result.cursor.fetchone()
     result.close()
     return ServerBooking(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRow:
+    """One appointment as stored (times are UTC instants), handed to the booking use cases."""
+
+    id: int
+    doctor_id: int
+    patient_id: int
+    type_id: int
+    start_at: datetime
+    end_at: datetime
+    status: str
+    note: str | None
+    cancel_reason: str | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    confirmed_at: datetime | None
+    called_in_at: datetime | None
+    consultation_at: datetime | None
+    left_at: datetime | None
+    work_in_reason: str | None
+
+
+_ROW_COLUMNS = tuple(_APPOINTMENT.c[name] for name in AppointmentRow.__slots__)  # type: ignore[attr-defined]
+
+
+def appointment(session: Session, appointment_id: int) -> AppointmentRow | None:
+    """The appointment as stored now in this transaction (None: no such id)."""
+    found = session.execute(
+        select(*_ROW_COLUMNS).where(_APPOINTMENT.c.id == appointment_id)
+    ).first()
+    return AppointmentRow(*found) if found is not None else None
+
+
+def change_appointment(
+    session: Session, appointment_id: int, **values: object
+) -> AppointmentRow:
+    """Write the changed columns of one appointment (the guards and audit triggers see one
+    UPDATE of just those columns) and return it as it now stands."""
+    session.execute(
+        update(_APPOINTMENT).where(_APPOINTMENT.c.id == appointment_id).values(**values)
+    )
+    changed = appointment(session, appointment_id)
+    assert changed is not None
+    return changed

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from montu_desktop.domain import booking as rules
 from montu_desktop.domain import model, visits
@@ -52,7 +52,6 @@ from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.staff import Role
 from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import booking_rows as rows
-from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.conflicts import (
     LockWaitTimedOut,
     OverlapRefused,
@@ -69,6 +68,9 @@ from montu_desktop.services.reference import appointment_types, clinic_policy, f
 from montu_desktop.services.scheduling_reference import held_now, rostered_minutes_on
 from montu_desktop.services.unit_of_work import UnitOfWork
 from montu_desktop.services.waitlist_rows import close_entry, requested_doctor
+
+if TYPE_CHECKING:  # the session is handed to the repository; this module builds no SQL
+    from sqlalchemy.orm import Session
 
 MAX_ATTEMPTS = 6
 WORK_INS_SETTING = "work_ins.receptionists"
@@ -628,7 +630,7 @@ def _with_retries(ctx: ServiceContext, attempt: Callable[[int], R]) -> R:
     raise AssertionError("unreachable")
 
 
-def _booked(row: t.Appointment, type_name: str) -> BookedAppointment:
+def _booked(row: rows.AppointmentRow, type_name: str) -> BookedAppointment:
     return BookedAppointment(
         row.id,
         row.doctor_id,
@@ -645,11 +647,12 @@ def _booked(row: t.Appointment, type_name: str) -> BookedAppointment:
         called_in_at=row.called_in_at,
         consultation_at=row.consultation_at,
         left_at=row.left_at,
+        work_in_reason=row.work_in_reason,
     )
 
 
-def _live_appointment(session, appointment_id: int) -> t.Appointment:  # type: ignore[no-untyped-def]
-    row = session.get(t.Appointment, appointment_id)
+def _live_appointment(session: Session, appointment_id: int) -> rows.AppointmentRow:
+    row = rows.appointment(session, appointment_id)
     if row is None:
         raise NotFound("appointment", f"no appointment with id {appointment_id}")
     if row.status == AppointmentStatus.CANCELLED.value:
@@ -667,10 +670,14 @@ def cancel_appointment(
     """
     reason = visits.clean_reason(reason)
     with UnitOfWork(ctx, write=True) as uow:
-        row = _live_appointment(uow.session, appointment_id)
-        row.status = AppointmentStatus.CANCELLED.value
-        row.cancel_reason = reason
-        row.updated_at = ctx.clock()
+        _live_appointment(uow.session, appointment_id)
+        row = rows.change_appointment(
+            uow.session,
+            appointment_id,
+            status=AppointmentStatus.CANCELLED.value,
+            cancel_reason=reason,
+            updated_at=ctx.clock(),
+        )
         reopen_recalls_for(uow, row.id)  # the recalls it closed are due again (services/recalls.py)
         uow.emit(AppointmentCancelled(row.id, row.patient_id, row.start_at.isoformat()))
         uow.audit(
@@ -680,7 +687,6 @@ def cancel_appointment(
             reason=reason,
         )
         uow.touches("appointments")
-        uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
         uow.commit()
         return result
@@ -746,10 +752,14 @@ def move_in(
         session, chosen, row.patient_id, lock_timeout_seconds=ctx.database.lock_timeout_seconds
     )
     old_start, old_doctor = row.start_at, row.doctor_id
-    row.doctor_id = chosen
-    row.start_at, row.end_at = from_epoch(wanted.start), from_epoch(wanted.end)
-    row.updated_at = ctx.clock()
-    session.flush()
+    moved: dict[str, object] = {
+        "start_at": from_epoch(wanted.start),
+        "end_at": from_epoch(wanted.end),
+        "updated_at": ctx.clock(),
+    }
+    if chosen != old_doctor:
+        moved["doctor_id"] = chosen
+    row = rows.change_appointment(session, row.id, **moved)
     record_move(uow, row, old_start=old_start, old_doctor_id=old_doctor)
     return replace(_booked(row, kind.name), choice=choice)
 
@@ -773,7 +783,6 @@ def mark_status(
         current = AppointmentStatus(row.status)
         now = ctx.clock()
         visits.check_status_move(current, wanted, start=row.start_at, now=now, timezone=zone)
-        row.status = wanted.value
         times = visits.times_after_move(
             wanted,
             now,
@@ -781,10 +790,17 @@ def mark_status(
                 row.arrived_at, row.called_in_at, row.consultation_at, row.completed_at, row.left_at
             ),
         )
-        row.arrived_at, row.called_in_at = times.arrived_at, times.called_in_at
-        row.consultation_at, row.completed_at = times.consultation_at, times.completed_at
-        row.left_at = times.left_at
-        row.updated_at = now
+        before = visits.VisitTimes(
+            row.arrived_at, row.called_in_at, row.consultation_at, row.completed_at, row.left_at
+        )
+        changed: dict[str, object] = {
+            name: getattr(times, name)
+            for name in ("arrived_at", "called_in_at", "consultation_at", "completed_at", "left_at")
+            if getattr(times, name) != getattr(before, name)
+        }
+        row = rows.change_appointment(
+            uow.session, row.id, status=wanted.value, updated_at=now, **changed
+        )
         uow.audit(
             "appointment.status",
             f"appointment {row.id}",
@@ -792,7 +808,6 @@ def mark_status(
             new=wanted.value,
         )
         uow.touches("appointments")
-        uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
         uow.commit()
         return result
@@ -814,11 +829,11 @@ def set_note(ctx: ServiceContext, appointment_id: int, text: str | None) -> Book
     with UnitOfWork(ctx, write=True) as uow:
         row = _live_appointment(uow.session, appointment_id)
         if row.note != note:
-            row.note = note
-            row.updated_at = ctx.clock()
+            row = rows.change_appointment(
+                uow.session, row.id, note=note, updated_at=ctx.clock()
+            )
             uow.audit("appointment.note", f"appointment {row.id}", cleared=note is None)
             uow.touches("appointments")
-            uow.session.flush()
         result = _booked(row, _type_name(ctx, row.type_id))
         uow.commit()
         return result

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from montu_desktop.domain.events import AppointmentRescheduled
 from montu_desktop.domain.op_changes import ChangeKind
-from montu_desktop.persistence import tables as t
 from montu_desktop.services.unit_of_work import UnitOfWork
+
+
+class MovedAppointment(Protocol):
+    """What a move is recorded with: the appointment as it now stands."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def doctor_id(self) -> int: ...
+    @property
+    def patient_id(self) -> int: ...
+    @property
+    def start_at(self) -> datetime: ...
+    @property
+    def end_at(self) -> datetime: ...
 
 
 def record_move(
     uow: UnitOfWork,
-    row: t.Appointment,
+    row: MovedAppointment,
     *,
     old_start: datetime,
     old_doctor_id: int,
