@@ -44,12 +44,7 @@ from montu_desktop.domain.booking import clean_work_in_reason
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType
-from montu_desktop.domain.patients import (
-    SEARCH_MAX_CHARS,
-    PatientDetails,
-    parse_birth_date,
-    typed_patient_problems,
-)
+from montu_desktop.domain.patients import SEARCH_MAX_CHARS, PatientDetails
 from montu_desktop.domain.visits import clean_note
 from montu_desktop.domain.wording import when_label
 from montu_desktop.services import booking, booking_view, patients, series
@@ -60,13 +55,12 @@ from montu_desktop.services.series import SeriesResult
 from montu_desktop.ui.appointment_dialogs import NoteCounter
 from montu_desktop.ui.errors import field_label, plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.patient_form import PATIENT_FIELDS, PatientForm, error_row, show_error
 from montu_desktop.ui.patient_merge import DuplicateWarning
 from montu_desktop.ui.same_day import ask_same_day
 from montu_desktop.ui.series_preview import SeriesBox
 from montu_desktop.ui.wording import SEARCH_DELAY_MS, alert_words, format_phone
 
-PATIENT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
-"""The new-patient form's fields (their errors show only while the form is shown)."""
 ANY_DOCTOR = "Any doctor (fair choice)"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 ALERTS_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -195,13 +189,10 @@ class BookingDialog(QDialog):
         )
         self.patient_alerts.setVisible(False)
         self.new_patient_box = QCheckBox("&New patient")
-        self.given = QLineEdit()
-        self.family = QLineEdit()
-        self.birth = QLineEdit()
-        self.birth.setPlaceholderText("DD/MM/YYYY")
-        self.phone = QLineEdit()
-        self.phone.setPlaceholderText("0412 345 678")
-        self.email = QLineEdit()
+        self.patient_form = PatientForm()
+        form = self.patient_form
+        self.given, self.family, self.birth = form.given, form.family, form.birth
+        self.phone, self.email = form.phone, form.email
         self.new_patient_form = QGroupBox("New patient")
         self.doctor_box = QComboBox()
         self.doctor_box.addItem(ANY_DOCTOR, None)
@@ -214,17 +205,9 @@ class BookingDialog(QDialog):
         self.work_in_reason = QLineEdit()
         self.work_in_reason.setAccessibleName("Work-in reason")
         self.work_in_reason.setPlaceholderText("Why squeeze this patient in (required)")
-        self.field_errors: dict[str, QLabel] = {}
+        self.field_errors: dict[str, QLabel] = dict(form.errors)
         """A red line under each field the booking checks, shown when that field is wrong."""
-        self._fields: dict[str, QLineEdit] = {
-            "given_name": self.given,
-            "family_name": self.family,
-            "date_of_birth": self.birth,
-            "phone": self.phone,
-            "email": self.email,
-            "note": self.note,
-            "reason": self.work_in_reason,
-        }
+        self._fields = {**form.lines, "note": self.note, "reason": self.work_in_reason}
         self.record_button = QPushButton("Patient &record…")
         self.record_button.setAutoDefault(False)
         self.urgent = QCheckBox("&Urgent patient (may take time held for urgent patients)")
@@ -278,15 +261,10 @@ class BookingDialog(QDialog):
         below.addStretch(1)
         below.addWidget(self.record_button)
         patient_layout.addLayout(below)
-        form = QFormLayout(self.new_patient_form)
-        for label, field in (
-            ("&Given name:", "given_name"),
-            ("Fa&mily name:", "family_name"),
-            ("Date of b&irth:", "date_of_birth"),
-            ("P&hone:", "phone"),
-            ("&Email:", "email"),
-        ):
-            self._error_row(form, label, field)
+        # The group's own margins are the form's: the form inside it adds none.
+        holder = QVBoxLayout(self.new_patient_form)
+        holder.setContentsMargins(0, 0, 0, 0)
+        holder.addWidget(self.patient_form)
         patient_layout.addWidget(self.new_patient_form)
         doctor = QFormLayout()
         doctor.addRow("&Doctor:", self.doctor_box)
@@ -340,28 +318,7 @@ class BookingDialog(QDialog):
     def _error_row(
         self, form: QFormLayout, label: str, field: str, beside: QWidget | None = None
     ) -> None:
-        """A row of `form`: the field's line edit (and what goes beside it) over its own red
-        error line; the label's Alt key goes to the line edit."""
-        box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        line = QHBoxLayout()
-        line.addWidget(self._fields[field], 1)
-        if beside is not None:
-            line.addWidget(beside)
-        column.addLayout(line)
-        error = QLabel()
-        error.setObjectName(f"error_{field}")
-        error.setWordWrap(True)
-        error.setStyleSheet(f"QLabel#error_{field} {{ color: #a50e0e; }}")
-        error.hide()
-        column.addWidget(error)
-        self.field_errors[field] = error
-        self._fields[field].textEdited.connect(lambda _t: error.hide())
-        buddy = QLabel(label)
-        buddy.setBuddy(self._fields[field])
-        form.addRow(buddy, box)
+        self.field_errors[field] = error_row(form, label, self._fields[field], field, beside)
 
     def _connect(self) -> None:
         self.note.textChanged.connect(lambda _t: self.note_counter.update_count())
@@ -555,8 +512,7 @@ class BookingDialog(QDialog):
         self._drop_pending_booking()
         self.new_patient_form.setVisible(on)
         self._show_alerts(None if on else self.results.currentItem())
-        for field in PATIENT_FIELDS:
-            self.field_errors[field].hide()
+        self.patient_form.hide_problems()
         self.results.setEnabled(not on and self._results_for == self.search_text())
         self.search.setEnabled(not on)
         if on:
@@ -664,15 +620,6 @@ class BookingDialog(QDialog):
 
     # Booking ----------------------------------------------------------------------------------
 
-    def _patient_details(self) -> PatientDetails:
-        return PatientDetails(
-            given_name=self.given.text(),
-            family_name=self.family.text(),
-            date_of_birth=parse_birth_date(self.birth.text()),
-            phone=self.phone.text().strip() or None,
-            email=self.email.text().strip() or None,
-        )
-
     def _drop_pending_booking(self) -> None:
         """Typing, a new type or another doctor means the earlier Book no longer holds."""
         if self._book_when_ready:
@@ -728,7 +675,7 @@ class BookingDialog(QDialog):
         details: PatientDetails | None = None
         try:
             if self.new_patient_box.isChecked() and self.new_patient_id is None:
-                details = self._patient_details()
+                details = self.patient_form.details()
                 request_patient = None
             else:
                 request_patient = (
@@ -811,8 +758,7 @@ class BookingDialog(QDialog):
         problems = []
         if self.new_patient_box.isChecked() and self.new_patient_id is None:
             today = to_local(self.ctx.clock(), self.timezone).date()
-            typed = {field: line.text() for field, line in self._fields.items()}
-            problems += typed_patient_problems(typed, today)
+            problems += self.patient_form.problems(today)
         try:
             clean_note(self.note.text())
         except InvalidRequest as problem:
@@ -829,8 +775,12 @@ class BookingDialog(QDialog):
         for error in self.field_errors.values():
             error.hide()
         problems = self.typed_problems()
+        if self.new_patient_box.isChecked():
+            # The cursor goes to the first wrong field below, which may be the note.
+            self.patient_form.show_problems(problems, focus=False)
         for problem in problems:
-            self._show_field_error(problem)
+            if problem.field not in PATIENT_FIELDS:
+                self._show_field_error(problem)
         if problems:
             self._book_when_ready = False
             # One wrong field: the reason in full; several: their names (each reason is
@@ -851,8 +801,7 @@ class BookingDialog(QDialog):
             error.field in PATIENT_FIELDS and not self.new_patient_box.isChecked()
         ):
             return False
-        label.setText(error.reason[:1].upper() + error.reason[1:])
-        label.show()
+        show_error(label, error)
         return True
 
     def _focus_field(self, field: str) -> None:

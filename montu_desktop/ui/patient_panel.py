@@ -37,7 +37,6 @@ from montu_desktop.domain.patients import (
     ALERT_LABELS,
     ALERT_NOTE_MAX_CHARS,
     SEARCH_MAX_CHARS,
-    parse_birth_date,
 )
 from montu_desktop.services import appointment_view, patients, recalls
 from montu_desktop.services.cards import AppointmentCard, appointment_card
@@ -47,6 +46,7 @@ from montu_desktop.services.patients import PatientAppointment, PatientRecord
 from montu_desktop.ui.appointment_card import offer_card
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
+from montu_desktop.ui.patient_form import PATIENT_FIELDS, PatientForm
 from montu_desktop.ui.recalls_window import RecallList
 from montu_desktop.ui.wording import ERROR_STYLE, SEARCH_DELAY_MS, STATUS_WORDS, format_phone
 
@@ -54,8 +54,6 @@ GOOD_STYLE = "color: #146c2e; font-weight: bold;"
 ALERT_STYLE = (
     "QLabel#patientAlerts { background: #c5221f; color: white; font-weight: bold; padding: 3px; }"
 )
-CONTACT_FIELDS = frozenset({"given_name", "family_name", "date_of_birth", "phone", "email"})
-"""Fields on the details' first page; the rest are on "Medicare and alerts"."""
 COLUMNS = ("When", "Doctor", "Type", "Status", "Note")
 STATUS_COLUMN, NOTE_COLUMN = 3, 4
 NOTE_MIN_WIDTH = 80
@@ -248,13 +246,11 @@ class PatientPanel(QDialog):
         self.retired_note.setWordWrap(True)
         self.retired_note.setVisible(False)
 
-        self.given = QLineEdit()
-        self.family = QLineEdit()
-        self.birth = QLineEdit()
-        self.birth.setPlaceholderText("DD/MM/YYYY")
-        self.phone = QLineEdit()
-        self.phone.setPlaceholderText("0412 345 678")
-        self.email = QLineEdit()
+        self.patient_form = PatientForm()
+        """The details' first page: the five fields the booking dialog asks for too."""
+        form = self.patient_form
+        self.given, self.family, self.birth = form.given, form.family, form.birth
+        self.phone, self.email = form.phone, form.email
         self.sms = QCheckBox("SMS remi&nders")
         self.email_reminders = QCheckBox("Emai&l reminders")
         self.opt_out = QCheckBox("No reminders at all (&opted out)")
@@ -289,11 +285,7 @@ class PatientPanel(QDialog):
         self.alert_mark.setStyleSheet(ALERT_STYLE)
         self.alert_mark.setVisible(False)
         self.fields: dict[str, QWidget] = {
-            "given_name": self.given,
-            "family_name": self.family,
-            "date_of_birth": self.birth,
-            "phone": self.phone,
-            "email": self.email,
+            **form.lines,
             "address": self.address,
             "medicare_number": self.medicare,
             "medicare_irn": self.irn,
@@ -342,13 +334,8 @@ class PatientPanel(QDialog):
         finder.addWidget(find_label)
         finder.addWidget(self.search, 1)
         details = QGroupBox("Details")
-        contact = QWidget()
-        form = QFormLayout(contact)
-        form.addRow("&Given name:", self.given)
-        form.addRow("Fa&mily name:", self.family)
-        form.addRow("Date of b&irth:", self.birth)
-        form.addRow("P&hone:", self.phone)
-        form.addRow("&Email:", self.email)
+        contact = self.patient_form
+        form = contact.form
         form.addRow("Reminders:", self.sms)
         form.addRow("", self.email_reminders)
         form.addRow("", self.opt_out)
@@ -566,6 +553,7 @@ class PatientPanel(QDialog):
         if record is None:
             self.title.setText("Find a patient above.")
             self.retired_note.setVisible(False)
+            self.patient_form.clear()
             for line in self._editors():
                 if isinstance(line, QLineEdit):
                     line.clear()
@@ -586,11 +574,7 @@ class PatientPanel(QDialog):
             else ""
         )
         self.retired_note.setVisible(record.retired)
-        self.given.setText(details.given_name)
-        self.family.setText(details.family_name)
-        self.birth.setText(f"{details.date_of_birth:%d/%m/%Y}" if details.date_of_birth else "")
-        self.phone.setText(format_phone(details.phone) if details.phone else "")
-        self.email.setText(details.email or "")
+        self.patient_form.set_details(details)
         self.sms.setChecked(details.sms_reminders)
         self.email_reminders.setChecked(details.email_reminders)
         self.opt_out.setChecked(details.reminders_opt_out)
@@ -622,12 +606,13 @@ class PatientPanel(QDialog):
 
     def changes(self) -> dict[str, Any]:
         """The details as typed, for edit_patient (raises InvalidRequest for a bad date)."""
+        typed = self.patient_form.details()
         return {
-            "given_name": self.given.text(),
-            "family_name": self.family.text(),
-            "date_of_birth": parse_birth_date(self.birth.text()),
-            "phone": self.phone.text().strip() or None,
-            "email": self.email.text().strip() or None,
+            "given_name": typed.given_name,
+            "family_name": typed.family_name,
+            "date_of_birth": typed.date_of_birth,
+            "phone": typed.phone,
+            "email": typed.email,
             "sms_reminders": self.sms.isChecked(),
             "email_reminders": self.email_reminders.isChecked(),
             "reminders_opt_out": self.opt_out.isChecked(),
@@ -680,9 +665,12 @@ class PatientPanel(QDialog):
         self.details_message.setText(plain_words(error))
         field = getattr(error, "field", None)
         widget = self.fields.get(field) if isinstance(field, str) else None
-        if widget is not None:
-            page = 0 if field in CONTACT_FIELDS else 1
-            self.detail_tabs.setCurrentIndex(page)
+        if isinstance(error, InvalidRequest) and field in PATIENT_FIELDS:
+            self.detail_tabs.setCurrentIndex(0)
+            self.patient_form.show_problems([error])
+        elif widget is not None:
+            self.detail_tabs.setCurrentIndex(1)
+            self.patient_form.hide_problems()
             if widget is self.alerts_row:
                 widget = self.alert_boxes["allergy"]
             widget.setFocus()

@@ -167,6 +167,8 @@ def test_patient_panel_corrects_details_and_names_a_bad_field(
     qtbot.waitUntil(lambda: panel.details_message.text() != "", timeout=5_000)
     assert panel.details_message.text().startswith("Phone: ")
     assert panel.phone.hasFocus() or not panel.isActiveWindow()
+    phone_error = panel.patient_form.errors["phone"]  # said beneath the field too
+    assert phone_error.isVisibleTo(panel) and "not a valid phone" in phone_error.text()
     assert patients.get_patient(demo_ctx, entry.patient_id).details == before
 
     panel.phone.setText("0412 555 666")
