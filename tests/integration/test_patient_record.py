@@ -393,7 +393,11 @@ def test_the_database_refuses_a_live_appointment_for_a_retired_patient(ctx, monk
     with pytest.raises(InvalidRequest) as refused:
         book(ctx, dup, TUESDAY, 9)
     assert refused.value.field == "patient"
-    assert f"merged into patient {keep}" in refused.value.reason and len(looks) == 2
+    assert f"merged into patient {keep}" in refused.value.reason
+    # On SQLite the desk read just before the write and the retry said why; on PostgreSQL
+    # the booking is one call to the server (montu_book), which reads the patient inside the
+    # booking's own transaction: there is no earlier look to go stale.
+    assert len(looks) == (2 if ctx.database.is_sqlite else 0)
     assert everything(ctx) == before
 
     with UnitOfWork(ctx, write=True) as uow:
