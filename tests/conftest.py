@@ -7,6 +7,7 @@ cannot be reached they skip locally with the reason, and fail when CI=true.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -67,15 +68,40 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 22, 20, 0, tzinfo=UTC))
 
 
-def _sqlite(path: Path) -> Database:
-    db = Database(sqlite_url(path))
-    migrate.upgrade(db)
-    return db
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database migrated by the product's own upgrade, once per session (worker)."""
+    folder = tmp_path_factory.mktemp("migrated")
+    path = folder / "clinic.sqlite3"
+    with pytest.MonkeyPatch.context() as patch:  # as private as the tests' own user folders
+        for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            patch.setenv(var, str(folder / var.lower()))
+        patch.delenv("MONTU_DATABASE_URL", raising=False)
+        db = Database(sqlite_url(path))
+        migrate.upgrade(db)
+        db.dispose()
+    return path
+
+
+def _sqlite(path: Path, migrated: Path) -> Database:
+    """A fresh database at `path` holding the migrated schema: a page-for-page copy of the
+    session's migrated file through SQLite's backup API (migrating each one took most of a
+    second of a 500-test share of the suite; the copy is the same schema and rows)."""
+    source = sqlite3.connect(migrated)
+    try:
+        target = sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    return Database(sqlite_url(path))
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = _sqlite(tmp_path / "clinic.sqlite3")
+def sqlite_db(tmp_path: Path, _migrated_sqlite: Path) -> Iterator[Database]:
+    db = _sqlite(tmp_path / "clinic.sqlite3", _migrated_sqlite)
     yield db
     db.dispose()
 
@@ -154,12 +180,12 @@ def sqlite_ctx(sqlite_db: Database, clock: FixedClock) -> ServiceContext:
 
 
 @pytest.fixture
-def sqlite_db_factory(tmp_path: Path) -> Iterator[object]:
+def sqlite_db_factory(tmp_path: Path, _migrated_sqlite: Path) -> Iterator[object]:
     """Makes fresh migrated SQLite databases (one per hypothesis example)."""
     made: list[Database] = []
 
     def make() -> Database:
-        made.append(_sqlite(tmp_path / f"clinic{len(made)}.sqlite3"))
+        made.append(_sqlite(tmp_path / f"clinic{len(made)}.sqlite3", _migrated_sqlite))
         return made[-1]
 
     yield make
