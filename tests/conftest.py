@@ -133,6 +133,20 @@ def pg_server_url() -> Iterator[str]:
     admin.dispose()
 
 
+_RESTART_OWNED_SEQUENCES = text(
+    """
+    SELECT setval(seq.seqrelid, seq.seqstart, false)
+    FROM pg_sequence seq
+    JOIN pg_depend dep ON dep.classid = 'pg_class'::regclass AND dep.objid = seq.seqrelid
+        AND dep.deptype IN ('a', 'i')
+    JOIN pg_class owner ON owner.oid = dep.refobjid
+    JOIN pg_namespace ns ON ns.oid = owner.relnamespace
+    WHERE ns.nspname = 'public' AND owner.relkind = 'r' AND owner.relname <> 'alembic_version'
+    """
+)
+"""Every sequence a public table's column owns (serial or identity): RESTART IDENTITY's set."""
+
+
 @pytest.fixture
 def pg_db(pg_server_url: str) -> Iterator[Database]:
     """The session's PostgreSQL database, emptied before each test."""
@@ -147,14 +161,15 @@ def pg_db(pg_server_url: str) -> Iterator[Database]:
             )
         ]
         if tables:
-            # The audit table refuses TRUNCATE through a trigger; the superuser's replica
-            # mode skips triggers for this clean-up only (that transaction).
+            # The audit table refuses changes through a trigger; the superuser's replica
+            # mode skips triggers (foreign keys' included) for this clean-up only (that
+            # transaction). DELETE and restarting the tables' own sequences leave what
+            # TRUNCATE ... RESTART IDENTITY did, in a fraction of the time on tables this
+            # small (TRUNCATE makes new files for every table and index: ~0.2 s a test).
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(
-                text(
-                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-                )
-            )
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+            conn.execute(_RESTART_OWNED_SEQUENCES)
     yield db
     db.dispose()
 
