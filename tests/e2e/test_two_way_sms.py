@@ -8,10 +8,10 @@ real dispatcher to a local Twilio-shaped server.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ import keyring
 import pytest
 from sqlalchemy import func, select
 
+from montu_desktop.cli import main
 from montu_desktop.config import secrets
 from montu_desktop.domain import sms_replies as rules
 from montu_desktop.domain.clinic_time import to_local
@@ -153,16 +154,16 @@ def _receipt(
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "montu_desktop", *args, "--database", url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.returncode == 0, done.stderr
-    return done
+    """The command line run in this process, on the same product clock and shared keyring
+    (the server is the real process under test here; a process per read cost seconds)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([*args, "--database", url])
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+    assert code == 0, err.getvalue()
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def _appointment(ctx: ServiceContext, appointment_id: int) -> t.Appointment:

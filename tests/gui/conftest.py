@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import sqlite3
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -22,10 +26,38 @@ def _collect_garbage_on_the_gui_thread(qapp) -> Iterator[None]:  # type: ignore[
     gc.collect()
 
 
+@pytest.fixture(scope="session")
+def _demo_clinic_files() -> dict[datetime, Path]:
+    """The demo clinic as first made at each fixture moment, for later tests to copy."""
+    return {}
+
+
 @pytest.fixture
-def demo_ctx(sqlite_ctx: ServiceContext) -> ServiceContext:
-    """A small demo clinic; 'now' is Monday 23 November 2026, 07:00 in Melbourne."""
-    create_demo_clinic(sqlite_ctx, doctors=4, weeks=2, seed=5)
+def demo_ctx(
+    sqlite_ctx: ServiceContext,
+    _demo_clinic_files: dict[datetime, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ServiceContext:
+    """A small demo clinic; 'now' is Monday 23 November 2026, 07:00 in Melbourne.
+
+    create_demo_clinic is deterministic (its own seeded rng, the fixture's clock) and leaves
+    nothing but rows behind, so after the first test at a moment the others get a copy of
+    that database through SQLite's backup API (the same rows) instead of making it again."""
+    moment = sqlite_ctx.clock()
+    made = _demo_clinic_files.get(moment)
+    if made is None:
+        create_demo_clinic(sqlite_ctx, doctors=4, weeks=2, seed=5)
+        made = tmp_path_factory.mktemp("demo") / "clinic.sqlite3"
+    raw = sqlite_ctx.database.engine.raw_connection()
+    try:
+        with contextlib.closing(sqlite3.connect(made)) as copy:
+            if moment in _demo_clinic_files:
+                copy.backup(raw.driver_connection)
+            else:
+                raw.driver_connection.backup(copy)
+                _demo_clinic_files[moment] = made
+    finally:
+        raw.close()
     return sqlite_ctx
 
 
