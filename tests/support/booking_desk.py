@@ -1,4 +1,5 @@
-"""One busy desk: books slot after slot of the coming weeks until the stop file appears.
+"""One busy desk: books slot after slot of the coming weeks until the stop file appears
+(cancelling its own bookings and booking again whenever every slot is taken).
 
 Arguments: database URL, comma-separated patient ids, first day (ISO), stop file, seed.
 Prints "ready" once open, then the number of bookings made when it stops.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.persistence.engine import Database
-from montu_desktop.services.booking import BookingRequest, book_appointment
+from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
 from montu_desktop.services.context import ServiceContext
 from tests.support.clinic import at
 
@@ -32,16 +33,28 @@ def main(url: str, patients: str, first_day: str, stop_file: str, seed: str) -> 
         for minute in (0, 15, 30, 45)
     ]
     chance = random.Random(int(seed))
-    chance.shuffle(slots)
     booked = 0
-    for n, start in enumerate(slots):
-        if stop.exists():
-            break
-        try:
-            book_appointment(ctx, BookingRequest("Standard", start, who[n % len(who)]))
+    mine: list[int] = []
+    # Round after round until told to stop: when a round books nothing (every slot is taken,
+    # closed or past: on a holiday week that comes within a second), this desk cancels its
+    # own bookings and books again, so it is still writing whenever a backup is taken.
+    while not stop.exists():
+        chance.shuffle(slots)
+        made = 0
+        for n, start in enumerate(slots):
+            if stop.exists():
+                break
+            try:
+                done = book_appointment(ctx, BookingRequest("Standard", start, who[n % len(who)]))
+            except InvalidRequest:  # taken, no schedule (Sunday), patient busy: the next one
+                continue
+            mine.append(done.id)
             booked += 1
-        except InvalidRequest:  # taken, no schedule (Sunday), patient busy: the next one
-            pass
+            made += 1
+        if made == 0:
+            for appointment_id in mine:
+                cancel_appointment(ctx, appointment_id)
+            mine.clear()
     print(booked, flush=True)
     ctx.database.dispose()
     return 0
