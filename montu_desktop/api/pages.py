@@ -15,6 +15,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI, Request
@@ -51,6 +52,20 @@ LABELS = {
     "email": "Email",
     "note": "Reason for visit",
 }
+FIELD_OPTIONS: dict[str, dict[str, Any]] = {
+    "given": {"autocomplete": "given-name"},
+    "family": {"autocomplete": "family-name"},
+    "dob": {"autocomplete": "bday", "hint": "DD/MM/YYYY, e.g. 31/12/1980"},
+    "phone": {
+        "kind": "tel",
+        "autocomplete": "tel",
+        "hint": "A mobile or an email (or both), for your confirmation.",
+        "required": False,
+    },
+    "email": {"kind": "email", "autocomplete": "email", "required": False},
+    "note": {"required": False, "textarea_max": rules.MAX_NOTE},
+}
+"""How each of the booking form's fields is shown, in the form's order."""
 # The product's own rules name fields as the desk does; the form's names are the issue's.
 FROM_RULES = {
     "given_name": "given",
@@ -305,73 +320,17 @@ def install_pages(
                 form.append(
                     f'<p><a href="{h.href("/book", type=type_name, embed="1" if embed else "")}">See the free times</a></p>'
                 )
-        form.append(
-            h.field(
-                "given",
-                LABELS["given"],
-                values.get("given", ""),
-                errors.get("given"),
-                autocomplete="given-name",
-                focus=first_bad == "given",
+        for name, options in FIELD_OPTIONS.items():
+            form.append(
+                h.field(
+                    name,
+                    LABELS[name],
+                    values.get(name, ""),
+                    errors.get(name),
+                    focus=first_bad == name,
+                    **options,
+                )
             )
-        )
-        form.append(
-            h.field(
-                "family",
-                LABELS["family"],
-                values.get("family", ""),
-                errors.get("family"),
-                autocomplete="family-name",
-                focus=first_bad == "family",
-            )
-        )
-        form.append(
-            h.field(
-                "dob",
-                LABELS["dob"],
-                values.get("dob", ""),
-                errors.get("dob"),
-                autocomplete="bday",
-                hint="DD/MM/YYYY, e.g. 31/12/1980",
-                focus=first_bad == "dob",
-            )
-        )
-        form.append(
-            h.field(
-                "phone",
-                LABELS["phone"],
-                values.get("phone", ""),
-                errors.get("phone"),
-                kind="tel",
-                autocomplete="tel",
-                hint="A mobile or an email (or both), for your confirmation.",
-                required=False,
-                focus=first_bad == "phone",
-            )
-        )
-        form.append(
-            h.field(
-                "email",
-                LABELS["email"],
-                values.get("email", ""),
-                errors.get("email"),
-                kind="email",
-                autocomplete="email",
-                required=False,
-                focus=first_bad == "email",
-            )
-        )
-        form.append(
-            h.field(
-                "note",
-                LABELS["note"],
-                values.get("note", ""),
-                errors.get("note"),
-                required=False,
-                textarea_max=rules.MAX_NOTE,
-                focus=first_bad == "note",
-            )
-        )
         form.append(
             '<div><button type="submit" class="primary">Book this appointment</button></div></form>'
         )
