@@ -15,7 +15,6 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
 
 from montu_desktop.config import secrets
@@ -60,18 +59,8 @@ class LateCancel(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class ReplyView:
-    """One reply as the Replies list shows it."""
-
-    id: int
-    received_at: datetime
-    from_number: str
-    body: str
-    outcome: str
-    patient_id: int | None
-    patient_name: str
-    appointment_id: int | None
-    read_at: datetime | None
+class ReplyView(message_rows.ReplyRow):
+    """One reply as the Replies list shows it (the stored reply, and what the desk makes of it)."""
 
     @property
     def needs_the_desk(self) -> bool:
@@ -240,17 +229,7 @@ def _act(ctx: ServiceContext, reply_id: int, patient_id: int, ask: Ask) -> None:
 
 
 def _view(row: message_rows.ReplyRow) -> ReplyView:
-    return ReplyView(
-        row.id,
-        row.received_at,
-        row.from_number,
-        row.body,
-        row.outcome,
-        row.patient_id,
-        row.patient_name,
-        row.appointment_id,
-        row.read_at,
-    )
+    return ReplyView(**{f.name: getattr(row, f.name) for f in dataclasses.fields(row)})
 
 
 def _by_id(ctx: ServiceContext, reply_id: int) -> ReplyView:
