@@ -264,7 +264,6 @@ def _choose(
         ctx, uow, policy, kind, request.start, request.patient_id, doctor_id=request.doctor_id
     )
     if request.work_in_reason is not None and request.doctor_id is not None:
-        touching = rules.rostered_minutes(doctors.roster)
         return (
             wanted,
             clinic_day,
@@ -274,7 +273,7 @@ def _choose(
                 doctor=request.doctor_id,
                 taken=doctors.clashing,
                 booked=doctors.booked_minutes,
-                rostered={**touching, **rostered_minutes_on(ctx, clinic_day)},
+                rostered=_rostered_minutes(ctx, clinic_day, doctors),
                 skipped=doctors.skipped,
             ),
         )
@@ -566,6 +565,15 @@ def _held(
     return doctors_held(held, wanted.start, wanted.end) if held else set()
 
 
+def _rostered_minutes(
+    ctx: ServiceContext, day: model.ClinicDay, doctors: rows.DoctorsAround
+) -> dict[int, int]:
+    """Each doctor's rostered minutes that day: the cached roster's, never less than the
+    fresh blocks just read."""
+    cached = rostered_minutes_on(ctx, day)
+    return {d: max(cached.get(d, 0), m) for d, m in rules.rostered_minutes(doctors.roster).items()}
+
+
 def _pick_doctor(
     ctx: ServiceContext,
     day: model.ClinicDay,
@@ -577,9 +585,7 @@ def _pick_doctor(
     """The domain's pick_doctor, fed with the loads, clashes and skipped types the
     database read in one statement, and each doctor's rostered minutes that day (the
     cached roster; never less than the fresh blocks just read)."""
-    touching = rules.rostered_minutes(doctors.roster)
-    cached = rostered_minutes_on(ctx, day)
-    rostered = {d: max(cached.get(d, 0), m) for d, m in touching.items()}
+    rostered = _rostered_minutes(ctx, day, doctors)
     return rules.pick_doctor(
         doctors.roster,
         wanted,
