@@ -248,28 +248,23 @@ class DayBookDragger(QObject):
         same = first == block.first_row and column == block.column
         return DragMove(entry, cell.start, doctor.id, doctor.name, same, first, column)
 
-    def _frame(self, target: DragMove) -> QRect:
-        model, first, column = self.model, target.row, target.column
-        block = model.blocks[target.entry.id]
-        last = min(first + block.rows, model.rowCount()) - 1
+    def _rows_rect(self, first: int, last: int, column: int) -> QRect:
+        """Rows `first` to `last` of a doctor's column, in the viewport's coordinates."""
         top = self.table.rowViewportPosition(first)
         bottom = self.table.rowViewportPosition(last) + self.table.rowHeight(last)
         left = self.table.columnViewportPosition(column)
         return QRect(left, top, self.table.columnWidth(column), bottom - top)
 
+    def _frame(self, target: DragMove) -> QRect:
+        block = self.model.blocks[target.entry.id]
+        last = min(target.row + block.rows, self.model.rowCount()) - 1
+        return self._rows_rect(target.row, last, target.column)
+
     def _origin(self, target: DragMove) -> QRect:
         block = self.model.blocks[target.entry.id]
-        last = block.first_row + block.rows - 1
-        top = self.table.rowViewportPosition(block.first_row)
-        bottom = self.table.rowViewportPosition(last) + self.table.rowHeight(last)
-        cell = QRect(
-            self.table.columnViewportPosition(block.column),
-            top,
-            self.table.columnWidth(block.column),
-            bottom - top,
-        )
+        cell = self._rows_rect(block.first_row, block.first_row + block.rows - 1, block.column)
         left, width = block_span(cell, block)
-        return QRect(left, top, width, bottom - top)
+        return QRect(left, cell.top(), width, cell.height())
 
     def _words(self, target: DragMove) -> str:
         book = self.model.book
