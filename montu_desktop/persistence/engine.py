@@ -33,6 +33,7 @@ import contextlib
 import getpass
 import os
 import random
+import select
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -41,7 +42,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from montu_desktop.domain.errors import DatabaseUnavailable
@@ -55,6 +56,8 @@ _WRITE_OPTION = "montu_write"
 
 PG_IDLE_TRANSACTION_SECONDS = 30.0
 PG_LOCK_TIMEOUT_SECONDS = 5.0
+PG_PING_AFTER_IDLE_SECONDS = 2.0
+"""A pooled connection idle longer than this is pinged before use (see _ping_when_idle)."""
 PG_KEEPALIVE = {"idle": 10, "interval": 5, "count": 3}
 """Seconds of silence before the first probe, between probes, and probes lost before giving up."""
 LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
@@ -131,13 +134,13 @@ class Database:
         else:
             self.engine = create_engine(
                 self.url,
-                pool_pre_ping=True,
                 pool_size=pool_size,
                 # Error messages then never carry patient details or notes into a log.
                 hide_parameters=True,
                 connect_args=postgres_connect_args(),
             )
             _configure_postgres(self.engine, self.idle_transaction_seconds)
+            _ping_when_idle(self.engine, PG_PING_AFTER_IDLE_SECONDS)
         self.in_use: InUseMarker | None = None
         self.mark_in_use()
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
@@ -261,6 +264,47 @@ def _configure_postgres(engine: Engine, idle_transaction_seconds: float) -> None
         with dbapi_connection.cursor() as cursor:
             cursor.execute(statement, list(settings.values()))
         dbapi_connection.commit()
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use when it has sat idle for `idle_seconds`, or
+    when the server has said something on it since (a closed socket reads as ready).
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip of a booking's four
+    (measured with strace), for nothing while a desk or the API is busy. A server that
+    restarts or ends the session closes the socket, which a zero-time poll sees without a
+    round trip; a link that vanished silently is only likely after a pause, so that is
+    when this pings as well.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["montu_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("montu_idle_since")
+        if idle_since is None:
+            return  # just opened
+        if time.monotonic() - idle_since < idle_seconds and not _has_word(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError("a pooled connection was found closed") from exc
+
+
+def _has_word(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
+    """True when an idle connection's socket has something to read (the server closed it,
+    or sent a notice): then it is pinged. No round trip."""
+    try:
+        descriptor = dbapi_connection.fileno()
+    except Exception:  # closed already: the ping says so
+        return True
+    readable, _, _ = select.select([descriptor], [], [], 0)
+    return bool(readable)
 
 
 def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
