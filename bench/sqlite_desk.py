@@ -3,7 +3,7 @@
 `python -m bench.sqlite_desk` (with PYTHONPATH at the work tree, as bench/run sets it)
 builds or reuses the booking clinic, then books `--count` times in a row on an empty day,
 `--rounds` times, and prints p50, p99 and the desk's CPU per booking with the load beside
-them. `--compare` alternates batches of the one-transaction path and the statements path
+them; `--race 8` has 8 desks race over a week instead, as the booking section's last figures. `--compare` alternates batches of the one-transaction path and the statements path
 (the same minutes, so their ratio holds under load); `--profile FILE` writes cProfile
 stats of one more batch.
 """
@@ -38,9 +38,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="batches (per mode)")
     parser.add_argument("--compare", action="store_true", help="alternate with the statements")
     parser.add_argument("--profile", metavar="FILE", help="cProfile one more batch into FILE")
+    parser.add_argument(
+        "--race", type=int, metavar="DESKS", help="instead: DESKS racing processes for 3 s"
+    )
     args = parser.parse_args(argv)
     clinic = build_clinic("sqlite", 50, 13, benchmark_monday(), label="book")
-    day = bk.open_weekdays(clinic, 7)[0]
+    days = bk.open_weekdays(clinic, 7)
+    day = days[0]
+    if args.race:
+        bk.clear_bookings(clinic)
+        load = os.getloadavg()[0]
+        week = days[1:6]
+        r = bk.summarise(
+            bk.racing_desks(clinic, week, days[6], args.race, 3.0),
+            3.0,
+            bk.overlaps_on(clinic, week),
+        )
+        print(
+            f"sqlite {args.race} desks: {r.per_second:.0f} bookings/s, p50 {_ms(r.p50)}, "
+            f"p99 {_ms(r.p99)}, worst {_ms(r.worst)}, overlaps {r.overlaps}, fewest attempts "
+            f"{r.fewest_attempts} vs mean {r.mean_attempts:.1f}; load {load:.2f}"
+        )
+        return 0
     modes = ["fast", "statements"] if args.compare else ["fast"]
     batches: dict[str, list[bk.DeskResult]] = {m: [] for m in modes}
     loads = [os.getloadavg()[0]]
