@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Date, bindparam, select, text
 
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.persistence import journal, sqlite_driver
 from montu_desktop.persistence.engine import Database
+from montu_desktop.persistence.tables import OutboxEvent
 from montu_desktop.services import booking
 from montu_desktop.services.booking import BookingRequest, book_appointment
 from montu_desktop.services.context import ServiceContext
@@ -129,3 +132,37 @@ def test_one_transaction_books_and_refuses_as_the_read_first_path(
         "NotFound",
         "InvalidRequest",
     }
+
+
+def test_the_driver_stores_and_reads_values_as_sqlalchemy_does(
+    sqlite_db: Database, clock: FixedClock
+) -> None:
+    """An instant (any zone, with or without microseconds), a JSON payload and a day are
+    stored as the same text whichever way they are written, and read back alike."""
+    now = clock()
+    payload = {"b": [1, "é"], "a": None, "start": now.isoformat()}
+    moments = [
+        now.astimezone(ZoneInfo(ZONE)).replace(second=5, microsecond=120) + timedelta(days=2),
+        now.replace(hour=0, minute=0) + timedelta(days=40),
+    ]
+    with sqlite_db.session(write=True) as session:
+        for moment in moments:
+            session.execute(
+                OutboxEvent.__table__.insert(),
+                {"name": "core", "payload": payload, "created_at": moment},
+            )
+            journal.add_event(session, "driver", payload, moment)
+        stored = session.execute(
+            text("SELECT name, payload, created_at FROM outbox_event ORDER BY id")
+        ).all()
+        read = (
+            session.execute(select(OutboxEvent.created_at).order_by(OutboxEvent.id)).scalars().all()
+        )
+        day = session.execute(
+            text("SELECT :day").bindparams(bindparam("day", type_=Date())),
+            {"day": now.date()},
+        ).scalar_one()
+    assert [row[1:] for row in stored[0::2]] == [row[1:] for row in stored[1::2]]
+    assert [sqlite_driver.read_instant(row[2]) for row in stored] == read
+    assert [m.astimezone(UTC) for m in moments] == read[0::2]
+    assert sqlite_driver.day(now.date()) == day
