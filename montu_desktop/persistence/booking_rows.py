@@ -3,6 +3,7 @@
 A booking is on the desk's critical path and, on SQLite, inside the write lock, so these
 are plain SQL text built once per database kind: no ORM entities, no expression trees to
 rebuild and fingerprint on every call, and the database turns instants into epoch seconds.
+On SQLite the same text runs on the session's driver connection (persistence/sqlite_driver).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from montu_desktop.domain import model
 from montu_desktop.domain.errors import DeskBusy
 from montu_desktop.domain.model import MAX_APPOINTMENT_MINUTES
+from montu_desktop.persistence import sqlite_driver as driver
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import lock_timed_out
 
@@ -57,7 +59,7 @@ def _instants(*names: str) -> list:  # type: ignore[type-arg]
 
 
 @cache
-def _request_statement(dialect: str) -> TextClause:
+def _request_sql(dialect: str) -> str:
     # On PostgreSQL the rest of the transaction runs its prepared statements on their
     # generic plans: planning the doctors statement afresh for every booking cost the
     # server ~1 ms, more than running it.
@@ -67,16 +69,21 @@ def _request_statement(dialect: str) -> TextClause:
         else "NULL AS plans, "
     )
     return (
-        text(
-            "SELECT "
-            + generic
-            + "EXISTS (SELECT 1 FROM patient WHERE id = :patient_id AND merged_into_id IS NULL),"
-            " EXISTS (SELECT 1 FROM appointment a WHERE a.patient_id = :patient_id AND "
-            + _OVERLAPS.format(lo="start", hi="end")
-            + "), cs.active, cs.start_at, cs.end_at"
-            " FROM (SELECT 1 AS one) AS here"
-            " LEFT JOIN clinic_schedule cs ON cs.day = :day"
-        )
+        "SELECT "
+        + generic
+        + "EXISTS (SELECT 1 FROM patient WHERE id = :patient_id AND merged_into_id IS NULL),"
+        " EXISTS (SELECT 1 FROM appointment a WHERE a.patient_id = :patient_id AND "
+        + _OVERLAPS.format(lo="start", hi="end")
+        + "), cs.active, cs.start_at, cs.end_at"
+        " FROM (SELECT 1 AS one) AS here"
+        " LEFT JOIN clinic_schedule cs ON cs.day = :day"
+    )
+
+
+@cache
+def _request_statement(dialect: str) -> TextClause:
+    return (
+        text(_request_sql(dialect))
         .bindparams(bindparam("day", type_=Date()), *_instants("start", "start_floor", "end"))
         .columns(
             column("plans", String()),
@@ -108,6 +115,23 @@ def request_standing(
 ) -> RequestStanding:
     """In one statement: does the patient exist, is the patient already booked in
     [start, end), and the clinic's schedule for `day` (None when it has none)."""
+    sqlite = driver.connection_of(session)
+    if sqlite is not None:
+        _plans, known, busy, active, opens, closes = driver.run(
+            sqlite,
+            _request_sql("sqlite"),
+            {
+                "day": driver.day(day),
+                "patient_id": patient_id,
+                "start": driver.instant(start),
+                "start_floor": driver.instant(_floor(start)),
+                "end": driver.instant(end),
+                "exclude_id": exclude_id,
+            },
+        ).fetchone()
+        return _standing(
+            day, known, busy, active, driver.read_instant(opens), driver.read_instant(closes)
+        )
     row = (
         session.connection()
         .execute(
@@ -124,6 +148,17 @@ def request_standing(
         .one()
     )
     _plans, known, busy, active, opens, closes = row
+    return _standing(day, known, busy, active, opens, closes)
+
+
+def _standing(
+    day: date,
+    known: object,
+    busy: object,
+    active: object,
+    opens: datetime | None,
+    closes: datetime | None,
+) -> RequestStanding:
     if active is None:
         clinic_day = None
     elif active:
@@ -134,15 +169,21 @@ def request_standing(
 
 
 @cache
-def _doctors_statement(dialect: str) -> TextClause:
+def _doctors_sql(dialect: str) -> str:
     # A doctor who clashes cannot be chosen, so their load is not summed (NULL instead):
     # CASE evaluates the costly sum only for the free.
-    a_seconds = f"{_epoch(dialect, 'a.end_at')} - {_epoch(dialect, 'a.start_at')}"
-    return text(
+    a_seconds = f"sum({_epoch(dialect, 'a.end_at')} - {_epoch(dialect, 'a.start_at')})"
+    if dialect == "sqlite":
+        # Rounded once, not per row (~15 % of the statement): julianday's float error is
+        # ~1e-5 s a value, so a day's sum of lengths still rounds to the same seconds.
+        a_seconds = (
+            "CAST(round(sum(julianday(a.end_at) - julianday(a.start_at)) * 86400) AS INTEGER)"
+        )
+    return (
         f"SELECT ds.doctor_id, {_epoch(dialect, 'ds.start_at')}, {_epoch(dialect, 'ds.end_at')},"
         " CASE WHEN EXISTS (SELECT 1 FROM appointment a WHERE a.doctor_id = ds.doctor_id AND "
         + _OVERLAPS.format(lo="start", hi="end")
-        + f") THEN NULL ELSE (SELECT coalesce(sum({a_seconds}), 0) FROM appointment a"
+        + f") THEN NULL ELSE (SELECT coalesce({a_seconds}, 0) FROM appointment a"
         " WHERE a.doctor_id = ds.doctor_id AND "
         + _OVERLAPS.format(lo="opens", hi="closes")
         + ") END, EXISTS (SELECT 1 FROM doctor_type_skipped k"
@@ -150,7 +191,12 @@ def _doctors_statement(dialect: str) -> TextClause:
         " FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
         " WHERE ds.day = :day AND ds.start_at <= :end AND ds.end_at >= :start"
         " AND d.active AND d.removed_at IS NULL"
-    ).bindparams(
+    )
+
+
+@cache
+def _doctors_statement(dialect: str) -> TextClause:
+    return text(_doctors_sql(dialect)).bindparams(
         bindparam("day", type_=Date()),
         *_instants("start", "start_floor", "end", "opens", "opens_floor", "closes"),
     )
@@ -184,22 +230,26 @@ def doctors_around(
     runs on into an extra one) cover the range exactly as the whole day's roster would.
     """
     assert day.opens is not None and day.closes is not None
-    rows = session.connection().execute(
-        _doctors_statement(session.get_bind().dialect.name),
-        {
-            "day": day.day,
-            "start": start,
-            "start_floor": _floor(start),
-            "end": end,
-            "opens": day.opens,
-            "opens_floor": _floor(day.opens),
-            "closes": day.closes,
-            "exclude_id": exclude_id,
-            "type_id": type_id,
-        },
-    )
-    found = rows.cursor.fetchall()  # plain values (epoch seconds, counts): nothing to convert
-    rows.close()
+    params: dict[str, object] = {
+        "day": day.day,
+        "start": start,
+        "start_floor": _floor(start),
+        "end": end,
+        "opens": day.opens,
+        "opens_floor": _floor(day.opens),
+        "closes": day.closes,
+        "exclude_id": exclude_id,
+        "type_id": type_id,
+    }
+    sqlite = driver.connection_of(session)
+    if sqlite is not None:
+        found = driver.run(sqlite, _doctors_sql("sqlite"), _stored(params)).fetchall()
+    else:
+        rows = session.connection().execute(
+            _doctors_statement(session.get_bind().dialect.name), params
+        )
+        found = rows.cursor.fetchall()  # plain values (epoch seconds, counts): nothing to convert
+        rows.close()
     blocks: dict[int, list[tuple[int, int]]] = {}
     minutes: dict[int, int] = {}
     clashing: set[int] = set()
@@ -215,16 +265,21 @@ def doctors_around(
     return DoctorsAround(model.Roster(blocks), minutes, frozenset(clashing), frozenset(skipped))
 
 
+_STILL_ROSTERED = (
+    "SELECT EXISTS (SELECT 1 FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
+    " WHERE ds.doctor_id = :doctor_id AND ds.day = :day"
+    " AND ds.start_at <= :start AND ds.end_at >= :end"
+    " AND d.active AND d.removed_at IS NULL)"
+    " AND EXISTS (SELECT 1 FROM clinic_schedule cs WHERE cs.day = :day AND cs.active"
+    " AND cs.start_at = :opens AND cs.end_at = :closes)"
+)
+
+
 @cache
 def _still_rostered_statement() -> TextClause:
-    return text(
-        "SELECT EXISTS (SELECT 1 FROM doctor_schedule ds JOIN doctor d ON d.id = ds.doctor_id"
-        " WHERE ds.doctor_id = :doctor_id AND ds.day = :day"
-        " AND ds.start_at <= :start AND ds.end_at >= :end"
-        " AND d.active AND d.removed_at IS NULL)"
-        " AND EXISTS (SELECT 1 FROM clinic_schedule cs WHERE cs.day = :day AND cs.active"
-        " AND cs.start_at = :opens AND cs.end_at = :closes)"
-    ).bindparams(bindparam("day", type_=Date()), *_instants("start", "end", "opens", "closes"))
+    return text(_STILL_ROSTERED).bindparams(
+        bindparam("day", type_=Date()), *_instants("start", "end", "opens", "closes")
+    )
 
 
 def still_rostered(
@@ -240,16 +295,34 @@ def still_rostered(
         "opens": day.opens,
         "closes": day.closes,
     }
+    sqlite = driver.connection_of(session)
+    if sqlite is not None:
+        return bool(driver.run(sqlite, _STILL_ROSTERED, _stored(params)).fetchone()[0])
     return bool(session.connection().execute(_still_rostered_statement(), params).scalar())
+
+
+def _stored(params: dict[str, object]) -> dict[str, object]:
+    """Parameters as SQLite stores them: instants as UTC text, days as ISO text."""
+    return {
+        name: driver.instant(value)
+        if isinstance(value, datetime)
+        else driver.day(value)
+        if isinstance(value, date)
+        else value
+        for name, value in params.items()
+    }
 
 
 def _floor(moment: datetime) -> datetime:
     return model.from_epoch(model.epoch(moment) - _SLACK_SECONDS)
 
 
+_DOCTOR = "SELECT name, active, removed_at IS NOT NULL FROM doctor WHERE id = :id"
+
+
 @cache
 def _doctor_statement() -> TextClause:
-    return text("SELECT name, active, removed_at IS NOT NULL FROM doctor WHERE id = :id")
+    return text(_DOCTOR)
 
 
 def merged_into(session: Session, patient_id: int) -> int | None:
@@ -259,7 +332,11 @@ def merged_into(session: Session, patient_id: int) -> int | None:
 
 def doctor_standing(session: Session, doctor_id: int) -> tuple[str, bool, bool] | None:
     """(name, active, removed) of a doctor, or None when there is no such doctor."""
-    row = session.connection().execute(_doctor_statement(), {"id": doctor_id}).first()
+    sqlite = driver.connection_of(session)
+    if sqlite is not None:
+        row = driver.run(sqlite, _DOCTOR, {"id": doctor_id}).fetchone()
+    else:
+        row = session.connection().execute(_doctor_statement(), {"id": doctor_id}).first()
     return None if row is None else (row[0], bool(row[1]), bool(row[2]))
 
 
@@ -356,6 +433,27 @@ def add_appointment(
     work_in_reason: str | None = None,
 ) -> int:
     """Insert a booked appointment and return its id (the no-overlap guard may refuse it)."""
+    sqlite = driver.connection_of(session)
+    if sqlite is not None:
+        return int(
+            driver.run(
+                sqlite,
+                _SQLITE_INSERT,
+                (
+                    doctor_id,
+                    patient_id,
+                    type_id,
+                    driver.instant(start),
+                    driver.instant(end),
+                    model.AppointmentStatus.BOOKED.value,
+                    note,
+                    work_in_reason,
+                    actor,
+                    driver.instant(now),
+                    driver.instant(now),
+                ),
+            ).lastrowid
+        )
     result = session.connection().execute(
         _APPOINTMENT.insert(),
         {
@@ -373,6 +471,12 @@ def add_appointment(
         },
     )
     return int(result.inserted_primary_key[0])
+
+
+_SQLITE_INSERT = (
+    "INSERT INTO appointment (doctor_id, patient_id, type_id, start_at, end_at, status, note,"
+    " work_in_reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 _BOOK_ON_SERVER = (
@@ -487,9 +591,7 @@ def appointment(session: Session, appointment_id: int) -> AppointmentRow | None:
     return AppointmentRow(*found) if found is not None else None
 
 
-def change_appointment(
-    session: Session, appointment_id: int, **values: object
-) -> AppointmentRow:
+def change_appointment(session: Session, appointment_id: int, **values: object) -> AppointmentRow:
     """Write the changed columns of one appointment (the guards and audit triggers see one
     UPDATE of just those columns) and return it as it now stands."""
     session.execute(

@@ -7,13 +7,24 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from montu_desktop.persistence.admin_tables import AUDIT_PENDING_INSERT, AuditEntry
+from montu_desktop.persistence import sqlite_driver as driver
+from montu_desktop.persistence.admin_tables import AUDIT_PENDING_INSERT
 from montu_desktop.persistence.tables import OutboxEvent
 
+_SQLITE_EVENT = "INSERT INTO outbox_event (name, payload, created_at) VALUES (?, ?, ?)"
+_SQLITE_AUDIT = (
+    "INSERT INTO audit_entry (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)"
+)
 
-# Written at once with Core inserts (no ORM objects to flush); they share the session's
-# transaction, so they commit or roll back with the change.
+
+# Written at once with Core inserts (no ORM objects to flush), and on SQLite on the
+# session's driver connection; they share the session's transaction, so they commit or
+# roll back with the change.
 def add_event(session: Session, name: str, payload: Mapping[str, object], at: datetime) -> None:
+    sqlite = driver.connection_of(session, autoflush=True)
+    if sqlite is not None:
+        driver.run(sqlite, _SQLITE_EVENT, (name, driver.as_json(payload), driver.instant(at)))
+        return
     session.execute(
         OutboxEvent.__table__.insert(), {"name": name, "payload": payload, "created_at": at}
     )
@@ -28,8 +39,15 @@ def add_audit(
     subject: str,
     details: Mapping[str, object],
 ) -> None:
-    is_sqlite = session.get_bind().dialect.name == "sqlite"
+    sqlite = driver.connection_of(session, autoflush=True)
+    if sqlite is not None:
+        driver.run(
+            sqlite,
+            _SQLITE_AUDIT,
+            (driver.instant(at), actor, action, subject, driver.as_json(details)),
+        )
+        return
     session.execute(
-        AuditEntry.__table__.insert() if is_sqlite else AUDIT_PENDING_INSERT,
+        AUDIT_PENDING_INSERT,
         {"at": at, "actor": actor, "action": action, "subject": subject, "details": details},
     )

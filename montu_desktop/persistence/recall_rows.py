@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from montu_desktop.domain.recalls import RecallStatus
+from montu_desktop.persistence import sqlite_driver as driver
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.recall_tables import Recall
 
@@ -147,8 +148,24 @@ def close(session: Session, recall_id: int, status: RecallStatus, now: datetime)
     session.flush()
 
 
+_SQLITE_DUE_FOR_PATIENT = (
+    "SELECT id, patient_id, type_id, status, created_at FROM recall"
+    " WHERE patient_id = ? AND status = ?"
+)
+
+
 def lock_due_for_patient(session: Session, patient_id: int) -> list[RecallState]:
-    """The patient's open recalls, locked for this transaction."""
+    """The patient's open recalls, locked for this transaction (SQLite's write lock is the
+    whole file's: there a plain read on the driver, since every booking runs it)."""
+    sqlite = driver.connection_of(session, autoflush=True)
+    if sqlite is not None:
+        found = driver.run(
+            sqlite, _SQLITE_DUE_FOR_PATIENT, (patient_id, RecallStatus.DUE.value)
+        ).fetchall()
+        return [
+            RecallState(id_, patient, kind, status, driver.read_instant(created))  # type: ignore[arg-type]
+            for id_, patient, kind, status, created in found
+        ]
     return [
         _state(r)
         for r in session.scalars(

@@ -179,10 +179,17 @@ def _after_first_choice(monkeypatch: pytest.MonkeyPatch, meanwhile) -> list[int]
     return chosen
 
 
+def _reading_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's read-first path (a booking settling a waitlist entry, a work-in, a type no
+    longer offered): the others read inside the write lock, where nobody books meanwhile."""
+    monkeypatch.setattr(booking, "_on_sqlite_fast_path", lambda *_args: False)
+
+
 def test_a_doctor_booked_by_another_desk_meanwhile_is_passed_over(
     sqlite_ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = sqlite_ctx
+    _reading_first(monkeypatch)
     tiny_clinic(ctx, doctors=2)
     mine, theirs = new_patients(ctx, 2)
     start = at(TUESDAY, 10)
@@ -241,6 +248,7 @@ def test_sqlite_roster_change_between_reading_and_the_write_lock_is_seen(
     sqlite_ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = sqlite_ctx
+    _reading_first(monkeypatch)
     tiny_clinic(ctx, doctors=2)
     (patient,) = new_patients(ctx, 1)
 
