@@ -49,8 +49,12 @@ from montu_desktop.domain.errors import DatabaseUnavailable
 from montu_desktop.persistence.in_use import InUseMarker
 from montu_desktop.persistence.security import sqlite_sha256
 from montu_desktop.persistence.sqlite_files import tighten_database
+from montu_desktop.persistence.wal_checkpoints import WalCheckpointer
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000
+"""A commit that takes the WAL past this many pages checkpoints inline: only a safety net,
+since a background thread checkpoints soon after this process's commits (wal_checkpoints)."""
 _WRITE_POLL_SECONDS = (0.0005, 0.002)
 _WRITE_OPTION = "montu_write"
 
@@ -124,6 +128,8 @@ class Database:
         )
         self.actor = _os_user()
         """Who the SQLite audit triggers name (the signed-in staff member, or the OS user)."""
+        path = self.sqlite_path
+        self.checkpoints = WalCheckpointer(path) if path is not None else None
         if self.is_sqlite:
             self.engine = create_engine(
                 self.url,
@@ -192,6 +198,8 @@ class Database:
             conn.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.engine.dispose()
         if self.in_use is not None:
             self.in_use.release()
@@ -237,7 +245,16 @@ def _configure_sqlite(engine: Engine, database: Database) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        if database.checkpoints is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.close()
+
+    if database.checkpoints is not None:
+        checkpoints = database.checkpoints
+
+        @event.listens_for(engine, "commit")
+        def _on_commit(_conn) -> None:  # type: ignore[no-untyped-def]
+            checkpoints.wrote()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]

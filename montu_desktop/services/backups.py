@@ -428,8 +428,9 @@ def restore(db: Database, file: Path) -> Restored:
                 "close it first",
             )
         previous = _keep_current(db)
-        db.engine.dispose()  # pooled connections reopen on the restored data
-        _copy_into(staging, path)
+        with db.checkpoints.paused() if db.checkpoints else contextlib.nullcontext():
+            db.engine.dispose()  # pooled connections reopen on the restored data
+            _copy_into(staging, path)
     finally:
         for leftover in (staging, Path(f"{staging}-journal")):
             with contextlib.suppress(OSError):
