@@ -461,6 +461,18 @@ def _booking_only(report: Report, monday, backends: list[str], args) -> int:  # 
     return 0
 
 
+def _ui_only(report: Report, monday, args) -> int:  # type: ignore[no-untyped-def]
+    """`bench/run --only ui`: the UI probe alone (start, next-week repaints, memory), printed."""
+    clinic = build_clinic("sqlite", 50, 52, monday, fresh=args.fresh)
+    settle(report, "the UI probe")
+    print(f"Measuring the UI (load {os.getloadavg()[0]:.2f})")
+    ui(report, clinic)
+    print(f"load afterwards {os.getloadavg()[0]:.2f}")
+    for note in report.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument(
@@ -474,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("booking", "api"),
+        choices=("booking", "api", "ui"),
         help="run one section (its datasets only); implies --no-write",
     )
     args = parser.parse_args(argv)
@@ -491,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         report.notes.append(f"PostgreSQL skipped: {pg_reason}")
     if args.only == "booking":
         return _booking_only(report, monday, backends, args)
+    if args.only == "ui":
+        return _ui_only(report, monday, args)
     if args.only == "api":
         api(report, build_clinic("sqlite", 50, 13, monday, label="api", fresh=True), 3.0)
         for note in report.notes:

@@ -136,10 +136,15 @@ class WeekCellDelegate(QStyledItemDelegate):
         if cell is None:
             return
         rect: QRect = option.rect  # type: ignore[attr-defined]
-        font: QFont = option.font  # type: ignore[attr-defined]
+        ratio = painter.device().devicePixelRatioF()
+        painter.drawPixmap(rect.topLeft(), self.look(cell, rect, option.font, ratio))  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+            paint_selection(painter, rect)
+
+    def look(self, cell: WeekCell, rect: QRect, font: QFont, ratio: float) -> QPixmap:
+        """`cell` painted unselected to fill `rect` (viewport coordinates), from the cache."""
         if font != self._font:
             self._font, self._font_key = QFont(font), font.key()
-        ratio = painter.device().devicePixelRatioF()
         # Patterns line up across cells as when painted in place: the key keeps the phase.
         x, y, width, height = rect.getRect()
         phase = (x % PATTERN_SIZE, y % PATTERN_SIZE)
@@ -159,13 +164,16 @@ class WeekCellDelegate(QStyledItemDelegate):
             if len(self._painted) > CACHED_LOOKS:
                 self._painted.clear()
             pixmap = self._painted[key] = _painted_cell(cell, rect, font, phase, ratio)
-        painter.drawPixmap(rect.topLeft(), pixmap)
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
-            painter.save()
-            painter.setPen(QPen(palette.SELECTION, 3))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(rect.adjusted(1, 1, -2, -2))
-            painter.restore()
+        return pixmap
+
+
+def paint_selection(painter: QPainter, rect: QRect) -> None:
+    """The selected cell's frame, drawn over its look."""
+    painter.save()
+    painter.setPen(QPen(palette.SELECTION, 3))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(rect.adjusted(1, 1, -2, -2))
+    painter.restore()
 
 
 PATTERN_SIZE = 8

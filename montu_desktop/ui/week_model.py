@@ -66,6 +66,8 @@ def cell_explanation(cell: WeekCell) -> str:
     return f"Not available: {cell.reason}"
 
 
+_LABEL_ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole))
+
 _CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 """Made once: the view asks for every cell's flags on every paint."""
 
@@ -77,6 +79,8 @@ class WeekModel(QAbstractTableModel):
         super().__init__()
         self.grid: WeekGrid | None = None
         self.today = today
+        self._labelled: WeekGrid | None = None
+        self._labels: tuple[list[str], list[str]] = ([], [])
 
     def set_grid(self, grid: WeekGrid | None, today: date | None = None) -> None:
         self.beginResetModel()
@@ -118,10 +122,16 @@ class WeekModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if self.grid is None:
+        grid = self.grid
+        if grid is None:
             return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.grid.days):
-            is_today = self.grid.days[section] == self.today
+        days, times = self._header_labels(grid)
+        if orientation == Qt.Orientation.Horizontal:
+            if not 0 <= section < len(days):
+                return None
+            is_today = grid.days[section] == self.today
+            if role in _LABEL_ROLES:
+                return f"{days[section]} · Today" if is_today else days[section]
             if role == Qt.ItemDataRole.ForegroundRole and is_today:
                 return palette.TODAY_HEADER
             if role == Qt.ItemDataRole.FontRole and is_today:
@@ -129,14 +139,18 @@ class WeekModel(QAbstractTableModel):
                 font.setBold(True)
                 font.setUnderline(True)
                 return font
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        if orientation == Qt.Orientation.Horizontal:
-            if not 0 <= section < len(self.grid.days):
-                return None
-            day = self.grid.days[section]
-            label = day_label(day)
-            return f"{label} · Today" if day == self.today else label
-        if not 0 <= section < len(self.grid.times):
-            return None
-        return self.grid.times[section].strftime("%H:%M")
+        if role in _LABEL_ROLES and 0 <= section < len(times):
+            return times[section]
+        return None
+
+    def _header_labels(self, grid: WeekGrid) -> tuple[list[str], list[str]]:
+        """The day and time labels of `grid`, made once a grid: the headers ask for them a few
+        hundred times each time they lay themselves out or paint."""
+        if self._labelled is not grid:
+            self._labels = (
+                [day_label(day) for day in grid.days],
+                [wall.strftime("%H:%M") for wall in grid.times],
+            )
+            self._labelled = grid
+        return self._labels
