@@ -121,7 +121,7 @@ def list_api_keys(ctx: ServiceContext) -> list[ApiKeyInfo]:
 
 
 def revoke_api_key(ctx: ServiceContext, name: str) -> ApiKeyInfo:
-    """Revoke at once: every server checks the key against the database on each request."""
+    """Revoke now: every server reads a key again at least once a second (key_cache.py)."""
     with UnitOfWork(ctx, write=True) as uow:
         row = online_rows.key_named(uow.session, name)
         if row is None:
