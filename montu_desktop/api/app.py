@@ -17,11 +17,13 @@ from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from montu_desktop.api import fhir
 from montu_desktop.api.calendar import calendar_router
-from montu_desktop.api.pages import install_pages, loggable_path
+from montu_desktop.api.edge import Edge
+from montu_desktop.api.pages import install_pages
 from montu_desktop.api.sms import sms_router
 from montu_desktop.domain import online as rules
 from montu_desktop.domain.clinic_time import parse_day, to_local
@@ -35,9 +37,9 @@ from montu_desktop.domain.errors import (
 )
 from montu_desktop.domain.model import week_start
 from montu_desktop.domain.patients import PatientDetails
-from montu_desktop.domain.text import printable
 from montu_desktop.services import online
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.key_cache import KeyCache
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.warm_weeks import WarmWeeks
 from montu_desktop.services.week_json import week_document
@@ -51,7 +53,6 @@ WRITERS = 4
 """Bookings and cancellations in progress at once. A writing transaction may need a second
 pooled connection (a reference load inside it); with every pooled connection held by
 writers waiting their turn, that one would wait for the pool until it timed out."""
-ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Cancel-Token"
 NOT_FREE = "is no longer free; choose another time"
 
 
@@ -135,6 +136,7 @@ def create_app(
         redirect_slashes=False,
     )
     answers = WarmWeeks(ctx, capacity=KEPT_WEEKS)
+    keys = KeyCache(ctx, clock)
     answers.enabled = keep_answers
     writing = threading.BoundedSemaphore(WRITERS)
     limiter = rules.RateLimiter(clock)
@@ -198,48 +200,16 @@ def create_app(
             {"error": {"field": "server", "reason": "the request could not be completed"}}, 500
         )
 
-    @app.middleware("http")
-    async def _log_and_cors(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        path = request.scope["path"]
-        if len(path) > 1 and path.endswith("/"):
-            request.scope["path"] = path.rstrip("/") or "/"
-        origin = request.headers.get("origin")
-        if request.method == "OPTIONS" and origin:
-            response: Response = _preflight(origin)
-        else:
-            response = await call_next(request)
-            if origin and origin in online.allowed_origins(ctx):
-                response.headers["Access-Control-Allow-Origin"] = origin
-                response.headers["Vary"] = "Origin"
-        # Method, path, status and time only: the query and body may hold patient details.
-        log.info(
-            "%s %s %s %.1f ms",
-            request.method,
-            printable(loggable_path(request.url.path)),  # never a token, never raw escapes
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+    async def live_origins() -> frozenset[str]:
+        kept = keys.kept_origins()
+        return kept if kept is not None else await run_in_threadpool(keys.origins)
 
-    def _preflight(origin: str) -> Response:
-        if origin not in online.allowed_origins(ctx):
-            return Response(status_code=403)
-        return Response(
-            status_code=204,
-            headers={
-                "Access-Control-Allow-Origin": origin,
-                "Access-Control-Allow-Methods": "GET, POST, DELETE",
-                "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-                "Access-Control-Max-Age": "600",
-                "Vary": "Origin",
-            },
-        )
+    app.add_middleware(Edge, origins=live_origins)
 
-    def key_with(scope: str) -> Callable[..., online.ApiKeyInfo]:
-        def check(
+    def key_with(scope: str) -> Callable[..., Awaitable[online.ApiKeyInfo]]:
+        # On the event loop: a key checked within the last second costs no thread and no
+        # database read (services/key_cache.py says how soon a revocation is seen).
+        async def check(
             request: Request,
             authorization: Annotated[str | None, Header()] = None,
             origin: Annotated[str | None, Header()] = None,
@@ -257,7 +227,9 @@ def create_app(
                     f"more than {wrong_keys.per_minute} wrong API keys a minute from this address",
                     headers={"Retry-After": str(wait)},
                 )
-            key = online.authenticate(ctx, token)
+            key = keys.kept(digest)
+            if key is None:
+                key = await run_in_threadpool(keys.check, token, digest)
             if key is None:
                 wrong_keys.failed(address, digest)
                 raise ApiError(
@@ -308,23 +280,31 @@ def create_app(
         response_class=Response,
         responses={200: {"content": {"application/json": {}}}},
     )
-    def week(
+    async def week(
         _key: Annotated[online.ApiKeyInfo, Depends(key_with("availability"))],
         type: Annotated[str, Query(max_length=100)],
         week: Annotated[str, Query(max_length=10, description="any day of the week, YYYY-MM-DD")],
     ) -> Response:
         try:
             monday = week_start(parse_day(week, "week"))
-            kind = online.online_type(ctx, type)
-            # Kept as the bytes sent: a cached answer costs no serialising.
-            body = answers.rendered(
-                kind.name,
-                monday,
-                lambda found: json.dumps(week_document(found), separators=(",", ":")).encode(),
-            )
+            # A kept answer is sent from memory on the event loop; anything that would read
+            # the database (the types, the week itself) runs on a worker thread.
+            kind = online.kept_online_type(ctx, type)
+            body = None if kind is None else answers.kept_rendered(kind.name, monday)
+            if body is None:
+                body = await run_in_threadpool(week_body, type, monday)
         except InvalidRequest as exc:
             raise ApiError(422, exc.field, exc.reason) from None
         return Response(body, media_type="application/json")
+
+    def week_body(type_name: str, monday: date) -> bytes:
+        kind = online.online_type(ctx, type_name)
+        # Kept as the bytes sent: a cached answer costs no serialising.
+        return answers.rendered(
+            kind.name,
+            monday,
+            lambda found: json.dumps(week_document(found), separators=(",", ":")).encode(),
+        )
 
     @app.post(
         "/v1/appointments",

@@ -42,7 +42,9 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     create.add_argument("--json", action="store_true")
     listing = keys.add_parser("list", parents=[common], help="list keys")
     listing.add_argument("--json", action="store_true")
-    revoke = keys.add_parser("revoke", parents=[common], help="revoke a key at once")
+    revoke = keys.add_parser(
+        "revoke", parents=[common], help="revoke a key (refused by every server within a second)"
+    )
     revoke.add_argument("name")
 
     checks = commands.add_parser(

@@ -63,6 +63,39 @@ def fingerprint(database: Database, kinds: set[ChangeKind]) -> dict[ChangeKind, 
 _TABLES: dict[str, Table] = {name: t.Base.metadata.tables[name] for name in WATCHED_TABLES}
 
 
+class DataVersion:
+    """SQLite's `PRAGMA data_version` on a connection of the poller's own: it changes whenever
+    any other connection (of this process or another) commits, so while it stands still no
+    fingerprint can have changed and the poll need not read the tables."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._connection: Any = None
+
+    def read(self) -> int | None:
+        """The current version, or None when it cannot be read (the caller then fingerprints)."""
+        try:
+            if self._connection is None:
+                self._connection = self._database.engine.raw_connection()
+            # The driver's own transactions are off (engine.py): this reads outside any
+            # transaction and pins no snapshot.
+            cursor = self._connection.cursor()
+            try:
+                cursor.execute("PRAGMA data_version")
+                return int(cursor.fetchone()[0])
+            finally:
+                cursor.close()
+        except Exception:
+            self.close()
+            return None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+
 def _summary(table: Table, sqlite: bool) -> list[ColumnElement[object]]:
     """Row count plus a checksum of each row's numbers, times and text lengths, weighted by row.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from montu_desktop.config import process_identity
 from montu_desktop.domain import online as rules
@@ -120,7 +121,7 @@ def list_api_keys(ctx: ServiceContext) -> list[ApiKeyInfo]:
 
 
 def revoke_api_key(ctx: ServiceContext, name: str) -> ApiKeyInfo:
-    """Revoke at once: every server checks the key against the database on each request."""
+    """Revoke now: every server reads a key again at least once a second (key_cache.py)."""
     with UnitOfWork(ctx, write=True) as uow:
         row = online_rows.key_named(uow.session, name)
         if row is None:
@@ -154,15 +155,36 @@ def _bookable_online_ids(ctx: ServiceContext) -> set[int]:
         return online_rows.bookable_online_type_ids(uow.session)
 
 
+ONLINE_TYPES = "online types"
+"""The reference cache's entry of the types a website may offer."""
+
+
 def online_types(ctx: ServiceContext) -> list[AppointmentType]:
-    """Active types a website may offer."""
-    allowed = _bookable_online_ids(ctx)
-    return [k for k in appointment_types(ctx) if k.active and k.id in allowed]
+    """Active types a website may offer, kept with the reference data: the flag is a column
+    of appointment_type, whose every change reaches `ctx.drop_cached` (here or heard)."""
+
+    def load() -> list[AppointmentType]:
+        allowed = _bookable_online_ids(ctx)
+        return [k for k in appointment_types(ctx) if k.active and k.id in allowed]
+
+    return ctx.cache.get(ONLINE_TYPES, load)
 
 
 def online_type(ctx: ServiceContext, name: str) -> AppointmentType:
-    for kind in online_types(ctx):
-        if kind.name.casefold() == name.strip().casefold():
+    return _named(online_types(ctx), name)
+
+
+def kept_online_type(ctx: ServiceContext, name: str) -> AppointmentType | None:
+    """`online_type` answered from the reference cache alone, or None when that would read
+    the database: never blocks (the API's event loop asks it first)."""
+    kinds = ctx.cache.peek(ONLINE_TYPES)
+    return None if kinds is None else _named(cast(list[AppointmentType], kinds), name)
+
+
+def _named(kinds: list[AppointmentType], name: str) -> AppointmentType:
+    wanted = name.strip().casefold()
+    for kind in kinds:
+        if kind.name.casefold() == wanted:
             return kind
     raise NotFound("type", f"no appointment type {name!r} can be booked online")
 

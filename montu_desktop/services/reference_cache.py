@@ -85,6 +85,17 @@ class ReferenceCache:
                 self._entries[key] = (now, generation, value)
         return value
 
+    def peek(self, key: Hashable) -> object | None:
+        """The value `get` would return without loading, or None when it would load (so a
+        caller on an event loop can answer from memory and leave the database to a thread)."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[1] == self._generation and now - entry[0] < self._ttl:
+                self._noted(entry[0])
+                return entry[2]
+        return None
+
     def _noted(self, loaded_at: float) -> None:
         reads: Reads | None = getattr(self._reads, "current", None)
         if reads is not None:

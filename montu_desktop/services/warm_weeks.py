@@ -135,6 +135,18 @@ class WarmWeeks:
                 self._kept[key] = replace(kept, rendered=body)
         return body
 
+    def kept_rendered(self, type_name: str, day: date) -> bytes | None:
+        """The bytes `rendered` kept with the week holding `day` while the week is still right,
+        else None; never computes nor asks the database (the API's event loop asks first)."""
+        key = _key(type_name, day, False, None)
+        with self._lock:
+            if not self.enabled or self._fresh(key) is None:
+                return None
+            body = self._kept[key].rendered
+            if body is not None:
+                self.hits += 1
+            return body
+
     def warm(self, type_name: str, day: date) -> None:
         """Compute the week holding `day` now, if it is not kept already (for a prefetch)."""
         if self.enabled:

@@ -16,7 +16,7 @@ from montu_desktop.domain.clinic_time import local_instant
 from montu_desktop.domain.op_changes import OpChanges
 from montu_desktop.persistence import tables as t
 from montu_desktop.persistence.engine import Database
-from montu_desktop.services import reference
+from montu_desktop.services import live, reference
 from montu_desktop.services.booking import BookingRequest, book_appointment, cancel_appointment
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.demo_data import create_demo_clinic
@@ -193,6 +193,28 @@ def test_polling_on_sqlite_hears_bookings_and_roster_edits(two_sqlite_desks) -> 
         heard.clear()
         shorten_first_roster(booking_desk)
         heard.wait_for("reference")
+
+
+def test_a_quiet_sqlite_file_is_not_fingerprinted_on_every_poll_yet_a_commit_is_heard(
+    two_sqlite_desks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    booking_desk, watching_desk = two_sqlite_desks
+    heard = Heard(watching_desk)
+    reads: list[int] = []
+    real = live.fingerprint
+
+    def counted(ctx: ServiceContext, kinds: set | None = None):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real(ctx, kinds)
+
+    monkeypatch.setattr(live, "fingerprint", counted)
+    with ChangeFeed(watching_desk, poll_seconds=0.05) as feed:
+        wait_state(feed, FeedState.POLLING)
+        time.sleep(0.5)  # about ten polls of a file nobody writes: data_version stands still
+        assert len(reads) <= 2
+        book_at(booking_desk, 10)
+        assert heard.wait_for("appointments") < 2.0
+        assert heard.kinds == ["appointments"]
 
 
 def test_a_stopped_feed_says_so_and_hears_nothing(two_sqlite_desks) -> None:
