@@ -31,6 +31,10 @@ from montu_desktop.ui.week_model import WeekModel, cell_explanation
 
 ROW_HEIGHT = 26
 """Rows shrink from this towards the font's height so the clinic's whole day fits."""
+NO_TYPES = (
+    "No appointment types yet: a manager adds them in Clinic → Settings… → Appointment types."
+)
+"""What the week grid says on a clinic with no active appointment type."""
 
 
 class WeekDateEdit(QDateEdit):
@@ -229,6 +233,12 @@ class WeekPanel(QWidget):
         # The first time: the first type, the one booked most (the list comes by use).
         self.type_box.setCurrentIndex(max(self.type_box.findData(current), 0))
         self.type_box.blockSignals(False)
+        if not self.type_box.count():
+            # Nothing to show a week of: say what the blank grid waits for and where it is set.
+            self.model.set_grid(None)
+            self.title.setText(NO_TYPES)
+        elif self.title.text() == NO_TYPES:
+            self.title.clear()
 
     def show_week(self, grid: WeekGrid, today: date) -> None:
         """Show a computed week, keeping the selected slot (or the same cell) selected."""
