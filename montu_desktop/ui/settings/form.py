@@ -60,6 +60,7 @@ class FieldMessages:
 
     def __init__(self, page_message: QLabel) -> None:
         self._labels: dict[str, QLabel] = {}
+        self._fields: dict[str, QWidget] = {}
         self.page = page_message
         _style(page_message)
         # The page's message keeps its line even when empty, so "Saved." does not push the
@@ -79,6 +80,7 @@ class FieldMessages:
         message.setObjectName(f"error_{field}")
         column.addWidget(message)
         self._labels[field] = message
+        self._fields[field] = widget
         form.addRow(label, box)
         return box
 
@@ -100,6 +102,9 @@ class FieldMessages:
             if target is not None:
                 target.setText(error.reason)
                 target.show()
+                field = self._fields.get(key)
+                if field is not None:
+                    field.setFocus()  # the cursor goes where the correction is typed
                 return
         self.page.setStyleSheet("color: #b3261e;")  # after done() it was green
         self.page.setText(plain_words(error))
