@@ -288,3 +288,32 @@ def test_the_move_dialog_moves_this_and_the_following_visits(
         for a in series.cancel_following(sqlite_ctx, made.appointments[1].id)
     }
     assert sorted(after.values()) == ["01 11:00", "08 11:00"]  # both later visits moved
+
+
+def test_the_move_dialogs_from_field_is_left_with_one_tab_and_never_goes_into_the_past(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: Tab from "From" went to its month, and two Down presses then showed
+    # free times "from Sat 17 Oct", weeks before today ("No free time in the 14 days").
+    from montu_desktop.services.day_book import day_book
+    from montu_desktop.ui.reschedule_dialog import RescheduleDialog
+
+    tiny_clinic(sqlite_ctx, doctors=1)
+    (mine,) = new_patients(sqlite_ctx, 1)
+    book_appointment(sqlite_ctx, BookingRequest("Long", at(TUESDAY, 10), mine))
+    entry = next(e for e in day_book(sqlite_ctx, TUESDAY).appointments if e.patient_id == mine)
+    dialog = RescheduleDialog(sqlite_ctx, entry, ZONE)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.times.count() > 0, timeout=5000)
+    today = to_local(sqlite_ctx.clock(), ZONE).date()
+    assert dialog.date_edit.minimumDate().toPython() == today
+    dialog.date_edit.setDate(dialog.date_edit.minimumDate().addDays(-30))
+    assert dialog.date_edit.date().toPython() == today
+
+    dialog.activateWindow()
+    dialog.date_edit.setFocus()
+    qtbot.waitUntil(dialog.date_edit.hasFocus, timeout=2000)
+    qtbot.keyClick(dialog.date_edit, Qt.Key.Key_Tab)
+    assert dialog.span.hasFocus()
+    wait_for_operations()
