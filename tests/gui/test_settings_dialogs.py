@@ -105,6 +105,31 @@ def test_types_page_adds_and_refuses_a_length_off_the_slot(
     assert any("Brief (45 min)" in page.list.item(i).text() for i in range(page.list.count()))
 
 
+def test_types_page_saves_the_same_type_twice_without_adding_a_new_one(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: after "Save changes" the list lost its choice, so a second
+    # "Save changes" on the same form (a typo fixed) added a new type instead.
+    set_up_clinic(sqlite_ctx)
+    window = dialog(qtbot, sqlite_ctx)
+    window.show()
+    page = window.types_page
+    standard = next(k for k in types.list_types(sqlite_ctx) if k.name == "Standard")
+    page.list.setCurrentRow([k.id for k in page._types].index(standard.id))
+    page.name.setText("Standard consult")
+    assert page.save()
+    page.name.setText("Standard consultation")
+    assert page.save()
+    names = sorted(k.name for k in types.list_types(sqlite_ctx))
+    assert names == ["Long", "Standard consultation"]
+
+    page.name.setText("Brief")
+    page.length.setValue(45)
+    assert page.add()
+    brief = next(k for k in types.list_types(sqlite_ctx) if k.name == "Brief")
+    assert page._selected() is not None and page._selected().id == brief.id
+
+
 def test_doctors_page_adds_a_doctor_and_lists_bookings_before_removal(
     qtbot: QtBot, sqlite_ctx: ServiceContext
 ) -> None:
