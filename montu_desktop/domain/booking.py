@@ -10,6 +10,7 @@ from fractions import Fraction
 from montu_desktop.domain.availability import BookingWindow
 from montu_desktop.domain.errors import InvalidRequest, SlotTaken
 from montu_desktop.domain.model import AppointmentType, ClinicDay, Roster, epoch
+from montu_desktop.domain.wording import day_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def check_bookable_time(
     if not appointment_type.active:
         raise InvalidRequest("type", f"{appointment_type.name!r} is no longer offered")
     if not day.is_open:
-        raise InvalidRequest("start", f"the clinic is closed on {day.day.isoformat()}")
+        raise InvalidRequest("start", f"the clinic is closed on {day_label(day.day, year=True)}")
     assert day.opens is not None and day.closes is not None
     opens, closes = epoch(day.opens), epoch(day.closes)
     end = start + appointment_type.length_minutes * 60

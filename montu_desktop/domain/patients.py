@@ -65,6 +65,10 @@ def check_search(text: str) -> str:
     return cleaned
 
 
+_DATE_SHAPE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{1,2}-\d{1,2}")
+"""The shape of the forms above, to tell a day that does not exist from text that is no date."""
+
+
 def parse_birth_date(text: str, field: str = "date_of_birth") -> date | None:
     """A date typed as DD/MM/YYYY or YYYY-MM-DD, None when empty."""
     text = text.strip()
@@ -76,6 +80,10 @@ def parse_birth_date(text: str, field: str = "date_of_birth") -> date | None:
         except ValueError:
             continue
         return check_day(found, field)
+    if _DATE_SHAPE.fullmatch(text):  # typed in the right shape, but no calendar has that day
+        raise InvalidRequest(
+            field, f"{text!r} is not a date like 31/12/1980: no such day (check day and month)"
+        )
     raise InvalidRequest(field, f"{text!r} is not a date like 31/12/1980")
 
 

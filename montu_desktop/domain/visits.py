@@ -13,6 +13,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.text import FOLDED, LINE_BREAKS, check_text
+from montu_desktop.domain.wording import day_label, when_label
 
 NOTE_MAX_CHARS = 500
 REASON_MAX_CHARS = 200
@@ -132,20 +133,22 @@ def status_refusal(
     today = to_local(now, timezone).date()
     if wanted is A and current is B:
         if day != today:
-            return f"arrived can only be marked on the appointment's day ({day.isoformat()})"
+            return (
+                f"arrived can only be marked on the appointment's day ({day_label(day, year=True)})"
+            )
         if now < start - EARLY_ARRIVAL:
             return "arrived can be marked at most an hour before the appointment starts"
     going_forward = _forward(current, wanted)
     if wanted in _SAME_DAY and going_forward and day != today:
         return (
             f"{spoken(wanted).removeprefix('a ')} can only be marked on the appointment's day "
-            f"({day.isoformat()})"
+            f"({day_label(day, year=True)})"
         )
     if wanted is N and now < start:
         local = to_local(start, timezone)
         return (
             "no-show can only be marked once the visit has started "
-            f"({local.date().isoformat()} {local:%H:%M})"
+            f"({when_label(local, year=True)})"
         )
     return None
 

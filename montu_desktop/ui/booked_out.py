@@ -55,8 +55,7 @@ class BookedOutDialog(QDialog):
         when = when_label(to_local(start, timezone))
         self.heading = QLabel(
             f"{type_name} on {when} is booked out: every rostered doctor is busy.\n"
-            "Book one of the nearest free times, or put the patient on the waitlist"
-            " (or, if they must be seen then, work them in)."
+            "Book one of the nearest free times, or put the patient on the waitlist."
         )
         self.heading.setWordWrap(True)
         self.times = QListWidget()
@@ -95,6 +94,7 @@ class BookedOutDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(440)
         self.waitlist_button.setFocus()
+
         def look() -> tuple[list[datetime], bool]:
             nearest = booking_view.nearest_free_slots(ctx, type_name, start, count=NEAREST)
             return nearest, booking.can_book_work_ins(ctx)
@@ -110,6 +110,11 @@ class BookedOutDialog(QDialog):
     def _show_answer(self, answer: tuple[list[datetime], bool]) -> None:
         starts, may_work_in = answer
         self.work_in_button.setVisible(may_work_in)
+        if may_work_in:  # offered in words only to a desk that has the button
+            self.heading.setText(
+                self.heading.text().removesuffix(".")
+                + " (or, if they must be seen then, work them in)."
+            )
         self._show_times(starts)
 
     def _show_times(self, starts: list[datetime]) -> None:

@@ -630,6 +630,12 @@ class PatientPanel(QDialog):
         """Check and store the details; a refusal names the field and puts the cursor in it."""
         if self.record is None:
             return
+        problems = self.patient_form.problems(to_local(self.ctx.clock(), self.timezone).date())
+        if problems:  # every wrong contact field at once, as the new patient's form does
+            self._refused(problems[0])
+            self.details_message.setText(" ".join(plain_words(p) for p in problems))
+            self.patient_form.show_problems(problems)
+            return
         try:
             changes = self.changes()
         except InvalidRequest as error:

@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -28,7 +27,7 @@ from montu_desktop.services import booking, series
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import DayBookEntry
 from montu_desktop.services.move_options import DEFAULT_DAYS, MoveOption, move_options
-from montu_desktop.ui.date_range import in_window
+from montu_desktop.ui.date_range import DateField, in_window
 from montu_desktop.ui.errors import plain_words
 from montu_desktop.ui.operations import BusyTracker, run_op
 
@@ -64,9 +63,8 @@ class RescheduleDialog(QDialog):
         self.options: list[MoveOption] = []
         local = to_local(entry.start, timezone)
         today = to_local(ctx.clock(), timezone).date()
-        self.date_edit = in_window(QDateEdit(QDate(max(today, local.date()))))
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit = in_window(DateField(QDate(max(today, local.date()))))
+        self.date_edit.setMinimumDate(QDate(today))  # free times are never in the past
         self.span = QComboBox()
         for label, days in SPANS:
             self.span.addItem(label, days)

@@ -208,6 +208,7 @@ class WaitingRoomPanel(QWidget):
             button.clicked.connect(lambda _=False, s=status: self._want(self.waiting, s))
         self.back_button.clicked.connect(self._back)
         self.waiting.selectionModel().selectionChanged.connect(self._offer)
+        self.expected.selectionModel().selectionChanged.connect(self._offer)
         self.arrived_button.clicked.connect(
             lambda: self._want(self.expected, AppointmentStatus.ARRIVED)
         )
@@ -348,3 +349,22 @@ class WaitingRoomPanel(QWidget):
                 if why
                 else f"{visit.patient_name}: {rules.spoken(wanted).removeprefix('a ')}"
             )
+        self._offer_arrived()
+
+    def _offer_arrived(self) -> None:
+        """Arrived follows the same rule as in the day book: disabled, saying why, when too early."""
+        visit = self._selected(self.expected)
+        button = self.arrived_button
+        if visit is None or self.room is None:
+            button.setEnabled(False)
+            button.setToolTip("Select a patient still to come first")
+            return
+        why = rules.status_refusal(
+            visit.status,
+            AppointmentStatus.ARRIVED,
+            start=visit.starts_at,
+            now=self.expected_model.clock(),
+            timezone=self.room.timezone,
+        )
+        button.setEnabled(why is None)
+        button.setToolTip(f"Not now: {why}" if why else f"{visit.patient_name} is here (Enter)")

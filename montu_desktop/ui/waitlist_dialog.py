@@ -125,7 +125,7 @@ class WaitlistDialog(QDialog):
         form.addRow("&Doctor:", self.doctor_box)
         dates = QHBoxLayout()
         self.from_on, self.until_on = QCheckBox("From"), QCheckBox("until")
-        today = QDate.currentDate()
+        today = QDate(to_local(ctx.clock(), timezone).date())  # the clinic's day, not the PC's
         self.from_day, self.until_day = (
             in_window(QDateEdit(today)),
             in_window(QDateEdit(today.addDays(28))),

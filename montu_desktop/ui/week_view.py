@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QEvent, QItemSelectionModel, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QItemSelectionModel, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 from montu_desktop.domain.availability import Unavailable
 from montu_desktop.domain.model import AppointmentType, week_start
 from montu_desktop.domain.wording import day_label
-from montu_desktop.ui.date_range import in_window
+from montu_desktop.ui.date_range import DateField, in_window
 from montu_desktop.ui.elided_label import ElidedLabel
 from montu_desktop.ui.layout import CellKind, WeekCell, WeekGrid, now_position
 from montu_desktop.ui.now_line import NowLine
@@ -31,32 +30,14 @@ from montu_desktop.ui.week_model import WeekModel, cell_explanation
 
 ROW_HEIGHT = 26
 """Rows shrink from this towards the font's height so the clinic's whole day fits."""
+NO_TYPES = (
+    "No appointment types yet: a manager adds them in Clinic → Settings… → Appointment types."
+)
+"""What the week grid says on a clinic with no active appointment type."""
 
 
-class WeekDateEdit(QDateEdit):
-    """The "Go to date" field: Tab leaves it (a plain QDateEdit spends Tab on its own day,
-    month and year, so Tab from "Next week" never reached the grid and the next arrow key
-    changed the date instead); typed dates count when Enter is pressed or the field is left,
-    arrow keys at once."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(QDate.currentDate(), parent)
-        self.setCalendarPopup(True)
-        self.setDisplayFormat("ddd d MMM yyyy")
-        self.setKeyboardTracking(False)
-
-    def event(self, event: QEvent) -> bool:
-        # Qt's date edit takes Tab in event() (not through a virtual call we could replace).
-        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
-            key, mods = event.key(), event.modifiers()
-            if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not (
-                mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
-            ):
-                self.interpretText()  # a typed date counts before the focus moves on
-                forward = key == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier
-                QWidget.focusNextPrevChild(self, forward)
-                return True
-        return super().event(event)
+class WeekDateEdit(DateField):
+    """The "Go to date" field: one Tab leaves it for the grid (see DateField)."""
 
 
 class WeekTable(QTableView):
@@ -258,6 +239,12 @@ class WeekPanel(QWidget):
         # The first time: the first type, the one booked most (the list comes by use).
         self.type_box.setCurrentIndex(max(self.type_box.findData(current), 0))
         self.type_box.blockSignals(False)
+        if not self.type_box.count():
+            # Nothing to show a week of: say what the blank grid waits for and where it is set.
+            self.model.set_grid(None)
+            self.title.setText(NO_TYPES)
+        elif self.title.text() == NO_TYPES:
+            self.title.clear()
 
     def show_week(self, grid: WeekGrid, today: date) -> None:
         """Show a computed week, keeping the selected slot (or the same cell) selected."""

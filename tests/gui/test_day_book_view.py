@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.domain.op_changes import OpChanges
+from montu_desktop.domain.wording import when_label
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
 from montu_desktop.ui.day_sheet import save_day_sheet_pdf
@@ -67,7 +68,7 @@ def test_selecting_an_appointment_offers_the_allowed_actions(
     local = to_local(entry.start, ZONE)
     assert panel.no_show_button.toolTip() == (
         f"Not now: no-show can only be marked once the visit has started "
-        f"({local.date().isoformat()} {local:%H:%M})."
+        f"({when_label(local, year=True)})."
     )
     assert panel.completed_button.toolTip() == (
         "Not now: an appointment that is booked cannot become completed."

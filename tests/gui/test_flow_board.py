@@ -141,3 +141,25 @@ def test_the_waiting_room_moves_patients_through_every_stage(
     statuses = {e.id: e.status for e in day_book(sqlite_ctx, today).appointments}
     assert (statuses[waiting.id], statuses[called.id]) == (S.CALLED_IN, S.DID_NOT_WAIT)
     assert (statuses[inside.id], statuses[gone.id]) == (S.IN_CONSULTATION, S.DID_NOT_WAIT)
+
+
+def test_arrived_in_the_waiting_room_is_disabled_too_early_and_says_why(
+    qtbot: QtBot, desk: MainWindow, clock: FixedClock
+) -> None:
+    # Found in the trial: at 06:55 the waiting room's Arrived button was enabled for an 08:00
+    # patient and answered with a warning box; the day book's says why before it is pressed.
+    desk.show_tab(desk.waiting)
+    panel = desk.waiting
+    qtbot.waitUntil(lambda: panel.expected_model.rowCount() > 0, timeout=10_000)
+    assert not panel.arrived_button.isEnabled()  # nobody selected yet
+    first = panel.expected_model.visit(0)
+    assert first is not None and clock() < first.starts_at - EARLY_ARRIVAL
+    panel.expected.selectRow(0)
+    assert not panel.arrived_button.isEnabled()
+    assert panel.arrived_button.toolTip().startswith("Not now: ")
+    assert "an hour before" in panel.arrived_button.toolTip()
+
+    clock.now = first.starts_at - EARLY_ARRIVAL
+    panel.tick()
+    assert panel.arrived_button.isEnabled()
+    assert panel.arrived_button.toolTip() == f"{first.patient_name} is here (Enter)"

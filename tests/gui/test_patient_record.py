@@ -191,6 +191,27 @@ def test_patient_panel_corrects_details_and_names_a_bad_field(
     assert after.date_of_birth == date(1981, 3, 2) and not after.sms_reminders
 
 
+def test_patient_panel_names_every_wrong_contact_field_at_once(
+    qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
+) -> None:
+    # Found in the trial: three wrong fields took three Saves, one named at a time.
+    entry = day_book(demo_ctx, TUESDAY).appointments[0]
+    panel = _open_panel(qtbot, window, entry.patient_id)
+    before = patients.get_patient(demo_ctx, entry.patient_id).details
+    panel.birth.setText("31/02/2012")
+    panel.phone.setText("12")
+    panel.email.setText("bad@")
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    said = panel.details_message.text()
+    assert said.startswith("Date of birth: ") and "Phone: " in said and "Email: " in said
+    for field in ("date_of_birth", "phone", "email"):
+        assert panel.patient_form.errors[field].isVisibleTo(panel), field
+    assert panel.birth.hasFocus() or not panel.isActiveWindow()
+    assert panel.save_button.isEnabled()
+    qtbot.wait(100)
+    assert patients.get_patient(demo_ctx, entry.patient_id).details == before
+
+
 def test_patient_panel_cancels_and_reschedules_an_upcoming_appointment(
     qtbot: QtBot, window: MainWindow, demo_ctx: ServiceContext
 ) -> None:

@@ -36,6 +36,8 @@ def _operations_finish(qtbot: QtBot) -> Iterator[None]:
     yield
     wait_for_operations()
     qtbot.wait(10)
+
+
 TUESDAY = date(2026, 11, 24)
 ZONE = "Australia/Melbourne"
 
@@ -168,6 +170,21 @@ def test_the_waitlist_window_books_the_earliest_fit_of_a_waiting_patient(
     qtbot.wait(20)
 
 
+def test_the_waitlist_dates_start_on_the_clinics_today(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: on a PC whose own date differs from the clinic's (a UTC machine early
+    # on a Melbourne morning) "From" offered yesterday; the dates followed the PC, not the clinic.
+    tiny_clinic(sqlite_ctx, doctors=1)
+    dialog = WaitlistDialog(sqlite_ctx, appointment_types(sqlite_ctx), doctors(sqlite_ctx), ZONE)
+    qtbot.addWidget(dialog)
+    today = to_local(sqlite_ctx.clock(), ZONE).date()
+    assert dialog.from_day.date().toPython() == today
+    assert dialog.until_day.date().toPython() == today + timedelta(days=28)
+    dialog.deleteLater()
+    qtbot.wait(20)
+
+
 def test_the_series_preview_says_why_a_visit_goes_to_another_doctor(
     qtbot: QtBot, sqlite_ctx: ServiceContext
 ) -> None:
@@ -256,6 +273,7 @@ def test_the_move_dialog_moves_this_and_the_following_visits(
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.following.isVisibleTo(dialog), timeout=5000)
     qtbot.waitUntil(lambda: dialog.times.count() > 0, timeout=5000)
+
     def at_eleven(i: int) -> bool:
         option = dialog.times.item(i).data(Qt.ItemDataRole.UserRole)
         return option is not None and option.start == at(second_day, 11)
@@ -270,3 +288,32 @@ def test_the_move_dialog_moves_this_and_the_following_visits(
         for a in series.cancel_following(sqlite_ctx, made.appointments[1].id)
     }
     assert sorted(after.values()) == ["01 11:00", "08 11:00"]  # both later visits moved
+
+
+def test_the_move_dialogs_from_field_is_left_with_one_tab_and_never_goes_into_the_past(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: Tab from "From" went to its month, and two Down presses then showed
+    # free times "from Sat 17 Oct", weeks before today ("No free time in the 14 days").
+    from montu_desktop.services.day_book import day_book
+    from montu_desktop.ui.reschedule_dialog import RescheduleDialog
+
+    tiny_clinic(sqlite_ctx, doctors=1)
+    (mine,) = new_patients(sqlite_ctx, 1)
+    book_appointment(sqlite_ctx, BookingRequest("Long", at(TUESDAY, 10), mine))
+    entry = next(e for e in day_book(sqlite_ctx, TUESDAY).appointments if e.patient_id == mine)
+    dialog = RescheduleDialog(sqlite_ctx, entry, ZONE)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.times.count() > 0, timeout=5000)
+    today = to_local(sqlite_ctx.clock(), ZONE).date()
+    assert dialog.date_edit.minimumDate().toPython() == today
+    dialog.date_edit.setDate(dialog.date_edit.minimumDate().addDays(-30))
+    assert dialog.date_edit.date().toPython() == today
+
+    dialog.activateWindow()
+    dialog.date_edit.setFocus()
+    qtbot.waitUntil(dialog.date_edit.hasFocus, timeout=2000)
+    qtbot.keyClick(dialog.date_edit, Qt.Key.Key_Tab)
+    assert dialog.span.hasFocus()
+    wait_for_operations()

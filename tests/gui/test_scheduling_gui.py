@@ -54,3 +54,33 @@ def test_doctors_page_edits_types_previewing_bookings_of_a_type_taken_away(
     page.holds.setCurrentRow(0)
     assert page.remove_hold() and holds.list_holds(sqlite_ctx) == []
     assert ben not in [h.doctor_id for h in holds.list_holds(sqlite_ctx)]
+
+
+def test_doctors_page_keeps_the_doctor_chosen_after_a_change(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: after Rename (or Add doctor) the list lost its selection while the
+    # panel still showed the last doctor's types, and Save types then did nothing, silently.
+    ada, _ = set_up_clinic(sqlite_ctx)
+    window = dialog(qtbot, sqlite_ctx, Answer())
+    window.show()
+    page = window.doctors_page
+    window.tabs.setCurrentWidget(page)
+    page.list.setCurrentRow([d.id for d in page._doctors].index(ada))
+    page.name.setText("Dr Ada King")
+    assert page.rename()
+    assert page.selected() is not None and page.selected().id == ada
+    assert page.name.text() == "Dr Ada King"
+    page.types.item(0).setCheckState(Qt.CheckState.Unchecked)  # "Long"
+    assert page.save_types()
+    assert [k.name for k in doctor_types.doctor_types(sqlite_ctx, ada).performs] == ["Standard"]
+
+    page.name.setText("Dr Cleo Park")
+    cleo = page.add()
+    assert cleo is not None and page.selected() is not None and page.selected().id == cleo
+    assert page.types.count() == 2  # Cleo's types, ready to tick
+
+    page.list.setCurrentRow(-1)
+    assert page.types.count() == 0 and page.holds.count() == 0
+    assert not page.save_types()
+    assert page.message.text() == "Doctor: choose one in the list first."

@@ -105,6 +105,31 @@ def test_types_page_adds_and_refuses_a_length_off_the_slot(
     assert any("Brief (45 min)" in page.list.item(i).text() for i in range(page.list.count()))
 
 
+def test_types_page_saves_the_same_type_twice_without_adding_a_new_one(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: after "Save changes" the list lost its choice, so a second
+    # "Save changes" on the same form (a typo fixed) added a new type instead.
+    set_up_clinic(sqlite_ctx)
+    window = dialog(qtbot, sqlite_ctx)
+    window.show()
+    page = window.types_page
+    standard = next(k for k in types.list_types(sqlite_ctx) if k.name == "Standard")
+    page.list.setCurrentRow([k.id for k in page._types].index(standard.id))
+    page.name.setText("Standard consult")
+    assert page.save()
+    page.name.setText("Standard consultation")
+    assert page.save()
+    names = sorted(k.name for k in types.list_types(sqlite_ctx))
+    assert names == ["Long", "Standard consultation"]
+
+    page.name.setText("Brief")
+    page.length.setValue(45)
+    assert page.add()
+    brief = next(k for k in types.list_types(sqlite_ctx) if k.name == "Brief")
+    assert page._selected() is not None and page._selected().id == brief.id
+
+
 def test_doctors_page_adds_a_doctor_and_lists_bookings_before_removal(
     qtbot: QtBot, sqlite_ctx: ServiceContext
 ) -> None:
@@ -312,3 +337,67 @@ def test_rosters_page_records_leave_and_refuses_an_extra_session_after_closing(
     ada_blocks = week_reference(sqlite_ctx, TUESDAY).roster.blocks.get(ada, [])
     day_start, day_end = int(at(TUESDAY, 0).timestamp()), int(at(TUESDAY, 23).timestamp())
     assert not [(s, e) for s, e in ada_blocks if s < day_end and e > day_start]
+
+
+class Discard:
+    """Stands in for the "Changes not saved" question: records what it was asked, answers."""
+
+    def __init__(self, throw_away: bool) -> None:
+        self.asked: list[str] = []
+        self.throw_away = throw_away
+
+    def __call__(self, what: str) -> bool:
+        self.asked.append(what)
+        return self.throw_away
+
+
+def test_roster_blocks_not_saved_survive_a_tab_switch_and_are_asked_about(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: blocks typed on the Rosters page vanished without a word when the
+    # manager looked at another tab and came back, or chose the next doctor before saving.
+    ada, ben = set_up_clinic(sqlite_ctx)
+    discard = Discard(throw_away=False)
+    window = SettingsDialog(
+        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.tabs.setCurrentWidget(window.rosters_page)
+    page = window.rosters_page
+    page.doctor.setCurrentIndex(page.doctor.findData(ada))
+    assert not page.unsaved() and not window.unsaved()
+    page.add_block(RosterTemplate(ada, 0, time(12), time(13), TUESDAY))  # Monday lunchtime
+    window.tabs.setCurrentWidget(window.doctors_page)
+    window.tabs.setCurrentWidget(page)
+    assert page.table.rowCount() == 11 and page.unsaved()
+
+    page.doctor.setCurrentIndex(page.doctor.findData(ben))  # Keep editing: Ada stays
+    assert discard.asked == ["Dr Ada's roster"]
+    assert page.doctor.currentData() == ada and page.table.rowCount() == 11
+
+    assert not window.close_asking()  # Close, Keep editing: still open on the page
+    assert window.isVisible() and window.tabs.currentWidget() is page
+    assert discard.asked[-1] == "Dr Ada's roster"
+
+    assert page.save()
+    assert not window.unsaved()
+    page.doctor.setCurrentIndex(page.doctor.findData(ben))  # saved: no question
+    assert len(discard.asked) == 2 and page.doctor.currentData() == ben
+
+
+def test_closing_settings_with_clinic_details_not_saved_asks_first(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    set_up_clinic(sqlite_ctx)
+    discard = Discard(throw_away=True)
+    window = SettingsDialog(
+        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.clinic_page.name.setText("Southbank Clinic")
+    assert window.close_asking()  # thrown away on purpose
+    assert discard.asked == ["the clinic's details or opening hours"]
+    assert not window.isVisible()
+    assert clinic.clinic_details(sqlite_ctx).name == "Northside Clinic"

@@ -32,6 +32,30 @@ def test_the_first_start_creates_the_manager_account(
     assert sqlite_ctx.actor == "maria"
 
 
+def test_the_cursor_goes_to_the_field_that_is_refused(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: a too-short password was named under Password while the cursor
+    # stayed in "Password again", so the next keys went into the wrong field.
+    dialog = SignInDialog(sqlite_ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.username.setText("maria")
+    dialog.display_name.setText("Maria Rossi")
+    dialog.password.setText("abc")
+    dialog.repeat.setText("abc")
+    dialog.repeat.setFocus()
+    assert not dialog.submit()
+    assert dialog.messages.label("password").text() == "must be at least 8 characters"
+    assert dialog.focusWidget() is dialog.password
+
+    dialog.password.setText("correct horse")
+    dialog.repeat.setText("correct horse!")
+    dialog.username.setFocus()
+    assert not dialog.submit()
+    assert dialog.focusWidget() is dialog.repeat
+
+
 def test_a_wrong_password_is_refused_without_saying_which_part(
     qtbot: QtBot, sqlite_ctx: ServiceContext
 ) -> None:

@@ -9,10 +9,15 @@ from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.availability import Unavailable
 from montu_desktop.domain.clinic_time import to_local
+from montu_desktop.domain.op_changes import ChangeKind
+from montu_desktop.domain.settings_rules import ClinicDetails
+from montu_desktop.services.admin import clinic, types
 from montu_desktop.services.availability import week_availability
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.layout import CellKind
 from montu_desktop.ui.main_window import MainWindow
+from montu_desktop.ui.operations import wait_for_operations
+from tests.integration.test_admin_settings import WEEKDAYS_9_TO_5, ZONE
 
 MONDAY = date(2026, 11, 23)
 
@@ -82,3 +87,26 @@ def test_arrow_keys_move_the_selection(qtbot: QtBot, window: MainWindow) -> None
 def test_models_follow_the_qt_model_contract(qtmodeltester, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     qtmodeltester.check(window.week.model)
     qtmodeltester.check(window.day.model)
+
+
+def test_a_clinic_with_no_appointment_type_yet_says_where_to_add_one(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: after "Set up my clinic" saved only the details and hours, the
+    # week grid stayed blank with an empty Type box and nothing said why.
+    clinic.save_clinic(sqlite_ctx, ClinicDetails("Northside Clinic", timezone=ZONE))
+    clinic.set_opening_hours(sqlite_ctx, WEEKDAYS_9_TO_5)
+    window = MainWindow(sqlite_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.policy is not None, timeout=5_000)
+    assert window.week.title.isVisible()
+    assert "No appointment types yet" in window.week.title.text()
+    assert "Settings… → Appointment types" in window.week.title.text()
+
+    types.add_type(sqlite_ctx, "Standard", 15, "#3b7dd8")
+    window.refresh(ChangeKind.REFERENCE)
+    qtbot.waitUntil(lambda: window.week.model.grid is not None, timeout=5_000)
+    assert window.week.title.text().startswith("Week of ")
+    wait_for_operations()

@@ -90,6 +90,7 @@ def test_a_receptionist_is_not_offered_a_work_in_unless_the_manager_allows(
         lambda: offer.status.text() != "Looking for the nearest free times…", timeout=10_000
     )
     assert not offer.work_in_button.isVisible()
+    assert "work them in" not in offer.heading.text()  # no words for a button not there
     demo_ctx.role = None  # the manager turns it on
     clinic_settings.set_setting(demo_ctx, "work_ins.receptionists", "on")
     demo_ctx.role = Role.RECEPTIONIST
@@ -97,6 +98,7 @@ def test_a_receptionist_is_not_offered_a_work_in_unless_the_manager_allows(
     qtbot.addWidget(again)
     again.show()
     qtbot.waitUntil(lambda: again.work_in_button.isVisible(), timeout=10_000)
+    assert again.heading.text().endswith("(or, if they must be seen then, work them in).")
 
 
 def test_a_work_in_is_drawn_narrower_beside_its_booking_and_a_click_picks_either(

@@ -96,7 +96,7 @@ def test_notes_cancel_reasons_and_status_marks(ctx, clock, cli: Run) -> None:
     said = refused(cli, "mark", str(booked["id"]), "no-show", field="status")  # 08:30, not yet
     assert said == (
         "refused: status: no-show can only be marked once the visit has started "
-        "(2026-11-24 09:00)\n"
+        "(Tue 24 Nov 2026 09:00)\n"
     )
     clock.now = at(TUESDAY, 9, 1)
     assert ok(cli, "mark", str(booked["id"]), "no-show")["status"] == "no_show"
@@ -153,6 +153,6 @@ def test_no_show_two_days_ahead_is_refused_with_the_reason(ctx, clock, cli: Run)
                 "--patient", str(ava))  # fmt: skip
     clock.now = at(date(2026, 11, 22), 9)  # Sunday: two days ahead
     said = refused(cli, "mark", str(booked["id"]), "no-show", field="status")
-    assert "no-show can only be marked once the visit has started (2026-11-24 09:00)" in said
+    assert "no-show can only be marked once the visit has started (Tue 24 Nov 2026 09:00)" in said
     refused(cli, "mark", str(booked["id"]), "completed", field="status")
     assert ok(cli, "patients", "show", str(ava))["appointments"][0]["status"] == "booked"

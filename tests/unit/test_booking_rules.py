@@ -59,6 +59,14 @@ def test_a_closed_day_is_refused() -> None:
         check_bookable_time(ClinicDay.closed(DAY.day), _start(0), LONG, 15, ALWAYS)
 
 
+def test_a_closed_day_is_named_as_every_other_date_is() -> None:
+    # Found in the trial: "the clinic is closed on 2026-12-13" beside "Tue 8 Dec 2020 has no
+    # clinic schedule"; dates read the same way everywhere.
+    with pytest.raises(InvalidRequest) as refused:
+        check_bookable_time(ClinicDay.closed(DAY.day), _start(0), LONG, 15, ALWAYS)
+    assert refused.value.reason == f"the clinic is closed on {DAY.day:%a %-d %b %Y}"
+
+
 def _c(doctor: int, booked: int, rostered: int = 420) -> Candidate:
     return Candidate(doctor, booked, rostered)
 

@@ -7,7 +7,12 @@ from datetime import date
 import pytest
 
 from montu_desktop.domain.errors import InvalidRequest
-from montu_desktop.domain.patients import PatientDetails, check_patient, normalise_phone
+from montu_desktop.domain.patients import (
+    PatientDetails,
+    check_patient,
+    normalise_phone,
+    parse_birth_date,
+)
 
 TODAY = date(2026, 11, 25)
 
@@ -66,3 +71,19 @@ def test_typed_details_give_every_problem_at_once_in_the_forms_order() -> None:
     assert [p.reason for p in future if p.field == "date_of_birth"] == ["is in the future"]
     good = {"given_name": "Zelda", "family_name": "Quimby", "date_of_birth": "23/11/2026"}
     assert typed_patient_problems({**good, "phone": "", "email": ""}, today) == []
+
+
+@pytest.mark.parametrize("typed", ["31/02/2012", "12/31/1980", "1980-02-30"])
+def test_a_day_that_does_not_exist_is_said_to_be_no_such_day(typed: str) -> None:
+    # Found in the trial: "'31/02/2012' is not a date like 31/12/1980" read as if the shape
+    # were wrong; a date typed month first (12/31/1980) read the same.
+    with pytest.raises(InvalidRequest) as refused:
+        parse_birth_date(typed)
+    assert refused.value.field == "date_of_birth"
+    assert refused.value.reason.endswith("no such day (check day and month)")
+
+
+def test_text_that_is_no_date_keeps_the_example() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        parse_birth_date("last Tuesday")
+    assert refused.value.reason == "'last Tuesday' is not a date like 31/12/1980"

@@ -202,6 +202,14 @@ class ClinicPage(QWidget):
         today = self._today()
         self.close_on.setDate(QDate(today.year, today.month, today.day))
         self._load_closures(found is not None)
+        self._saved_form = self._form()
+
+    def _form(self) -> tuple[ClinicDetails, list[WeeklyHours]]:
+        return self.details(), self.hours()
+
+    def unsaved(self) -> bool:
+        """Whether the details or hours shown differ from those last loaded or saved."""
+        return self._form() != self._saved_form
 
     def _load_closures(self, exists: bool) -> None:
         self.closures.clear()
@@ -259,6 +267,8 @@ class ClinicPage(QWidget):
             self._confirm,
         )
         self._load_closures(True)
+        if second is not None:
+            self._saved_form = self._form()
         return second is not None
 
     def close_selected_day(self) -> bool:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from montu_desktop.domain.errors import MontuError
+from montu_desktop.domain.errors import InvalidRequest, MontuError
 from montu_desktop.domain.model import Doctor
 from montu_desktop.services.admin import doctor_types, doctors, holds
 from montu_desktop.services.context import ServiceContext
@@ -89,13 +89,23 @@ class DoctorsPage(QWidget):
         self.messages.clear()
         self.load()
 
-    def load(self) -> None:
+    def load(self, select: int | None = None) -> None:
+        """List the doctors again, keeping the chosen one (or choosing `select`) chosen.
+
+        Otherwise the panel beside the list would still show the last doctor's types and held
+        time while no doctor is chosen, and ticks saved there would go nowhere.
+        """
+        chosen = self.selected()
+        keep = select if select is not None else (chosen.id if chosen else None)
         self._doctors = run_and_wait(self, lambda: doctors.list_doctors(self._ctx))
         self.list.clear()
         for doctor in self._doctors:
             self.list.addItem(doctor.name + ("" if doctor.active else " (not taking bookings)"))
         for button in (self.rename_button, self.active_button, self.remove_button):
             button.setEnabled(bool(self._doctors))
+        ids = [d.id for d in self._doctors]
+        if keep in ids:
+            self.list.setCurrentRow(ids.index(keep))
 
     def _show(self, row: int) -> None:
         if 0 <= row < len(self._doctors):
@@ -106,9 +116,12 @@ class DoctorsPage(QWidget):
             )
             self._show_types(doctor.id)
             self._show_holds(doctor.id)
+        else:
+            self.types.clear()
+            self.holds.clear()
 
     def _show_types(self, doctor_id: int) -> None:
-        found = doctor_types.doctor_types(self._ctx, doctor_id)
+        found = run_and_wait(self, lambda: doctor_types.doctor_types(self._ctx, doctor_id))
         self.types.clear()
         performs = {k.id for k in found.performs}
         for kind in sorted([*found.performs, *found.skips], key=lambda k: k.name):
@@ -129,7 +142,7 @@ class DoctorsPage(QWidget):
 
     def save_types(self) -> bool:
         """Keep the ticked types; bookings of a type taken away are listed before anything changes."""
-        doctor = self.selected()
+        doctor = self.chosen()
         if doctor is None:
             return False
         names = self.checked_types()
@@ -145,7 +158,7 @@ class DoctorsPage(QWidget):
 
     def _show_holds(self, doctor_id: int) -> None:
         self.holds.clear()
-        for rule in holds.list_holds(self._ctx):
+        for rule in run_and_wait(self, lambda: holds.list_holds(self._ctx)):
             if rule.doctor_id == doctor_id:
                 item = QListWidgetItem(
                     f"{WEEKDAYS[rule.weekday]} {rule.starts:%H:%M}–{rule.ends:%H:%M}"
@@ -154,7 +167,7 @@ class DoctorsPage(QWidget):
                 self.holds.addItem(item)
 
     def add_hold(self) -> bool:
-        doctor = self.selected()
+        doctor = self.chosen()
         if doctor is None:
             return False
         starts, ends = (_as_time(e.time()) for e in (self.hold_from, self.hold_to))
@@ -168,8 +181,11 @@ class DoctorsPage(QWidget):
         return True
 
     def remove_hold(self) -> bool:
-        doctor, item = self.selected(), self.holds.currentItem()
-        if doctor is None or item is None:
+        doctor, item = self.chosen(), self.holds.currentItem()
+        if doctor is None:
+            return False
+        if item is None:
+            self.messages.show(InvalidRequest("held time", "choose one in the list first"))
             return False
         try:
             holds.remove_hold(self._ctx, item.data(Qt.ItemDataRole.UserRole))
@@ -184,6 +200,13 @@ class DoctorsPage(QWidget):
         row = self.list.currentRow()
         return self._doctors[row] if 0 <= row < len(self._doctors) else None
 
+    def chosen(self) -> Doctor | None:
+        """The selected doctor, or None after saying that one must be chosen first."""
+        doctor = self.selected()
+        if doctor is None:
+            self.messages.show(InvalidRequest("doctor", "choose one in the list first"))
+        return doctor
+
     def add(self) -> int | None:
         try:
             name = self.name.text()
@@ -192,11 +215,11 @@ class DoctorsPage(QWidget):
             self.messages.show(error)
             return None
         self.messages.done("Doctor added. Give them a roster on the Rosters page.")
-        self.load()
+        self.load(select=doctor_id)
         return doctor_id
 
     def rename(self) -> bool:
-        doctor = self.selected()
+        doctor = self.chosen()
         if doctor is None:
             return False
         try:
@@ -210,7 +233,7 @@ class DoctorsPage(QWidget):
         return True
 
     def toggle_active(self) -> bool:
-        doctor = self.selected()
+        doctor = self.chosen()
         if doctor is None:
             return False
         done = apply_change(
@@ -224,7 +247,7 @@ class DoctorsPage(QWidget):
         return done is not None
 
     def remove(self) -> bool:
-        doctor = self.selected()
+        doctor = self.chosen()
         if doctor is None:
             return False
         done = apply_change(

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -24,6 +25,26 @@ if TYPE_CHECKING:  # the sign-in window uses this module; it need not load the a
 
 ConfirmImpact = Callable[[list["StrandedBooking"]], tuple[bool, bool]]
 """Shown the bookings a change strands; answers (go ahead, give them to the offered doctors)."""
+
+ConfirmDiscard = Callable[[str], bool]
+"""Asked before edits not saved ("Dr Ada's roster") are thrown away: True to throw them away."""
+
+
+def ask_discard(parent: QWidget) -> ConfirmDiscard:
+    """The question as a small window: Keep editing (the default) or throw the changes away."""
+
+    def ask(what: str) -> bool:
+        box = QMessageBox(parent)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Changes not saved")
+        box.setText(f"Not saved yet: {what}. Throw these changes away?")
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.addButton("Throw them away", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is not keep
+
+    return ask
 
 
 class ListEditor:
@@ -60,6 +81,7 @@ class FieldMessages:
 
     def __init__(self, page_message: QLabel) -> None:
         self._labels: dict[str, QLabel] = {}
+        self._fields: dict[str, QWidget] = {}
         self.page = page_message
         _style(page_message)
         # The page's message keeps its line even when empty, so "Saved." does not push the
@@ -79,6 +101,7 @@ class FieldMessages:
         message.setObjectName(f"error_{field}")
         column.addWidget(message)
         self._labels[field] = message
+        self._fields[field] = widget
         form.addRow(label, box)
         return box
 
@@ -100,6 +123,9 @@ class FieldMessages:
             if target is not None:
                 target.setText(error.reason)
                 target.show()
+                field = self._fields.get(key)
+                if field is not None:
+                    field.setFocus()  # the cursor goes where the correction is typed
                 return
         self.page.setStyleSheet("color: #b3261e;")  # after done() it was green
         self.page.setText(plain_words(error))

@@ -35,7 +35,12 @@ from montu_desktop.services.admin.clinic import clinic_details
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.date_range import in_window
 from montu_desktop.ui.operations import run_and_wait
-from montu_desktop.ui.settings.form import ConfirmImpact, FieldMessages, apply_change
+from montu_desktop.ui.settings.form import (
+    ConfirmDiscard,
+    ConfirmImpact,
+    FieldMessages,
+    apply_change,
+)
 from montu_desktop.ui.time_field import TimeField
 
 _NO_END = QDate(2000, 1, 1)  # the date edit's minimum, shown as "open-ended"
@@ -44,17 +49,26 @@ _NO_END = QDate(2000, 1, 1)  # the date edit's minimum, shown as "open-ended"
 class RostersPage(QWidget):
     """Edit one doctor's template blocks; saving previews the bookings they would strand."""
 
-    def __init__(self, ctx: ServiceContext, confirm_impact: ConfirmImpact) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        confirm_impact: ConfirmImpact,
+        confirm_discard: ConfirmDiscard | None = None,
+    ) -> None:
         super().__init__()
         self._ctx = ctx
         self._confirm = confirm_impact
+        self._confirm_discard = confirm_discard
+        self._shown_doctor: int | None = None
+        self._saved_rows: list[tuple[object, ...]] = []
+        """The shown doctor's blocks as last loaded or saved, to tell edits not saved yet."""
         layout = QVBoxLayout(self)
         self.message = QLabel()
         self.messages = FieldMessages(self.message)
         layout.addWidget(self.message)
         form = QFormLayout()
         self.doctor = QComboBox()
-        self.doctor.currentIndexChanged.connect(self.load_blocks)
+        self.doctor.currentIndexChanged.connect(self._doctor_chosen)
         form.addRow("Doctor", self.doctor)
         layout.addLayout(form)
         self.table = QTableWidget(0, 5)
@@ -190,17 +204,42 @@ class RostersPage(QWidget):
         details = run_and_wait(self, lambda: clinic_details(self._ctx))
         return to_local(self._ctx.clock(), details.timezone if details else "UTC").date()
 
+    def unsaved(self) -> bool:
+        """Whether the blocks shown differ from the doctor's roster as last loaded or saved."""
+        return self._rows() != self._saved_rows
+
+    def unsaved_name(self) -> str:
+        index = self.doctor.findData(self._shown_doctor)
+        return f"{self.doctor.itemText(index)}'s roster" if index >= 0 else "the roster"
+
+    def _rows(self) -> list[tuple[object, ...]]:
+        return [(b.weekday, b.starts, b.ends, b.valid_from, b.valid_until) for b in self.blocks()]
+
+    def _doctor_chosen(self, _index: int) -> None:
+        """Another doctor: their roster, once the blocks typed for the last one are saved or
+        deliberately thrown away (choosing the next doctor used to drop them silently)."""
+        ask = self._confirm_discard
+        if self.unsaved() and ask is not None and not ask(self.unsaved_name()):
+            self.doctor.blockSignals(True)
+            self.doctor.setCurrentIndex(self.doctor.findData(self._shown_doctor))
+            self.doctor.blockSignals(False)
+            return
+        self.load_blocks()
+
     def load_blocks(self) -> None:
         self.table.setRowCount(0)
         doctor_id = self.doctor.currentData()
+        self._shown_doctor = doctor_id
         enabled = doctor_id is not None
         for button in (self.add_button, self.remove_button, self.save_button):
             button.setEnabled(enabled)
         if doctor_id is None:
+            self._saved_rows = []
             self.exception_list.clear()
             return
         for block in run_and_wait(self, lambda: rosters.templates(self._ctx, doctor_id)):
             self.add_block(block)
+        self._saved_rows = self._rows()
         today = self._today()
         self.exception_day.setDate(QDate(today.year, today.month, today.day))
         self.load_exceptions()
@@ -293,4 +332,6 @@ class RostersPage(QWidget):
             ),
             self._confirm,
         )
+        if done is not None:
+            self._saved_rows = self._rows()
         return done is not None

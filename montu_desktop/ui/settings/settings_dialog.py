@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
 from montu_desktop.domain.staff import Role
@@ -12,7 +14,7 @@ from montu_desktop.ui.settings.audit_page import AuditPage
 from montu_desktop.ui.settings.backups_page import BackupsPage, Confirm
 from montu_desktop.ui.settings.clinic_page import ClinicPage
 from montu_desktop.ui.settings.doctors_page import DoctorsPage
-from montu_desktop.ui.settings.form import ConfirmImpact
+from montu_desktop.ui.settings.form import ConfirmDiscard, ConfirmImpact, ask_discard
 from montu_desktop.ui.settings.impact_dialog import ask_with_dialog
 from montu_desktop.ui.settings.online_page import OnlinePage
 from montu_desktop.ui.settings.reports_page import ReportsPage
@@ -34,6 +36,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         confirm_impact: ConfirmImpact | None = None,
         confirm_restore: Confirm | None = None,
+        confirm_discard: ConfirmDiscard | None = None,
     ) -> None:
         if role is None or not role.can_manage:
             raise NotAllowed("only a manager can change the clinic's settings")
@@ -41,12 +44,13 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Clinic settings")
         details = run_and_wait(self, lambda: clinic_details(ctx))
         ask = confirm_impact or ask_with_dialog(self, details.timezone if details else "UTC")
+        self.confirm_discard = confirm_discard or ask_discard(self)
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
         self.clinic_page = ClinicPage(ctx, ask)
         self.types_page = TypesPage(ctx, ask)
         self.doctors_page = DoctorsPage(ctx, ask)
-        self.rosters_page = RostersPage(ctx, ask)
+        self.rosters_page = RostersPage(ctx, ask, self.confirm_discard)
         self.tabs.addTab(self.clinic_page, "Clinic && hours")
         self.tabs.addTab(self.types_page, "Appointment types")
         self.tabs.addTab(self.doctors_page, "Doctors")
@@ -67,12 +71,39 @@ class SettingsDialog(QDialog):
         self.tabs.currentChanged.connect(self._refresh)
         layout.addWidget(self.tabs)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
+        buttons.rejected.connect(self.close_asking)
         layout.addWidget(buttons)
         self.resize(980, 640)
 
+    def unsaved(self) -> list[tuple[QWidget, str]]:
+        """The pages holding edits not saved yet, with what to call them."""
+        found: list[tuple[QWidget, str]] = []
+        if self.clinic_page.unsaved():
+            found.append((self.clinic_page, "the clinic's details or opening hours"))
+        if self.rosters_page.unsaved():
+            found.append((self.rosters_page, self.rosters_page.unsaved_name()))
+        return found
+
+    def close_asking(self) -> bool:
+        """Close (the Close button, Escape), asking first when edits are not saved; with
+        Keep editing the first such page is shown instead. Returns whether it closed."""
+        pending = self.unsaved()
+        if pending and not self.confirm_discard(" and ".join(what for _, what in pending)):
+            self.tabs.setCurrentWidget(pending[0][0])
+            return False
+        self.reject()
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.close_asking()
+            return
+        super().keyPressEvent(event)
+
     def _refresh(self, _index: int) -> None:
         page = self.tabs.currentWidget()
+        if page is self.rosters_page and self.rosters_page.unsaved():
+            return  # reloading would drop the blocks typed and not saved yet
         if page in (
             self.rosters_page,
             self.audit_page,

@@ -54,7 +54,14 @@ class TypesPage(QWidget):
         self.messages.clear()
         self.load()
 
-    def load(self) -> None:
+    def load(self, select: int | None = None) -> None:
+        """List the types again, keeping the chosen one (or choosing `select`) chosen.
+
+        With the choice lost, a second "Save changes" on the same form added a new type
+        (save adds when nothing is chosen) instead of editing the one just saved.
+        """
+        chosen = self._selected()
+        keep = select if select is not None else (chosen.id if chosen else None)
         self._types = run_and_wait(self, lambda: types.list_types(self._ctx))
         self.list.clear()
         for kind in self._types:
@@ -69,6 +76,9 @@ class TypesPage(QWidget):
         has = bool(self._types)
         self.save_button.setEnabled(has)
         self.delete_button.setEnabled(has)
+        ids = [k.id for k in self._types]
+        if keep in ids:
+            self.list.setCurrentRow(ids.index(keep))
 
     def _show(self, row: int) -> None:
         if 0 <= row < len(self._types):
@@ -85,12 +95,12 @@ class TypesPage(QWidget):
     def add(self) -> bool:
         try:
             typed = (self.name.text(), self.length.value(), self.colour.text())
-            run_and_wait(self, lambda: types.add_type(self._ctx, *typed))
+            added = run_and_wait(self, lambda: types.add_type(self._ctx, *typed))
         except MontuError as error:
             self.messages.show(error)
             return False
         self.messages.done("Type added.")
-        self.load()
+        self.load(select=added)
         return True
 
     def save(self) -> bool:
