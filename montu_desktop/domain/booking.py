@@ -45,11 +45,17 @@ def check_bookable_time(
         raise InvalidRequest("start", f"must fall on a {slot_minutes}-minute slot boundary")
     if end > closes:
         raise InvalidRequest("start", "is too close to closing for an appointment of this length")
+    check_in_window(start, window)
+    return TimeRange(start, end)
+
+
+def check_in_window(start: int, window: BookingWindow) -> None:
+    """Refuse a start in the past (or inside the minimum notice) or beyond the horizon: also
+    said for a day with no clinic schedule, whose missing hours are not the reason then."""
     if start < window.earliest:
         raise InvalidRequest("start", "is in the past or inside the clinic's minimum notice")
     if start >= window.latest:
         raise InvalidRequest("start", "is beyond the clinic's booking horizon")
-    return TimeRange(start, end)
 
 
 def rostered_doctors(roster: Roster, wanted: TimeRange) -> list[int]:

@@ -408,6 +408,16 @@ def _book_on_server(
     return booked
 
 
+def _no_schedule(day: date, start: int, window: BookingWindow) -> Exception:
+    """A day without clinic hours: a past or too-far start is refused for that, in the
+    domain's words; otherwise the missing schedule is the reason."""
+    try:
+        rules.check_in_window(start, window)
+    except InvalidRequest as refused:
+        return refused
+    return NoSchedule("start", f"{day_label(day, year=True)} has no clinic schedule")
+
+
 def _server_refusal(
     answer: rows.ServerBooking,
     request: BookingRequest,
@@ -430,7 +440,7 @@ def _server_refusal(
     if code == "doctor_inactive":
         return InvalidRequest("doctor", f"{answer.detail} is not taking appointments")
     if code == "no_schedule":
-        return NoSchedule("start", f"{day_label(day, year=True)} has no clinic schedule")
+        return _no_schedule(day, start, window)
     if code == "time":  # the domain's own check says which rule, in its words
         clinic_day = (
             model.ClinicDay.closed(day)
@@ -562,11 +572,10 @@ def _check_time(
         raise NotFound("patient", f"no patient with id {patient_id}")
     if doctor_id is not None:
         _require_doctor(session, doctor_id)
+    window = booking_window(policy, ctx.clock())
     if clinic_day is None:
-        raise NoSchedule("start", f"{day_label(day, year=True)} has no clinic schedule")
-    wanted = rules.check_bookable_time(
-        clinic_day, epoch(start), kind, policy.slot_minutes, booking_window(policy, ctx.clock())
-    )
+        raise _no_schedule(day, epoch(start), window)
+    wanted = rules.check_bookable_time(clinic_day, epoch(start), kind, policy.slot_minutes, window)
     if standing.patient_busy:
         raise PatientDoubleBooked()
     return (

@@ -117,6 +117,17 @@ def test_sunday_is_closed_and_a_week_without_schedule_is_refused(ctx) -> None:
         week_availability(ctx, "Massage", TUESDAY)
 
 
+def test_a_past_or_too_far_day_without_hours_is_refused_for_that_not_for_its_hours(ctx) -> None:
+    tiny_clinic(ctx)
+    (patient,) = new_patients(ctx, 1)
+    last_week, far_ahead = date(2026, 11, 17), date(2027, 6, 1)  # both unscheduled
+    for day, reason in ((last_week, "in the past"), (far_ahead, "beyond the clinic's booking")):
+        with pytest.raises(InvalidRequest, match=reason) as refused:
+            book_appointment(ctx, BookingRequest("Long", at(day, 10), patient))
+        assert refused.value.field == "start" and not isinstance(refused.value, NoSchedule)
+    assert appointment_count(ctx) == 0
+
+
 def test_the_requested_doctor_gets_the_booking(ctx) -> None:
     doctors = tiny_clinic(ctx, doctors=3)
     (patient,) = new_patients(ctx, 1)
