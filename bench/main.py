@@ -348,8 +348,19 @@ def settle(report: Report, before: str, idle_share: float = 0.85, longest: float
             break
     report.notes.append(
         f"Before {before}: waited {time.monotonic() - started:.0f} s for the machine to be "
-        f"{1 - busy:.0%} idle (1-minute load {os.getloadavg()[0]:.2f})."
+        f"{1 - busy:.0%} idle (1-minute load {os.getloadavg()[0]:.2f}); {machine_speed()}."
     )
+
+
+def machine_speed() -> str:
+    """This VM's speed at the moment, for comparing runs: the same pure-Python work takes
+    20-30 % more CPU time when the host is busy, which load and idle time do not show."""
+    spent = []
+    for _ in range(5):
+        began = time.process_time()
+        sum(i * i for i in range(1_000_000))
+        spent.append(time.process_time() - began)
+    return f"a fixed pure-Python loop took {_ms(sorted(spent)[2])} of CPU (median of 5)"
 
 
 def ui(report: Report, clinic: Clinic) -> None:
@@ -453,7 +464,7 @@ def _booking_only(report: Report, monday, backends: list[str], args) -> int:  # 
     if "postgresql" in backends:
         pg_book = build_clinic("postgresql", 50, 13, monday, label="book", fresh=args.fresh)
         pg_noguard = build_clinic("postgresql", 50, 13, monday, label="noguard", fresh=args.fresh)
-    print(f"Measuring bookings (load {os.getloadavg()[0]:.2f})")
+    print(f"Measuring bookings (load {os.getloadavg()[0]:.2f}; {machine_speed()})")
     booking(report, sqlite_book, pg_book, pg_noguard, seconds, 100 if args.quick else 400)
     print(f"load afterwards {os.getloadavg()[0]:.2f}")
     for note in report.notes:

@@ -17,19 +17,11 @@ import os
 from bench import booking as bk
 from bench.dataset import benchmark_monday, build_clinic
 from bench.main import _ms
-from montu_desktop.services import booking as service
 
 
 def _batch(clinic, day, count: int, mode: str) -> bk.DeskResult:  # type: ignore[no-untyped-def]
-    real = getattr(service, "_on_sqlite_fast_path", None)  # absent before this round
-    if mode == "statements" and real is not None:
-        service._on_sqlite_fast_path = lambda *_args: False  # type: ignore[assignment]
-    try:
-        bk.clear_bookings(clinic)
-        return bk.single_desk(clinic, day, count)
-    finally:
-        if real is not None:
-            service._on_sqlite_fast_path = real  # type: ignore[assignment]
+    bk.clear_bookings(clinic)
+    return bk.single_desk(clinic, day, count, statements=mode == "statements")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler = cProfile.Profile()
         bk.clear_bookings(clinic)
         profiler.enable()
-        bk.single_desk(clinic, day, args.count)
+        bk._single_desk_process((clinic, day, bk.patient_ids(clinic)[: args.count], False))
         profiler.disable()
         profiler.dump_stats(args.profile)
         print(f"profile written to {args.profile}")
