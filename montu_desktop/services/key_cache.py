@@ -13,20 +13,19 @@ of live keys (the websites a browser may call from) are kept the same way.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
-from montu_desktop.domain.op_changes import OpChanges
 from montu_desktop.services import online
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.dropped_on_change import DroppedOnChange
 
 RECHECK_SECONDS = 1.0
 """How long a checked key is trusted without the database: one read a second per key costs
 nothing, and a revocation typed at a terminal takes effect before the next request is typed."""
 
 
-class KeyCache:
+class KeyCache(DroppedOnChange):
     """Live keys by token hash and the live keys' origins; thread-safe, one per server."""
 
     def __init__(
@@ -35,25 +34,15 @@ class KeyCache:
         clock: Callable[[], float] = time.monotonic,
         seconds: float = RECHECK_SECONDS,
     ) -> None:
-        self._ctx = ctx
         self._clock = clock
         self._seconds = seconds
-        self._lock = threading.Lock()
         self._keys: dict[str, tuple[float, online.ApiKeyInfo]] = {}
         self._origins: tuple[float, frozenset[str]] | None = None
-        self._generation = 0
-        ctx.caches.append(self._heard)
+        super().__init__(ctx)
 
-    def close(self) -> None:
-        if self._heard in self._ctx.caches:
-            self._ctx.caches.remove(self._heard)
-        self.drop()
-
-    def drop(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._keys.clear()
-            self._origins = None
+    def _forget(self) -> None:
+        self._keys.clear()
+        self._origins = None
 
     def kept(self, digest: str) -> online.ApiKeyInfo | None:
         """The live key with this token hash if it was read within the bound; never blocks."""
@@ -102,6 +91,3 @@ class KeyCache:
             if generation == self._generation:
                 self._origins = (read_at, found)
         return found
-
-    def _heard(self, _changes: OpChanges) -> None:  # any thread
-        self.drop()

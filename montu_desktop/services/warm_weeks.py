@@ -31,6 +31,7 @@ from montu_desktop.domain.model import ClinicPolicy, epoch, week_days, week_star
 from montu_desktop.domain.op_changes import ChangeKind, OpChanges
 from montu_desktop.services.availability import WeekAvailability, week_availability
 from montu_desktop.services.context import ServiceContext
+from montu_desktop.services.dropped_on_change import DroppedOnChange
 from montu_desktop.services.reference import clinic_policy
 from montu_desktop.services.scheduling_reference import HoldPolicy, hold_policy
 
@@ -56,33 +57,21 @@ class _Kept:
     """The week as the API sent it (kept and dropped with the week)."""
 
 
-class WarmWeeks:
+class WarmWeeks(DroppedOnChange):
     """A desk's small store of computed weeks; thread-safe, attached to one context."""
 
     def __init__(self, ctx: ServiceContext, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._ctx = ctx
         self._capacity = capacity
-        self._lock = threading.Lock()
         self._kept: OrderedDict[WeekKey, _Kept] = OrderedDict()
         self._running: dict[WeekKey, threading.Event] = {}
-        self._generation = 0
         self.enabled = True
         """Off: every call computes fresh and `warm` does nothing (the benchmark's cold row)."""
         self.hits = 0
         self.misses = 0
-        ctx.caches.append(self._heard)
+        super().__init__(ctx)
 
-    def close(self) -> None:
-        """Stop listening to the context and forget everything."""
-        if self._heard in self._ctx.caches:
-            self._ctx.caches.remove(self._heard)
-        self.drop()
-
-    def drop(self) -> None:
-        """Forget every kept week; a computation running now is not kept either."""
-        with self._lock:
-            self._generation += 1
-            self._kept.clear()
+    def _forget(self) -> None:
+        self._kept.clear()
 
     def week(
         self,
