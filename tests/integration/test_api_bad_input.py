@@ -24,6 +24,7 @@ from montu_desktop.services import online
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.unit_of_work import UnitOfWork
 from tests.support.clinic import at, tiny_clinic
+from tests.support.clock import MovedSeconds
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx versions
@@ -32,19 +33,9 @@ with warnings.catch_warnings():
 TUESDAY = date(2026, 11, 24)
 
 
-class Minutes:
-    """The API's monotonic clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def minutes() -> Minutes:
-    return Minutes()
+def minutes() -> MovedSeconds:
+    return MovedSeconds()
 
 
 @pytest.fixture
@@ -59,7 +50,7 @@ def token(app_ctx: ServiceContext) -> str:
 
 
 @pytest.fixture
-def api(app_ctx: ServiceContext, minutes: Minutes) -> Iterator[TestClient]:
+def api(app_ctx: ServiceContext, minutes: MovedSeconds) -> Iterator[TestClient]:
     with TestClient(create_app(app_ctx, clock=minutes), raise_server_exceptions=False) as client:
         yield client
 
@@ -179,7 +170,7 @@ def test_a_forged_host_gets_no_redirect_and_both_path_forms_answer(site: TestCli
 
 
 def test_wrong_keys_are_limited_per_address_without_a_lookup_and_the_good_key_still_works(
-    api: TestClient, token: str, minutes: Minutes, monkeypatch: pytest.MonkeyPatch
+    api: TestClient, token: str, minutes: MovedSeconds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lookups: list[str] = []
     real = online.authenticate

@@ -26,25 +26,16 @@ from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.key_cache import RECHECK_SECONDS
 from montu_desktop.services.reference import clinic_policy
 from tests.support.clinic import at, tiny_clinic
+from tests.support.clock import MovedSeconds
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx versions
     from fastapi.testclient import TestClient
 
 
-class Seconds:
-    """The API's monotonic clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def seconds() -> Seconds:
-    return Seconds()
+def seconds() -> MovedSeconds:
+    return MovedSeconds()
 
 
 @pytest.fixture
@@ -54,7 +45,7 @@ def app_ctx(ctx: ServiceContext) -> ServiceContext:
 
 
 @pytest.fixture
-def api(app_ctx: ServiceContext, seconds: Seconds) -> Iterator[TestClient]:
+def api(app_ctx: ServiceContext, seconds: MovedSeconds) -> Iterator[TestClient]:
     with TestClient(create_app(app_ctx, clock=seconds), raise_server_exceptions=False) as client:
         yield client
 
@@ -79,7 +70,7 @@ def _week(api: TestClient, token: str, day: date, kind: str = "Standard"):  # ty
 
 
 def test_a_key_revoked_elsewhere_is_refused_within_the_bound_and_at_once_after_a_drop(
-    api: TestClient, app_ctx: ServiceContext, seconds: Seconds
+    api: TestClient, app_ctx: ServiceContext, seconds: MovedSeconds
 ) -> None:
     day = _tuesday(app_ctx)
     _, token = online.create_api_key(app_ctx, "site", "availability", rate="10000/min")

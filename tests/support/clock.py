@@ -27,3 +27,13 @@ def clinic_today(zone: str = "Australia/Melbourne") -> date:
 def next_monday(zone: str = "Australia/Melbourne") -> date:
     today = clinic_today(zone)
     return today + timedelta(days=7 - today.weekday())
+
+
+class MovedSeconds:
+    """A monotonic clock in seconds (the API's rate limits and caches), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
