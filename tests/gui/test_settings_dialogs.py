@@ -130,6 +130,23 @@ def test_types_page_saves_the_same_type_twice_without_adding_a_new_one(
     assert page._selected() is not None and page._selected().id == brief.id
 
 
+def test_types_page_clears_the_form_after_delete_so_save_cannot_bring_it_back(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: after Delete the form still showed the deleted type, and
+    # "Save changes" (which adds when nothing is chosen) added it back as a new type.
+    set_up_clinic(sqlite_ctx)
+    window = dialog(qtbot, sqlite_ctx)
+    page = window.types_page
+    page.name.setText("Brief")
+    page.length.setValue(45)
+    assert page.add()
+    assert page.delete()
+    assert page._selected() is None and page.name.text() == ""
+    assert not page.save()
+    assert sorted(k.name for k in types.list_types(sqlite_ctx)) == ["Long", "Standard"]
+
+
 def test_doctors_page_adds_a_doctor_and_lists_bookings_before_removal(
     qtbot: QtBot, sqlite_ctx: ServiceContext
 ) -> None:
