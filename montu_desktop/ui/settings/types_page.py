@@ -17,7 +17,7 @@ from montu_desktop.domain.settings_rules import TYPE_MINUTES
 from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
-from montu_desktop.ui.settings.colour_picker import PALETTE, ColourPicker
+from montu_desktop.ui.settings.colour_picker import PALETTE, ColourPicker, shown_colour
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
 
@@ -97,6 +97,25 @@ class TypesPage(QWidget):
             self.length.setValue(kind.length_minutes)
             self.colour.setText(kind.colour)
             self.active.setChecked(kind.active)
+
+    def unsaved(self) -> bool:
+        """Whether the form differs from the chosen type, or holds a new type's name."""
+        kind = self._selected()
+        if kind is None:
+            return bool(self.name.text().strip())
+        shown = (
+            self.name.text().strip(),
+            self.length.value(),
+            self.colour.text(),
+            self.active.isChecked(),
+        )
+        return shown != (kind.name, kind.length_minutes, shown_colour(kind.colour), kind.active)
+
+    def unsaved_name(self) -> str:
+        kind = self._selected()
+        if kind is None:
+            return f"the new type {self.name.text().strip()}"
+        return f"changes to the type {kind.name}"
 
     def _selected(self) -> AppointmentType | None:
         row = self.list.currentRow()
