@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 from urllib.parse import urlparse
@@ -500,6 +500,25 @@ def check_value(key: str, value: str) -> str:
     except ValueError as exc:
         raise InvalidRequest(key, str(exc)) from None
     return value.strip()
+
+
+AMBER_KEY = "waiting_room.amber_minutes"
+RED_KEY = "waiting_room.red_minutes"
+CHECKED_TOGETHER = (AMBER_KEY, RED_KEY)
+"""Keys each allowed alone but checked with each other (check_together)."""
+
+
+def check_together(values: Mapping[str, str], changed: Collection[str]) -> None:
+    """Refuse, naming the key changed and the reason, values allowed alone but not together:
+    `values` are the texts as they would be stored, `changed` the keys being set."""
+    if not any(key in changed for key in CHECKED_TOGETHER):
+        return
+    amber, red = typed_value(AMBER_KEY, values), typed_value(RED_KEY, values)
+    if amber >= red:  # type: ignore[operator]
+        why = "a wait turns amber before it turns red"
+        if AMBER_KEY in changed:
+            raise InvalidRequest(AMBER_KEY, f"must be less than {RED_KEY} ({red}): {why}")
+        raise InvalidRequest(RED_KEY, f"must be more than {AMBER_KEY} ({amber}): {why}")
 
 
 def typed_value(key: str, stored: Mapping[str, str]) -> object:

@@ -11,6 +11,7 @@ from montu_desktop.domain.clinic_time import local_instant
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import ClinicDay, RosterBlock, RosterTemplate, WeeklyHours
 from montu_desktop.domain.settings_rules import WEEKDAY_NAMES, on_slot
+from montu_desktop.domain.wording import day_label
 
 
 class ExceptionKind(enum.StrEnum):
@@ -87,7 +88,9 @@ def check_exception(exception: RosterException, day: ClinicDay | None, zone: str
         raise InvalidRequest("ends", "must be after the start")
     if exception.kind is ExceptionKind.EXTRA:
         if day is None or not day.is_open:
-            raise InvalidRequest("day", f"the clinic is closed on {exception.day.isoformat()}")
+            raise InvalidRequest(
+                "day", f"the clinic is closed on {day_label(exception.day, year=True)}"
+            )
         assert day.opens is not None and day.closes is not None
         start = local_instant(exception.day, exception.starts, zone)
         end = local_instant(exception.day, exception.ends, zone)

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from montu_desktop.config import secrets
-from montu_desktop.config.settings_registry import SECRET_NAMES, SPECS, SettingSpec, check_value
+from montu_desktop.config.settings_registry import (
+    CHECKED_TOGETHER,
+    SECRET_NAMES,
+    SPECS,
+    SettingSpec,
+    check_together,
+    check_value,
+)
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.notifications.templates import DEFAULTS as TEMPLATE_DEFAULTS
 from montu_desktop.notifications.templates import TEMPLATE_KEYS, check_template_setting
@@ -87,6 +94,7 @@ def set_settings(ctx: ServiceContext, values: dict[str, str]) -> list[SettingVal
         )
     clean = {key: _check(key, value) for key, value in values.items()}
     with UnitOfWork(ctx, write=True) as uow:
+        _check_together(uow, clean)
         for key, value in clean.items():
             settings_rows.store_value(uow.session, key, value)
             uow.audit("setting.changed", key, value=value)
@@ -102,11 +110,19 @@ def reset_setting(ctx: ServiceContext, key: str) -> SettingValue:
     require_manager(ctx, "change settings")
     default, meaning = _default(key)
     with UnitOfWork(ctx, write=True) as uow:
+        _check_together(uow, {key: default})
         settings_rows.forget_value(uow.session, key)
         uow.audit("setting.reset", key)
         uow.touches("settings")
         uow.commit()
     return SettingValue(key, default, True, meaning)
+
+
+def _check_together(uow: UnitOfWork, changed: dict[str, str]) -> None:
+    """The registry's checks across keys (amber before red), over what would be stored."""
+    if any(key in changed for key in CHECKED_TOGETHER):
+        stored = settings_rows.stored_values(uow.session, CHECKED_TOGETHER)
+        check_together({**stored, **changed}, changed)
 
 
 def store_secret(name: str, value: str) -> None:

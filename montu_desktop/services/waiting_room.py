@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from montu_desktop.config.settings_registry import AMBER_KEY, RED_KEY
 from montu_desktop.domain.clinic_time import local_day_bounds
 from montu_desktop.domain.model import AppointmentStatus
 from montu_desktop.persistence import visit_rows
@@ -13,9 +14,6 @@ from montu_desktop.services.clinic_settings import get_setting
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.reference import appointment_types, clinic_policy, doctors
 from montu_desktop.services.unit_of_work import UnitOfWork
-
-AMBER_KEY = "waiting_room.amber_minutes"
-RED_KEY = "waiting_room.red_minutes"
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,10 @@ class Answer:
 
 
 def dialog(qtbot: QtBot, ctx: ServiceContext, answer: Answer | None = None) -> SettingsDialog:
-    window = SettingsDialog(ctx, Role.MANAGER, confirm_impact=answer or Answer())
+    # Edits a test leaves unsaved are thrown away when the window is closed at teardown.
+    window = SettingsDialog(
+        ctx, Role.MANAGER, confirm_impact=answer or Answer(), confirm_discard=lambda _what: True
+    )
     qtbot.addWidget(window)
     return window
 
@@ -128,6 +131,23 @@ def test_types_page_saves_the_same_type_twice_without_adding_a_new_one(
     assert page.add()
     brief = next(k for k in types.list_types(sqlite_ctx) if k.name == "Brief")
     assert page._selected() is not None and page._selected().id == brief.id
+
+
+def test_types_page_clears_the_form_after_delete_so_save_cannot_bring_it_back(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: after Delete the form still showed the deleted type, and
+    # "Save changes" (which adds when nothing is chosen) added it back as a new type.
+    set_up_clinic(sqlite_ctx)
+    window = dialog(qtbot, sqlite_ctx)
+    page = window.types_page
+    page.name.setText("Brief")
+    page.length.setValue(45)
+    assert page.add()
+    assert page.delete()
+    assert page._selected() is None and page.name.text() == ""
+    assert not page.save()
+    assert sorted(k.name for k in types.list_types(sqlite_ctx)) == ["Long", "Standard"]
 
 
 def test_doctors_page_adds_a_doctor_and_lists_bookings_before_removal(
@@ -401,3 +421,61 @@ def test_closing_settings_with_clinic_details_not_saved_asks_first(
     assert discard.asked == ["the clinic's details or opening hours"]
     assert not window.isVisible()
     assert clinic.clinic_details(sqlite_ctx).name == "Northside Clinic"
+
+
+def test_the_title_bar_close_asks_about_unsaved_edits_like_close_and_escape(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: the window's own close button (X) dropped edits without a word.
+    set_up_clinic(sqlite_ctx)
+    discard = Discard(throw_away=False)
+    window = SettingsDialog(
+        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.tabs.setCurrentWidget(window.types_page)
+    window.clinic_page.name.setText("Southbank Clinic")
+    assert not window.close()  # Keep editing: still open, on the page holding the edits
+    assert window.isVisible() and window.tabs.currentWidget() is window.clinic_page
+    assert discard.asked == ["the clinic's details or opening hours"]
+
+    discard.throw_away = True
+    assert window.close()
+    assert not window.isVisible() and len(discard.asked) == 2
+
+    again = SettingsDialog(sqlite_ctx, Role.MANAGER, confirm_discard=discard)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.close() and len(discard.asked) == 2  # nothing typed: no question
+
+
+def test_names_typed_on_the_types_and_doctors_pages_count_as_unsaved(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    ada, _ = set_up_clinic(sqlite_ctx)
+    discard = Discard(throw_away=True)
+    window = SettingsDialog(
+        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
+    )
+    qtbot.addWidget(window)
+    window.show()
+    kinds, people = window.types_page, window.doctors_page
+    assert not window.unsaved()
+    kinds.list.setCurrentRow([k.name for k in kinds._types].index("Long"))
+    people.list.setCurrentRow([d.id for d in people._doctors].index(ada))
+    assert not window.unsaved()
+
+    kinds.name.setText("Long consult")
+    people.name.setText("Dr Ada Lovelace")
+    assert [what for _, what in window.unsaved()] == [
+        "changes to the type Long",
+        "Dr Ada's new name",
+    ]
+    assert kinds.save() and people.rename()
+    assert not window.unsaved()
+
+    kinds.list.setCurrentRow(-1)
+    kinds.name.setText("Brief")
+    assert [what for _, what in window.unsaved()] == ["the new type Brief"]
+    assert window.close_asking() and discard.asked == ["the new type Brief"]

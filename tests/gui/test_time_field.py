@@ -49,7 +49,8 @@ def test_typing_over_a_selected_time_keeps_what_was_typed(
 def test_every_time_field_of_the_settings_takes_over_typing(
     qtbot: QtBot, demo_ctx: ServiceContext
 ) -> None:
-    settings = SettingsDialog(demo_ctx, Role.MANAGER)
+    # The times typed are not saved: thrown away when the window is closed at teardown.
+    settings = SettingsDialog(demo_ctx, Role.MANAGER, confirm_discard=lambda _what: True)
     qtbot.addWidget(settings)
     settings.show()
     rosters = settings.rosters_page

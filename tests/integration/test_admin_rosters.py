@@ -153,6 +153,26 @@ def test_an_extra_session_outside_opening_hours_is_refused(ctx: ServiceContext) 
     assert rosters.exceptions(ctx, ada, TUESDAY) == []
 
 
+def test_refusals_about_closed_days_name_the_day_as_people_read_it(
+    sqlite_ctx: ServiceContext,
+) -> None:
+    # Found in the trial: "the clinic is closed on 2026-11-24" where the product says
+    # "Tue 24 Nov 2026" everywhere else.
+    ada, _ = set_up_clinic(sqlite_ctx)
+    clinic.close_day(sqlite_ctx, TUESDAY, "Staff training")
+    with pytest.raises(InvalidRequest) as refused:
+        rosters.add_exception(
+            sqlite_ctx, RosterException(ada, TUESDAY, ExceptionKind.EXTRA, time(12), time(13))
+        )
+    assert refused.value.reason == "the clinic is closed on Tue 24 Nov 2026"
+    with pytest.raises(InvalidRequest) as refused:
+        clinic.close_day(sqlite_ctx, TUESDAY, "Power works")
+    assert refused.value.reason == "Tue 24 Nov 2026 is already closed"
+    with pytest.raises(InvalidRequest) as refused:
+        clinic.open_day(sqlite_ctx, TUESDAY + timedelta(days=1))
+    assert refused.value.reason == "Wed 25 Nov 2026 is not a closure"
+
+
 def test_utilisation_compares_booked_and_rostered_hours(ctx: ServiceContext) -> None:
     ada, ben = set_up_clinic(ctx)
     book_appointment(ctx, BookingRequest("Long", at(TUESDAY, 10), patient(ctx, "A"), ada))

@@ -57,7 +57,8 @@ def test_seen_patients_leave_the_waiting_room(clinic: ServiceContext, clock: Fix
 def test_thresholds_are_clinic_settings(clinic: ServiceContext) -> None:
     room = waiting_room(clinic, MONDAY)
     assert (room.amber_minutes, room.red_minutes) == (15, 30)
-    assert [room.level(m) for m in (0, 14, 15, 29, 30, 90)] == ["", "", "amber", "amber", "red", "red"]
+    levels = [room.level(m) for m in (0, 14, 15, 29, 30, 90)]
+    assert levels == ["", "", "amber", "amber", "red", "red"]
     clinic_settings.set_setting(clinic, "waiting_room.amber_minutes", "10")
     clinic_settings.set_setting(clinic, "waiting_room.red_minutes", "20")
     room = waiting_room(clinic, MONDAY)
@@ -65,3 +66,43 @@ def test_thresholds_are_clinic_settings(clinic: ServiceContext) -> None:
     with pytest.raises(InvalidRequest) as refused:
         clinic_settings.set_setting(clinic, "waiting_room.red_minutes", "soon")
     assert refused.value.field == "waiting_room.red_minutes"
+
+
+def test_amber_must_come_before_red_whichever_is_set(sqlite_ctx: ServiceContext) -> None:
+    # Found in the trial: amber 15 was accepted with red 15 and the board read "amber 15, red 15".
+    with pytest.raises(InvalidRequest) as refused:
+        clinic_settings.set_setting(sqlite_ctx, "waiting_room.amber_minutes", "30")
+    assert refused.value.field == "waiting_room.amber_minutes"
+    assert "less than waiting_room.red_minutes (30)" in refused.value.reason
+    clinic_settings.set_setting(sqlite_ctx, "waiting_room.red_minutes", "20")
+    with pytest.raises(InvalidRequest) as refused:
+        clinic_settings.set_setting(sqlite_ctx, "waiting_room.red_minutes", "15")
+    assert refused.value.field == "waiting_room.red_minutes"
+    assert "more than waiting_room.amber_minutes (15)" in refused.value.reason
+    with pytest.raises(InvalidRequest):
+        clinic_settings.set_settings(
+            sqlite_ctx, {"waiting_room.amber_minutes": "25", "waiting_room.red_minutes": "25"}
+        )
+    clinic_settings.set_setting(sqlite_ctx, "waiting_room.amber_minutes", "19")
+    stored = {s.key: s.value for s in clinic_settings.list_settings(sqlite_ctx)}
+    assert [stored[f"waiting_room.{c}_minutes"] for c in ("amber", "red")] == ["19", "20"]
+    clinic_settings.set_setting(sqlite_ctx, "waiting_room.red_minutes", "50")
+    clinic_settings.set_setting(sqlite_ctx, "waiting_room.amber_minutes", "40")
+    with pytest.raises(InvalidRequest) as refused:
+        clinic_settings.reset_setting(sqlite_ctx, "waiting_room.red_minutes")  # the default: 30
+    assert refused.value.field == "waiting_room.red_minutes"
+    assert clinic_settings.get_setting(sqlite_ctx, "waiting_room.red_minutes").value == "50"
+
+
+def test_config_set_refuses_amber_at_or_above_red_in_one_line(
+    sqlite_ctx: ServiceContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from montu_desktop.cli import main
+
+    url = str(sqlite_ctx.database.url)
+    assert main(["config", "set", "waiting_room.red_minutes", "15", "--database", url]) == 3
+    refused = capsys.readouterr().err
+    assert refused.count("\n") == 1 and refused.startswith("refused: waiting_room.red_minutes: ")
+    assert "more than waiting_room.amber_minutes (15)" in refused
+    assert main(["config", "get", "waiting_room.red_minutes", "--database", url]) == 0
+    assert capsys.readouterr().out.strip() == "30"

@@ -12,6 +12,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.model import WeeklyHours
 from montu_desktop.domain.settings_rules import ClinicDetails, check_clinic, check_opening_hours
+from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import admin_rows
 from montu_desktop.persistence import repositories as repo
 from montu_desktop.services.admin.changes import ChangeOutcome, run_change
@@ -220,7 +221,7 @@ def close_day(
 
     def mutate(session: Session) -> None:
         if admin_rows.is_closed(session, day):
-            raise InvalidRequest("day", f"{day.isoformat()} is already closed")
+            raise InvalidRequest("day", f"{day_label(day, year=True)} is already closed")
         admin_rows.close_day(session, day, reason[:200])
 
     return run_change(
@@ -242,7 +243,7 @@ def open_day(
 
     def mutate(session: Session) -> None:
         if not admin_rows.is_closed(session, day):
-            raise InvalidRequest("day", f"{day.isoformat()} is not a closure")
+            raise InvalidRequest("day", f"{day_label(day, year=True)} is not a closure")
         row = repo.clinic_row(session)
         public = _holidays(row.subdivision or "" if row else "", range(day.year, day.year + 1))
         admin_rows.open_day(session, day, public.get(day))

@@ -52,8 +52,7 @@ class ColourPicker(QWidget):
         return self._colour
 
     def setText(self, colour: str) -> None:
-        parsed = QColor(colour)
-        self._colour = parsed.name() if parsed.isValid() else colour
+        self._colour = shown_colour(colour)
         self._paint()
         self.changed.emit(self._colour)
 
@@ -72,3 +71,9 @@ class ColourPicker(QWidget):
         self.other.setStyleSheet(
             f"QPushButton {{ border-left: 12px solid {self._colour}; }}" if custom else ""
         )
+
+
+def shown_colour(colour: str) -> str:
+    """The colour as the picker holds it: #rrggbb, or the text as it is when not a colour."""
+    parsed = QColor(colour)
+    return parsed.name() if parsed.isValid() else colour

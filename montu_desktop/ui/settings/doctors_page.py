@@ -106,6 +106,8 @@ class DoctorsPage(QWidget):
         ids = [d.id for d in self._doctors]
         if keep in ids:
             self.list.setCurrentRow(ids.index(keep))
+        else:
+            self.name.clear()  # a removed doctor's name would read as a new doctor not added
 
     def _show(self, row: int) -> None:
         if 0 <= row < len(self._doctors):
@@ -195,6 +197,18 @@ class DoctorsPage(QWidget):
         self.messages.done("Held time released.")
         self._show_holds(doctor.id)
         return True
+
+    def unsaved(self) -> bool:
+        """Whether the name differs from the chosen doctor's, or is a new doctor's not added."""
+        doctor = self.selected()
+        typed = self.name.text().strip()
+        return typed != doctor.name if doctor is not None else bool(typed)
+
+    def unsaved_name(self) -> str:
+        doctor = self.selected()
+        if doctor is None:
+            return f"the new doctor {self.name.text().strip()}"
+        return f"{doctor.name}'s new name"
 
     def selected(self) -> Doctor | None:
         row = self.list.currentRow()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
 from montu_desktop.domain.staff import Role
@@ -80,19 +80,33 @@ class SettingsDialog(QDialog):
         found: list[tuple[QWidget, str]] = []
         if self.clinic_page.unsaved():
             found.append((self.clinic_page, "the clinic's details or opening hours"))
-        if self.rosters_page.unsaved():
-            found.append((self.rosters_page, self.rosters_page.unsaved_name()))
+        for page in (self.types_page, self.doctors_page, self.rosters_page):
+            if page.unsaved():
+                found.append((page, page.unsaved_name()))
         return found
 
     def close_asking(self) -> bool:
         """Close (the Close button, Escape), asking first when edits are not saved; with
         Keep editing the first such page is shown instead. Returns whether it closed."""
+        if not self._may_close():
+            return False
+        self.reject()
+        return True
+
+    def _may_close(self) -> bool:
         pending = self.unsaved()
         if pending and not self.confirm_discard(" and ".join(what for _, what in pending)):
             self.tabs.setCurrentWidget(pending[0][0])
             return False
-        self.reject()
         return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """The title bar's close button asks as Close does. A window not shown (closed by a
+        test's teardown, say) has no one to ask, and closes."""
+        if self.isVisible() and not self._may_close():
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and not event.modifiers():

@@ -17,7 +17,7 @@ from montu_desktop.domain.settings_rules import TYPE_MINUTES
 from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
-from montu_desktop.ui.settings.colour_picker import ColourPicker
+from montu_desktop.ui.settings.colour_picker import PALETTE, ColourPicker, shown_colour
 from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
 
 
@@ -79,6 +79,16 @@ class TypesPage(QWidget):
         ids = [k.id for k in self._types]
         if keep in ids:
             self.list.setCurrentRow(ids.index(keep))
+        else:
+            # A deleted type left on the form came back as a new one on "Save changes".
+            self._clear_form()
+
+    def _clear_form(self) -> None:
+        self.list.setCurrentRow(-1)
+        self.name.clear()
+        self.length.setValue(15)
+        self.colour.setText(PALETTE[0][1])
+        self.active.setChecked(True)
 
     def _show(self, row: int) -> None:
         if 0 <= row < len(self._types):
@@ -87,6 +97,25 @@ class TypesPage(QWidget):
             self.length.setValue(kind.length_minutes)
             self.colour.setText(kind.colour)
             self.active.setChecked(kind.active)
+
+    def unsaved(self) -> bool:
+        """Whether the form differs from the chosen type, or holds a new type's name."""
+        kind = self._selected()
+        if kind is None:
+            return bool(self.name.text().strip())
+        shown = (
+            self.name.text().strip(),
+            self.length.value(),
+            self.colour.text(),
+            self.active.isChecked(),
+        )
+        return shown != (kind.name, kind.length_minutes, shown_colour(kind.colour), kind.active)
+
+    def unsaved_name(self) -> str:
+        kind = self._selected()
+        if kind is None:
+            return f"the new type {self.name.text().strip()}"
+        return f"changes to the type {kind.name}"
 
     def _selected(self) -> AppointmentType | None:
         row = self.list.currentRow()
