@@ -33,6 +33,7 @@ from montu_desktop.domain.events import AppointmentBooked, AppointmentCancelled,
 from montu_desktop.domain.model import MAX_APPOINTMENT_MINUTES, AppointmentType, Doctor
 from montu_desktop.domain.names import fold
 from montu_desktop.domain.patients import PatientDetails, parse_birth_date
+from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import import_rows
 from montu_desktop.persistence.conflicts import OverlapRefused, PatientRetired
 from montu_desktop.services import booking, patients
@@ -347,7 +348,7 @@ class _Patients:
             return ids[0]
         if wanted.patient_id in ids:
             return wanted.patient_id  # type: ignore[return-value]
-        born_text = "no date of birth" if born is None else f"born {born.isoformat()}"
+        born_text = "no date of birth" if born is None else f"born {day_label(born, year=True)}"
         if not ids:
             raise NotFound("patient", f"no patient of that name with {born_text}")
         listed = ", ".join(str(i) for i in ids)

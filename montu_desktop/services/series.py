@@ -11,6 +11,7 @@ from montu_desktop.domain.events import AppointmentBooked, AppointmentCancelled
 from montu_desktop.domain.model import AppointmentType, ClinicPolicy, from_epoch
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.series import Repeat, occurrence_days
+from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import booking_rows as rows
 from montu_desktop.persistence import series_rows
 from montu_desktop.services import booking, patients
@@ -234,7 +235,8 @@ def _book_in(
     clashes = [p for p in planned if not p.free]
     if clashes and not skip_clashes:
         dates = ", ".join(
-            f"{to_local(c.start, policy.timezone):%Y-%m-%d} ({c.clash})" for c in clashes
+            f"{day_label(to_local(c.start, policy.timezone).date(), year=True)} ({c.clash})"
+            for c in clashes
         )
         raise InvalidRequest("start", f"the series clashes on {dates}")
     if not booked:

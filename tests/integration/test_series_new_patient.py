@@ -11,6 +11,7 @@ from montu_desktop.domain.clinic_time import to_local
 from montu_desktop.domain.errors import InvalidRequest
 from montu_desktop.domain.patients import PatientDetails
 from montu_desktop.domain.series import Repeat
+from montu_desktop.domain.wording import day_label
 from montu_desktop.persistence import scheduling_tables as st
 from montu_desktop.persistence import tables as t
 from montu_desktop.services import patients, series
@@ -49,7 +50,7 @@ def test_a_new_patients_series_refused_later_on_leaves_no_patient_behind(ctx) ->
 
     with pytest.raises(InvalidRequest) as refused:
         series.book_new_patient_series(ctx, newcomer, request, starts, WEEKLY)
-    third_day = (tuesday + timedelta(weeks=2)).isoformat()
+    third_day = day_label(tuesday + timedelta(weeks=2), year=True)
     assert refused.value.field == "start" and third_day in refused.value.reason
     # The first two occurrences were inserted before the third was refused: all rolled back.
     assert _counts(ctx) == before
