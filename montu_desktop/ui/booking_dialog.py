@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -81,6 +81,11 @@ def patient_line(record: PatientRecord, timezone: str | None = None) -> str:
         local = to_local(coming.start, timezone)
         parts.append(f"next {when_label(local)}")
     return "  ·  ".join(parts)
+
+
+def screen_room(widget: QWidget) -> QRect:
+    """The part of the widget's screen that windows may take (without the taskbar)."""
+    return widget.screen().availableGeometry()
 
 
 class _SearchBox(QLineEdit):
@@ -243,6 +248,11 @@ class BookingDialog(QDialog):
         self.search.setFocus()
 
     def _build_layout(self) -> None:
+        self.results.setMinimumWidth(520)  # a result line carries the next appointment too
+        # The note's hint is read whole beside its counter.
+        self.note.setMinimumWidth(
+            self.note.fontMetrics().horizontalAdvance(self.note.placeholderText()) + 16
+        )
         top = QFormLayout()
         top.addRow("&Type:", self.type_box)
         top.addRow("When:", self.when_label)
@@ -276,15 +286,23 @@ class BookingDialog(QDialog):
         doctor.addRow("", self.urgent)
         self.urgent.setVisible(not self.work_in)
         self.series_box.setVisible(not self.work_in)
+        # Two columns, who then what: one column was taller than a 1366x768 screen (it
+        # scrolled before Repeat, and with a new patient before Doctor).
+        who = QVBoxLayout()
+        who.addLayout(top)
+        who.addWidget(patient, 1)
+        what = QVBoxLayout()
+        what.addLayout(doctor)
+        what.addWidget(self.series_box)
+        what.addStretch(1)
         body = QWidget()
-        body_layout = QVBoxLayout(body)
+        body_layout = QHBoxLayout(body)
         body_layout.setContentsMargins(0, 0, 0, 0)
-        body_layout.addLayout(top)
-        body_layout.addWidget(patient, 1)
-        body_layout.addLayout(doctor)
-        body_layout.addWidget(self.series_box)
-        # The form scrolls when it is taller than the screen (a new patient, a series);
-        # the message, the alternatives and Book stay in view at 1366x768.
+        body_layout.addLayout(who, 1)
+        body_layout.addSpacing(12)
+        body_layout.addLayout(what, 1)
+        # The form still scrolls on a screen too short for it (1024x600); the message, the
+        # alternatives and Book stay in view.
         self.body = QScrollArea()
         self.body.setWidgetResizable(True)
         self.body.setFrameShape(QFrame.Shape.NoFrame)
@@ -294,7 +312,10 @@ class BookingDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.alternatives)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(620)  # a result line carries the next appointment too
+        # As wide as both columns (no sideways scrolling), unless the screen is narrower.
+        body.ensurePolished()
+        room = screen_room(self).width() - 60
+        self.body.setMinimumWidth(min(body.sizeHint().width(), room))
         order = [
             self.search,
             self.results,
@@ -308,6 +329,7 @@ class BookingDialog(QDialog):
             self.note,
             *([self.work_in_reason] if self.work_in else []),
             self.urgent,
+            *self.series_box.tab_order(),
             self.alternatives,
             self.type_box,
             self.book_button,
@@ -740,7 +762,13 @@ class BookingDialog(QDialog):
             except patients.DuplicatePatient as duplicate:
                 return _Duplicates([patients.patient_record(ctx, i) for i in duplicate.ids])
             request = BookingRequest(
-                type_name, start, patient_id, doctor, note=note, urgent=urgent, work_in_reason=reason
+                type_name,
+                start,
+                patient_id,
+                doctor,
+                note=note,
+                urgent=urgent,
+                work_in_reason=reason,
             )
             if repeat is not None:
                 made = series.book_series(ctx, request, starts, repeat)
@@ -854,11 +882,14 @@ class BookingDialog(QDialog):
 
     def _fit(self) -> None:
         """Grow (or shrink) to the contents, staying on the screen."""
-        screen = self.screen().availableGeometry()
+        screen = screen_room(self)
         self.setMaximumHeight(screen.height() - 20)
         body = self.body.widget()
         wanted = self.sizeHint().height() - self.body.sizeHint().height()
-        wanted += body.sizeHint().height() if body is not None else 0
+        if body is not None:
+            # Wrapped words (the fair choice's) take the lines they take at this width.
+            wide = body.heightForWidth(self.body.viewport().width())
+            wanted += max(body.sizeHint().height(), wide)
         height = min(wanted, screen.height() - 40)
         self.resize(self.width(), max(height, self.minimumSizeHint().height()))
         top = max(screen.top(), min(self.y(), screen.bottom() - self.height()))

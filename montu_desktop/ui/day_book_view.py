@@ -48,6 +48,8 @@ DETAILS_WIDTH = 290
 """The appointment details panel's width, whatever it shows."""
 FIELD_LINES = {"note": 2}
 """Lines each detail may take (the rest ends in "…", the whole text in its tooltip)."""
+ALERT_STYLE = "color: #a50e0e; font-weight: bold;"
+"""The patient's alerts, when there are any."""
 
 
 class AppointmentPanel(QGroupBox):
@@ -82,7 +84,6 @@ class AppointmentPanel(QGroupBox):
             form.addRow(f"{name.capitalize()}:", label)
         self.fields["note"].setObjectName("appointmentNote")
         self.fields["alerts"].setObjectName("appointmentAlerts")
-        self.fields["alerts"].setStyleSheet("color: #a50e0e; font-weight: bold;")
         self.arrived_button = QPushButton("&Arrived")
         self.completed_button = QPushButton("Co&mpleted")
         self.no_show_button = QPushButton("&No-show")
@@ -142,7 +143,10 @@ class AppointmentPanel(QGroupBox):
         else:
             start, end = to_local(entry.start, timezone), to_local(entry.end, timezone)
             self.fields["patient"].setText(entry.patient_name)
-            self.fields["alerts"].setText(alert_words(entry.patient_alerts) or "—")
+            words = alert_words(entry.patient_alerts)
+            # Red only for a real alert: "—" (none) reads like the other details.
+            self.fields["alerts"].setStyleSheet(ALERT_STYLE if words else "")
+            self.fields["alerts"].setText(words or "—")
             self.fields["phone"].setText(
                 format_phone(entry.patient_phone) if entry.patient_phone else "—"
             )

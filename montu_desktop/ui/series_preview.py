@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from montu_desktop.domain.clinic_time import to_local
@@ -84,6 +85,10 @@ class SeriesBox(QGroupBox):
         self.count.valueChanged.connect(lambda _v: self._changed())
         self.preview_button.clicked.connect(self.preview_wanted.emit)
         self._changed()
+
+    def tab_order(self) -> list[QWidget]:
+        """The box's fields in the order Tab visits them."""
+        return [self.repeat_box, self.weeks, self.count, self.preview_button, self.table]
 
     def rule(self) -> Repeat | None:
         value = str(self.repeat_box.currentData() or "")

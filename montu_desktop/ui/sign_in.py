@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -48,9 +50,9 @@ class SignInDialog(QDialog):
                 "manager account, which can add receptionists and change the settings."
             )
             layout.addWidget(intro)
+            layout.addSpacing(8)
         self.message = QLabel()
         self.messages = FieldMessages(self.message)
-        layout.addWidget(self.message)
         form = QFormLayout()
         self.username = QLineEdit()
         self.display_name = QLineEdit()
@@ -65,6 +67,10 @@ class SignInDialog(QDialog):
         if self.first_account:
             self.messages.add_row(form, "Password again", "repeat", self.repeat)
         layout.addLayout(form)
+        # Under the fields, so a message never pushes them down; spare height (the dialog
+        # made taller) goes below them too, not into a gap above Username.
+        layout.addWidget(self.message)
+        layout.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         if self.locked:
             cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
@@ -91,14 +97,23 @@ class SignInDialog(QDialog):
         except staff.SignInRefused as refused:
             self.messages.show(InvalidRequest("password", str(refused)))
             self.password.clear()
-            self.adjustSize()  # room for the message: it must not be clipped at the bottom
+            self._fit()
             return False
         except MontuError as error:
             self.messages.show(error)
-            self.adjustSize()
+            self._fit()
             return False
         self.accept()
         return True
+
+    def _fit(self) -> None:
+        """Exactly as tall as the fields and the messages shown now: room for a message (it
+        must not be clipped at the bottom), and none left over from one just hidden."""
+        # The rows' layouts settle first: a message hidden a moment ago still counted.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        layout = self.layout()
+        height = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        self.resize(self.width(), max(height, self.minimumSizeHint().height()))
 
 
 def sign_in(ctx: ServiceContext, parent: QWidget | None = None) -> StaffMember | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCommandLinkButton
+from PySide6.QtWidgets import QCommandLinkButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.clinic_time import to_local
@@ -15,6 +16,7 @@ from montu_desktop.domain.op_changes import OpChanges
 from montu_desktop.domain.wording import when_label
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.services.day_book import day_book
+from montu_desktop.ui.day_book_view import AppointmentPanel
 from montu_desktop.ui.day_sheet import save_day_sheet_pdf
 from montu_desktop.ui.first_start import FirstStartDialog
 from montu_desktop.ui.main_window import MainWindow
@@ -167,3 +169,34 @@ def test_a_refresh_keeps_the_day_book_on_its_day(qtbot: QtBot, window: MainWindo
         window.operation_did_execute([OpChanges.of("appointments")])
     qtbot.wait(300)
     assert window.day.day == TUESDAY + timedelta(days=2)
+
+
+def _red_pixels(label: QWidget) -> int:
+    image = label.grab().toImage()
+    return sum(
+        1
+        for x in range(image.width())
+        for y in range(image.height())
+        if (lambda c: c.red() > 120 and c.green() < 90 and c.blue() < 90)(image.pixelColor(x, y))
+    )
+
+
+def test_no_alerts_reads_as_a_plain_dash_and_only_real_alerts_are_red(
+    qtbot: QtBot, demo_ctx: ServiceContext
+) -> None:
+    # Found in the trial: "Alerts: —" was drawn in the alarm red when there were none.
+    panel = AppointmentPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    entry = replace(day_book(demo_ctx, TUESDAY).appointments[0], patient_alerts=())
+    panel.show_entry(entry, "Dr Lee", ZONE)
+    alerts = panel.fields["alerts"]
+    assert alerts.text() == "—"
+    assert _red_pixels(alerts) == 0
+    assert alerts.palette().color(alerts.foregroundRole()) == panel.fields["phone"].palette().color(
+        panel.fields["phone"].foregroundRole()
+    )  # the look of the other details, "—" or not
+    panel.show_entry(replace(entry, patient_alerts=("allergy",)), "Dr Lee", ZONE)
+    assert alerts.text() == "Allergy" and _red_pixels(alerts) > 0
+    panel.show_entry(entry, "Dr Lee", ZONE)  # the next appointment has none again
+    assert alerts.text() == "—" and _red_pixels(alerts) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QPoint
 from pytestqt.qtbot import QtBot
 
 from montu_desktop.domain.staff import Role
@@ -54,6 +55,38 @@ def test_the_cursor_goes_to_the_field_that_is_refused(
     dialog.username.setFocus()
     assert not dialog.submit()
     assert dialog.focusWidget() is dialog.repeat
+
+
+def test_a_refusal_shows_under_its_field_without_opening_a_gap_above_the_form(
+    qtbot: QtBot, sqlite_ctx: ServiceContext
+) -> None:
+    # Found in the trial: after "the two passwords are different" and then "must be at
+    # least 8 characters", the dialog had grown a blank gap between its words and Username.
+    dialog = SignInDialog(sqlite_ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.wait(20)
+
+    def username_top() -> int:
+        return dialog.username.mapTo(dialog, QPoint(0, 0)).y()
+
+    top, height = username_top(), dialog.height()
+    dialog.username.setText("maria")
+    dialog.display_name.setText("Maria Rossi")
+    line = dialog.messages.label("password").fontMetrics().lineSpacing()
+    for password, repeat, field in (
+        ("abc", "abd", "repeat"),
+        ("abc", "abc", "password"),
+        ("abc", "abcd", "repeat"),
+        ("abc", "abc", "password"),
+    ):
+        dialog.password.setText(password)
+        dialog.repeat.setText(repeat)
+        assert not dialog.submit()
+        qtbot.wait(20)
+        assert dialog.messages.label(field).isVisible()
+        assert username_top() == top  # nothing above the refused field moves
+        assert dialog.height() <= height + 2 * line  # one line of words, no more
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part(

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtCore import QDate, QEvent, QRectF, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +39,7 @@ OTHER_BOOKED = QColor("#3b7dd8")
 DID_NOT_WAIT = QColor("#e8a33d")
 CANCELLED = QColor("#b8bec6")
 ROW_HEIGHT = 30
+MIN_BAR = 80
 COLUMNS = (
     "",
     "Booked",
@@ -95,20 +97,42 @@ class AttendanceBars(QWidget):
             else ""
         )
 
+    def columns(self) -> tuple[int, int, int]:
+        """The widths of the names, the bars and the figures: the figures get the width of
+        the widest line shown, and the bars what is left (at least MIN_BAR)."""
+        metrics = self.fontMetrics()
+        name_width = max((metrics.horizontalAdvance(r.name) for r in self.rows), default=0) + 16
+        label_width = 4 + max(  # 4: the advances are rounded down, the elision is not
+            (metrics.horizontalAdvance(self.row_text(r.counts)) for r in self.rows), default=0
+        )
+        bar_width = max(MIN_BAR, self.width() - name_width - label_width - 24)
+        return name_width, bar_width, label_width
+
+    def shown_text(self, index: int) -> str:
+        """Row `index`'s figures as painted: whole, or ending in "…" (the whole in the
+        tooltip) only when the page is too narrow for them beside the shortest bar."""
+        name_width, bar_width, _label = self.columns()
+        room = self.width() - (8 + name_width + bar_width + 8) - 8
+        text = self.row_text(self.rows[index].counts)
+        return self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(room, 0))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = (event.pos().y() - 8) // ROW_HEIGHT
+            if 0 <= index < len(self.rows) and self.shown_text(index).endswith("…"):
+                QToolTip.showText(event.globalPos(), self.row_text(self.rows[index].counts), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
-        metrics = painter.fontMetrics()
         if not self.rows:
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No doctors to show.")
             return
-        name_width = max(metrics.horizontalAdvance(r.name) for r in self.rows) + 16
-        label_width = (
-            metrics.horizontalAdvance(
-                "000 booked · 000 no-show · 000 cancelled · 100% of rostered time"
-            )
-            + 16
-        )
-        bar_width = max(40, self.width() - name_width - label_width - 16)
+        name_width, bar_width, _label = self.columns()
+        label_x = 8 + name_width + bar_width + 8
         most = max(r.counts.booked + r.counts.cancelled for r in self.rows) or 1
         for index, row in enumerate(self.rows):
             top = 8 + index * ROW_HEIGHT
@@ -125,9 +149,9 @@ class AttendanceBars(QWidget):
                 x += width
             painter.setPen(self.palette().text().color())
             painter.drawText(
-                QRectF(8 + name_width + bar_width + 8, top, label_width, ROW_HEIGHT - 6),
+                QRectF(label_x, top, max(self.width() - label_x, 0), ROW_HEIGHT - 6),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                self.row_text(row.counts),
+                self.shown_text(index),
             )
 
 
