@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import time
 
@@ -32,10 +33,19 @@ class Answer:
         return self.answer
 
 
-def dialog(qtbot: QtBot, ctx: ServiceContext, answer: Answer | None = None) -> SettingsDialog:
-    # Edits a test leaves unsaved are thrown away when the window is closed at teardown.
+def dialog(
+    qtbot: QtBot,
+    ctx: ServiceContext,
+    answer: Answer | None = None,
+    discard: Callable[[str], bool] | None = None,
+) -> SettingsDialog:
+    # Unless the test asks the question itself, edits it leaves unsaved are thrown away
+    # when the window is closed at teardown.
     window = SettingsDialog(
-        ctx, Role.MANAGER, confirm_impact=answer or Answer(), confirm_discard=lambda _what: True
+        ctx,
+        Role.MANAGER,
+        confirm_impact=answer or Answer(),
+        confirm_discard=discard or (lambda _what: True),
     )
     qtbot.addWidget(window)
     return window
@@ -378,10 +388,7 @@ def test_roster_blocks_not_saved_survive_a_tab_switch_and_are_asked_about(
     # manager looked at another tab and came back, or chose the next doctor before saving.
     ada, ben = set_up_clinic(sqlite_ctx)
     discard = Discard(throw_away=False)
-    window = SettingsDialog(
-        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
-    )
-    qtbot.addWidget(window)
+    window = dialog(qtbot, sqlite_ctx, discard=discard)
     window.show()
     window.tabs.setCurrentWidget(window.rosters_page)
     page = window.rosters_page
@@ -411,10 +418,7 @@ def test_closing_settings_with_clinic_details_not_saved_asks_first(
 ) -> None:
     set_up_clinic(sqlite_ctx)
     discard = Discard(throw_away=True)
-    window = SettingsDialog(
-        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
-    )
-    qtbot.addWidget(window)
+    window = dialog(qtbot, sqlite_ctx, discard=discard)
     window.show()
     window.clinic_page.name.setText("Southbank Clinic")
     assert window.close_asking()  # thrown away on purpose
@@ -429,10 +433,7 @@ def test_the_title_bar_close_asks_about_unsaved_edits_like_close_and_escape(
     # Found in the trial: the window's own close button (X) dropped edits without a word.
     set_up_clinic(sqlite_ctx)
     discard = Discard(throw_away=False)
-    window = SettingsDialog(
-        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
-    )
-    qtbot.addWidget(window)
+    window = dialog(qtbot, sqlite_ctx, discard=discard)
     window.show()
     window.tabs.setCurrentWidget(window.types_page)
     window.clinic_page.name.setText("Southbank Clinic")
@@ -455,10 +456,7 @@ def test_names_typed_on_the_types_and_doctors_pages_count_as_unsaved(
 ) -> None:
     ada, _ = set_up_clinic(sqlite_ctx)
     discard = Discard(throw_away=True)
-    window = SettingsDialog(
-        sqlite_ctx, Role.MANAGER, confirm_impact=Answer(), confirm_discard=discard
-    )
-    qtbot.addWidget(window)
+    window = dialog(qtbot, sqlite_ctx, discard=discard)
     window.show()
     kinds, people = window.types_page, window.doctors_page
     assert not window.unsaved()
