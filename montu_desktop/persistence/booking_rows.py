@@ -115,36 +115,25 @@ def request_standing(
 ) -> RequestStanding:
     """In one statement: does the patient exist, is the patient already booked in
     [start, end), and the clinic's schedule for `day` (None when it has none)."""
+    params = {
+        "day": day,
+        "patient_id": patient_id,
+        "start": start,
+        "start_floor": _floor(start),
+        "end": end,
+        "exclude_id": exclude_id,
+    }
     sqlite = driver.connection_of(session)
     if sqlite is not None:
         _plans, known, busy, active, opens, closes = driver.run(
-            sqlite,
-            _request_sql("sqlite"),
-            {
-                "day": driver.day(day),
-                "patient_id": patient_id,
-                "start": driver.instant(start),
-                "start_floor": driver.instant(_floor(start)),
-                "end": driver.instant(end),
-                "exclude_id": exclude_id,
-            },
+            sqlite, _request_sql("sqlite"), driver.stored(params)
         ).fetchone()
         return _standing(
             day, known, busy, active, driver.read_instant(opens), driver.read_instant(closes)
         )
     row = (
         session.connection()
-        .execute(
-            _request_statement(session.get_bind().dialect.name),
-            {
-                "day": day,
-                "patient_id": patient_id,
-                "start": start,
-                "start_floor": _floor(start),
-                "end": end,
-                "exclude_id": exclude_id,
-            },
-        )
+        .execute(_request_statement(session.get_bind().dialect.name), params)
         .one()
     )
     _plans, known, busy, active, opens, closes = row
@@ -243,7 +232,7 @@ def doctors_around(
     }
     sqlite = driver.connection_of(session)
     if sqlite is not None:
-        found = driver.run(sqlite, _doctors_sql("sqlite"), _stored(params)).fetchall()
+        found = driver.run(sqlite, _doctors_sql("sqlite"), driver.stored(params)).fetchall()
     else:
         rows = session.connection().execute(
             _doctors_statement(session.get_bind().dialect.name), params
@@ -297,20 +286,8 @@ def still_rostered(
     }
     sqlite = driver.connection_of(session)
     if sqlite is not None:
-        return bool(driver.run(sqlite, _STILL_ROSTERED, _stored(params)).fetchone()[0])
+        return bool(driver.run(sqlite, _STILL_ROSTERED, driver.stored(params)).fetchone()[0])
     return bool(session.connection().execute(_still_rostered_statement(), params).scalar())
-
-
-def _stored(params: dict[str, object]) -> dict[str, object]:
-    """Parameters as SQLite stores them: instants as UTC text, days as ISO text."""
-    return {
-        name: driver.instant(value)
-        if isinstance(value, datetime)
-        else driver.day(value)
-        if isinstance(value, date)
-        else value
-        for name, value in params.items()
-    }
 
 
 def _floor(moment: datetime) -> datetime:

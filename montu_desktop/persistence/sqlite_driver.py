@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from montu_desktop.persistence.tables import as_utc
+
 
 def connection_of(session: Session, *, autoflush: bool = False) -> sqlite3.Connection | None:
     """The sqlite3 connection of the session's transaction (begun now if need be), or None
@@ -54,9 +56,7 @@ def instant(value: datetime | None) -> str | None:
     """An aware instant as stored (tables.UTCDateTime on SQLite: naive UTC text)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("refusing to store a naive datetime; times must be aware")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def read_instant(value: str | None) -> datetime | None:
@@ -66,6 +66,18 @@ def read_instant(value: str | None) -> datetime | None:
 
 def day(value: date) -> str:
     return value.isoformat()
+
+
+def stored(params: Mapping[str, object]) -> dict[str, object]:
+    """Named parameters as SQLite stores them: instants as UTC text, days as ISO text."""
+    return {
+        name: instant(value)
+        if isinstance(value, datetime)
+        else day(value)
+        if isinstance(value, date)
+        else value
+        for name, value in params.items()
+    }
 
 
 def as_json(value: object) -> str:

@@ -23,6 +23,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
+def as_utc(value: datetime) -> datetime:
+    """An aware instant in UTC, as stored; a naive one is refused."""
+    if value.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime; times must be aware")
+    return value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An instant stored in UTC: timestamptz on PostgreSQL, naive UTC text on SQLite."""
 
@@ -32,9 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("refusing to store a naive datetime; times must be aware")
-        value = value.astimezone(UTC)
+        value = as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]

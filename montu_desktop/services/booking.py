@@ -312,31 +312,26 @@ def _book_once(
         return booked
 
 
+def _served_in_one_go(kind: AppointmentType, request: BookingRequest) -> bool:
+    """The bookings montu_book serves (migration 0024_perf_booking): all but the rare ones
+    that settle a waitlist entry, work a patient in or take a type no longer offered (whose
+    refusal comes after the others); those take the statements below."""
+    return request.waitlist_id is None and request.work_in_reason is None and kind.active
+
+
 def _on_server(ctx: ServiceContext, kind: AppointmentType, request: BookingRequest) -> bool:
-    """PostgreSQL books in one round trip (montu_book, migration 0024_perf_booking); the
-    rare bookings it does not cover (settling a waitlist entry, a work-in, a type no longer
-    offered, whose refusal comes after the others) and SQLite take the statements below."""
-    return (
-        not ctx.database.is_sqlite
-        and request.waitlist_id is None
-        and request.work_in_reason is None
-        and kind.active
-    )
+    """PostgreSQL books these in one round trip (montu_book)."""
+    return not ctx.database.is_sqlite and _served_in_one_go(kind, request)
 
 
 def _on_sqlite_fast_path(
     ctx: ServiceContext, kind: AppointmentType, request: BookingRequest
 ) -> bool:
-    """On SQLite, the bookings montu_book serves on PostgreSQL are read, chosen (by the
-    domain, as everywhere) and inserted in one write transaction, each statement on the
-    driver (booking_rows): ~0.3 ms inside the file's write lock, less than the two
-    sessions of reading first cost. The rest read first (see the module docstring)."""
-    return (
-        ctx.database.is_sqlite
-        and request.waitlist_id is None
-        and request.work_in_reason is None
-        and kind.active
-    )
+    """On SQLite the same bookings are read, chosen (by the domain, as everywhere) and
+    inserted in one write transaction, each statement on the driver (booking_rows): ~0.3 ms
+    inside the file's write lock, less than the two sessions of reading first cost. The
+    rest read first (see the module docstring)."""
+    return ctx.database.is_sqlite and _served_in_one_go(kind, request)
 
 
 def _book_on_server(
