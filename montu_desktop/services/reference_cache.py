@@ -71,10 +71,9 @@ class ReferenceCache:
         """The cached value for `key`, loading it when missing, stale or invalidated."""
         now = self._clock()
         with self._lock:
-            entry = self._entries.get(key)
             generation = self._generation
-            if entry is not None and entry[1] == generation and now - entry[0] < self._ttl:
-                self._noted(entry[0])
+            entry = self._fresh(key, now)
+            if entry is not None:
                 return entry[2]  # type: ignore[return-value]
         self._noted(now)
         value = load()
@@ -88,13 +87,18 @@ class ReferenceCache:
     def peek(self, key: Hashable) -> object | None:
         """The value `get` would return without loading, or None when it would load (so a
         caller on an event loop can answer from memory and leave the database to a thread)."""
-        now = self._clock()
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[1] == self._generation and now - entry[0] < self._ttl:
-                self._noted(entry[0])
-                return entry[2]
-        return None
+            entry = self._fresh(key, self._clock())
+        return None if entry is None else entry[2]
+
+    def _fresh(self, key: Hashable, now: float) -> tuple[float, int, object] | None:
+        """The entry for `key` if loaded in this generation within the TTL (noted as read);
+        called under the lock."""
+        entry = self._entries.get(key)
+        if entry is None or entry[1] != self._generation or now - entry[0] >= self._ttl:
+            return None
+        self._noted(entry[0])
+        return entry
 
     def _noted(self, loaded_at: float) -> None:
         reads: Reads | None = getattr(self._reads, "current", None)
