@@ -22,7 +22,7 @@ from montu_desktop.domain.model import Doctor
 from montu_desktop.services.admin import doctor_types, doctors, holds
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
-from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
+from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change, choose_again
 from montu_desktop.ui.time_field import TimeField
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -103,10 +103,7 @@ class DoctorsPage(QWidget):
             self.list.addItem(doctor.name + ("" if doctor.active else " (not taking bookings)"))
         for button in (self.rename_button, self.active_button, self.remove_button):
             button.setEnabled(bool(self._doctors))
-        ids = [d.id for d in self._doctors]
-        if keep in ids:
-            self.list.setCurrentRow(ids.index(keep))
-        else:
+        if not choose_again(self.list, [d.id for d in self._doctors], keep):
             self.name.clear()  # a removed doctor's name would read as a new doctor not added
 
     def _show(self, row: int) -> None:

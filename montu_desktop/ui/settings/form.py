@@ -171,3 +171,12 @@ def apply_change(
         note += f" {left} booking(s) still need moving in the day book."
     messages.done(note)
     return outcome
+
+
+def choose_again(listing: QListWidget, ids: list[int], keep: int | None) -> bool:
+    """After a list was filled again, choose the row of `keep` (the id chosen before, or the
+    one just added); False when it is not there any more, or nothing was chosen."""
+    if keep in ids:
+        listing.setCurrentRow(ids.index(keep))
+        return True
+    return False

@@ -18,7 +18,7 @@ from montu_desktop.services.admin import types
 from montu_desktop.services.context import ServiceContext
 from montu_desktop.ui.operations import run_and_wait
 from montu_desktop.ui.settings.colour_picker import PALETTE, ColourPicker, shown_colour
-from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change
+from montu_desktop.ui.settings.form import ConfirmImpact, ListEditor, apply_change, choose_again
 
 
 class TypesPage(QWidget):
@@ -76,10 +76,7 @@ class TypesPage(QWidget):
         has = bool(self._types)
         self.save_button.setEnabled(has)
         self.delete_button.setEnabled(has)
-        ids = [k.id for k in self._types]
-        if keep in ids:
-            self.list.setCurrentRow(ids.index(keep))
-        else:
+        if not choose_again(self.list, [k.id for k in self._types], keep):
             # A deleted type left on the form came back as a new one on "Save changes".
             self._clear_form()
 
